@@ -1,0 +1,33 @@
+# Parley's build and test entry points. `make test` is the whole suite and
+# what CI runs (.ci/run).
+
+GO      ?= go
+PKGS    := ./...
+# The race detector needs cgo; the machine has gcc.
+export CGO_ENABLED ?= 1
+
+.PHONY: test check fmt-check vet staticcheck unit bench build fuzz
+
+test: check unit
+
+check: fmt-check vet staticcheck
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(GO) tool staticcheck $(PKGS)
+
+unit:
+	$(GO) test -race -timeout 30m $(PKGS)
+
+build:
+	$(GO) build -o bin/parley ./cmd/parley
+
+# Benchmarks are not part of `make test`; see docs/performance.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)

@@ -1,0 +1,114 @@
+package dialogue
+
+import "time"
+
+// Object is one version of one STIX object as a node stores it.
+type Object struct {
+	ID          string    // "type--uuid"
+	Type        string    // the part of ID before "--"
+	SpecVersion string    // "2.1"
+	Created     time.Time // zero when the object has none (SCOs)
+	Modified    time.Time // zero when the object has none (SCOs, marking definitions)
+	// DateAdded is set by the store when the version is first added:
+	// strictly increasing over every object of a store, microsecond
+	// precision, so added_after never splits a batch.
+	DateAdded time.Time
+	// Raw is the object's JSON exactly as received.
+	Raw []byte
+}
+
+// Version is the timestamp that identifies this version of the object:
+// modified, else created, else the zero time (an object that is not
+// versioned, such as an SCO, has one version only).
+func (o *Object) Version() time.Time {
+	if !o.Modified.IsZero() {
+		return o.Modified
+	}
+	return o.Created
+}
+
+// TAXIIVersion is the version reported in TAXII manifests and used by
+// match[version]: Version(), or DateAdded for an unversioned object, as
+// TAXII 2.1 (section 3.6) says.
+func (o *Object) TAXIIVersion() time.Time {
+	if v := o.Version(); !v.IsZero() {
+		return v
+	}
+	return o.DateAdded
+}
+
+// AddStatus is what happened to one object of an AddObjects call.
+type AddStatus uint8
+
+// The outcomes of adding one object.
+const (
+	Added     AddStatus = iota + 1 // a new (id, version)
+	Unchanged                      // that (id, version) was there already with the same content
+	Rejected                       // refused; AddResult.Err says why
+)
+
+func (s AddStatus) String() string {
+	switch s {
+	case Added:
+		return "new"
+	case Unchanged:
+		return "unchanged"
+	case Rejected:
+		return "rejected"
+	}
+	return "unknown"
+}
+
+// AddResult is the outcome for one object passed to AddObjects, in the
+// order they were passed.
+type AddResult struct {
+	ID        string
+	Version   time.Time // Object.Version()
+	Status    AddStatus
+	DateAdded time.Time // for Added and Unchanged: when the version was first added
+	Err       error     // for Rejected
+}
+
+// VersionMatch selects versions per object id (TAXII match[version]).
+type VersionMatch struct {
+	First, Last, All bool
+	// At lists exact versions (compared to Object.TAXIIVersion()).
+	At []time.Time
+}
+
+// IsZero reports whether no version filter was given.
+func (v VersionMatch) IsZero() bool {
+	return !v.First && !v.Last && !v.All && len(v.At) == 0
+}
+
+// ObjectFilter selects object versions in one collection. The zero value
+// selects the last version of every object. Filters combine with AND;
+// values inside one filter combine with OR.
+type ObjectFilter struct {
+	AddedAfter   time.Time // exclusive; zero means no bound
+	IDs          []string
+	Types        []string
+	SpecVersions []string // zero means "2.1"... the latest only, per TAXII; see the store
+	Versions     VersionMatch
+	// Limit caps the page; 0 means the store's maximum.
+	Limit int
+	// After resumes a listing: the opaque Next of the previous page. Pages
+	// are stable while objects are added: nothing skipped, nothing repeated.
+	After string
+	// MetaOnly asks for objects without Raw (manifests, versions).
+	MetaOnly bool
+}
+
+// ObjectPage is one page of a listing, in ascending DateAdded order.
+type ObjectPage struct {
+	Objects []*Object
+	// More is true when another page follows; Next then resumes after it.
+	More bool
+	Next string
+}
+
+// StoreStats are counters a node exports as metrics.
+type StoreStats struct {
+	Objects     int64 // object versions stored, over all collections
+	Collections int
+}
