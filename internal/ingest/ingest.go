@@ -1,0 +1,168 @@
+// Package ingest takes STIX content from outside (a file, a TAXII POST, a
+// pull from another server), validates every object with package stix and
+// adds what is valid to a store in one transaction.
+//
+// It decides nothing about transport or storage: callers pass the bytes and
+// a dialogue.Store, and choose whether one invalid object refuses the whole
+// batch (the CLI) or each object stands on its own (TAXII).
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/stix"
+)
+
+// Mode says what one invalid object does to the rest of a batch.
+type Mode uint8
+
+const (
+	// AllOrNothing refuses the whole batch when any object is invalid:
+	// nothing is written, and the report lists every invalid object.
+	AllOrNothing Mode = iota
+	// EachOnItsOwn writes the valid objects and rejects the invalid ones,
+	// as TAXII's status resource reports them.
+	EachOnItsOwn
+)
+
+// Result is what happened to one object of a batch.
+type Result struct {
+	Index     int    // position in the batch
+	ID        string // the object's id, "" when it had none readable
+	Version   time.Time
+	Status    dialogue.AddStatus
+	DateAdded time.Time // when the version was first added (Added, Unchanged)
+	Err       error     // why it was rejected (stix.Errors for invalid objects)
+}
+
+// Report is the outcome of a batch. In AllOrNothing mode with any invalid
+// object, Refused is true, nothing was written, and Results lists only the
+// rejected objects.
+type Report struct {
+	Results   []Result
+	Warnings  []stix.Warning
+	Added     int
+	Unchanged int
+	Rejected  int
+	Refused   bool
+}
+
+// Bundle parses a STIX bundle and ingests its objects. A bundle that cannot
+// be read at all is an error of kind KindInvalid and writes nothing.
+func Bundle(ctx context.Context, st dialogue.Store, collectionID string, data []byte, mode Mode) (*Report, error) {
+	const op = "ingest.Bundle"
+	b, err := stix.ParseBundle(data)
+	if err != nil {
+		return nil, dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	rep, err := Objects(ctx, st, collectionID, b.Objects, mode)
+	if rep != nil {
+		rep.Warnings = append(b.Warnings, rep.Warnings...)
+	}
+	return rep, err
+}
+
+// parsed is the validation outcome of one raw object.
+type parsed struct {
+	obj      *stix.Object
+	warnings []stix.Warning
+	err      error
+}
+
+// Objects validates raws and adds the valid ones to the collection. The
+// error is for the batch as a whole (no such collection, the store failed);
+// then nothing was written.
+func Objects(ctx context.Context, st dialogue.Store, collectionID string, raws []json.RawMessage, mode Mode) (*Report, error) {
+	const op = "ingest.Objects"
+	out := validateAll(raws)
+	rep := &Report{}
+	var objs []*dialogue.Object
+	var idx []int
+	for i, p := range out {
+		rep.Warnings = append(rep.Warnings, p.warnings...)
+		if p.err != nil {
+			rep.Results = append(rep.Results, Result{Index: i, ID: idOf(raws[i]), Status: dialogue.Rejected, Err: p.err})
+			rep.Rejected++
+			continue
+		}
+		o := p.obj
+		objs = append(objs, &dialogue.Object{
+			ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion,
+			Created: o.Created, Modified: o.Modified, Raw: o.Raw,
+		})
+		idx = append(idx, i)
+	}
+	if rep.Rejected > 0 && mode == AllOrNothing {
+		rep.Refused = true
+		return rep, nil
+	}
+	if len(objs) == 0 {
+		return rep, nil
+	}
+	added, err := st.AddObjects(ctx, collectionID, objs)
+	if err != nil {
+		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
+	// Merge rejections and store results back into input order.
+	merged := make([]Result, len(raws))
+	for _, r := range rep.Results {
+		merged[r.Index] = r
+	}
+	for k, a := range added {
+		i := idx[k]
+		merged[i] = Result{Index: i, ID: a.ID, Version: a.Version, Status: a.Status, DateAdded: a.DateAdded, Err: a.Err}
+		switch a.Status {
+		case dialogue.Added:
+			rep.Added++
+		case dialogue.Unchanged:
+			rep.Unchanged++
+		default:
+			rep.Rejected++
+		}
+	}
+	rep.Results = merged
+	return rep, nil
+}
+
+// validateAll runs stix.Parse over raws on every core: validation is
+// CPU-bound and the store's single writer runs beside it.
+func validateAll(raws []json.RawMessage) []parsed {
+	out := make([]parsed, len(raws))
+	workers := runtime.GOMAXPROCS(0)
+	if len(raws) < 256 || workers < 2 {
+		for i, r := range raws {
+			out[i].obj, out[i].warnings, out[i].err = stix.Parse(r)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	chunk := (len(raws) + workers - 1) / workers
+	for lo := 0; lo < len(raws); lo += chunk {
+		hi := min(lo+chunk, len(raws))
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i].obj, out[i].warnings, out[i].err = stix.Parse(raws[i])
+			}
+		}(lo, hi)
+	}
+	wg.Wait()
+	return out
+}
+
+// idOf digs the id out of an object that failed validation, for the report.
+func idOf(raw json.RawMessage) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	return v.ID
+}
