@@ -1,0 +1,204 @@
+// Package httpapi is the HTTP plumbing of a Parley node: the router, the
+// authentication middleware (HTTP Basic and bearer tokens), request
+// logging, Prometheus metrics at /metrics, the body size limit, the one
+// table that maps error kinds to HTTP statuses, and the HTTPS server
+// (TLS 1.3 only) with a graceful shutdown.
+//
+// It must not know TAXII resources or SQL: protocol handlers (package
+// taxii) are mounted on it and use its Error, StatusOf and UserFrom;
+// storage is reached only through dialogue.Store.
+//
+// A node is put together like this:
+//
+//	api := httpapi.New(httpapi.Config{Store: db, Logger: logger})
+//	api.Mount("/taxii2", taxii.NewServer(taxii.Config{Store: db}))
+//	ln, _ := net.Listen("tcp", "127.0.0.1:8443")
+//	go api.ServeTLS(ln, "cert.pem", "key.pem") // or api.Serve(ln) with Config.Insecure
+//	...
+//	api.Shutdown(ctx) // in-flight requests finish
+package httpapi
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+)
+
+// DefaultMaxBodyBytes is the default limit of a request body: 10 MiB.
+const DefaultMaxBodyBytes = 10 << 20
+
+// Config configures a Server. Store is required; the rest has defaults.
+type Config struct {
+	Store  dialogue.Store
+	Logger *slog.Logger // slog.Default() when nil
+	// MaxBodyBytes limits request bodies (413 beyond); DefaultMaxBodyBytes when 0.
+	MaxBodyBytes int64
+	// Insecure allows Serve, plain HTTP without TLS, for local experiments.
+	Insecure bool
+	// AuthCacheTTL is how long a successful password check is remembered
+	// (default one minute). Argon2id is slow on purpose; without the cache
+	// every Basic-authenticated request would pay for it.
+	AuthCacheTTL time.Duration
+	// PublicMetrics serves /metrics without authentication (for a
+	// Prometheus that cannot authenticate); by default it needs a user.
+	PublicMetrics bool
+}
+
+// Server is a node's HTTP(S) server.
+type Server struct {
+	cfg     Config
+	logger  *slog.Logger
+	metrics *metrics
+	auth    *authenticator
+	router  chi.Router
+	authed  chi.Router
+	srv     *http.Server
+}
+
+// New returns a Server with /metrics mounted; mount protocol handlers
+// with Mount before serving.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.AuthCacheTTL <= 0 {
+		cfg.AuthCacheTTL = time.Minute
+	}
+	s := &Server{
+		cfg:     cfg,
+		logger:  cfg.Logger,
+		metrics: newMetrics(cfg.Store),
+		auth:    newAuthenticator(cfg.Store, cfg.AuthCacheTTL, 2),
+	}
+	r := chi.NewRouter()
+	r.Use(s.observe, s.recoverer, s.limitBody)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		Error(w, r, dialogue.Errorf("httpapi", dialogue.KindNotFound, "no resource at %s", r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		Error(w, r, WithStatus(http.StatusMethodNotAllowed, dialogue.Errorf("httpapi", dialogue.KindInvalid, "method %s is not allowed here", r.Method)))
+	})
+	metricsHandler := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
+	if cfg.PublicMetrics {
+		r.Method(http.MethodGet, "/metrics", metricsHandler)
+	} else {
+		r.With(s.auth.middleware).Method(http.MethodGet, "/metrics", metricsHandler)
+	}
+	s.authed = r.With(s.auth.middleware)
+	s.router = r
+	s.srv = &http.Server{
+		Handler:           r,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Mount serves h, behind authentication, at every path under prefix
+// (e.g. "/taxii2"). Call it before serving.
+func (s *Server) Mount(prefix string, h http.Handler) {
+	s.authed.Mount(prefix, h)
+}
+
+// Handler returns the server's root handler, for tests and for callers
+// that run their own http.Server.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// ServeTLS serves HTTPS on ln with TLS 1.3 only, using the certificate
+// and key in the given PEM files. It returns http.ErrServerClosed after
+// Shutdown.
+func (s *Server) ServeTLS(ln net.Listener, certFile, keyFile string) error {
+	const op = "httpapi.ServeTLS"
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return dialogue.Errorf(op, dialogue.KindInvalid, "loading TLS certificate %s and key %s: %w", certFile, keyFile, err)
+	}
+	s.srv.TLSConfig = TLSConfig(cert)
+	s.logger.Info("serving HTTPS", "addr", ln.Addr().String())
+	return s.srv.Serve(tls.NewListener(ln, s.srv.TLSConfig))
+}
+
+// TLSConfig is the server TLS configuration Parley uses: TLS 1.3 only.
+func TLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{cert},
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
+}
+
+// Serve serves plain HTTP on ln. It refuses unless Config.Insecure is set.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.cfg.Insecure {
+		return dialogue.Errorf("httpapi.Serve", dialogue.KindInvalid, "plain HTTP refused: serve HTTPS, or set Insecure for a local experiment")
+	}
+	s.logger.Warn("serving plain HTTP, without TLS", "addr", ln.Addr().String())
+	return s.srv.Serve(ln)
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// to finish, or for ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.srv.Shutdown(ctx)
+}
+
+// recoverer turns a handler's panic into a logged 500 with a TAXII error.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				Error(w, r, dialogue.E("httpapi", dialogue.KindOther, fmt.Errorf("panic: %v", v)))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody answers 413 at once when the declared Content-Length is over
+// the limit, and caps the body otherwise (reading past the limit then
+// fails with *http.MaxBytesError, which TooLarge recognises).
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	max := s.cfg.MaxBodyBytes
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			Error(w, r, TooLarge(max))
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// TooLarge is the error for a body over limit bytes.
+func TooLarge(limit int64) error {
+	return dialogue.Errorf("httpapi", dialogue.KindTooLarge, "request body is larger than the limit of %s bytes", strconv.FormatInt(limit, 10))
+}
+
+// IsTooLarge reports whether err comes from reading a body capped by
+// http.MaxBytesReader past its limit.
+func IsTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
