@@ -1,73 +1,430 @@
 package stix
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// TEMPORARY minimal implementation so that other packages compile; the
-// full validator replaces it.
+// Rule names carried in Error.Rule. They are stable: callers and tests
+// may branch on them.
+const (
+	RuleJSON          = "json"          // not well-formed JSON
+	RuleObject        = "object"        // the value is not a JSON object
+	RuleRequired      = "required"      // a required property is missing
+	RuleValueType     = "value-type"    // a property has the wrong JSON type
+	RuleTypeName      = "type-name"     // a type name breaks the naming rule
+	RuleID            = "id"            // an id is not type--UUID, or its prefix is not the object's type
+	RuleSpecVersion   = "spec-version"  // spec_version missing or not "2.1"
+	RuleTimestamp     = "timestamp"     // not an RFC 3339 UTC timestamp with Z
+	RuleTimeOrder     = "time-order"    // modified < created, valid_until <= valid_from, …
+	RuleRef           = "ref"           // a reference is not a well-formed identifier
+	RuleRefType       = "ref-type"      // a reference points at an object of the wrong type
+	RuleEmptyList     = "empty-list"    // a list property is empty
+	RuleRange         = "range"         // a number is out of its allowed range
+	RuleEnum          = "enum"          // a value is not in a closed vocabulary (enumeration)
+	RulePropertyName  = "property-name" // a custom property name breaks the naming rule
+	RuleExtRef        = "external-reference"
+	RuleKillChain     = "kill-chain-phase"
+	RuleGranular      = "granular-marking"
+	RuleHashes        = "hashes"
+	RuleDictionary    = "dictionary" // a dictionary key breaks the key rule
+	RuleExtension     = "extension"
+	RuleExclusive     = "exclusive"    // properties that must not appear together (or exactly one of them must)
+	RuleAtLeastOne    = "at-least-one" // at least one of some properties must be present
+	RuleMarking       = "marking-definition"
+	RulePattern       = "pattern"
+	RuleEncoding      = "encoding" // binary (base64) or hex property is malformed
+	RuleBundle        = "bundle"
+	RuleDependency    = "dependency" // a property is only allowed when another is present / has some value
+	RuleNotEmpty      = "not-empty"  // a string property is empty where it must not be
+	RuleLanguageCode  = "language-content"
+	RuleRelationType  = "relationship-type"
+	RuleExtensionDef  = "extension-definition"
+	RuleTLP           = "tlp"
+	RuleObservedCount = "number-observed"
+)
 
-// ParseBundle parses a bundle without validating its objects.
+// checker collects every broken rule and warning of one object.
+type checker struct {
+	id    string
+	errs  Errors
+	warns []Warning
+}
+
+func (c *checker) errf(ptr, rule, format string, args ...any) {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	c.errs = append(c.errs, &Error{ObjectID: c.id, Pointer: ptr, Rule: rule, Message: msg})
+}
+
+func (c *checker) warnf(ptr, format string, args ...any) {
+	msg := format
+	if len(args) > 0 {
+		msg = fmt.Sprintf(format, args...)
+	}
+	c.warns = append(c.warns, Warning{ObjectID: c.id, Pointer: ptr, Message: msg})
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// jp builds a JSON pointer from a base pointer and further segments
+// (strings are escaped as RFC 6901 asks, ints are list indexes). It is
+// only called on the error path.
+func jp(base string, segs ...any) string {
+	var b strings.Builder
+	b.WriteString(base)
+	for _, s := range segs {
+		b.WriteByte('/')
+		switch s := s.(type) {
+		case int:
+			b.WriteString(strconv.Itoa(s))
+		case string:
+			b.WriteString(pointerEscaper.Replace(s))
+		case []byte:
+			b.WriteString(pointerEscaper.Replace(string(s)))
+		}
+	}
+	return b.String()
+}
+
+// ParseBundle parses a STIX bundle without validating its objects: it
+// checks the bundle's own type, id and objects list and returns each
+// object's JSON exactly as it appears in data (the slices alias data).
+// A bundle-level spec_version, a STIX 2.0 leftover, gives a warning.
+// Errors are of type Errors.
 func ParseBundle(data []byte) (*Bundle, error) {
-	var b struct {
-		Type    string            `json:"type"`
-		ID      string            `json:"id"`
-		Objects []json.RawMessage `json:"objects"`
+	v, err := decode(data)
+	if err != nil {
+		return nil, Errors{{Pointer: "", Rule: RuleJSON, Message: err.Error()}}
 	}
-	if err := json.Unmarshal(data, &b); err != nil {
-		return nil, Errors{{Rule: "json", Message: err.Error()}}
+	c := &checker{}
+	if v.kind != kObject {
+		return nil, Errors{{Rule: RuleObject, Message: "a bundle must be a JSON object, not " + kindName[v.kind]}}
 	}
-	if b.Type != "bundle" {
-		return nil, Errors{{ObjectID: b.ID, Pointer: "/type", Rule: "bundle", Message: fmt.Sprintf("type is %q, want \"bundle\"", b.Type)}}
+	if idv := v.get("id"); idv != nil && idv.kind == kString {
+		c.id = idv.str()
 	}
-	return &Bundle{ID: b.ID, Objects: b.Objects}, nil
+	b := &Bundle{ID: c.id}
+	switch t := v.get("type"); {
+	case t == nil:
+		c.errf("/type", RuleRequired, `property "type" is required`)
+	case t.kind != kString || t.str() != "bundle":
+		c.errf("/type", RuleBundle, `type must be "bundle"`)
+	}
+	switch idv := v.get("id"); {
+	case idv == nil:
+		c.errf("/id", RuleRequired, `property "id" is required`)
+	case idv.kind != kString:
+		c.errf("/id", RuleValueType, "id must be a string, not %s", kindName[idv.kind])
+	default:
+		c.checkOwnID("/id", idv.raw, "bundle")
+	}
+	if sv := v.get("spec_version"); sv != nil {
+		c.warnf("/spec_version", "a bundle-level spec_version is a STIX 2.0 leftover; STIX 2.1 bundles carry none (ignored)")
+	}
+	if objs := v.get("objects"); objs != nil {
+		if objs.kind != kArray {
+			c.errf("/objects", RuleValueType, "objects must be a list, not %s", kindName[objs.kind])
+		} else {
+			if len(objs.elems) == 0 {
+				c.warnf("/objects", "the objects list is empty")
+			}
+			b.Objects = make([]json.RawMessage, 0, len(objs.elems))
+			for i := range objs.elems {
+				o := &objs.elems[i]
+				if o.kind != kObject {
+					c.errf(jp("/objects", i), RuleObject, "every element of objects must be a JSON object, not %s", kindName[o.kind])
+					continue
+				}
+				b.Objects = append(b.Objects, json.RawMessage(data[o.start:o.end]))
+			}
+		}
+	}
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
+	b.Warnings = c.warns
+	return b, nil
 }
 
-// Parse validates one object.
+// Parse validates one STIX object against every MUST rule of the STIX 2.1
+// specification that can be checked on the object alone. On failure the
+// error is of type Errors and lists every broken rule, each with the
+// object's id, the property as a JSON pointer and the rule's name (the
+// Rule* constants). Broken SHOULD rules and values outside open
+// vocabularies come back as warnings. The returned Object's Raw is raw
+// itself (not copied).
 func Parse(raw []byte) (*Object, []Warning, error) {
-	var o struct {
-		ID, Type, SpecVersion, Created, Modified string
+	v, err := decode(raw)
+	if err != nil {
+		return nil, nil, Errors{{Rule: RuleJSON, Message: err.Error()}}
 	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, nil, Errors{{Rule: "json", Message: err.Error()}}
+	if v.kind != kObject {
+		return nil, nil, Errors{{Rule: RuleObject, Message: "a STIX object must be a JSON object, not " + kindName[v.kind]}}
 	}
-	o.ID, _ = m["id"].(string)
-	o.Type, _ = m["type"].(string)
-	o.SpecVersion, _ = m["spec_version"].(string)
-	o.Created, _ = m["created"].(string)
-	o.Modified, _ = m["modified"].(string)
-	obj := &Object{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, Raw: raw}
-	if obj.SpecVersion == "" {
-		obj.SpecVersion = "2.1"
+	c := &checker{}
+	obj := c.object(&v)
+	if len(c.errs) > 0 {
+		return nil, c.warns, c.errs
 	}
-	var err error
-	if o.Created != "" {
-		if obj.Created, err = ParseTime(o.Created); err != nil {
-			return nil, nil, Errors{{ObjectID: o.ID, Pointer: "/created", Rule: "timestamp", Message: err.Error()}}
-		}
-	}
-	if o.Modified != "" {
-		if obj.Modified, err = ParseTime(o.Modified); err != nil {
-			return nil, nil, Errors{{ObjectID: o.ID, Pointer: "/modified", Rule: "timestamp", Message: err.Error()}}
-		}
-	}
-	return obj, nil, nil
+	obj.Raw = raw
+	return obj, c.warns, nil
 }
 
-// ParseTime parses a STIX timestamp: RFC 3339, UTC, with "Z".
-func ParseTime(s string) (time.Time, error) {
-	return time.Parse(time.RFC3339Nano, s)
+// object validates a decoded object and returns its index properties.
+func (c *checker) object(o *value) *Object {
+	obj := &Object{}
+	idv := o.get("id")
+	if idv != nil && idv.kind == kString {
+		c.id = idv.str()
+		obj.ID = c.id
+	}
+	// type
+	var def *typeDef
+	switch t := o.get("type"); {
+	case t == nil:
+		c.errf("/type", RuleRequired, `property "type" is required`)
+	case t.kind != kString:
+		c.errf("/type", RuleValueType, "type must be a string, not %s", kindName[t.kind])
+	default:
+		obj.Type = t.str()
+		def = types[obj.Type]
+		if def == nil {
+			if obj.Type == "bundle" {
+				c.errf("/type", RuleTypeName, "a bundle is not an object; it cannot appear here")
+			} else if msg := typeNameProblem(t.raw); msg != "" {
+				c.errf("/type", RuleTypeName, "type %q: %s", obj.Type, msg)
+			} else {
+				def = customDef
+			}
+		}
+	}
+	// id
+	switch {
+	case idv == nil:
+		c.errf("/id", RuleRequired, `property "id" is required`)
+	case idv.kind != kString:
+		c.errf("/id", RuleValueType, "id must be a string, not %s", kindName[idv.kind])
+	case obj.Type != "":
+		c.checkOwnID("/id", idv.raw, obj.Type)
+	}
+	if def == nil {
+		def = customDef // check the rest as far as possible
+	}
+	// properties
+	var created, modified *value
+	for i := range o.members {
+		m := &o.members[i]
+		p := def.props[string(m.key)]
+		if p == nil {
+			c.customProperty(m)
+			continue
+		}
+		if p.kind == pSkip {
+			continue
+		}
+		c.checkProp(p, p.ptr, &m.val)
+		switch p.ptr {
+		case "/created":
+			created = &m.val
+		case "/modified":
+			modified = &m.val
+		}
+	}
+	for _, r := range def.required {
+		if o.get(r.name) == nil {
+			c.errf(r.ptr, RuleRequired, "property %q is required on %s", r.name, def.what())
+		}
+	}
+	// spec_version
+	obj.SpecVersion = "2.1"
+	if sv := o.get("spec_version"); sv != nil && sv.kind == kString {
+		if s := sv.str(); s != "2.1" {
+			c.errf("/spec_version", RuleSpecVersion, `spec_version must be "2.1", not %q`, s)
+		}
+	} else if sv == nil && def.cat != catSCO && def != customDef {
+		c.errf("/spec_version", RuleSpecVersion, `property "spec_version" is required on %s and must be "2.1"`, def.what())
+	}
+	// created <= modified
+	if created != nil && created.kind == kString {
+		obj.Created, _ = parseTimeBytes(created.raw)
+	}
+	if modified != nil && modified.kind == kString {
+		obj.Modified, _ = parseTimeBytes(modified.raw)
+	}
+	if !obj.Created.IsZero() && !obj.Modified.IsZero() && obj.Modified.Before(obj.Created) {
+		c.errf("/modified", RuleTimeOrder, "modified (%s) must not be earlier than created (%s)", modified.str(), created.str())
+	}
+	if def.check != nil {
+		def.check(c, o)
+	}
+	return obj
 }
 
-// FormatTime formats t as a STIX timestamp in UTC with at least
-// millisecond precision, more when t has it.
-func FormatTime(t time.Time) string {
-	t = t.UTC()
-	if t.Nanosecond()%1e6 == 0 {
-		return t.Format("2006-01-02T15:04:05.000Z")
+// customProperty checks a property the type does not define.
+func (c *checker) customProperty(m *member) {
+	if msg := propertyNameProblem(m.key); msg != "" {
+		c.errf(jp("", m.key), RulePropertyName, "custom property %q: %s", m.key, msg)
+		return
 	}
-	return t.Format(time.RFC3339Nano)
+	c.customValue(m.key, &m.val)
+}
+
+func (c *checker) customValue(key []byte, v *value) {
+	k := string(key)
+	ptr := func() string { return jp("", key) }
+	switch {
+	case strings.HasSuffix(k, "_ref"):
+		if v.kind != kString || !ValidID(v.str()) {
+			c.warnf(ptr(), "a property whose name ends in _ref should hold an identifier")
+		}
+	case strings.HasSuffix(k, "_refs"):
+		if v.kind != kArray {
+			c.warnf(ptr(), "a property whose name ends in _refs should hold a list of identifiers")
+		}
+	case v.kind == kArray && len(v.elems) == 0:
+		c.warnf(ptr(), "an empty list; STIX lists should not be empty")
+	}
+}
+
+// typeNameProblem reports why s is not a valid STIX type name, or "".
+func typeNameProblem(s []byte) string {
+	if len(s) < 3 || len(s) > 250 {
+		return "must be 3 to 250 characters long"
+	}
+	for _, ch := range s {
+		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
+			return "may only contain a-z, 0-9 and '-'"
+		}
+	}
+	if s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(string(s), "--") {
+		return "must not start or end with '-' nor contain \"--\""
+	}
+	return ""
+}
+
+// propertyNameProblem reports why s is not a valid custom property name.
+func propertyNameProblem(s []byte) string {
+	if len(s) < 3 || len(s) > 250 {
+		return "must be 3 to 250 characters long"
+	}
+	for _, ch := range s {
+		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '_') {
+			return "may only contain a-z, 0-9 and '_'"
+		}
+	}
+	return ""
+}
+
+// splitID splits type--UUID and checks the UUID. It returns the type
+// and a problem description ("" when the id is well-formed).
+func splitID(id []byte) (string, string) {
+	i := bytes.Index(id, []byte("--"))
+	if i < 0 || len(id)-i-2 != 36 {
+		return "", "must have the form type--UUID"
+	}
+	typ := id[:i]
+	if msg := typeNameProblem(typ); msg != "" {
+		return "", "type part " + msg
+	}
+	if !validUUID(id[i+2:]) {
+		return string(typ), "the part after -- must be an RFC 4122 UUID (version 1-5, variant 10xx)"
+	}
+	return string(typ), ""
+}
+
+func validUUID(u []byte) bool {
+	if len(u) != 36 {
+		return false
+	}
+	for i, ch := range u {
+		switch i {
+		case 8, 13, 18, 23:
+			if ch != '-' {
+				return false
+			}
+		default:
+			if !isHex(ch) {
+				return false
+			}
+		}
+	}
+	if u[14] < '1' || u[14] > '5' {
+		return false
+	}
+	switch u[19] {
+	case '8', '9', 'a', 'b', 'A', 'B':
+	default:
+		return false
+	}
+	return true
+}
+
+func isHex(ch byte) bool {
+	return ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f' || ch >= 'A' && ch <= 'F'
+}
+
+// ValidID reports whether id is a well-formed STIX identifier
+// (type--UUID with a valid type name and an RFC 4122 UUID).
+func ValidID(id string) bool {
+	_, msg := splitID([]byte(id))
+	return msg == ""
+}
+
+// IDType returns the type part of a well-formed identifier, or "".
+func IDType(id string) string {
+	typ, msg := splitID([]byte(id))
+	if msg != "" {
+		return ""
+	}
+	return typ
+}
+
+func (c *checker) checkOwnID(ptr string, id []byte, typ string) {
+	t, msg := splitID(id)
+	if msg != "" {
+		c.errf(ptr, RuleID, "id %q %s", id, msg)
+		return
+	}
+	if t != typ {
+		c.errf(ptr, RuleID, "id %q must start with the object's type %q", id, typ+"--")
+	}
+}
+
+// checkRef checks that id is an identifier of a type rt allows (any
+// type when rt is nil).
+func (c *checker) checkRef(ptr string, id []byte, rt *refTypes) {
+	if rule, msg := refProblem(id, rt); rule != "" {
+		c.errf(ptr, rule, "%s", msg)
+	}
+}
+
+func refProblem(id []byte, rt *refTypes) (rule, msg string) {
+	t, msg := splitID(id)
+	if msg != "" {
+		return RuleRef, fmt.Sprintf("reference %q %s", id, msg)
+	}
+	if rt != nil && !rt.allows(t) {
+		return RuleRefType, fmt.Sprintf("reference %q must point at %s, not %s", id, rt.desc, t)
+	}
+	return "", ""
+}
+
+func (c *checker) timestamp(ptr string, v *value) (time.Time, bool) {
+	if v.kind != kString {
+		c.errf(ptr, RuleValueType, "must be a timestamp string, not %s", kindName[v.kind])
+		return time.Time{}, false
+	}
+	t, err := parseTimeBytes(v.raw)
+	if err != nil {
+		c.errf(ptr, RuleTimestamp, "%q: %v", v.raw, err)
+		return time.Time{}, false
+	}
+	return t, true
 }
