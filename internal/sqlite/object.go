@@ -1,0 +1,402 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+)
+
+// MaxPageSize is the largest page FindObjects returns; a Limit of 0 or
+// above it is clamped to it.
+const MaxPageSize = 10000
+
+const (
+	insertObject = `INSERT INTO objects (collection_pk, id, version, type, spec_version, created, modified, date_added, sha256, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (collection_pk, id, version) DO NOTHING`
+	getObjectVersion = `SELECT sha256, raw, date_added FROM objects WHERE collection_pk = ? AND id = ? AND version = ?`
+	maxDateAdded     = `SELECT coalesce(max(date_added), 0) FROM objects`
+)
+
+var preparedQueries = []string{insertObject, getObjectVersion, maxDateAdded}
+
+// versionKey is an (id, version) pair of one AddObjects call.
+type versionKey struct{ id, version string }
+
+// AddObjects adds object versions to a collection in one transaction.
+// Each object added gets a DateAdded of max(now, last+1µs), where last is
+// the largest DateAdded in the store, so DateAdded strictly increases over
+// the whole store and one batch is never split by added_after.
+//
+// An (id, version) already present, or earlier in objs, with the same
+// bytes (or semantically equal JSON) is Unchanged; with other content it
+// is Rejected with a KindConflict error. An object without id, type or
+// JSON, or whose id is not of its type, is Rejected with KindInvalid.
+func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialogue.Object) ([]dialogue.AddResult, error) {
+	const op = "sqlite.AddObjects"
+	results := make([]dialogue.AddResult, len(objs))
+	// Work that needs no database happens before the write lock is taken.
+	sums := make([][32]byte, len(objs))
+	versions := make([]string, len(objs))
+	for i, o := range objs {
+		results[i] = dialogue.AddResult{ID: o.ID, Version: o.Version()}
+		if err := checkObject(o); err != nil {
+			results[i].Status = dialogue.Rejected
+			results[i].Err = dialogue.E(op, dialogue.KindInvalid, err)
+			continue
+		}
+		sums[i] = sha256.Sum256(o.Raw)
+		if v := o.Version(); !v.IsZero() {
+			versions[i] = stamp(v)
+		}
+	}
+	var last int64
+	err := db.write(ctx, op, func(tx *sql.Tx) error {
+		pk, err := collectionPK(ctx, tx, op, collectionID)
+		if err != nil {
+			return err
+		}
+		ins, err := db.stmt(ctx, tx, insertObject)
+		if err != nil {
+			return err
+		}
+		get, err := db.stmt(ctx, tx, getObjectVersion)
+		if err != nil {
+			return err
+		}
+		mx, err := db.stmt(ctx, tx, maxDateAdded)
+		if err != nil {
+			return err
+		}
+		if err := mx.QueryRowContext(ctx).Scan(&last); err != nil {
+			return err
+		}
+		last = max(last, db.lastAdded)
+		now := micros(db.now())
+		seen := make(map[versionKey]int, len(objs))
+		for i, o := range objs {
+			if results[i].Status == dialogue.Rejected {
+				continue
+			}
+			k := versionKey{o.ID, versions[i]}
+			if j, ok := seen[k]; ok {
+				// The same (id, version) earlier in this call.
+				results[i].DateAdded = results[j].DateAdded
+				if sameContent(sums[i], o.Raw, sums[j], objs[j].Raw) {
+					results[i].Status = dialogue.Unchanged
+				} else {
+					results[i].Status = dialogue.Rejected
+					results[i].Err = conflict(op, o.ID, versions[i])
+				}
+				continue
+			}
+			seen[k] = i
+			added := max(now, last+1)
+			sv := o.SpecVersion
+			if sv == "" {
+				sv = "2.1"
+			}
+			res, err := ins.ExecContext(ctx, pk, o.ID, versions[i], o.Type, sv,
+				nullStamp(o.Created), nullStamp(o.Modified), added, sums[i][:], o.Raw)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 1 {
+				last = added
+				results[i].Status = dialogue.Added
+				results[i].DateAdded = fromMicros(added)
+				continue
+			}
+			var sum, raw []byte
+			var da int64
+			if err := get.QueryRowContext(ctx, pk, o.ID, versions[i]).Scan(&sum, &raw, &da); err != nil {
+				return err
+			}
+			results[i].DateAdded = fromMicros(da)
+			if sameContent(sums[i], o.Raw, [32]byte(sum), raw) {
+				results[i].Status = dialogue.Unchanged
+			} else {
+				results[i].Status = dialogue.Rejected
+				results[i].Err = conflict(op, o.ID, versions[i])
+			}
+		}
+		// Under db.wmu. Should the commit fail, a larger lastAdded only
+		// moves later dates on; it never breaks their order.
+		db.lastAdded = last
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, o := range objs {
+		if results[i].Status == dialogue.Added {
+			o.DateAdded = results[i].DateAdded
+		}
+	}
+	return results, nil
+}
+
+func conflict(op, id, version string) error {
+	v := version
+	if v == "" {
+		v = "(unversioned)"
+	}
+	return dialogue.Errorf(op, dialogue.KindConflict,
+		"object %s version %s exists already with other content; a changed object needs a new modified time", id, v)
+}
+
+// checkObject checks what the store relies on; full STIX validation is
+// the stix package's.
+func checkObject(o *dialogue.Object) error {
+	switch {
+	case o.ID == "":
+		return errors.New("object has no id")
+	case o.Type == "":
+		return errors.New("object " + o.ID + ": no type")
+	case !strings.HasPrefix(o.ID, o.Type+"--"):
+		return errors.New("object " + o.ID + ": id does not start with its type " + strconv.Quote(o.Type+"--"))
+	case len(o.Raw) == 0:
+		return errors.New("object " + o.ID + ": no JSON")
+	case !stampable(o.Created) || !stampable(o.Modified):
+		return errors.New("object " + o.ID + ": created or modified is outside the years 0000-9999")
+	}
+	return nil
+}
+
+// sameContent reports whether two versions of an object are the same: the
+// same bytes, else the same JSON value (key order, spacing and escapes
+// aside).
+func sameContent(sumA [32]byte, a []byte, sumB [32]byte, b []byte) bool {
+	if sumA == sumB && bytes.Equal(a, b) {
+		return true
+	}
+	va, errA := decodeJSON(a)
+	vb, errB := decodeJSON(b)
+	return errA == nil && errB == nil && reflect.DeepEqual(va, vb)
+}
+
+func decodeJSON(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// The cursor of a page is the date_added of its last object: date_added is
+// unique and grows in commit order, so an object added while a client
+// pages has a larger one than every object already there and is found on
+// a later page; none is skipped or repeated.
+const cursorPrefix = "p1."
+
+func encodeCursor(dateAdded int64) string {
+	return cursorPrefix + base64.RawURLEncoding.EncodeToString(strconv.AppendInt(nil, dateAdded, 36))
+}
+
+func decodeCursor(s string) (int64, error) {
+	rest, ok := strings.CutPrefix(s, cursorPrefix)
+	if ok {
+		b, err := base64.RawURLEncoding.DecodeString(rest)
+		if err == nil {
+			if n, err := strconv.ParseInt(string(b), 36, 64); err == nil && n >= 0 {
+				return n, nil
+			}
+		}
+	}
+	return 0, errors.New("next: " + strconv.Quote(s) + " is not a page cursor of this server")
+}
+
+// where builds the conditions of f on the objects table aliased o (all but
+// AddedAfter and After). lastByDefault makes a zero f.Versions mean
+// "last", as in TAXII; otherwise it means every version.
+func where(pk int64, f dialogue.ObjectFilter, lastByDefault bool) (string, []any) {
+	conds := []string{"o.collection_pk = ?"}
+	args := []any{pk}
+	in := func(col string, vals []string) {
+		conds = append(conds, col+" IN ("+placeholders(len(vals))+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	if len(f.IDs) > 0 {
+		in("o.id", f.IDs)
+	}
+	if len(f.Types) > 0 {
+		in("o.type", f.Types)
+	}
+	if len(f.SpecVersions) > 0 {
+		// Every (id, version) has one spec_version here, so "the latest
+		// spec version of each object" (the TAXII default) is every one.
+		in("o.spec_version", f.SpecVersions)
+	}
+	v := f.Versions
+	if v.IsZero() && lastByDefault {
+		v.Last = true
+	}
+	if !v.All && !v.IsZero() {
+		var or []string
+		if v.First {
+			or = append(or, "o.version = (SELECT min(x.version) FROM objects x WHERE x.collection_pk = o.collection_pk AND x.id = o.id)")
+		}
+		if v.Last {
+			or = append(or, "o.version = (SELECT max(x.version) FROM objects x WHERE x.collection_pk = o.collection_pk AND x.id = o.id)")
+		}
+		if len(v.At) > 0 {
+			// TAXIIVersion: the version, or date_added when unversioned.
+			or = append(or, "o.version IN ("+placeholders(len(v.At))+")",
+				"(o.version = '' AND o.date_added IN ("+placeholders(len(v.At))+"))")
+			for _, t := range v.At {
+				args = append(args, stamp(t))
+			}
+			for _, t := range v.At {
+				args = append(args, exactMicros(t))
+			}
+		}
+		conds = append(conds, "("+strings.Join(or, " OR ")+")")
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// exactMicros is t in µs, or -1 (matching no date_added) when t has a
+// finer part than µs.
+func exactMicros(t time.Time) int64 {
+	if t.Nanosecond()%1000 != 0 {
+		return -1
+	}
+	return t.UnixMicro()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// FindObjects lists object versions of a collection matching f, in
+// ascending DateAdded order, one page at a time.
+//
+// Versions first and last are chosen per object id over all the versions
+// the collection holds, before AddedAfter applies: with the default
+// "last", an object appears only through its latest version, and only if
+// that version was added after AddedAfter. A client that polls with
+// added_after therefore sees each new latest version once, and never an
+// older version that arrived late.
+func (db *DB) FindObjects(ctx context.Context, collectionID string, f dialogue.ObjectFilter) (*dialogue.ObjectPage, error) {
+	const op = "sqlite.FindObjects"
+	lower := int64(-1 << 63)
+	if !f.AddedAfter.IsZero() {
+		lower = f.AddedAfter.UnixMicro() // floor: date_added > floor(t) ⇔ date_added > t
+		if f.AddedAfter.Before(time.Unix(0, 0)) && f.AddedAfter.Nanosecond()%1000 != 0 {
+			lower-- // UnixMicro truncates toward zero before 1970
+		}
+	}
+	if f.After != "" {
+		c, err := decodeCursor(f.After)
+		if err != nil {
+			return nil, dialogue.E(op, dialogue.KindInvalid, err)
+		}
+		lower = max(lower, c)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	pk, err := collectionPK(ctx, db.r, op, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := where(pk, f, true)
+	raw := "o.raw"
+	if f.MetaOnly {
+		raw = "NULL"
+	}
+	q := "SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, " + raw +
+		" FROM objects o WHERE " + cond + " AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
+	args = append(args, lower, limit+1)
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, dbErr(op, err)
+	}
+	defer rows.Close()
+	page := &dialogue.ObjectPage{Objects: make([]*dialogue.Object, 0, min(limit, 256))}
+	var lastAdded int64
+	for rows.Next() {
+		if len(page.Objects) == limit {
+			page.More = true
+			break
+		}
+		var o dialogue.Object
+		var created, modified sql.NullString
+		var added int64
+		if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &created, &modified, &added, &o.Raw); err != nil {
+			return nil, dbErr(op, err)
+		}
+		if o.Created, err = parseStamp(created); err != nil {
+			return nil, dbErr(op, err)
+		}
+		if o.Modified, err = parseStamp(modified); err != nil {
+			return nil, dbErr(op, err)
+		}
+		o.DateAdded = fromMicros(added)
+		lastAdded = added
+		page.Objects = append(page.Objects, &o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(op, err)
+	}
+	if page.More {
+		page.Next = encodeCursor(lastAdded)
+	}
+	return page, nil
+}
+
+// DeleteObject removes the versions of one object selected by
+// f.Versions and f.SpecVersions (a zero f.Versions means every version)
+// and returns how many were removed; KindNotFound when none matched.
+func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, f dialogue.ObjectFilter) (int, error) {
+	const op = "sqlite.DeleteObject"
+	var n int64
+	err := db.write(ctx, op, func(tx *sql.Tx) error {
+		pk, err := collectionPK(ctx, tx, op, collectionID)
+		if err != nil {
+			return err
+		}
+		sel := dialogue.ObjectFilter{IDs: []string{id}, SpecVersions: f.SpecVersions, Versions: f.Versions}
+		cond, args := where(pk, sel, false)
+		res, err := tx.ExecContext(ctx, "DELETE FROM objects WHERE seq IN (SELECT o.seq FROM objects o WHERE "+cond+")", args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, dialogue.Errorf(op, dialogue.KindNotFound, "object %s: no version matches in collection %s", id, collectionID)
+	}
+	return int(n), nil
+}
+
+// Stats returns counters for metrics.
+func (db *DB) Stats(ctx context.Context) (dialogue.StoreStats, error) {
+	const op = "sqlite.Stats"
+	var s dialogue.StoreStats
+	err := db.r.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM objects), (SELECT count(*) FROM collections)").Scan(&s.Objects, &s.Collections)
+	return s, dbErr(op, err)
+}

@@ -1,0 +1,270 @@
+// Package sqlite is a node's store in one SQLite file: collections, STIX
+// object versions kept byte-exact, users, API tokens, TAXII status
+// resources and pull cursors. It implements dialogue.Store on
+// modernc.org/sqlite (pure Go, no cgo) and applies its embedded schema
+// migrations when it opens a file.
+//
+// It must not validate STIX (objects arrive parsed and validated), speak
+// HTTP, or let a raw SQL error reach a user: every error it returns carries
+// a dialogue Kind and an op name, and database failures are KindOther,
+// which dialogue.Message hides.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a node's store in one SQLite file. It implements dialogue.Store.
+// Writes go through one connection (SQLite has one writer at a time);
+// reads use a small pool of connections that see the last committed
+// state (WAL). Every method is safe for concurrent use.
+type DB struct {
+	path string
+	w    *sql.DB // one connection: every write transaction
+	r    *sql.DB // readers
+
+	// wmu serialises write transactions in this process, so that a
+	// transaction never waits on database/sql's pool for the one
+	// connection while holding a prepared statement of another.
+	wmu sync.Mutex
+	// lastAdded is the largest date_added (µs) this process has given out;
+	// a new object gets max(now, lastAdded+1, max in the table+1).
+	lastAdded int64
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared on w, by query text
+
+	now func() time.Time // the clock; tests may replace it
+}
+
+var _ dialogue.Store = (*DB)(nil)
+
+// Pragmas every connection runs. synchronous=FULL makes a commit durable
+// before it returns, through kill -9 and power loss.
+var pragmas = []string{
+	"busy_timeout(10000)",
+	"foreign_keys(1)",
+	"synchronous(FULL)",
+	"cache_size(-65536)",    // 64 MiB page cache per connection
+	"mmap_size(1073741824)", // map up to 1 GiB of the file
+	"temp_store(MEMORY)",
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Open opens the store in the SQLite file at path, creating it if it does
+// not exist, and applies any schema migration the file lacks. The journal
+// is WAL, so readers never wait for the writer.
+func Open(ctx context.Context, path string) (*DB, error) {
+	const op = "sqlite.Open"
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// journal_mode is persistent in the file: set once, on the writer.
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		w.Close()
+		return nil, dialogue.Errorf(op, dialogue.KindUnavailable, "cannot open the database %s: %w", path, err)
+	}
+	if mode != "wal" {
+		w.Close()
+		return nil, dialogue.Errorf(op, dialogue.KindOther, "database %s: journal mode is %q, want wal", path, mode)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(0)
+	r.SetConnMaxLifetime(0)
+	db := &DB{path: path, w: w, r: r, stmts: map[string]*sql.Stmt{}, now: time.Now}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
+	return db, nil
+}
+
+// migrate applies the embedded migrations that db lacks.
+func migrate(ctx context.Context, db *sql.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		return fmt.Errorf("schema migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("schema migrations: %w", err)
+	}
+	return nil
+}
+
+// Path returns the file the store is in.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the store. The data is on disk already: every write was
+// committed with synchronous=FULL when its method returned.
+func (db *DB) Close() error {
+	db.stmtMu.Lock()
+	for _, s := range db.stmts {
+		s.Close()
+	}
+	db.stmts = map[string]*sql.Stmt{}
+	db.stmtMu.Unlock()
+	err := errors.Join(db.r.Close(), db.w.Close())
+	return dialogue.E("sqlite.Close", dialogue.KindOther, err)
+}
+
+// stmt returns query as a statement of tx: the one prepared at Open when
+// query is in preparedQueries, else a statement prepared for tx alone.
+// (Preparing on db.w inside a transaction would wait forever for the one
+// connection that the transaction holds.)
+func (db *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	s, ok := db.stmts[query]
+	db.stmtMu.Unlock()
+	if ok {
+		return tx.StmtContext(ctx, s), nil
+	}
+	return tx.PrepareContext(ctx, query)
+}
+
+// prepare prepares the hot write statements on the writer connection.
+func (db *DB) prepare(ctx context.Context) error {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	for _, q := range preparedQueries {
+		s, err := db.w.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		db.stmts[q] = s
+	}
+	return nil
+}
+
+// write runs fn in one write transaction (BEGIN IMMEDIATE) and commits it
+// when fn returns nil. An error from fn is returned as it is; database
+// errors are wrapped as KindOther with op.
+func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return dbErr(op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		var de *dialogue.Error
+		if errors.As(err, &de) {
+			return err
+		}
+		return dbErr(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return dbErr(op, err)
+	}
+	return nil
+}
+
+// dbErr wraps an error of the database. A busy database is
+// KindUnavailable (retrying later may work); a cancelled context keeps its
+// error in the chain; anything else is KindOther.
+func dbErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return dialogue.Errorf(op, dialogue.KindUnavailable, "the database is busy, try again: %w", err)
+		case sqlite3.SQLITE_FULL:
+			return dialogue.Errorf(op, dialogue.KindUnavailable, "the disk is full: %w", err)
+		}
+	}
+	return dialogue.E(op, dialogue.KindOther, err)
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// Time encodings. micros is for times the node sets itself; stamp is for
+// STIX timestamps, fixed width so that text order is time order.
+const stampLayout = "2006-01-02T15:04:05.000000000Z"
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func stamp(t time.Time) string { return t.UTC().Format(stampLayout) }
+
+func nullStamp(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return stamp(t)
+}
+
+func parseStamp(s sql.NullString) (time.Time, error) {
+	if !s.Valid || s.String == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s.String)
+}
+
+// stampable reports whether t fits the fixed-width stamp (years 0–9999).
+func stampable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
+}
