@@ -1,0 +1,105 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMigrations(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("embedded migrations: %v, %v", files, err)
+	}
+	version := func(db *DB) int64 {
+		t.Helper()
+		var v int64
+		if err := db.r.QueryRowContext(ctx, "SELECT max(version_id) FROM goose_db_version WHERE is_applied").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := version(db); v != int64(len(files)) {
+		t.Errorf("fresh file: schema version %d, want %d", v, len(files))
+	}
+	var tables []string
+	rows, err := db.r.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'goose_db_version' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if got := strings.Join(tables, " "); got != "collections grants objects pull_cursors statuses tokens users" {
+		t.Errorf("tables: %s", got)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopening applies nothing more and keeps the data.
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	var applied int
+	if err := db.r.QueryRowContext(ctx, "SELECT count(*) FROM goose_db_version WHERE version_id > 0").Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	if applied != len(files) || version(db) != int64(len(files)) {
+		t.Errorf("after reopen: %d migration rows, version %d; want %d", applied, version(db), len(files))
+	}
+}
+
+// TestPragmas checks the settings every connection must run with.
+func TestPragmas(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for name, pool := range map[string]*sql.DB{"writer": db.w, "reader": db.r} {
+		for pragma, want := range map[string]string{
+			"journal_mode": "wal",
+			"synchronous":  "2", // FULL
+			"foreign_keys": "1",
+			"busy_timeout": "10000",
+		} {
+			var got string
+			if err := pool.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", name, pragma, got, want)
+			}
+		}
+	}
+	var qo string
+	if err := db.r.QueryRowContext(ctx, "PRAGMA query_only").Scan(&qo); err != nil || qo != "1" {
+		t.Errorf("reader query_only = %s, %v", qo, err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	_, err := Open(context.Background(), filepath.Join(t.TempDir(), "no", "such", "dir", "parley.db"))
+	if err == nil {
+		t.Fatal("Open in a missing folder succeeded")
+	}
+	if !strings.HasPrefix(err.Error(), "sqlite.Open: ") {
+		t.Errorf("error %q does not name the op", err)
+	}
+}
