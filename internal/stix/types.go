@@ -299,9 +299,9 @@ func atLeastOne(names ...string) func(*checker, *value) {
 func atLeastOneProperty(c *checker, o *value) {
 	def := types[o.get("type").str()]
 	for i := range o.members {
-		k := string(o.members[i].key)
-		if p := def.props[k]; p != nil {
-			if _, common := scoCommonNames[k]; !common {
+		k := o.members[i].key
+		if p := def.props[string(k)]; p != nil {
+			if _, common := scoCommonNames[string(k)]; !common {
 				return
 			}
 		}
@@ -415,6 +415,12 @@ func checkObservedData(c *checker, o *value) {
 }
 
 func checkMarkingDefinition(c *checker, o *value) {
+	// a TLP 2.0 marking definition must carry its official id
+	if ext := o.get("extensions"); ext != nil && ext.kind == kObject {
+		if e := ext.get(TLP2ExtensionID); e != nil && e.kind == kObject {
+			checkTLP2(c, o, e)
+		}
+	}
 	dt, def := o.get("definition_type"), o.get("definition")
 	switch {
 	case dt == nil && def == nil:
@@ -454,12 +460,6 @@ func checkMarkingDefinition(c *checker, o *value) {
 		want := tlp1IDs[t.str()]
 		if id := o.get("id"); id != nil && id.kind == kString && id.str() != want {
 			c.errf("/id", RuleTLP, "the TLP:%s marking-definition must have id %s", strings.ToUpper(t.str()), want)
-		}
-	}
-	// a TLP 2.0 marking definition must carry its official id
-	if ext := o.get("extensions"); ext != nil && ext.kind == kObject {
-		if e := ext.get(TLP2ExtensionID); e != nil && e.kind == kObject {
-			checkTLP2(c, o, e)
 		}
 	}
 }
