@@ -1,0 +1,180 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+)
+
+// ConfigFile is the name of the configuration file inside a data folder.
+// Its presence is what makes a folder a Parley node.
+const ConfigFile = "parley.json"
+
+// Default values written by Init.
+const (
+	DefaultListen       = "127.0.0.1:8443"
+	DefaultMaxBodyBytes = 10 << 20 // 10 MiB, as issue 2 asks
+	DefaultDatabase     = "parley.db"
+	DefaultTLSCert      = "tls/cert.pem"
+	DefaultTLSKey       = "tls/key.pem"
+)
+
+// Config is a node's configuration file (DIR/parley.json). Paths are
+// relative to the data folder unless absolute.
+type Config struct {
+	// Name is the node's name: a host name or a short label. It is the
+	// TLS certificate's subject and the TAXII discovery title.
+	Name string `json:"name"`
+	// Listen is the host:port `parley serve` listens on by default.
+	Listen string `json:"listen"`
+	// MaxBodyBytes caps a request body; bigger ones get 413.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// Database is the SQLite file.
+	Database string `json:"database"`
+	// TLSCert and TLSKey are the PEM files of the node's certificate and
+	// private key.
+	TLSCert string `json:"tls_cert"`
+	TLSKey  string `json:"tls_key"`
+}
+
+// ParseConfig reads a configuration file's contents. Unknown fields,
+// trailing data and missing or out-of-range values are errors of kind
+// KindInvalid that name the field and the rule; defaults are not filled
+// in here, so that a file says everything a node does.
+func ParseConfig(data []byte) (*Config, error) {
+	const op = "node.ParseConfig"
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, dialogue.E(op, dialogue.KindInvalid, describeJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "unexpected data after the JSON object")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	return &c, nil
+}
+
+// describeJSONError turns encoding/json's errors into ones that name the
+// field, for a person editing the file by hand.
+func describeJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("field %q: must be a %s, not a JSON %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("not valid JSON at byte %d: %v", se.Offset, err)
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return fmt.Errorf("field %s: unknown field", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	if err == io.EOF {
+		return errors.New("the file is empty")
+	}
+	return fmt.Errorf("not valid JSON: %v", err)
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int64", "int", "float64":
+		return "number"
+	}
+	return goKind
+}
+
+// Validate checks every field. The error names the field and the rule.
+func (c *Config) Validate() error {
+	if err := ValidateName(c.Name); err != nil {
+		return fmt.Errorf("field \"name\": %w", err)
+	}
+	if err := ValidateListen(c.Listen); err != nil {
+		return fmt.Errorf("field \"listen\": %w", err)
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
+		return fmt.Errorf("field \"max_body_bytes\": %d is out of range (1024 to %d)", c.MaxBodyBytes, 1<<30)
+	}
+	for _, f := range []struct{ name, v string }{{"database", c.Database}, {"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
+		if f.v == "" {
+			return fmt.Errorf("field %q: missing", f.name)
+		}
+		if strings.ContainsRune(f.v, 0) {
+			return fmt.Errorf("field %q: contains a NUL byte", f.name)
+		}
+	}
+	return nil
+}
+
+// ValidateName checks a node name: 1 to 63 characters of letters, digits,
+// '-' and '.', starting and ending with a letter or digit, so that it can
+// be a DNS name in the certificate.
+func ValidateName(name string) error {
+	if name == "" {
+		return errors.New("a node name is required")
+	}
+	if len(name) > 63 {
+		return fmt.Errorf("node name %q is longer than 63 characters", name)
+	}
+	for i, c := range name {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if alnum {
+			continue
+		}
+		if (c == '-' || c == '.') && i > 0 && i < len(name)-1 {
+			continue
+		}
+		return fmt.Errorf("node name %q: character %q at %d is not allowed (letters, digits, inner '-' and '.')", name, c, i)
+	}
+	if strings.Contains(name, "..") {
+		return fmt.Errorf("node name %q has an empty label (\"..\")", name)
+	}
+	return nil
+}
+
+// ValidateListen checks a host:port listen address. Port 0 is allowed
+// (the system picks one); the host must be an IP address or a name.
+func ValidateListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (%v)", addr, strings.TrimPrefix(err.Error(), "address "+addr+": "))
+	}
+	if host == "" {
+		return fmt.Errorf("%q has no host; use 127.0.0.1:PORT for this machine only, or 0.0.0.0:PORT for every interface", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	return nil
+}
+
+// path resolves a configured path against the data folder.
+func (c *Config) path(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// marshal is the file's contents: indented JSON, so that it can be edited
+// by hand.
+func (c *Config) marshal() []byte {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		panic(err) // a struct of strings and an int always marshals
+	}
+	return append(b, '\n')
+}

@@ -1,0 +1,113 @@
+package node
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+)
+
+const goodConfig = `{
+  "name": "cert-a.example",
+  "listen": "127.0.0.1:8443",
+  "max_body_bytes": 10485760,
+  "database": "parley.db",
+  "tls_cert": "tls/cert.pem",
+  "tls_key": "tls/key.pem"
+}
+`
+
+func TestParseConfig(t *testing.T) {
+	c, err := ParseConfig([]byte(goodConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Name: "cert-a.example", Listen: "127.0.0.1:8443", MaxBodyBytes: 10 << 20,
+		Database: "parley.db", TLSCert: "tls/cert.pem", TLSKey: "tls/key.pem"}
+	if *c != want {
+		t.Fatalf("got %+v, want %+v", *c, want)
+	}
+	// What marshal writes, ParseConfig reads back.
+	c2, err := ParseConfig(c.marshal())
+	if err != nil || *c2 != want {
+		t.Fatalf("round trip: %+v, %v", c2, err)
+	}
+}
+
+func TestParseConfigBad(t *testing.T) {
+	edit := func(old, new string) string {
+		if !strings.Contains(goodConfig, old) {
+			t.Fatalf("test table: %q not in config", old)
+		}
+		return strings.Replace(goodConfig, old, new, 1)
+	}
+	for _, tc := range []struct {
+		name, in string
+		want     []string // substrings of the error
+	}{
+		{"empty", "", []string{"empty"}},
+		{"not json", "name = x", []string{"not valid JSON"}},
+		{"truncated", goodConfig[:40], []string{"not valid JSON"}},
+		{"trailing", goodConfig + "{}", []string{"after the JSON object"}},
+		{"array", "[]", []string{"must be"}},
+		{"unknown field", edit(`"listen"`, `"listne"`), []string{`"listne"`, "unknown field"}},
+		{"name missing", edit(`"name": "cert-a.example",`, ``), []string{`"name"`, "required"}},
+		{"name bad char", edit(`cert-a.example`, `cert a`), []string{`"name"`, "not allowed"}},
+		{"name leading dash", edit(`cert-a.example`, `-cert`), []string{`"name"`, "not allowed"}},
+		{"name empty label", edit(`cert-a.example`, `a..b`), []string{`"name"`, "empty label"}},
+		{"name too long", edit(`cert-a.example`, strings.Repeat("a", 64)), []string{`"name"`, "longer than 63"}},
+		{"name number", edit(`"cert-a.example"`, `7`), []string{`"name"`, "must be a string"}},
+		{"listen no port", edit(`127.0.0.1:8443`, `127.0.0.1`), []string{`"listen"`, "not host:port"}},
+		{"listen no host", edit(`127.0.0.1:8443`, `:8443`), []string{`"listen"`, "no host"}},
+		{"listen bad port", edit(`127.0.0.1:8443`, `127.0.0.1:http`), []string{`"listen"`, "port"}},
+		{"listen big port", edit(`127.0.0.1:8443`, `127.0.0.1:70000`), []string{`"listen"`, "0 to 65535"}},
+		{"body string", edit(`10485760`, `"10MiB"`), []string{`"max_body_bytes"`, "must be a number"}},
+		{"body small", edit(`10485760`, `10`), []string{`"max_body_bytes"`, "out of range"}},
+		{"body huge", edit(`10485760`, `99999999999`), []string{`"max_body_bytes"`, "out of range"}},
+		{"body fraction", edit(`10485760`, `1.5`), []string{`"max_body_bytes"`, "must be a number"}},
+		{"database empty", edit(`"parley.db"`, `""`), []string{`"database"`, "missing"}},
+		{"cert missing", edit(`"tls_cert": "tls/cert.pem",`, ``), []string{`"tls_cert"`, "missing"}},
+		{"key nul", edit(`tls/key.pem`, `tls/key\u0000.pem`), []string{`"tls_key"`, "NUL"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.in))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if dialogue.KindOf(err) != dialogue.KindInvalid {
+				t.Errorf("kind %v, want invalid", dialogue.KindOf(err))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(goodConfig))
+	f.Add([]byte(`{"name":"x"}`))
+	f.Add([]byte(`{"max_body_bytes":-1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data)
+		if err != nil {
+			if c != nil {
+				t.Fatal("config and error")
+			}
+			if dialogue.KindOf(err) != dialogue.KindInvalid {
+				t.Fatalf("kind %v for %v", dialogue.KindOf(err), err)
+			}
+			return
+		}
+		// Whatever is accepted is valid and survives a round trip.
+		if err := c.Validate(); err != nil {
+			t.Fatalf("accepted an invalid config: %v", err)
+		}
+		c2, err := ParseConfig(c.marshal())
+		if err != nil || *c2 != *c {
+			t.Fatalf("round trip: %+v vs %+v, %v", c2, c, err)
+		}
+	})
+}
