@@ -89,6 +89,15 @@ func (e *jsonError) Error() string { return fmt.Sprintf("invalid JSON at byte %d
 
 const maxDepth = 256
 
+// plainByte marks the bytes a string may hold as they are: not a quote,
+// not a backslash, not a control character.
+var plainByte = func() (t [256]bool) {
+	for i := 0x20; i < 256; i++ {
+		t[i] = i != '"' && i != '\\'
+	}
+	return t
+}()
+
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
 
 type decoder struct {
@@ -230,8 +239,18 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func (d *decoder) string() ([]byte, error) {
 	d.pos++ // opening quote
 	start := d.pos
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
+	data := d.data
+	for d.pos < len(data) {
+		// fast path: skip plain bytes
+		p := d.pos
+		for p < len(data) && plainByte[data[p]] {
+			p++
+		}
+		d.pos = p
+		if p >= len(data) {
+			break
+		}
+		c := data[p]
 		switch {
 		case c == '"':
 			s := d.data[start:d.pos]

@@ -1,7 +1,6 @@
 package stix
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -325,8 +324,9 @@ func propertyNameProblem(s []byte) string {
 // splitID splits type--UUID and checks the UUID. It returns the type
 // and a problem description ("" when the id is well-formed).
 func splitID(id []byte) (string, string) {
-	i := bytes.Index(id, []byte("--"))
-	if i < 0 || len(id)-i-2 != 36 {
+	// the UUID is the last 36 bytes, preceded by "--"
+	i := len(id) - 38
+	if i < 3 || id[i] != '-' || id[i+1] != '-' {
 		return "", "must have the form type--UUID"
 	}
 	typ := id[:i]
