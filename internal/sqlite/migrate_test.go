@@ -42,7 +42,7 @@ func TestMigrations(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	if got := strings.Join(tables, " "); got != "collections grants objects pull_cursors statuses tokens users" {
+	if got := strings.Join(tables, " "); got != "collections grants objects pull_cursors statuses store_state tokens users" {
 		t.Errorf("tables: %s", got)
 	}
 	if err := db.Close(); err != nil {

@@ -25,10 +25,11 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (collection_pk, id, version) DO NOTHING`
 	getObjectVersion = `SELECT sha256, raw, date_added FROM objects WHERE collection_pk = ? AND id = ? AND version = ?`
-	maxDateAdded     = `SELECT coalesce(max(date_added), 0) FROM objects`
+	lastDateAdded    = `SELECT last_date_added FROM store_state`
+	setDateAdded     = `UPDATE store_state SET last_date_added = ?`
 )
 
-var preparedQueries = []string{insertObject, getObjectVersion, maxDateAdded}
+var preparedQueries = []string{insertObject, getObjectVersion, lastDateAdded, setDateAdded}
 
 // versionKey is an (id, version) pair of one AddObjects call.
 type versionKey struct{ id, version string }
@@ -74,13 +75,14 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 		if err != nil {
 			return err
 		}
-		mx, err := db.stmt(ctx, tx, maxDateAdded)
+		mx, err := db.stmt(ctx, tx, lastDateAdded)
 		if err != nil {
 			return err
 		}
 		if err := mx.QueryRowContext(ctx).Scan(&last); err != nil {
 			return err
 		}
+		first := last
 		last = max(last, db.lastAdded)
 		now := micros(db.now())
 		seen := make(map[versionKey]int, len(objs))
@@ -132,6 +134,15 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 			} else {
 				results[i].Status = dialogue.Rejected
 				results[i].Err = conflict(op, o.ID, versions[i])
+			}
+		}
+		if last != first {
+			set, err := db.stmt(ctx, tx, setDateAdded)
+			if err != nil {
+				return err
+			}
+			if _, err := set.ExecContext(ctx, last); err != nil {
+				return err
 			}
 		}
 		// Under db.wmu. Should the commit fail, a larger lastAdded only

@@ -26,7 +26,12 @@ CREATE TABLE grants (
 
 -- objects holds one row per version of a STIX object in a collection.
 -- seq only grows (AUTOINCREMENT: never reused after a delete); date_added
--- strictly increases over the whole store, in the same order as seq.
+-- strictly increases over the whole store, in the same order as seq
+-- (store_state keeps the last one given out, deletes notwithstanding).
+-- Indexes: by (id, version) within a collection (also the idempotency
+-- key, and what version first/last/exact look up per id), by date_added
+-- (pages, added_after) and by type then date_added (match[type]). Every
+-- index costs every import; a further one needs a query that uses it.
 CREATE TABLE objects (
 	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
 	collection_pk INTEGER NOT NULL REFERENCES collections(pk),
@@ -36,14 +41,19 @@ CREATE TABLE objects (
 	spec_version  TEXT NOT NULL,
 	created       TEXT,
 	modified      TEXT,
-	date_added    INTEGER NOT NULL UNIQUE,
+	date_added    INTEGER NOT NULL,
 	sha256        BLOB NOT NULL,
 	raw           BLOB NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX objects_id_version ON objects (collection_pk, id, version);
-CREATE INDEX objects_date_added ON objects (collection_pk, date_added);
+CREATE UNIQUE INDEX objects_date_added ON objects (collection_pk, date_added);
 CREATE INDEX objects_type ON objects (collection_pk, type, date_added);
-CREATE INDEX objects_version ON objects (collection_pk, version);
+
+CREATE TABLE store_state (
+	one             INTEGER PRIMARY KEY CHECK (one = 1),
+	last_date_added INTEGER NOT NULL    -- µs; the next object gets more
+) STRICT;
+INSERT INTO store_state (one, last_date_added) VALUES (1, 0);
 
 CREATE TABLE users (
 	name          TEXT PRIMARY KEY,
@@ -81,6 +91,7 @@ DROP TABLE pull_cursors;
 DROP TABLE statuses;
 DROP TABLE tokens;
 DROP TABLE users;
+DROP TABLE store_state;
 DROP TABLE objects;
 DROP TABLE grants;
 DROP TABLE collections;
