@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"parley": main})
+}
+
+// TestScripts runs the CLI scripts in testdata/*.txtar: each runs the
+// real parley binary against real data folders in its own work dir.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"mode":       cmdMode,
+			"cmpobjects": cmdCmpObjects,
+		},
+		RequireExplicitExec: true,
+		Setup:               copyBundles,
+	})
+}
+
+// copyBundles puts the STIX bundles of testdata/bundles in each script's
+// work folder.
+func copyBundles(env *testscript.Env) error {
+	files, err := filepath.Glob(filepath.Join("testdata", "bundles", "*.json"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(env.WorkDir, filepath.Base(f)), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cmdMode checks a file's permission bits: mode PATH 0600.
+func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mode PATH PERM")
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	got := fi.Mode().Perm()
+	if (got == os.FileMode(want)) == neg {
+		ts.Fatalf("%s has mode %04o; want %s%04o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// cmdCmpObjects checks that the objects of the bundle OUT are, byte for
+// byte and in order, the objects of the bundles IN... one after another:
+// cmpobjects OUT IN...
+func cmdCmpObjects(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("cmpobjects does not support !")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: cmpobjects OUT IN...")
+	}
+	objects := func(name string) []json.RawMessage {
+		var b struct {
+			Type    string            `json:"type"`
+			Objects []json.RawMessage `json:"objects"`
+		}
+		data := []byte(ts.ReadFile(name))
+		if err := json.Unmarshal(data, &b); err != nil {
+			ts.Fatalf("%s: %v", name, err)
+		}
+		if b.Type != "bundle" {
+			ts.Fatalf("%s: type %q, want bundle", name, b.Type)
+		}
+		return b.Objects
+	}
+	got := objects(args[0])
+	var want []json.RawMessage
+	for _, in := range args[1:] {
+		want = append(want, objects(in)...)
+	}
+	if len(got) != len(want) {
+		ts.Fatalf("%s has %d objects, want %d", args[0], len(got), len(want))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			ts.Fatalf("object %d differs:\n got: %s\nwant: %s", i, got[i], want[i])
+		}
+	}
+	ts.Logf("%d objects identical", len(got))
+}
