@@ -277,4 +277,3 @@ func findCollection(ctx context.Context, n *node.Node, idOrTitle string) (*dialo
 	}
 	return c, err
 }
-
