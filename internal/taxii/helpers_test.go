@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -50,6 +51,20 @@ var users = []struct {
 	{"lead", "Password2-lead!", dialogue.RoleLead}, // reads; a lead's role may not write
 }
 
+// passwordHashes are the users' argon2id hashes, computed once: each
+// costs 64 MiB and a good fraction of a second under the race detector.
+var passwordHashes = sync.OnceValue(func() []string {
+	var hs []string
+	for _, u := range users {
+		h, err := dialogue.HashPassword(u.password)
+		if err != nil {
+			panic(err)
+		}
+		hs = append(hs, h)
+	}
+	return hs
+})
+
 // node is a Parley node on a real HTTP(S) server on 127.0.0.1:0 with a
 // real SQLite store in a temporary folder.
 type node struct {
@@ -77,12 +92,8 @@ func newNode(t testing.TB, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	for _, u := range users {
-		h, err := dialogue.HashPassword(u.password)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := db.CreateUser(ctx, &dialogue.User{Name: u.name, Role: u.role}, h); err != nil {
+	for i, u := range users {
+		if err := db.CreateUser(ctx, &dialogue.User{Name: u.name, Role: u.role}, passwordHashes()[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

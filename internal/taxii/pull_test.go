@@ -240,4 +240,3 @@ func TestClientTLS(t *testing.T) {
 		}
 	}
 }
-
