@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
 )
 
 func TestMigrations(t *testing.T) {
@@ -101,5 +105,80 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if !strings.HasPrefix(err.Error(), "sqlite.Open: ") {
 		t.Errorf("error %q does not name the op", err)
+	}
+}
+
+// TestOpenOddPath opens a file whose path has characters that mean
+// something in a URI.
+func TestOpenOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a b#c?d%20e&f")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "parley.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database is not where asked: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Errorf("files made beside the folder: %v", entries)
+	}
+}
+
+// TestTokenLastUsed checks that UserByToken records the last use, at most
+// once a minute.
+func TestTokenLastUsed(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	db.now = func() time.Time { return clock }
+	if err := db.CreateUser(ctx, &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateToken(ctx, "alice", "hash", ""); err != nil {
+		t.Fatal(err)
+	}
+	lastUsed := func() any {
+		var v sql.NullInt64
+		if err := db.r.QueryRow("SELECT last_used FROM tokens WHERE hash = 'hash'").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if !v.Valid {
+			return nil
+		}
+		return fromMicros(v.Int64)
+	}
+	if v := lastUsed(); v != nil {
+		t.Fatalf("new token last_used = %v", v)
+	}
+	use := func() {
+		t.Helper()
+		if _, err := db.UserByToken(ctx, "hash"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	use()
+	if v := lastUsed(); v != clock {
+		t.Errorf("last_used = %v, want %v", v, clock)
+	}
+	first := clock
+	clock = clock.Add(30 * time.Second)
+	use()
+	if v := lastUsed(); v != first {
+		t.Errorf("after 30s: last_used = %v, want it kept at %v", v, first)
+	}
+	clock = clock.Add(31 * time.Second)
+	use()
+	if v := lastUsed(); v != clock {
+		t.Errorf("after 61s: last_used = %v, want %v", v, clock)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 )
@@ -41,11 +42,11 @@ func (db *DB) CreateUser(ctx context.Context, u *dialogue.User, passwordHash str
 	return nil
 }
 
-func scanUser(sc interface{ Scan(...any) error }) (*dialogue.User, error) {
+func scanUser(sc interface{ Scan(...any) error }, more ...any) (*dialogue.User, error) {
 	var u dialogue.User
 	var role string
 	var created int64
-	if err := sc.Scan(&u.Name, &role, &created); err != nil {
+	if err := sc.Scan(append([]any{&u.Name, &role, &created}, more...)...); err != nil {
 		return nil, err
 	}
 	u.Role = dialogue.Role(role)
@@ -121,22 +122,35 @@ func (db *DB) CreateToken(ctx context.Context, user, tokenHash, label string) er
 	})
 }
 
+// lastUsedGranularity is how stale a token's recorded last use may get:
+// UserByToken writes (a commit, so an fsync) at most once per token per
+// period, not on every request.
+const lastUsedGranularity = time.Minute
+
 // UserByToken finds the user a token hash belongs to and records the
-// token's last use. KindNotFound for an unknown hash.
+// token's last use (to the minute). KindNotFound for an unknown hash.
 func (db *DB) UserByToken(ctx context.Context, tokenHash string) (*dialogue.User, error) {
 	const op = "sqlite.UserByToken"
-	var u *dialogue.User
-	err := db.write(ctx, op, func(tx *sql.Tx) error {
-		var name string
-		err := tx.QueryRowContext(ctx, "UPDATE tokens SET last_used = ? WHERE hash = ? RETURNING user", micros(db.now()), tokenHash).Scan(&name)
-		if errors.Is(err, sql.ErrNoRows) {
-			return dialogue.Errorf(op, dialogue.KindNotFound, "no such token")
-		}
-		if err != nil {
-			return err
-		}
-		u, err = scanUser(tx.QueryRowContext(ctx, "SELECT name, role, created_at FROM users WHERE name = ?", name))
+	var lastUsed sql.NullInt64
+	u, err := scanUser(db.r.QueryRowContext(ctx, `SELECT u.name, u.role, u.created_at, t.last_used
+		FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?`, tokenHash), &lastUsed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "no such token")
+	}
+	if err != nil {
+		return nil, dbErr(op, err)
+	}
+	now := db.now()
+	if lastUsed.Valid && now.Sub(fromMicros(lastUsed.Int64)) < lastUsedGranularity {
+		return u, nil
+	}
+	err = db.write(ctx, op, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE tokens SET last_used = ? WHERE hash = ? AND coalesce(last_used, 0) < ?",
+			micros(now), tokenHash, micros(now))
 		return err
 	})
-	return u, err
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
 }
