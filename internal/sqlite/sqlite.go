@@ -64,7 +64,7 @@ var pragmas = []string{
 	"busy_timeout(10000)",
 	"foreign_keys(1)",
 	"synchronous(FULL)",
-	"cache_size(-65536)", // 64 MiB page cache per connection
+	"cache_size(-65536)",    // 64 MiB page cache per connection
 	"mmap_size(1073741824)", // map up to 1 GiB of the file
 	"temp_store(MEMORY)",
 }
