@@ -1,7 +1,8 @@
 package stix
 
 import (
-	"fmt"
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"sync"
 	"unicode/utf16"
@@ -13,6 +14,15 @@ import (
 // unless it holds escapes), which is what makes Parse fast enough for bulk
 // imports. It accepts exactly RFC 8259 JSON in UTF-8 and, as I-JSON asks,
 // refuses duplicate member names.
+//
+// The tree lives in memory the decoder owns (chunks of values, members
+// and unescaped string bytes that a pooled decoder reuses), so a decoded
+// tree is only valid until the decoder is released: nothing of it may be
+// kept after Parse or ParseBundle returns except copies.
+//
+// The same decoder also has a validating scanner (skip) that checks a
+// value's syntax without building anything; ParseBundle uses it to split
+// a bundle into its objects.
 
 type kind uint8
 
@@ -29,13 +39,11 @@ var kindName = [...]string{kNull: "null", kBool: "a boolean", kNumber: "a number
 
 // value is one decoded JSON value.
 type value struct {
-	kind    kind
-	b       bool     // kBool
 	raw     []byte   // kString: the contents (unescaped); kNumber: the literal
 	elems   []value  // kArray
 	members []member // kObject
-	start   int      // kObject, kArray: offset of the opening bracket in the input
-	end     int      // kObject, kArray: offset just past the closing bracket
+	kind    kind
+	b       bool // kBool
 }
 
 type member struct {
@@ -85,7 +93,9 @@ type jsonError struct {
 	msg string
 }
 
-func (e *jsonError) Error() string { return fmt.Sprintf("invalid JSON at byte %d: %s", e.off, e.msg) }
+func (e *jsonError) Error() string {
+	return "invalid JSON at byte " + strconv.Itoa(e.off) + ": " + e.msg
+}
 
 const maxDepth = 256
 
@@ -98,38 +108,183 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
+// Eight bytes at a time ("SWAR"): lsb has the low bit of every byte set,
+// msb the high bit.
+const (
+	lsb    = 0x0101010101010101
+	msb    = 0x8080808080808080
+	spaces = lsb * ' '
+)
+
+// special8 has the high bit set in the lowest byte of x (little endian)
+// that is a quote, a backslash or a control character, and possibly in
+// later bytes; it is zero when none of the eight bytes is such a byte.
+func special8(x uint64) uint64 {
+	q := x ^ (lsb * '"')
+	b := x ^ (lsb * '\\')
+	return (((q - lsb) &^ q) | ((b - lsb) &^ b) | ((x - lsb*0x20) &^ x)) & msb
+}
+
+// chunk sizes of the decoder's arenas
+const (
+	valueChunk  = 256
+	memberChunk = 256
+	byteChunk   = 4096
+)
+
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
 
 type decoder struct {
 	data  []byte
 	pos   int
 	depth int
-	// scratch stacks, reused across nested containers to size each slice
-	// exactly once
+	// scratch stacks, reused across nested containers
 	vstack []value
 	mstack []member
+	// arenas: a container's children are copied here when it closes;
+	// chunks never move, so slices into them stay valid until reset.
+	vchunks [][]value
+	vi      int // current chunk
+	mchunks [][]member
+	mi      int
+	bchunks [][]byte
+	bi      int
+	scratch []byte // unescaping
+	root    value  // the decoded document, for Parse
+	// the checker Parse runs over the tree, kept here so that it is
+	// reused too
+	c checker
 }
 
-// decode parses data as one JSON value with nothing but white space
-// after it.
-func decode(data []byte) (value, error) {
-	if !utf8.Valid(data) {
-		return value{}, &jsonError{off: invalidUTF8At(data), msg: "not valid UTF-8"}
-	}
+// getDecoder returns a pooled decoder set up to read data.
+func getDecoder(data []byte) *decoder {
 	d := decoderPool.Get().(*decoder)
-	defer func() { d.data = nil; decoderPool.Put(d) }()
 	d.data, d.pos, d.depth = data, 0, 0
-	d.vstack, d.mstack = d.vstack[:0], d.mstack[:0]
+	return d
+}
+
+// release forgets everything decoded (so that the pool keeps no
+// reference to the input) and returns d to the pool.
+func (d *decoder) release() {
+	d.data = nil
+	clear(d.vstack)
+	d.vstack = d.vstack[:0]
+	clear(d.mstack)
+	d.mstack = d.mstack[:0]
+	for i := 0; i <= d.vi && i < len(d.vchunks); i++ {
+		clear(d.vchunks[i])
+		d.vchunks[i] = d.vchunks[i][:0]
+	}
+	for i := 0; i <= d.mi && i < len(d.mchunks); i++ {
+		clear(d.mchunks[i])
+		d.mchunks[i] = d.mchunks[i][:0]
+	}
+	for i := 0; i <= d.bi && i < len(d.bchunks); i++ {
+		d.bchunks[i] = d.bchunks[i][:0]
+	}
+	d.vi, d.mi, d.bi = 0, 0, 0
+	d.c = checker{}
+	d.root = value{}
+	// very large documents leave very large chunks: let them go
+	if len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 {
+		*d = decoder{}
+	}
+	decoderPool.Put(d)
+}
+
+// values copies src into the arena and returns the copy.
+func (d *decoder) values(src []value) []value {
+	n := len(src)
+	for d.vi < len(d.vchunks) {
+		ch := d.vchunks[d.vi]
+		if cap(ch)-len(ch) >= n {
+			s := ch[len(ch) : len(ch)+n : len(ch)+n]
+			copy(s, src)
+			d.vchunks[d.vi] = ch[:len(ch)+n]
+			return s
+		}
+		if d.vi+1 == len(d.vchunks) {
+			break
+		}
+		d.vi++
+	}
+	ch := make([]value, n, max(n, valueChunk))
+	copy(ch, src)
+	d.vchunks = append(d.vchunks, ch)
+	d.vi = len(d.vchunks) - 1
+	return ch[:n:n]
+}
+
+// members copies src into the arena and returns the copy.
+func (d *decoder) members(src []member) []member {
+	n := len(src)
+	for d.mi < len(d.mchunks) {
+		ch := d.mchunks[d.mi]
+		if cap(ch)-len(ch) >= n {
+			s := ch[len(ch) : len(ch)+n : len(ch)+n]
+			copy(s, src)
+			d.mchunks[d.mi] = ch[:len(ch)+n]
+			return s
+		}
+		if d.mi+1 == len(d.mchunks) {
+			break
+		}
+		d.mi++
+	}
+	ch := make([]member, n, max(n, memberChunk))
+	copy(ch, src)
+	d.mchunks = append(d.mchunks, ch)
+	d.mi = len(d.mchunks) - 1
+	return ch[:n:n]
+}
+
+// bytes copies src into the arena and returns the copy.
+func (d *decoder) bytes(src []byte) []byte {
+	n := len(src)
+	for d.bi < len(d.bchunks) {
+		ch := d.bchunks[d.bi]
+		if cap(ch)-len(ch) >= n {
+			s := ch[len(ch) : len(ch)+n : len(ch)+n]
+			copy(s, src)
+			d.bchunks[d.bi] = ch[:len(ch)+n]
+			return s
+		}
+		if d.bi+1 == len(d.bchunks) {
+			break
+		}
+		d.bi++
+	}
+	ch := make([]byte, n, max(n, byteChunk))
+	copy(ch, src)
+	d.bchunks = append(d.bchunks, ch)
+	d.bi = len(d.bchunks) - 1
+	return ch[:n:n]
+}
+
+// decode parses d's data as one JSON value with nothing but white space
+// after it. The tree is valid until d is released.
+func (d *decoder) decode() (value, error) {
+	if !utf8.Valid(d.data) {
+		return value{}, &jsonError{off: invalidUTF8At(d.data), msg: "not valid UTF-8"}
+	}
 	d.skipSpace()
 	v, err := d.value()
 	if err != nil {
 		return value{}, err
 	}
-	d.skipSpace()
-	if d.pos != len(d.data) {
-		return value{}, d.errf("unexpected %q after the top-level value", d.data[d.pos])
+	if err := d.end(); err != nil {
+		return value{}, err
 	}
 	return v, nil
+}
+
+// end checks that nothing but white space follows the top-level value.
+func (d *decoder) end() error {
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return d.errf("unexpected " + strconv.QuoteRune(rune(d.data[d.pos])) + " after the top-level value")
+	}
+	return nil
 }
 
 func invalidUTF8At(b []byte) int {
@@ -143,19 +298,38 @@ func invalidUTF8At(b []byte) int {
 	return len(b)
 }
 
-func (d *decoder) errf(format string, args ...any) error {
-	return &jsonError{off: d.pos, msg: fmt.Sprintf(format, args...)}
+func (d *decoder) errf(msg string) error {
+	return &jsonError{off: d.pos, msg: msg}
 }
 
+// quoteByte formats c as %q does for a byte.
+func quoteByte(c byte) string { return strconv.QuoteRune(rune(c)) }
+
 func (d *decoder) skipSpace() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
+	if d.pos < len(d.data) && d.data[d.pos] > ' ' {
+		return
+	}
+	d.skipSpaceSlow()
+}
+
+func (d *decoder) skipSpaceSlow() {
+	data, p := d.data, d.pos
+	for p < len(data) {
+		switch data[p] {
+		case ' ':
+			if p+8 <= len(data) && binary.LittleEndian.Uint64(data[p:]) == spaces {
+				p += 8
+				continue
+			}
+			p++
+		case '\t', '\n', '\r':
+			p++
 		default:
+			d.pos = p
 			return
 		}
 	}
+	d.pos = p
 }
 
 func (d *decoder) value() (value, error) {
@@ -163,13 +337,13 @@ func (d *decoder) value() (value, error) {
 		return value{}, d.errf("unexpected end of input")
 	}
 	switch c := d.data[d.pos]; {
+	case c == '"':
+		s, err := d.string()
+		return value{kind: kString, raw: s}, err
 	case c == '{':
 		return d.object()
 	case c == '[':
 		return d.array()
-	case c == '"':
-		s, err := d.string()
-		return value{kind: kString, raw: s}, err
 	case c == 't':
 		return d.literal("true", value{kind: kBool, b: true})
 	case c == 'f':
@@ -179,7 +353,7 @@ func (d *decoder) value() (value, error) {
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
 	default:
-		return value{}, d.errf("unexpected %q", c)
+		return value{}, d.errf("unexpected " + quoteByte(c))
 	}
 }
 
@@ -234,97 +408,112 @@ func (d *decoder) number() (value, error) {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// string reads a string starting at the opening quote and returns its
-// contents, unescaped (a fresh slice only when there were escapes).
-func (d *decoder) string() ([]byte, error) {
-	d.pos++ // opening quote
-	start := d.pos
-	data := d.data
-	for d.pos < len(data) {
-		// fast path: skip plain bytes
-		p := d.pos
-		for p < len(data) && plainByte[data[p]] {
-			p++
+// plainRun returns the offset of the first byte at or after p that is a
+// quote, a backslash or a control character, or len(data).
+func plainRun(data []byte, p int) int {
+	for p+8 <= len(data) {
+		if m := special8(binary.LittleEndian.Uint64(data[p:])); m != 0 {
+			return p + bits.TrailingZeros64(m)>>3
 		}
+		p += 8
+	}
+	for p < len(data) && plainByte[data[p]] {
+		p++
+	}
+	return p
+}
+
+// string reads a string starting at the opening quote and returns its
+// contents, unescaped (a copy in the arena only when there were escapes).
+func (d *decoder) string() ([]byte, error) {
+	start := d.pos + 1
+	p := plainRun(d.data, start)
+	d.pos = p
+	if p >= len(d.data) {
+		return nil, d.errf("unterminated string")
+	}
+	switch c := d.data[p]; {
+	case c == '"':
+		d.pos++
+		return d.data[start:p], nil
+	case c == '\\':
+		return d.escapedString(start)
+	default:
+		return nil, d.errf("control character in string")
+	}
+}
+
+// escapedString reads the rest of a string whose first escape is at
+// d.pos, unescaping it into the arena.
+func (d *decoder) escapedString(start int) ([]byte, error) {
+	out := append(d.scratch[:0], d.data[start:d.pos]...)
+	defer func() { d.scratch = out[:0] }()
+	for d.pos < len(d.data) {
+		p := plainRun(d.data, d.pos)
+		out = append(out, d.data[d.pos:p]...)
 		d.pos = p
-		if p >= len(data) {
+		if p >= len(d.data) {
 			break
 		}
-		c := data[p]
-		switch {
+		switch c := d.data[p]; {
 		case c == '"':
-			s := d.data[start:d.pos]
 			d.pos++
-			return s, nil
-		case c == '\\':
-			return d.escapedString(start)
+			return d.bytes(out), nil
 		case c < 0x20:
 			return nil, d.errf("control character in string")
 		}
-		d.pos++
+		r, err := d.escape()
+		if err != nil {
+			return nil, err
+		}
+		out = utf8.AppendRune(out, r)
 	}
 	return nil, d.errf("unterminated string")
 }
 
-func (d *decoder) escapedString(start int) ([]byte, error) {
-	out := make([]byte, 0, d.pos-start+16)
-	out = append(out, d.data[start:d.pos]...)
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch {
-		case c == '"':
-			d.pos++
-			return out, nil
-		case c < 0x20:
-			return nil, d.errf("control character in string")
-		case c != '\\':
-			out = append(out, c)
-			d.pos++
-			continue
-		}
-		// an escape
-		if d.pos+1 >= len(d.data) {
-			return nil, d.errf("unterminated string")
-		}
-		e := d.data[d.pos+1]
-		d.pos += 2
-		switch e {
-		case '"', '\\', '/':
-			out = append(out, e)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := d.hex4()
-			if !ok {
-				return nil, d.errf("invalid \\u escape")
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if d.pos+1 < len(d.data) && d.data[d.pos] == '\\' && d.data[d.pos+1] == 'u' {
-					d.pos += 2
-					if r2, ok = d.hex4(); !ok {
-						return nil, d.errf("invalid \\u escape")
-					}
-				}
-				r = utf16.DecodeRune(r, r2)
-				if r == utf8.RuneError {
-					return nil, d.errf("invalid surrogate pair in \\u escape")
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return nil, d.errf("invalid escape \\%c", e)
-		}
+// escape reads one escape sequence at d.pos (a backslash) and returns
+// the rune it stands for.
+func (d *decoder) escape() (rune, error) {
+	if d.pos+1 >= len(d.data) {
+		return 0, d.errf("unterminated string")
 	}
-	return nil, d.errf("unterminated string")
+	e := d.data[d.pos+1]
+	d.pos += 2
+	switch e {
+	case '"', '\\', '/':
+		return rune(e), nil
+	case 'b':
+		return '\b', nil
+	case 'f':
+		return '\f', nil
+	case 'n':
+		return '\n', nil
+	case 'r':
+		return '\r', nil
+	case 't':
+		return '\t', nil
+	case 'u':
+		r, ok := d.hex4()
+		if !ok {
+			return 0, d.errf("invalid \\u escape")
+		}
+		if utf16.IsSurrogate(r) {
+			r2 := rune(-1)
+			if d.pos+1 < len(d.data) && d.data[d.pos] == '\\' && d.data[d.pos+1] == 'u' {
+				d.pos += 2
+				if r2, ok = d.hex4(); !ok {
+					return 0, d.errf("invalid \\u escape")
+				}
+			}
+			r = utf16.DecodeRune(r, r2)
+			if r == utf8.RuneError {
+				return 0, d.errf("invalid surrogate pair in \\u escape")
+			}
+		}
+		return r, nil
+	default:
+		return 0, d.errf("invalid escape \\" + string(rune(e)))
+	}
 }
 
 func (d *decoder) hex4() (rune, bool) {
@@ -350,18 +539,17 @@ func (d *decoder) hex4() (rune, bool) {
 }
 
 func (d *decoder) array() (value, error) {
-	start := d.pos
 	d.pos++ // [
 	d.depth++
 	if d.depth > maxDepth {
-		return value{}, d.errf("nesting deeper than %d", maxDepth)
+		return value{}, d.errf("nesting deeper than " + strconv.Itoa(maxDepth))
 	}
 	base := len(d.vstack)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return value{kind: kArray, elems: []value{}, start: start, end: d.pos}, nil
+		return value{kind: kArray, elems: []value{}}, nil
 	}
 	for {
 		d.skipSpace()
@@ -381,79 +569,234 @@ func (d *decoder) array() (value, error) {
 		}
 		if c != ',' {
 			d.pos--
-			return value{}, d.errf("expected ',' or ']' in list, found %q", c)
+			return value{}, d.errf("expected ',' or ']' in list, found " + quoteByte(c))
 		}
 	}
-	elems := make([]value, len(d.vstack)-base)
-	copy(elems, d.vstack[base:])
+	elems := d.values(d.vstack[base:])
 	clear(d.vstack[base:])
 	d.vstack = d.vstack[:base]
 	d.depth--
-	return value{kind: kArray, elems: elems, start: start, end: d.pos}, nil
+	return value{kind: kArray, elems: elems}, nil
+}
+
+// memberName reads a member name and the colon after it; names are the
+// names already read in the same object, for the duplicate check.
+func (d *decoder) memberName(names []member) ([]byte, error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		if d.pos < len(d.data) && d.data[d.pos] == '}' {
+			return nil, d.errf("trailing comma in object")
+		}
+		return nil, d.errf("expected a member name in quotes")
+	}
+	keyAt := d.pos
+	key, err := d.string()
+	if err != nil {
+		return nil, err
+	}
+	for i := range names {
+		if string(names[i].key) == string(key) {
+			d.pos = keyAt
+			return nil, d.errf("duplicate member name " + strconv.Quote(string(key)))
+		}
+	}
+	return key, d.colon()
+}
+
+func (d *decoder) colon() error {
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+		return d.errf("expected ':' after member name")
+	}
+	d.pos++
+	d.skipSpace()
+	return nil
+}
+
+// next reads the ',' or '}' after a member and reports whether the
+// object ended.
+func (d *decoder) next() (bool, error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return false, d.errf("unterminated object")
+	}
+	c := d.data[d.pos]
+	d.pos++
+	if c == '}' {
+		return true, nil
+	}
+	if c != ',' {
+		d.pos--
+		return false, d.errf("expected ',' or '}' in object, found " + quoteByte(c))
+	}
+	return false, nil
 }
 
 func (d *decoder) object() (value, error) {
-	start := d.pos
 	d.pos++ // {
 	d.depth++
 	if d.depth > maxDepth {
-		return value{}, d.errf("nesting deeper than %d", maxDepth)
+		return value{}, d.errf("nesting deeper than " + strconv.Itoa(maxDepth))
 	}
 	base := len(d.mstack)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
-		return value{kind: kObject, members: []member{}, start: start, end: d.pos}, nil
+		return value{kind: kObject, members: []member{}}, nil
 	}
 	for {
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			if d.pos < len(d.data) && d.data[d.pos] == '}' {
-				return value{}, d.errf("trailing comma in object")
-			}
-			return value{}, d.errf("expected a member name in quotes")
-		}
-		keyAt := d.pos
-		key, err := d.string()
+		key, err := d.memberName(d.mstack[base:])
 		if err != nil {
 			return value{}, err
 		}
-		for _, m := range d.mstack[base:] {
-			if string(m.key) == string(key) {
-				d.pos = keyAt
-				return value{}, d.errf("duplicate member name %q", key)
-			}
-		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return value{}, d.errf("expected ':' after member name")
-		}
-		d.pos++
-		d.skipSpace()
 		v, err := d.value()
 		if err != nil {
 			return value{}, err
 		}
 		d.mstack = append(d.mstack, member{key: key, val: v})
+		end, err := d.next()
+		if err != nil {
+			return value{}, err
+		}
+		if end {
+			break
+		}
+	}
+	members := d.members(d.mstack[base:])
+	clear(d.mstack[base:])
+	d.mstack = d.mstack[:base]
+	d.depth--
+	return value{kind: kObject, members: members}, nil
+}
+
+// skip checks the syntax of the value at d.pos and moves past it,
+// building nothing; it returns the value's kind. It accepts exactly what
+// value accepts except that it does not look for duplicate member names.
+// The input's UTF-8 must have been checked before.
+func (d *decoder) skip() (kind, error) {
+	if d.pos >= len(d.data) {
+		return 0, d.errf("unexpected end of input")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '"':
+		return kString, d.skipString()
+	case c == '{':
+		return kObject, d.skipObject()
+	case c == '[':
+		return kArray, d.skipArray()
+	case c == 't':
+		_, err := d.literal("true", value{})
+		return kBool, err
+	case c == 'f':
+		_, err := d.literal("false", value{})
+		return kBool, err
+	case c == 'n':
+		_, err := d.literal("null", value{})
+		return kNull, err
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, err := d.number()
+		return kNumber, err
+	default:
+		return 0, d.errf("unexpected " + quoteByte(c))
+	}
+}
+
+// skipString checks a string at d.pos (its opening quote) and moves past
+// it.
+func (d *decoder) skipString() error {
+	d.pos++
+	for {
+		p := plainRun(d.data, d.pos)
+		d.pos = p
+		if p >= len(d.data) {
+			return d.errf("unterminated string")
+		}
+		switch c := d.data[p]; {
+		case c == '"':
+			d.pos++
+			return nil
+		case c < 0x20:
+			return d.errf("control character in string")
+		}
+		if _, err := d.escape(); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *decoder) skipArray() error {
+	d.pos++ // [
+	d.depth++
+	if d.depth > maxDepth {
+		return d.errf("nesting deeper than " + strconv.Itoa(maxDepth))
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		d.depth--
+		return nil
+	}
+	for {
+		d.skipSpace()
+		if _, err := d.skip(); err != nil {
+			return err
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
-			return value{}, d.errf("unterminated object")
+			return d.errf("unterminated list")
 		}
 		c := d.data[d.pos]
 		d.pos++
-		if c == '}' {
+		if c == ']' {
 			break
 		}
 		if c != ',' {
 			d.pos--
-			return value{}, d.errf("expected ',' or '}' in object, found %q", c)
+			return d.errf("expected ',' or ']' in list, found " + quoteByte(c))
 		}
 	}
-	members := make([]member, len(d.mstack)-base)
-	copy(members, d.mstack[base:])
-	clear(d.mstack[base:])
-	d.mstack = d.mstack[:base]
 	d.depth--
-	return value{kind: kObject, members: members, start: start, end: d.pos}, nil
+	return nil
+}
+
+func (d *decoder) skipObject() error {
+	d.pos++ // {
+	d.depth++
+	if d.depth > maxDepth {
+		return d.errf("nesting deeper than " + strconv.Itoa(maxDepth))
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			if d.pos < len(d.data) && d.data[d.pos] == '}' {
+				return d.errf("trailing comma in object")
+			}
+			return d.errf("expected a member name in quotes")
+		}
+		if err := d.skipString(); err != nil {
+			return err
+		}
+		if err := d.colon(); err != nil {
+			return err
+		}
+		if _, err := d.skip(); err != nil {
+			return err
+		}
+		end, err := d.next()
+		if err != nil {
+			return err
+		}
+		if end {
+			break
+		}
+	}
+	d.depth--
+	return nil
 }

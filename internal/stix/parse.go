@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Rule names carried in Error.Rule. They are stable: callers and tests
@@ -97,26 +98,46 @@ func jp(base string, segs ...any) string {
 // object's JSON exactly as it appears in data (the slices alias data).
 // A bundle-level spec_version, a STIX 2.0 leftover, gives a warning.
 // Errors are of type Errors.
+//
+// The whole document is checked to be JSON (syntax and UTF-8), but the
+// objects are only scanned, not decoded: duplicate member names inside
+// an object are found by Parse, which every object must go through.
 func ParseBundle(data []byte) (*Bundle, error) {
-	v, err := decode(data)
+	if !utf8.Valid(data) {
+		return nil, jsonErrors(&jsonError{off: invalidUTF8At(data), msg: "not valid UTF-8"})
+	}
+	d := getDecoder(data)
+	defer d.release()
+	d.skipSpace()
+	if d.pos < len(data) && data[d.pos] != '{' {
+		k, err := d.skip()
+		if err == nil {
+			err = d.end()
+		}
+		if err != nil {
+			return nil, jsonErrors(err)
+		}
+		return nil, Errors{{Rule: RuleObject, Message: "a bundle must be a JSON object, not " + kindName[k]}}
+	}
+	s, err := d.scanBundle()
+	if err == nil {
+		err = d.end()
+	}
 	if err != nil {
-		return nil, Errors{{Pointer: "", Rule: RuleJSON, Message: err.Error()}}
+		return nil, jsonErrors(err)
 	}
 	c := &checker{}
-	if v.kind != kObject {
-		return nil, Errors{{Rule: RuleObject, Message: "a bundle must be a JSON object, not " + kindName[v.kind]}}
-	}
-	if idv := v.get("id"); idv != nil && idv.kind == kString {
-		c.id = idv.str()
+	if s.id != nil && s.id.kind == kString {
+		c.id = s.id.str()
 	}
 	b := &Bundle{ID: c.id}
-	switch t := v.get("type"); {
+	switch t := s.typ; {
 	case t == nil:
 		c.errf("/type", RuleRequired, `property "type" is required`)
-	case t.kind != kString || t.str() != "bundle":
+	case t.kind != kString || string(t.raw) != "bundle":
 		c.errf("/type", RuleBundle, `type must be "bundle"`)
 	}
-	switch idv := v.get("id"); {
+	switch idv := s.id; {
 	case idv == nil:
 		c.errf("/id", RuleRequired, `property "id" is required`)
 	case idv.kind != kString:
@@ -124,25 +145,20 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	default:
 		c.checkOwnID("/id", idv.raw, "bundle")
 	}
-	if sv := v.get("spec_version"); sv != nil {
+	if s.specVersion {
 		c.warnf("/spec_version", "a bundle-level spec_version is a STIX 2.0 leftover; STIX 2.1 bundles carry none (ignored)")
 	}
-	if objs := v.get("objects"); objs != nil {
-		if objs.kind != kArray {
-			c.errf("/objects", RuleValueType, "objects must be a list, not %s", kindName[objs.kind])
+	if s.hasObjects {
+		if s.objectsKind != kArray {
+			c.errf("/objects", RuleValueType, "objects must be a list, not %s", kindName[s.objectsKind])
 		} else {
-			if len(objs.elems) == 0 {
+			if s.n == 0 {
 				c.warnf("/objects", "the objects list is empty")
 			}
-			b.Objects = make([]json.RawMessage, 0, len(objs.elems))
-			for i := range objs.elems {
-				o := &objs.elems[i]
-				if o.kind != kObject {
-					c.errf(jp("/objects", i), RuleObject, "every element of objects must be a JSON object, not %s", kindName[o.kind])
-					continue
-				}
-				b.Objects = append(b.Objects, json.RawMessage(data[o.start:o.end]))
+			for _, bad := range s.notObjects {
+				c.errf(jp("/objects", bad.i), RuleObject, "every element of objects must be a JSON object, not %s", kindName[bad.k])
 			}
+			b.Objects = s.objects
 		}
 	}
 	if len(c.errs) > 0 {
@@ -150,6 +166,131 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	}
 	b.Warnings = c.warns
 	return b, nil
+}
+
+func jsonErrors(err error) Errors {
+	return Errors{{Rule: RuleJSON, Message: err.Error()}}
+}
+
+// bundleScan is what ParseBundle reads of a bundle. typ and id point into
+// the decoder's arena.
+type bundleScan struct {
+	typ, id     *value
+	specVersion bool
+	hasObjects  bool
+	objectsKind kind
+	n           int // elements in objects
+	objects     []json.RawMessage
+	notObjects  []struct {
+		i int
+		k kind
+	}
+}
+
+// scanBundle reads the object at d.pos: type and id are decoded, objects
+// is split into its elements' raw JSON, everything else only checked.
+func (d *decoder) scanBundle() (*bundleScan, error) {
+	s := &bundleScan{}
+	d.pos++ // {
+	d.depth++
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return s, nil
+	}
+	for {
+		key, err := d.memberName(d.mstack)
+		if err != nil {
+			return nil, err
+		}
+		d.mstack = append(d.mstack, member{key: key})
+		switch string(key) {
+		case "type", "id":
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			vp := &v
+			if string(key) == "type" {
+				s.typ = vp
+			} else {
+				s.id = vp
+			}
+		case "objects":
+			s.hasObjects = true
+			if d.pos < len(d.data) && d.data[d.pos] == '[' {
+				s.objectsKind = kArray
+				if err := d.scanObjects(s); err != nil {
+					return nil, err
+				}
+			} else if s.objectsKind, err = d.skip(); err != nil {
+				return nil, err
+			}
+		default:
+			if string(key) == "spec_version" {
+				s.specVersion = true
+			}
+			if _, err := d.skip(); err != nil {
+				return nil, err
+			}
+		}
+		end, err := d.next()
+		if err != nil {
+			return nil, err
+		}
+		if end {
+			break
+		}
+	}
+	d.depth--
+	return s, nil
+}
+
+// scanObjects splits the list at d.pos into its elements.
+func (d *decoder) scanObjects(s *bundleScan) error {
+	d.pos++ // [
+	d.depth++
+	s.objects = s.objects[:0]
+	s.n = 0
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		d.depth--
+		return nil
+	}
+	for {
+		d.skipSpace()
+		start := d.pos
+		k, err := d.skip()
+		if err != nil {
+			return err
+		}
+		if k == kObject {
+			s.objects = append(s.objects, json.RawMessage(d.data[start:d.pos:d.pos]))
+		} else {
+			s.notObjects = append(s.notObjects, struct {
+				i int
+				k kind
+			}{s.n, k})
+		}
+		s.n++
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.errf("unterminated list")
+		}
+		c := d.data[d.pos]
+		d.pos++
+		if c == ']' {
+			break
+		}
+		if c != ',' {
+			d.pos--
+			return d.errf("expected ',' or ']' in list, found " + quoteByte(c))
+		}
+	}
+	d.depth--
+	return nil
 }
 
 // Parse validates one STIX object against every MUST rule of the STIX 2.1
@@ -160,40 +301,59 @@ func ParseBundle(data []byte) (*Bundle, error) {
 // vocabularies come back as warnings. The returned Object's Raw is raw
 // itself (not copied).
 func Parse(raw []byte) (*Object, []Warning, error) {
-	v, err := decode(raw)
+	d := getDecoder(raw)
+	defer d.release()
+	v, err := d.decode()
 	if err != nil {
-		return nil, nil, Errors{{Rule: RuleJSON, Message: err.Error()}}
+		return nil, nil, jsonErrors(err)
 	}
 	if v.kind != kObject {
 		return nil, nil, Errors{{Rule: RuleObject, Message: "a STIX object must be a JSON object, not " + kindName[v.kind]}}
 	}
-	c := &checker{}
-	obj := c.object(&v)
-	if len(c.errs) > 0 {
-		return nil, c.warns, c.errs
+	d.root = v
+	c := &d.c
+	obj := c.object(&d.root)
+	errs, warns := c.errs, c.warns
+	if len(errs) > 0 {
+		return nil, warns, errs
 	}
 	obj.Raw = raw
-	return obj, c.warns, nil
+	return obj, warns, nil
 }
 
 // object validates a decoded object and returns its index properties.
 func (c *checker) object(o *value) *Object {
 	obj := &Object{}
-	idv := o.get("id")
+	var idv, tv *value
+	for i := range o.members {
+		switch m := &o.members[i]; string(m.key) {
+		case "id":
+			idv = &m.val
+		case "type":
+			tv = &m.val
+		}
+	}
 	if idv != nil && idv.kind == kString {
 		c.id = idv.str()
 		obj.ID = c.id
 	}
 	// type
 	var def *typeDef
-	switch t := o.get("type"); {
+	switch t := tv; {
 	case t == nil:
 		c.errf("/type", RuleRequired, `property "type" is required`)
 	case t.kind != kString:
 		c.errf("/type", RuleValueType, "type must be a string, not %s", kindName[t.kind])
 	default:
-		obj.Type = t.str()
-		def = types[obj.Type]
+		def = types[string(t.raw)]
+		switch {
+		case def != nil:
+			obj.Type = def.name
+		case len(obj.ID) >= len(t.raw) && obj.ID[:len(t.raw)] == string(t.raw):
+			obj.Type = obj.ID[:len(t.raw)] // shares the id's memory
+		default:
+			obj.Type = t.str()
+		}
 		if def == nil {
 			if obj.Type == "bundle" {
 				c.errf("/type", RuleTypeName, "a bundle is not an object; it cannot appear here")
@@ -217,7 +377,8 @@ func (c *checker) object(o *value) *Object {
 		def = customDef // check the rest as far as possible
 	}
 	// properties
-	var created, modified *value
+	var created, modified, sv *value
+	var seen uint64 // bit i: def.required[i] is present
 	for i := range o.members {
 		m := &o.members[i]
 		p := def.props[string(m.key)]
@@ -225,38 +386,46 @@ func (c *checker) object(o *value) *Object {
 			c.customProperty(m)
 			continue
 		}
-		if p.kind == pSkip {
+		if p.req >= 0 {
+			seen |= 1 << p.req
+		}
+		switch p.role {
+		case roleSkip:
+			continue
+		case roleSpecVersion:
+			sv = &m.val
+		case roleCreated:
+			created = &m.val
+			if t, ok := c.timestamp(p.ptr, &m.val); ok {
+				obj.Created = t
+			}
+			continue
+		case roleModified:
+			modified = &m.val
+			if t, ok := c.timestamp(p.ptr, &m.val); ok {
+				obj.Modified = t
+			}
 			continue
 		}
 		c.checkProp(p, p.ptr, &m.val)
-		switch p.ptr {
-		case "/created":
-			created = &m.val
-		case "/modified":
-			modified = &m.val
-		}
 	}
-	for _, r := range def.required {
-		if o.get(r.name) == nil {
-			c.errf(r.ptr, RuleRequired, "property %q is required on %s", r.name, def.what())
+	if missing := def.allRequired &^ seen; missing != 0 {
+		for i, r := range def.required {
+			if missing&(1<<i) != 0 {
+				c.errf(r.ptr, RuleRequired, "property %q is required on %s", r.name, def.what())
+			}
 		}
 	}
 	// spec_version
 	obj.SpecVersion = "2.1"
-	if sv := o.get("spec_version"); sv != nil && sv.kind == kString {
-		if s := sv.str(); s != "2.1" {
-			c.errf("/spec_version", RuleSpecVersion, `spec_version must be "2.1", not %q`, s)
+	if sv != nil && sv.kind == kString {
+		if string(sv.raw) != "2.1" {
+			c.errf("/spec_version", RuleSpecVersion, `spec_version must be "2.1", not %q`, sv.raw)
 		}
 	} else if sv == nil && def.cat != catSCO && def != customDef {
 		c.errf("/spec_version", RuleSpecVersion, `property "spec_version" is required on %s and must be "2.1"`, def.what())
 	}
 	// created <= modified
-	if created != nil && created.kind == kString {
-		obj.Created, _ = parseTimeBytes(created.raw)
-	}
-	if modified != nil && modified.kind == kString {
-		obj.Modified, _ = parseTimeBytes(modified.raw)
-	}
 	if !obj.Created.IsZero() && !obj.Modified.IsZero() && obj.Modified.Before(obj.Created) {
 		c.errf("/modified", RuleTimeOrder, "modified (%s) must not be earlier than created (%s)", modified.str(), created.str())
 	}
@@ -280,7 +449,7 @@ func (c *checker) customValue(key []byte, v *value) {
 	ptr := func() string { return jp("", key) }
 	switch {
 	case strings.HasSuffix(k, "_ref"):
-		if v.kind != kString || !ValidID(v.str()) {
+		if _, msg := splitID(v.raw); v.kind != kString || msg != "" {
 			c.warnf(ptr(), "a property whose name ends in _ref should hold an identifier")
 		}
 	case strings.HasSuffix(k, "_refs"):
@@ -323,20 +492,20 @@ func propertyNameProblem(s []byte) string {
 
 // splitID splits type--UUID and checks the UUID. It returns the type
 // and a problem description ("" when the id is well-formed).
-func splitID(id []byte) (string, string) {
+func splitID(id []byte) ([]byte, string) {
 	// the UUID is the last 36 bytes, preceded by "--"
 	i := len(id) - 38
 	if i < 3 || id[i] != '-' || id[i+1] != '-' {
-		return "", "must have the form type--UUID"
+		return nil, "must have the form type--UUID"
 	}
 	typ := id[:i]
 	if msg := typeNameProblem(typ); msg != "" {
-		return "", "type part " + msg
+		return nil, "type part " + msg
 	}
 	if !validUUID(id[i+2:]) {
-		return string(typ), "the part after -- must be an RFC 4122 UUID (version 1-5, variant 10xx)"
+		return typ, "the part after -- must be an RFC 4122 UUID (version 1-5, variant 10xx)"
 	}
-	return string(typ), ""
+	return typ, ""
 }
 
 func validUUID(u []byte) bool {
@@ -383,7 +552,7 @@ func IDType(id string) string {
 	if msg != "" {
 		return ""
 	}
-	return typ
+	return string(typ)
 }
 
 func (c *checker) checkOwnID(ptr string, id []byte, typ string) {
@@ -392,7 +561,7 @@ func (c *checker) checkOwnID(ptr string, id []byte, typ string) {
 		c.errf(ptr, RuleID, "id %q %s", id, msg)
 		return
 	}
-	if t != typ {
+	if string(t) != typ {
 		c.errf(ptr, RuleID, "id %q must start with the object's type %q", id, typ+"--")
 	}
 }

@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"bytes"
 	"encoding/base64"
 	"strings"
 )
@@ -37,12 +38,26 @@ const (
 
 type prop struct {
 	kind     propKind
-	ptr      string // "/name"
+	role     propRole // how Parse's main loop treats it
+	req      int8     // index in typeDef.required, -1 when optional
+	ptr      string   // "/name"
 	vocab    *vocab
 	refs     *refTypes
 	min, max float64
 	fn       func(c *checker, ptr string, v *value)
 }
+
+// propRole marks the properties that Parse's loop over an object's
+// members handles itself.
+type propRole uint8
+
+const (
+	roleCheck       propRole = iota // checked by checkProp
+	roleSkip                        // type and id: checked before the loop
+	roleSpecVersion                 // checked by checkProp, then compared to "2.1"
+	roleCreated                     // a timestamp kept as Object.Created
+	roleModified                    // a timestamp kept as Object.Modified
+)
 
 // refTypes is the set of object types a reference may point at.
 type refTypes struct {
@@ -54,13 +69,13 @@ type refTypes struct {
 	desc   string
 }
 
-func (r *refTypes) allows(t string) bool {
+func (r *refTypes) allows(t []byte) bool {
 	for _, n := range r.names {
-		if n == t {
+		if n == string(t) {
 			return true
 		}
 	}
-	def := types[t]
+	def := types[string(t)]
 	if def == nil {
 		return r.custom
 	}
@@ -257,13 +272,13 @@ func (c *checker) externalReference(base string, i int, v *value) {
 	if sn != nil && sn.kind == kString {
 		// the specification fixes the form of CVE and CAPEC ids
 		eid := v.get("external_id")
-		switch sn.str() {
+		switch string(sn.raw) {
 		case "cve":
-			if eid == nil || eid.kind != kString || !strings.HasPrefix(eid.str(), "CVE-") {
+			if eid == nil || eid.kind != kString || !bytes.HasPrefix(eid.raw, []byte("CVE-")) {
 				c.errf(jp(base, i, "external_id"), RuleExtRef, `an external reference with source_name "cve" must have an external_id of the form CVE-YYYY-NNNN`)
 			}
 		case "capec":
-			if eid == nil || eid.kind != kString || !strings.HasPrefix(eid.str(), "CAPEC-") {
+			if eid == nil || eid.kind != kString || !bytes.HasPrefix(eid.raw, []byte("CAPEC-")) {
 				c.errf(jp(base, i, "external_id"), RuleExtRef, `an external reference with source_name "capec" must have an external_id of the form CAPEC-N`)
 			}
 		}

@@ -19,11 +19,12 @@ type reqProp struct{ name, ptr string }
 
 // typeDef is the rule table of one object type.
 type typeDef struct {
-	name     string
-	cat      category
-	props    map[string]*prop
-	required []reqProp
-	check    func(c *checker, o *value) // rules across properties
+	name        string
+	cat         category
+	props       map[string]*prop
+	required    []reqProp
+	allRequired uint64                     // bit i set for each required[i]
+	check       func(c *checker, o *value) // rules across properties
 }
 
 func (d *typeDef) what() string {
@@ -125,11 +126,31 @@ func define(name string, cat category, common []pdef, required []string, props [
 		for _, pd := range list {
 			p := pd.p
 			p.ptr = "/" + pd.name
+			p.req = -1
+			switch {
+			case p.kind == pSkip:
+				p.role = roleSkip
+			case pd.name == "spec_version":
+				p.role = roleSpecVersion
+			case pd.name == "created" && p.kind == pTimestamp:
+				p.role = roleCreated
+			case pd.name == "modified" && p.kind == pTimestamp:
+				p.role = roleModified
+			}
 			d.props[pd.name] = &p
 		}
 	}
-	for _, r := range required {
+	if len(required) > 64 {
+		panic("stix: more than 64 required properties on " + name)
+	}
+	for i, r := range required {
+		p := d.props[r]
+		if p == nil || p.req >= 0 {
+			panic("stix: required property " + r + " of " + name + " has no rule or is listed twice")
+		}
+		p.req = int8(i)
 		d.required = append(d.required, reqProp{r, "/" + r})
+		d.allRequired |= 1 << i
 	}
 	if name != "" {
 		types[name] = d
@@ -297,7 +318,7 @@ func atLeastOne(names ...string) func(*checker, *value) {
 // atLeastOneProperty: "MUST contain at least one property (other than
 // type) from this object" — and other than the common ones.
 func atLeastOneProperty(c *checker, o *value) {
-	def := types[o.get("type").str()]
+	def := types[string(o.get("type").raw)]
 	for i := range o.members {
 		k := o.members[i].key
 		if p := def.props[string(k)]; p != nil {
