@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -25,13 +26,18 @@ func TestScripts(t *testing.T) {
 			"cmpobjects": cmdCmpObjects,
 		},
 		RequireExplicitExec: true,
-		Setup:               copyBundles,
+		Setup:               setup,
 	})
 }
 
-// copyBundles puts the STIX bundles of testdata/bundles in each script's
+// setup puts the STIX bundles of testdata/bundles in each script's
 // work folder.
-func copyBundles(env *testscript.Env) error {
+//
+// It also turns off the race detector's one-second sleep at exit
+// (GORACE atexit_sleep_ms), which would otherwise add a second to every
+// parley command a script runs under -race.
+func setup(env *testscript.Env) error {
+	env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	files, err := filepath.Glob(filepath.Join("testdata", "bundles", "*.json"))
 	if err != nil {
 		return err
