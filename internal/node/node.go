@@ -147,7 +147,7 @@ func Init(ctx context.Context, dir string, opt InitOptions) (_ *Node, _ *Created
 	}()
 	coll := &dialogue.Collection{
 		Title:       dialogue.DefaultCollectionTitle,
-		Description: "This node's own collection: every user may read it and add to it.",
+		Description: "This node's own collection: every user may read it; every user whose role may write can add to it.",
 		CreatedAt:   opt.Now.UTC(),
 	}
 	if err := st.CreateCollection(ctx, coll); err != nil {
