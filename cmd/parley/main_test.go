@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -538,5 +539,105 @@ func TestDemoCurl(t *testing.T) {
 	}
 	if err := m.Close(); err != nil || m.Serving() {
 		t.Errorf("Close: %v; serving: %v", err, m.Serving())
+	}
+}
+
+// TestServeSignal runs the real program (this test binary, as "parley")
+// with serve, waits for its start line, makes a request, sends SIGTERM
+// and checks that it stops cleanly: exit status 0, database closed.
+func TestServeSignal(t *testing.T) {
+	dir := newNode(t, "node-a")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "parley")
+	if err := os.Symlink(exe, bin); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--dir", dir, "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	lines := make(chan map[string]any, 100)
+	go func() {
+		dec := json.NewDecoder(stderr)
+		for {
+			var rec map[string]any
+			if err := dec.Decode(&rec); err != nil {
+				close(lines)
+				return
+			}
+			lines <- rec
+		}
+	}()
+	next := func(msg string) map[string]any {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case rec, ok := <-lines:
+				if !ok {
+					t.Fatalf("the log ended before %q", msg)
+				}
+				if rec["msg"] == msg {
+					return rec
+				}
+			case <-timeout:
+				t.Fatalf("no %q in the log", msg)
+			}
+		}
+	}
+	start := next("serving TAXII 2.1")
+	root, _ := start["api_root"].(string)
+	if !strings.HasPrefix(root, "https://127.0.0.1:") {
+		t.Fatalf("start line %v", start)
+	}
+	client := httpsClient(t, dir)
+	resp, body := get(t, client, root+"collections/", basic("alice", testPassword))
+	var colls struct {
+		Collections []struct {
+			ID string `json:"id"`
+		} `json:"collections"`
+	}
+	if json.Unmarshal(body, &colls); resp.StatusCode != 200 || len(colls.Collections) != 1 {
+		t.Fatalf("collections: %s %s", resp.Status, body)
+	}
+	// A write, so that the WAL has something to checkpoint at close.
+	req, _ := http.NewRequest(http.MethodPost, root+"collections/"+colls.Collections[0].ID+"/objects/",
+		strings.NewReader(`{"objects":[{"type":"attack-pattern","spec_version":"2.1","id":"attack-pattern--7e33a43e-e34b-40ec-89da-36c9bb2cacd5","created":"2024-05-04T12:00:00.000Z","modified":"2024-05-04T12:00:00.000Z","name":"Spearphishing Link"}]}`))
+	req.Header.Set("Accept", taxii.MediaTypeTAXII)
+	req.Header.Set("Content-Type", taxii.MediaTypeTAXII)
+	req.SetBasicAuth("alice", testPassword)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST: %s", resp.Status)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "parley.db-wal")); err != nil || fi.Size() == 0 {
+		t.Fatalf("no WAL while serving after a write (%v): the check below would prove nothing", err)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	next("shutting down: waiting for requests in flight")
+	next("database closed; stopped")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v, want exit status 0", err)
+	}
+	// The database was closed cleanly: the WAL was checkpointed away.
+	if fi, err := os.Stat(filepath.Join(dir, "parley.db-wal")); err == nil && fi.Size() > 0 {
+		t.Errorf("parley.db-wal has %d bytes after a clean stop", fi.Size())
 	}
 }
