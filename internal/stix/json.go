@@ -317,11 +317,18 @@ func (d *decoder) skipSpaceSlow() {
 	for p < len(data) {
 		switch data[p] {
 		case ' ':
-			if p+8 <= len(data) && binary.LittleEndian.Uint64(data[p:]) == spaces {
+			// indentation: eight spaces at a time, then the count of
+			// leading spaces in the last eight bytes
+			for p+8 <= len(data) {
+				if x := binary.LittleEndian.Uint64(data[p:]) ^ spaces; x != 0 {
+					p += bits.TrailingZeros64(x) >> 3
+					break
+				}
 				p += 8
-				continue
 			}
-			p++
+			if p < len(data) && data[p] == ' ' {
+				p++
+			}
 		case '\t', '\n', '\r':
 			p++
 		default:
