@@ -21,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"modernc.org/sqlite"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
@@ -206,14 +207,45 @@ func (m *Main) PrintError(err error) {
 	}
 }
 
-// errorLine is the message a person sees: the kind's message without
-// operation names, on one line.
+// errorLine is the message a person sees, on one line: errors made here
+// as they are; errors from the node's packages without their operation
+// names (dialogue.Message); and never the text of a raw SQLite error,
+// which is replaced by where it happened.
 func errorLine(err error) string {
-	msg := err.Error()
-	if dialogue.KindOf(err) != dialogue.KindOther {
+	var de *dialogue.Error
+	var msg string
+	switch {
+	case !errors.As(err, &de):
+		msg = err.Error()
+	case dialogue.KindOf(err) != dialogue.KindOther:
 		msg = dialogue.Message(err)
+	default:
+		msg = stripOps(err)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		trimmed := strings.TrimSuffix(msg, ": "+se.Error())
+		if dialogue.KindOf(err) != dialogue.KindOther && trimmed != msg && trimmed != "" {
+			msg = trimmed
+		} else if de != nil && de.Op != "" {
+			msg = "internal database error in " + de.Op
+		} else {
+			msg = "internal database error"
+		}
 	}
 	return strings.Join(strings.Fields(msg), " ")
+}
+
+// stripOps is err's text without the "op: " prefixes of the
+// *dialogue.Error values at its head.
+func stripOps(err error) string {
+	for {
+		e, ok := err.(*dialogue.Error)
+		if !ok {
+			return err.Error()
+		}
+		err = e.Err
+	}
 }
 
 // hintFor is the hint attached to err, else one for the errors whose
