@@ -19,7 +19,8 @@ func (m *Main) newImportCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import --dir DIR [--collection ID|TITLE] [--partial] FILE...",
 		Short: "Import STIX 2.1 bundles into a collection",
-		Long: `import validates every object of each bundle FILE and adds the valid ones to
+		Long: `import validates every object of each FILE (a STIX 2.1 bundle, a single STIX
+object, or a TAXII envelope {"objects": [...]}) and adds the valid ones to
 a collection ("local" unless --collection says otherwise), each file in one
 transaction. Importing the same object version again changes nothing.
 
@@ -58,12 +59,12 @@ the others. The exit status is non-zero when anything was rejected.`,
 					unreadable++
 					continue
 				}
-				rep, err := ingest.Bundle(ctx, n.Store, c.ID, data, mode)
+				rep, err := ingest.File(ctx, n.Store, c.ID, data, mode)
 				if err != nil {
 					if dialogue.KindOf(err) != dialogue.KindInvalid {
 						return err
 					}
-					fmt.Fprintf(m.Stdout, "%s: not a STIX bundle, nothing imported:\n", file)
+					fmt.Fprintf(m.Stdout, "%s: not STIX 2.1 content (a bundle, an object or a TAXII envelope), nothing imported:\n", file)
 					printStixError(m.Stdout, "  ", err)
 					unreadable++
 					continue
