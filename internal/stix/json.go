@@ -151,6 +151,7 @@ type decoder struct {
 	bi      int
 	scratch []byte // unescaping
 	root    value  // the decoded document, for Parse
+	big     bool   // a chunk larger than the usual size was made
 	// the checker Parse runs over the tree, kept here so that it is
 	// reused too
 	c checker
@@ -185,8 +186,10 @@ func (d *decoder) release() {
 	d.vi, d.mi, d.bi = 0, 0, 0
 	d.c = checker{}
 	d.root = value{}
-	// very large documents leave very large chunks: let them go
-	if len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 {
+	// a very large document leaves very large chunks and stacks behind:
+	// let them go rather than keep them in the pool
+	if d.big || len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 ||
+		cap(d.vstack) > 1<<14 || cap(d.mstack) > 1<<14 || cap(d.scratch) > 1<<16 {
 		*d = decoder{}
 	}
 	decoderPool.Put(d)
@@ -209,6 +212,7 @@ func (d *decoder) values(src []value) []value {
 		d.vi++
 	}
 	ch := make([]value, n, max(n, valueChunk))
+	d.big = d.big || n > valueChunk
 	copy(ch, src)
 	d.vchunks = append(d.vchunks, ch)
 	d.vi = len(d.vchunks) - 1
@@ -232,6 +236,7 @@ func (d *decoder) members(src []member) []member {
 		d.mi++
 	}
 	ch := make([]member, n, max(n, memberChunk))
+	d.big = d.big || n > memberChunk
 	copy(ch, src)
 	d.mchunks = append(d.mchunks, ch)
 	d.mi = len(d.mchunks) - 1
@@ -255,6 +260,7 @@ func (d *decoder) bytes(src []byte) []byte {
 		d.bi++
 	}
 	ch := make([]byte, n, max(n, byteChunk))
+	d.big = d.big || n > byteChunk
 	copy(ch, src)
 	d.bchunks = append(d.bchunks, ch)
 	d.bi = len(d.bchunks) - 1

@@ -508,20 +508,21 @@ func splitID(id []byte) ([]byte, string) {
 	return typ, ""
 }
 
+// hexDigit marks 0-9, a-f and A-F.
+var hexDigit = func() (t [256]bool) {
+	for _, c := range []byte("0123456789abcdefABCDEF") {
+		t[c] = true
+	}
+	return t
+}()
+
 func validUUID(u []byte) bool {
-	if len(u) != 36 {
+	if len(u) != 36 || u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-' {
 		return false
 	}
 	for i, ch := range u {
-		switch i {
-		case 8, 13, 18, 23:
-			if ch != '-' {
-				return false
-			}
-		default:
-			if !isHex(ch) {
-				return false
-			}
+		if !hexDigit[ch] && i != 8 && i != 13 && i != 18 && i != 23 {
+			return false
 		}
 	}
 	if u[14] < '1' || u[14] > '5' {
@@ -535,9 +536,7 @@ func validUUID(u []byte) bool {
 	return true
 }
 
-func isHex(ch byte) bool {
-	return ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f' || ch >= 'A' && ch <= 'F'
-}
+func isHex(ch byte) bool { return hexDigit[ch] }
 
 // ValidID reports whether id is a well-formed STIX identifier
 // (type--UUID with a valid type name and an RFC 4122 UUID).
