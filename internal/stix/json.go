@@ -151,7 +151,7 @@ type decoder struct {
 	bi      int
 	scratch []byte // unescaping
 	root    value  // the decoded document, for Parse
-	big     bool   // a chunk larger than the usual size was made
+	big     bool   // a chunk of several MB was made
 	// the checker Parse runs over the tree, kept here so that it is
 	// reused too
 	c checker
@@ -189,7 +189,7 @@ func (d *decoder) release() {
 	// a very large document leaves very large chunks and stacks behind:
 	// let them go rather than keep them in the pool
 	if d.big || len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 ||
-		cap(d.vstack) > 1<<14 || cap(d.mstack) > 1<<14 || cap(d.scratch) > 1<<16 {
+		cap(d.vstack) > 1<<16 || cap(d.mstack) > 1<<16 || cap(d.scratch) > 1<<22 {
 		*d = decoder{}
 	}
 	decoderPool.Put(d)
@@ -212,7 +212,7 @@ func (d *decoder) values(src []value) []value {
 		d.vi++
 	}
 	ch := make([]value, n, max(n, valueChunk))
-	d.big = d.big || n > valueChunk
+	d.big = d.big || n > 1<<16
 	copy(ch, src)
 	d.vchunks = append(d.vchunks, ch)
 	d.vi = len(d.vchunks) - 1
@@ -236,7 +236,7 @@ func (d *decoder) members(src []member) []member {
 		d.mi++
 	}
 	ch := make([]member, n, max(n, memberChunk))
-	d.big = d.big || n > memberChunk
+	d.big = d.big || n > 1<<16
 	copy(ch, src)
 	d.mchunks = append(d.mchunks, ch)
 	d.mi = len(d.mchunks) - 1
@@ -260,7 +260,7 @@ func (d *decoder) bytes(src []byte) []byte {
 		d.bi++
 	}
 	ch := make([]byte, n, max(n, byteChunk))
-	d.big = d.big || n > byteChunk
+	d.big = d.big || n > 1<<22
 	copy(ch, src)
 	d.bchunks = append(d.bchunks, ch)
 	d.bi = len(d.bchunks) - 1
