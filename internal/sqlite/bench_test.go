@@ -127,7 +127,7 @@ func benchOpen(b *testing.B, path string) (*DB, string) {
 
 // BenchmarkImport measures the store's AddObjects on batches of 10,000
 // re-issued ATT&CK objects, beside a bare prepared INSERT of the same rows
-// into the same table in one transaction per batch. Each b.N is one
+// into the same table and indexes in one transaction per batch. Each b.N is one
 // batch; the database grows over the run (-benchtime=100x: 1M objects).
 func BenchmarkImport(b *testing.B) {
 	pool := attackPool(b)

@@ -3,12 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 )
@@ -180,5 +183,54 @@ func TestTokenLastUsed(t *testing.T) {
 	use()
 	if v := lastUsed(); v != clock {
 		t.Errorf("after 61s: last_used = %v, want %v", v, clock)
+	}
+}
+
+// TestMigrationOverData applies the first migration alone, stores
+// versions in it, then lets Open apply the rest: superseded is filled in
+// for the rows already there.
+func TestMigrationOverData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	raw, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(goose.DialectSQLite3, raw, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO collections (pk, id, title, created_at) VALUES (1, 'c', 'local', 0)",
+		`INSERT INTO objects (collection_pk, id, version, type, spec_version, date_added, sha256, raw) VALUES
+			(1, 'indicator--a', '2024-01-02T00:00:00.000000000Z', 'indicator', '2.1', 1, x'00', x'7b7d'),
+			(1, 'indicator--a', '2024-01-01T00:00:00.000000000Z', 'indicator', '2.1', 2, x'00', x'7b7d'),
+			(1, 'indicator--b', '2024-01-01T00:00:00.000000000Z', 'indicator', '2.1', 3, x'00', x'7b7d')`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	page, err := db.FindObjects(ctx, "c", dialogue.ObjectFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range page.Objects {
+		got = append(got, fmt.Sprint(o.ID, "@", o.DateAdded.UnixMicro()))
+	}
+	// indicator--a's last version is the one added first (date_added 1).
+	if strings.Join(got, " ") != "indicator--a@1 indicator--b@3" {
+		t.Errorf("last versions after migrating: %v", got)
 	}
 }

@@ -21,15 +21,27 @@ import (
 const MaxPageSize = 10000
 
 const (
-	insertObject = `INSERT INTO objects (collection_pk, id, version, type, spec_version, created, modified, date_added, sha256, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// insertObject adds a version, superseded when the collection holds
+	// a later version of the object already (versions may arrive in any
+	// order).
+	insertObject = `INSERT INTO objects (collection_pk, id, version, type, spec_version, created, modified, date_added, sha256, raw, superseded)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, EXISTS (SELECT 1 FROM objects x
+			WHERE x.collection_pk = ?1 AND x.id = ?2 AND x.version > ?3))
 		ON CONFLICT (collection_pk, id, version) DO NOTHING`
 	getObjectVersion = `SELECT sha256, raw, date_added FROM objects WHERE collection_pk = ? AND id = ? AND version = ?`
 	lastDateAdded    = `SELECT last_date_added FROM store_state`
 	setDateAdded     = `UPDATE store_state SET last_date_added = ?`
+	lastSeq = `SELECT coalesce(max(seq), 0) FROM objects`
+	// supersede marks, after a batch, the older versions of the objects
+	// the batch added a version of: one index probe per added row, in one
+	// statement for the whole batch.
+	supersede = `UPDATE objects SET superseded = 1 WHERE superseded = 0 AND seq IN (
+		SELECT o.seq FROM objects n CROSS JOIN objects o -- CROSS: n is the outer loop
+			ON o.collection_pk = n.collection_pk AND o.id = n.id AND o.version < n.version
+		WHERE n.seq > ?)`
 )
 
-var preparedQueries = []string{insertObject, getObjectVersion, lastDateAdded, setDateAdded}
+var preparedQueries = []string{insertObject, getObjectVersion, lastDateAdded, setDateAdded, lastSeq, supersede}
 
 // versionKey is an (id, version) pair of one AddObjects call.
 type versionKey struct{ id, version string }
@@ -83,6 +95,14 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 			return err
 		}
 		first := last
+		ls, err := db.stmt(ctx, tx, lastSeq)
+		if err != nil {
+			return err
+		}
+		var seq0 int64 // rows of this batch have a larger seq
+		if err := ls.QueryRowContext(ctx).Scan(&seq0); err != nil {
+			return err
+		}
 		last = max(last, db.lastAdded)
 		now := micros(db.now())
 		seen := make(map[versionKey]int, len(objs))
@@ -137,6 +157,13 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 			}
 		}
 		if last != first {
+			sup, err := db.stmt(ctx, tx, supersede)
+			if err != nil {
+				return err
+			}
+			if _, err := sup.ExecContext(ctx, seq0); err != nil {
+				return err
+			}
 			set, err := db.stmt(ctx, tx, setDateAdded)
 			if err != nil {
 				return err
@@ -266,7 +293,7 @@ func where(pk int64, f dialogue.ObjectFilter, lastByDefault bool) (string, []any
 			or = append(or, "o.version = (SELECT min(x.version) FROM objects x WHERE x.collection_pk = o.collection_pk AND x.id = o.id)")
 		}
 		if v.Last {
-			or = append(or, "o.version = (SELECT max(x.version) FROM objects x WHERE x.collection_pk = o.collection_pk AND x.id = o.id)")
+			or = append(or, "o.superseded = 0") // kept by triggers: see migrations/00002
 		}
 		if len(v.At) > 0 {
 			// TAXIIVersion: the version, or date_added when unversioned.
