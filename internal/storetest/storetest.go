@@ -468,7 +468,8 @@ func testFindFilters(t *testing.T, s dialogue.Store) {
 }
 
 func testFindVersions(t *testing.T, s dialogue.Store) {
-	c := newCollection(t, s, "local")
+	coll := newCollection(t, s, "local")
+	c := coll
 	// Versions of a arrive out of order: v2, then v1, then v3.
 	a1, a2, a3 := sdo("indicator", 1, 0), sdo("indicator", 1, 1000), sdo("indicator", 1, 2000)
 	b1 := sdo("malware", 2, 0)
@@ -495,6 +496,16 @@ func testFindVersions(t *testing.T, s dialogue.Store) {
 		p := find(t, s, c.ID, dialogue.ObjectFilter{Versions: tc.v})
 		sameKeys(t, tc.name, p.Objects, tc.want...)
 	}
+	// Versions of one object in one call, out of order.
+	c = newCollection(t, s, "batch")
+	x1, x2, x3 := sdo("tool", 7, 0), sdo("tool", 7, 10), sdo("tool", 7, 20)
+	add(t, s, c.ID, x1, x3, x2)
+	sameKeys(t, "last of one batch", find(t, s, c.ID, dialogue.ObjectFilter{}).Objects, x3)
+	sameKeys(t, "first of one batch", find(t, s, c.ID, dialogue.ObjectFilter{Versions: dialogue.VersionMatch{First: true}}).Objects, x1)
+	add(t, s, c.ID, sdo("tool", 7, 15))
+	sameKeys(t, "an older version arriving late", find(t, s, c.ID, dialogue.ObjectFilter{}).Objects, x3)
+	c = coll
+
 	// Per object id: first of a is a1 even with an id filter.
 	p := find(t, s, c.ID, dialogue.ObjectFilter{IDs: []string{a1.ID}, Versions: dialogue.VersionMatch{First: true}})
 	sameKeys(t, "first of one id", p.Objects, a1)
@@ -693,6 +704,8 @@ func testDeleteObject(t *testing.T, s dialogue.Store) {
 	if err != nil || n != 1 {
 		t.Fatalf("delete exact = %d, %v", n, err)
 	}
+	// With the last version gone, the one before it is the last.
+	sameKeys(t, "last after deleting the last", find(t, s, c.ID, dialogue.ObjectFilter{}).Objects, a2, b)
 	_, err = s.DeleteObject(ctx, c.ID, a1.ID, dialogue.ObjectFilter{SpecVersions: []string{"2.0"}})
 	wantKind(t, "delete other spec version", err, dialogue.KindNotFound)
 	n, err = s.DeleteObject(ctx, c.ID, a1.ID, dialogue.ObjectFilter{})
