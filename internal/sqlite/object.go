@@ -29,7 +29,7 @@ const (
 	getObjectVersion = `SELECT sha256, raw, date_added FROM objects WHERE collection_pk = ? AND id = ? AND version = ?`
 	lastDateAdded    = `SELECT last_date_added FROM store_state`
 	setDateAdded     = `UPDATE store_state SET last_date_added = ?`
-	lastSeq = `SELECT coalesce(max(seq), 0) FROM objects`
+	lastSeq          = `SELECT coalesce(max(seq), 0) FROM objects`
 	// supersede settles, after a batch, the superseded flags of the
 	// objects the batch added a version of and that have other versions:
 	// every version but the latest is superseded. One index probe per
