@@ -252,7 +252,9 @@ func decodeCursor(s string) (int64, error) {
 	if ok {
 		b, err := base64.RawURLEncoding.DecodeString(rest)
 		if err == nil {
-			if n, err := strconv.ParseInt(string(b), 36, 64); err == nil && n >= 0 {
+			// Only the cursor's one spelling: base64 skips newlines, and
+			// ParseInt takes signs and upper case.
+			if n, err := strconv.ParseInt(string(b), 36, 64); err == nil && n >= 0 && encodeCursor(n) == s {
 				return n, nil
 			}
 		}
