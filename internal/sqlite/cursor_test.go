@@ -19,7 +19,7 @@ func TestCursorRoundTrip(t *testing.T) {
 func TestCursorBad(t *testing.T) {
 	for _, bad := range []string{
 		"", "p1", "p1.", "x1.MTIz", "p1.!!!", "p1.MTIz=", // not base64url without padding
-		"p1." + "LTE", // "-1": negative
+		"p1." + "LTE",             // "-1": negative
 		"p1.enp6enp6enp6enp6enp6", // past int64
 		"12345", "p1.MTIz\n",
 	} {
