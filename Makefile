@@ -6,9 +6,14 @@ PKGS    := ./...
 # The race detector needs cgo; the machine has gcc.
 export CGO_ENABLED ?= 1
 
-.PHONY: test check fmt-check vet staticcheck unit bench build fuzz
+.PHONY: test deps check fmt-check vet staticcheck unit bench build fuzz
 
-test: check unit
+test: deps check unit
+
+# deps installs the programs the tests run besides Go (Debian packages,
+# as root, only when missing): curl runs the demo's printed commands.
+deps:
+	@command -v curl >/dev/null || { echo "installing curl"; apt-get update -qq && apt-get install -y -qq curl; }
 
 check: fmt-check vet staticcheck
 

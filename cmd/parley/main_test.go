@@ -504,7 +504,7 @@ func TestDemoOnce(t *testing.T) {
 func TestDemoCurl(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
-		t.Skip("curl is not installed")
+		t.Fatal("curl is not installed: this test runs the demo's curl commands as printed (make test installs curl)")
 	}
 	t.Setenv("TMPDIR", t.TempDir())
 	m, stdout, _ := newMain("")

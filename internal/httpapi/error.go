@@ -26,9 +26,14 @@ var statusOfKind = map[dialogue.Kind]int{
 	dialogue.KindTooLarge:        http.StatusRequestEntityTooLarge,
 }
 
-// StatusOf returns the HTTP status for err's kind (500 for KindOther and
+// StatusOf returns the HTTP status for err: the one a StatusError in its
+// chain names, else the table's status for its kind (500 for KindOther and
 // for an error that carries no kind).
 func StatusOf(err error) int {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Status
+	}
 	if s, ok := statusOfKind[dialogue.KindOf(err)]; ok {
 		return s
 	}
@@ -88,9 +93,7 @@ type ErrorObject struct {
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusOf(err)
 	var se *StatusError
-	if errors.As(err, &se) {
-		status = se.Status
-	}
+	errors.As(err, &se)
 	desc := dialogue.Message(err)
 	if status >= 500 {
 		LoggerFrom(r.Context()).ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
