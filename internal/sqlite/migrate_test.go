@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"io/fs"
@@ -232,5 +233,213 @@ func TestMigrationOverData(t *testing.T) {
 	// indicator--a's last version is the one added first (date_added 1).
 	if strings.Join(got, " ") != "indicator--a@1 indicator--b@3" {
 		t.Errorf("last versions after migrating: %v", got)
+	}
+}
+
+// TestMigrationIDHash applies the migrations up to 00002, stores versions
+// under that schema, then lets Open apply 00003: id_hash is filled in, the
+// unique (collection, id, version) index gives way to the id_hash one, and
+// the store keeps every behaviour over the rows it converted. Down goes
+// back to the unique index.
+func TestMigrationIDHash(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	raw, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(goose.DialectSQLite3, raw, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		a  = "indicator--0a000000-0000-4000-8000-000000000000"
+		b  = "indicator--0b000000-0000-4000-8000-000000000000"
+		v1 = "2024-01-01T00:00:00.000000000Z"
+		v2 = "2024-01-02T00:00:00.000000000Z"
+	)
+	objJSON := func(id, modified string) string {
+		return `{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"2024-01-01T00:00:00Z","modified":"` + modified + `"}`
+	}
+	if _, err := raw.Exec("INSERT INTO collections (pk, id, title, created_at) VALUES (1, 'c', 'local', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []struct {
+		id, version string
+		superseded  int
+	}{{a, v1, 1}, {a, v2, 0}, {b, v1, 0}} {
+		j := objJSON(r.id, r.version[:19]+"Z")
+		sum := sha256.Sum256([]byte(j))
+		if _, err := raw.Exec(`INSERT INTO objects (collection_pk, id, version, type, spec_version, created, modified, date_added, sha256, raw, superseded)
+			VALUES (1, ?, ?, 'indicator', '2.1', ?, ?, ?, ?, ?, ?)`, r.id, r.version, v1, r.version, i+1, sum[:], []byte(j), r.superseded); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := raw.Exec("UPDATE store_state SET last_date_added = 3"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.r.Query("SELECT id, id_hash FROM objects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		var h int64
+		if err := rows.Scan(&id, &h); err != nil {
+			t.Fatal(err)
+		}
+		if h != idHash(id) {
+			t.Errorf("%s: id_hash %d, want %d", id, h, idHash(id))
+		}
+	}
+	rows.Close()
+	var indexes string
+	if err := db.r.QueryRow("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'objects' AND sql IS NOT NULL ORDER BY name)").Scan(&indexes); err != nil {
+		t.Fatal(err)
+	}
+	if indexes != "objects_date_added objects_id_hash objects_type" {
+		t.Errorf("indexes of objects: %s", indexes)
+	}
+
+	find := func(f dialogue.ObjectFilter) string {
+		t.Helper()
+		page, err := db.FindObjects(ctx, "c", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range page.Objects {
+			got = append(got, fmt.Sprint(o.ID[11:13], "@", o.DateAdded.UnixMicro()))
+		}
+		return strings.Join(got, " ")
+	}
+	if got := find(dialogue.ObjectFilter{IDs: []string{a}, Versions: dialogue.VersionMatch{All: true}}); got != "0a@1 0a@2" {
+		t.Errorf("versions of a by id: %s", got)
+	}
+	if got := find(dialogue.ObjectFilter{Versions: dialogue.VersionMatch{First: true}}); got != "0a@1 0b@3" {
+		t.Errorf("first versions: %s", got)
+	}
+
+	// Over the converted rows: same content is Unchanged with its first
+	// DateAdded, other content a conflict, a new version supersedes.
+	obj := func(id, modified, extra string) *dialogue.Object {
+		m, _ := time.Parse(time.RFC3339, modified)
+		c, _ := time.Parse(time.RFC3339, "2024-01-01T00:00:00Z")
+		j := objJSON(id, modified)
+		if extra != "" {
+			j = j[:len(j)-1] + `,"name":"` + extra + `"}`
+		}
+		return &dialogue.Object{ID: id, Type: "indicator", SpecVersion: "2.1", Created: c, Modified: m, Raw: []byte(j)}
+	}
+	res, err := db.AddObjects(ctx, "c", []*dialogue.Object{
+		obj(a, "2024-01-02T00:00:00Z", ""),
+		obj(b, "2024-01-01T00:00:00Z", "changed"),
+		obj(b, "2024-01-03T00:00:00Z", ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0]; r.Status != dialogue.Unchanged || r.DateAdded.UnixMicro() != 2 {
+		t.Errorf("stored version again: %v, date_added %d", r.Status, r.DateAdded.UnixMicro())
+	}
+	if r := res[1]; r.Status != dialogue.Rejected || dialogue.KindOf(r.Err) != dialogue.KindConflict {
+		t.Errorf("stored version with other content: %v %v", r.Status, r.Err)
+	}
+	if r := res[2]; r.Status != dialogue.Added {
+		t.Errorf("new version: %v %v", r.Status, r.Err)
+	}
+	added := res[2].DateAdded.UnixMicro()
+	if got, want := find(dialogue.ObjectFilter{}), fmt.Sprint("0a@2 0b@", added); got != want {
+		t.Errorf("last versions: %s, want %s", got, want)
+	}
+	// Deleting the latest version makes the one before it the last again.
+	if _, err := db.DeleteObject(ctx, "c", b, dialogue.ObjectFilter{Versions: dialogue.VersionMatch{Last: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(dialogue.ObjectFilter{}); got != "0a@2 0b@3" {
+		t.Errorf("last versions after deleting b's latest: %s", got)
+	}
+
+	// Down restores the unique index, and it holds for the rows there.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err = sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	p, err = goose.NewProvider(goose.DialectSQLite3, raw, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	_, err = raw.Exec(`INSERT INTO objects (collection_pk, id, version, type, spec_version, date_added, sha256, raw)
+		VALUES (1, ?, ?, 'indicator', '2.1', 99, x'00', x'7b7d')`, a, v1)
+	if !isUnique(err) {
+		t.Errorf("after Down, a second (collection, id, version) row: %v, want a UNIQUE violation", err)
+	}
+}
+
+// TestIDHashCollision stores a row whose id_hash is another id's: the
+// store tells the two ids apart by their ids.
+func TestIDHashCollision(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateCollection(ctx, &dialogue.Collection{ID: "c", Title: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		x = "indicator--0a000000-0000-4000-8000-000000000000"
+		y = "indicator--0b000000-0000-4000-8000-000000000000"
+	)
+	mod := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	obj := func(id string) *dialogue.Object {
+		return &dialogue.Object{ID: id, Type: "indicator", SpecVersion: "2.1", Created: mod, Modified: mod,
+			Raw: []byte(`{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z"}`)}
+	}
+	if _, err := db.AddObjects(ctx, "c", []*dialogue.Object{obj(x)}); err != nil {
+		t.Fatal(err)
+	}
+	// Forge the collision: x's row gets y's hash.
+	if _, err := db.w.Exec("UPDATE objects SET id_hash = ? WHERE id = ?", idHash(y), x); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.AddObjects(ctx, "c", []*dialogue.Object{obj(y)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Status != dialogue.Added {
+		t.Fatalf("y, whose hash x's row has: %v %v, want added", res[0].Status, res[0].Err)
+	}
+	// Both rows have y's hash; only y's is y's.
+	page, err := db.FindObjects(ctx, "c", dialogue.ObjectFilter{IDs: []string{y}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Objects) != 1 || page.Objects[0].ID != y {
+		t.Errorf("find %s: %v", y, page.Objects)
+	}
+	// Both are the last version of their object: neither superseded.
+	var n int
+	if err := db.r.QueryRow("SELECT count(*) FROM objects WHERE superseded = 0").Scan(&n); err != nil || n != 2 {
+		t.Errorf("last versions: %d, %v; want 2", n, err)
 	}
 }

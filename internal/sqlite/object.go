@@ -5,13 +5,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"modernc.org/sqlite"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 )
@@ -21,30 +27,67 @@ import (
 const MaxPageSize = 10000
 
 const (
-	// insertObject adds a version; supersede sets its superseded flag
-	// when the object has other versions.
-	insertObject = `INSERT INTO objects (collection_pk, id, version, type, spec_version, created, modified, date_added, sha256, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (collection_pk, id, version) DO NOTHING`
-	getObjectVersion = `SELECT sha256, raw, date_added FROM objects WHERE collection_pk = ? AND id = ? AND version = ?`
-	lastDateAdded    = `SELECT last_date_added FROM store_state`
-	setDateAdded     = `UPDATE store_state SET last_date_added = ?`
-	lastSeq          = `SELECT coalesce(max(seq), 0) FROM objects`
-	// supersede settles, after a batch, the superseded flags of the
-	// objects the batch added a version of and that have other versions:
-	// every version but the latest is superseded. One index probe per
-	// added row, inside one statement (a subquery in the INSERT cost a
-	// third more per object: it opens a cursor on every execution).
-	supersede = `UPDATE objects SET superseded = (version < (SELECT max(x.version) FROM objects x
-			WHERE x.collection_pk = objects.collection_pk AND x.id = objects.id))
-		WHERE collection_pk = ?1 AND id IN (SELECT n.id FROM objects n WHERE n.seq > ?2 AND EXISTS (
-			SELECT 1 FROM objects y WHERE y.collection_pk = n.collection_pk AND y.id = n.id AND y.seq != n.seq))`
+	// insertObject adds a version, its superseded flag decided by
+	// AddObjects. There is no unique index to conflict with: AddObjects
+	// keeps (collection, id, version) unique (see migrations/00003).
+	insertObject = `INSERT INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// probeIDs lists the stored versions of every object whose id hash is
+	// in ?2, a JSON array of them: one statement for a whole batch, the
+	// index probed in hash order. Rows of other ids that share a hash are
+	// told apart by their id.
+	probeIDs = `SELECT o.id, o.version, o.seq, o.superseded, o.date_added
+		FROM json_each(?2) j CROSS JOIN objects o ON o.collection_pk = ?1 AND o.id_hash = j.value`
+	getBySeq      = `SELECT sha256, raw FROM objects WHERE seq = ?`
+	supersedeSeq  = `UPDATE objects SET superseded = 1 WHERE seq = ?`
+	lastDateAdded = `SELECT last_date_added FROM store_state`
+	setDateAdded  = `UPDATE store_state SET last_date_added = ?`
 )
 
-var preparedQueries = []string{insertObject, getObjectVersion, lastDateAdded, setDateAdded, lastSeq, supersede}
+var preparedQueries = []string{insertObject, probeIDs, getBySeq, supersedeSeq, lastDateAdded, setDateAdded}
+
+// idHash is the id_hash column of an object: the first 8 bytes of the
+// SHA-256 of its id, as a signed big-endian integer.
+func idHash(id string) int64 {
+	sum := sha256.Sum256([]byte(id))
+	return int64(binary.BigEndian.Uint64(sum[:8]))
+}
+
+func init() {
+	// For migrations/00003, which fills in id_hash for stored rows.
+	err := sqlite.RegisterDeterministicScalarFunction("parley_id_hash", 1,
+		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			switch v := args[0].(type) {
+			case string:
+				return idHash(v), nil
+			case []byte:
+				return idHash(string(v)), nil
+			}
+			return nil, fmt.Errorf("parley_id_hash: want text, got %T", args[0])
+		})
+	if err != nil {
+		panic(err)
+	}
+}
 
 // versionKey is an (id, version) pair of one AddObjects call.
 type versionKey struct{ id, version string }
+
+// storedVersion is a version of an object in the collection before an
+// AddObjects call.
+type storedVersion struct {
+	version    string
+	seq        int64
+	superseded bool
+	dateAdded  int64
+}
+
+// idState is what AddObjects knows of one id of its call: the versions
+// stored before it, and the latest version once the call is done.
+type idState struct {
+	stored []storedVersion
+	latest string
+}
 
 // AddObjects adds object versions to a collection in one transaction.
 // Each object added gets a DateAdded of max(now, last+1µs), where last is
@@ -61,6 +104,8 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 	// Work that needs no database happens before the write lock is taken.
 	sums := make([][32]byte, len(objs))
 	versions := make([]string, len(objs))
+	hashes := make([]int64, len(objs))
+	ids := make(map[string]*idState, len(objs))
 	for i, o := range objs {
 		results[i] = dialogue.AddResult{ID: o.ID, Version: o.Version()}
 		if err := checkObject(o); err != nil {
@@ -72,18 +117,33 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 		if v := o.Version(); !v.IsZero() {
 			versions[i] = stamp(v)
 		}
+		hashes[i] = idHash(o.ID)
+		if ids[o.ID] == nil {
+			ids[o.ID] = &idState{}
+		}
 	}
+	// The probe's JSON array: each hash once, in index order.
+	probe := make([]int64, 0, len(ids))
+	for i := range objs {
+		if results[i].Status != dialogue.Rejected {
+			probe = append(probe, hashes[i])
+		}
+	}
+	slices.Sort(probe)
+	probe = slices.Compact(probe)
+	probeJSON := make([]byte, 0, 1+21*len(probe))
+	probeJSON = append(probeJSON, '[')
+	for i, h := range probe {
+		if i > 0 {
+			probeJSON = append(probeJSON, ',')
+		}
+		probeJSON = strconv.AppendInt(probeJSON, h, 10)
+	}
+	probeJSON = append(probeJSON, ']')
+
 	var last int64
 	err := db.write(ctx, op, func(tx *sql.Tx) error {
 		pk, err := collectionPK(ctx, tx, op, collectionID)
-		if err != nil {
-			return err
-		}
-		ins, err := db.stmt(ctx, tx, insertObject)
-		if err != nil {
-			return err
-		}
-		get, err := db.stmt(ctx, tx, getObjectVersion)
 		if err != nil {
 			return err
 		}
@@ -95,17 +155,22 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 			return err
 		}
 		first := last
-		ls, err := db.stmt(ctx, tx, lastSeq)
+		last = max(last, db.lastAdded)
+		if len(probe) > 0 {
+			if err := db.probe(ctx, tx, pk, probeJSON, ids); err != nil {
+				return err
+			}
+		}
+		get, err := db.stmt(ctx, tx, getBySeq)
 		if err != nil {
 			return err
 		}
-		var seq0 int64 // rows of this batch have a larger seq
-		if err := ls.QueryRowContext(ctx).Scan(&seq0); err != nil {
-			return err
-		}
-		last = max(last, db.lastAdded)
-		now := micros(db.now())
+		// Decide each object's fate before inserting any, so that a new
+		// version's superseded flag is known when it is inserted.
+		add := make([]bool, len(objs))
+		dupOf := make(map[int]int)
 		seen := make(map[versionKey]int, len(objs))
+	objects:
 		for i, o := range objs {
 			if results[i].Status == dialogue.Rejected {
 				continue
@@ -113,7 +178,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 			k := versionKey{o.ID, versions[i]}
 			if j, ok := seen[k]; ok {
 				// The same (id, version) earlier in this call.
-				results[i].DateAdded = results[j].DateAdded
+				dupOf[i] = j
 				if sameContent(sums[i], o.Raw, sums[j], objs[j].Raw) {
 					results[i].Status = dialogue.Unchanged
 				} else {
@@ -123,54 +188,79 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 				continue
 			}
 			seen[k] = i
+			st := ids[o.ID]
+			for _, sv := range st.stored {
+				if sv.version != versions[i] {
+					continue
+				}
+				var sum, raw []byte
+				if err := get.QueryRowContext(ctx, sv.seq).Scan(&sum, &raw); err != nil {
+					return err
+				}
+				results[i].DateAdded = fromMicros(sv.dateAdded)
+				if sameContent(sums[i], o.Raw, [32]byte(sum), raw) {
+					results[i].Status = dialogue.Unchanged
+				} else {
+					results[i].Status = dialogue.Rejected
+					results[i].Err = conflict(op, o.ID, versions[i])
+				}
+				continue objects
+			}
+			add[i] = true
+			st.latest = max(st.latest, versions[i])
+		}
+		ins, err := db.stmt(ctx, tx, insertObject)
+		if err != nil {
+			return err
+		}
+		now := micros(db.now())
+		for i, o := range objs {
+			if !add[i] {
+				continue
+			}
 			added := max(now, last+1)
 			sv := o.SpecVersion
 			if sv == "" {
 				sv = "2.1"
 			}
-			res, err := ins.ExecContext(ctx, pk, o.ID, versions[i], o.Type, sv,
-				nullStamp(o.Created), nullStamp(o.Modified), added, sums[i][:], o.Raw)
-			if err != nil {
+			superseded := versions[i] < ids[o.ID].latest
+			if _, err := ins.ExecContext(ctx, pk, o.ID, hashes[i], versions[i], o.Type, sv,
+				nullStamp(o.Created), nullStamp(o.Modified), added, sums[i][:], o.Raw, superseded); err != nil {
 				return err
 			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			if n == 1 {
-				last = added
-				results[i].Status = dialogue.Added
-				results[i].DateAdded = fromMicros(added)
-				continue
-			}
-			var sum, raw []byte
-			var da int64
-			if err := get.QueryRowContext(ctx, pk, o.ID, versions[i]).Scan(&sum, &raw, &da); err != nil {
-				return err
-			}
-			results[i].DateAdded = fromMicros(da)
-			if sameContent(sums[i], o.Raw, [32]byte(sum), raw) {
-				results[i].Status = dialogue.Unchanged
-			} else {
-				results[i].Status = dialogue.Rejected
-				results[i].Err = conflict(op, o.ID, versions[i])
+			last = added
+			results[i].Status = dialogue.Added
+			results[i].DateAdded = fromMicros(added)
+		}
+		for i, j := range dupOf {
+			results[i].DateAdded = results[j].DateAdded
+		}
+		if last == first {
+			return nil
+		}
+		// Stored versions that a new one supersedes.
+		var sup *sql.Stmt
+		for _, st := range ids {
+			for _, sv := range st.stored {
+				if sv.superseded || sv.version >= st.latest {
+					continue
+				}
+				if sup == nil {
+					if sup, err = db.stmt(ctx, tx, supersedeSeq); err != nil {
+						return err
+					}
+				}
+				if _, err := sup.ExecContext(ctx, sv.seq); err != nil {
+					return err
+				}
 			}
 		}
-		if last != first {
-			sup, err := db.stmt(ctx, tx, supersede)
-			if err != nil {
-				return err
-			}
-			if _, err := sup.ExecContext(ctx, pk, seq0); err != nil {
-				return err
-			}
-			set, err := db.stmt(ctx, tx, setDateAdded)
-			if err != nil {
-				return err
-			}
-			if _, err := set.ExecContext(ctx, last); err != nil {
-				return err
-			}
+		set, err := db.stmt(ctx, tx, setDateAdded)
+		if err != nil {
+			return err
+		}
+		if _, err := set.ExecContext(ctx, last); err != nil {
+			return err
 		}
 		// Under db.wmu. Should the commit fail, a larger lastAdded only
 		// moves later dates on; it never breaks their order.
@@ -186,6 +276,32 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 		}
 	}
 	return results, nil
+}
+
+// probe records in ids the stored versions of its ids, found by their
+// hashes (probeJSON, a JSON array).
+func (db *DB) probe(ctx context.Context, tx *sql.Tx, pk int64, probeJSON []byte, ids map[string]*idState) error {
+	q, err := db.stmt(ctx, tx, probeIDs)
+	if err != nil {
+		return err
+	}
+	rows, err := q.QueryContext(ctx, pk, string(probeJSON))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var sv storedVersion
+		if err := rows.Scan(&id, &sv.version, &sv.seq, &sv.superseded, &sv.dateAdded); err != nil {
+			return err
+		}
+		if st := ids[id]; st != nil { // else another id with the same hash
+			st.stored = append(st.stored, sv)
+			st.latest = max(st.latest, sv.version)
+		}
+	}
+	return rows.Err()
 }
 
 func conflict(op, id, version string) error {
@@ -275,6 +391,11 @@ func where(pk int64, f dialogue.ObjectFilter, lastByDefault bool) (string, []any
 		}
 	}
 	if len(f.IDs) > 0 {
+		// The index is on id_hash (see migrations/00003).
+		conds = append(conds, "o.id_hash IN ("+placeholders(len(f.IDs))+")")
+		for _, id := range f.IDs {
+			args = append(args, idHash(id))
+		}
 		in("o.id", f.IDs)
 	}
 	if len(f.Types) > 0 {
@@ -292,7 +413,7 @@ func where(pk int64, f dialogue.ObjectFilter, lastByDefault bool) (string, []any
 	if !v.All && !v.IsZero() {
 		var or []string
 		if v.First {
-			or = append(or, "o.version = (SELECT min(x.version) FROM objects x WHERE x.collection_pk = o.collection_pk AND x.id = o.id)")
+			or = append(or, "o.version = (SELECT min(x.version) FROM objects x WHERE x.collection_pk = o.collection_pk AND x.id_hash = o.id_hash AND x.id = o.id)")
 		}
 		if v.Last {
 			or = append(or, "o.superseded = 0") // kept by triggers: see migrations/00002
