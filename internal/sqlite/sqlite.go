@@ -17,9 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -53,7 +55,22 @@ type DB struct {
 	stmts  map[string]*sql.Stmt // prepared on w, by query text
 
 	now func() time.Time // the clock; tests may replace it
+
+	// Checkpoints of the WAL run on a connection of their own, in the
+	// background, so that an import does not wait for them: AddObjects
+	// wakes ckWake after each ckEvery bytes of JSON it commits.
+	ck       *sql.DB
+	ckEvery  int64 // checkpointBytes; tests may lower it
+	ckWake   chan struct{}
+	ckStop   chan struct{}
+	ckDone   chan struct{}
+	unsynced atomic.Int64 // JSON bytes committed since the last wake
 }
+
+// checkpointBytes is how much object JSON AddObjects commits before it
+// wakes the background checkpoint: about 1,000 16-KiB pages, SQLite's
+// default wal_autocheckpoint.
+const checkpointBytes = 16 << 20
 
 var _ dialogue.Store = (*DB)(nil)
 
@@ -67,6 +84,9 @@ var pragmas = []string{
 	"cache_size(-65536)",    // 64 MiB page cache per connection
 	"mmap_size(1073741824)", // map up to 1 GiB of the file
 	"temp_store(MEMORY)",
+	// The writer checkpoints by itself only past 20,000 pages (320 MiB)
+	// of WAL: imports are checkpointed in the background (checkpoints).
+	"wal_autocheckpoint(20000)",
 }
 
 func dsn(path string, readOnly bool) string {
@@ -119,7 +139,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
 	r.SetConnMaxLifetime(0)
-	db := &DB{path: path, w: w, r: r, stmts: map[string]*sql.Stmt{}, now: time.Now}
+	ck, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
+	ck.SetMaxOpenConns(1)
+	db := &DB{path: path, w: w, r: r, stmts: map[string]*sql.Stmt{}, now: time.Now,
+		ck: ck, ckEvery: checkpointBytes, ckWake: make(chan struct{}, 1), ckStop: make(chan struct{}), ckDone: make(chan struct{})}
+	go db.checkpoints()
 	if err := db.prepare(ctx); err != nil {
 		db.Close()
 		return nil, dialogue.E(op, dialogue.KindOther, err)
@@ -143,6 +172,37 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// checkpoints runs a passive WAL checkpoint each time ckWake is woken,
+// until ckStop closes. A passive checkpoint copies committed pages into
+// the database file beside the writer, without blocking it or readers.
+func (db *DB) checkpoints() {
+	defer close(db.ckDone)
+	for {
+		select {
+		case <-db.ckStop:
+			return
+		case <-db.ckWake:
+			if _, err := db.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+				// The writer's own automatic checkpoints remain.
+				slog.Warn("background WAL checkpoint failed", "path", db.path, "err", err)
+			}
+		}
+	}
+}
+
+// wroteObjects notes n bytes of object JSON committed, and wakes the
+// background checkpoint after each ckEvery bytes.
+func (db *DB) wroteObjects(n int64) {
+	if db.unsynced.Add(n) < db.ckEvery {
+		return
+	}
+	db.unsynced.Store(0)
+	select {
+	case db.ckWake <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
 // Path returns the file the store is in.
 func (db *DB) Path() string { return db.path }
 
@@ -155,7 +215,12 @@ func (db *DB) Close() error {
 	}
 	db.stmts = map[string]*sql.Stmt{}
 	db.stmtMu.Unlock()
-	err := errors.Join(db.r.Close(), db.w.Close())
+	if db.ckStop != nil {
+		close(db.ckStop)
+		<-db.ckDone
+		db.ckStop = nil
+	}
+	err := errors.Join(db.ck.Close(), db.r.Close(), db.w.Close())
 	return dialogue.E("sqlite.Close", dialogue.KindOther, err)
 }
 
