@@ -298,4 +298,3 @@ func kindIs(t *testing.T, err error, k dialogue.Kind) {
 		t.Errorf("kind of %v = %v, want %v", err, got, k)
 	}
 }
-
