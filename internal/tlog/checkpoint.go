@@ -174,6 +174,12 @@ func Open(msg []byte, origin string, logKey note.Verifier, cosigners ...note.Ver
 	s := &Signed{Note: n}
 	logSigned := false
 	for _, sig := range n.Sigs {
+		// note.Open decodes base64 leniently; a known signature must be
+		// spelt canonically, so that no byte of a stored note can change
+		// without verification failing.
+		if _, err := base64.StdEncoding.Strict().DecodeString(sig.Base64); err != nil {
+			return nil, errorf(op, ErrBadSignature, "checkpoint note: signature by %s is not canonical base64", sig.Name)
+		}
 		if sig.Name == logKey.Name() && sig.Hash == logKey.KeyHash() {
 			logSigned = true
 		} else {
