@@ -356,4 +356,3 @@ func (r independentReader) ReadTiles(tiles []sumtlog.Tile) ([][]byte, error) {
 	return out, nil
 }
 func (independentReader) SaveTiles([]sumtlog.Tile, [][]byte) {}
-
