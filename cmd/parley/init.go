@@ -20,6 +20,8 @@ func (m *Main) newInitCommand() *cobra.Command {
   parley.json    the configuration (node name, listen address, body limit, paths)
   tls/key.pem    an ECDSA P-256 private key (mode 0600)
   tls/cert.pem   a self-signed certificate for NAME, localhost, 127.0.0.1 and ::1
+  keys/log.key   the Ed25519 signed-note key that signs the node's log checkpoints (mode 0600)
+  keys/log.pub   its verifier key, what peers pin ('parley keys show')
   parley.db      the SQLite database, with one read-write collection titled "local"
 
 It refuses a folder that holds a node or any other file.`,
@@ -51,6 +53,8 @@ It refuses a folder that holds a node or any other file.`,
 			fmt.Fprintf(w, "  TLS key          %s (mode 0600; keep it secret)\n", c.TLSKey)
 			fmt.Fprintf(w, "  TLS certificate  %s (self-signed)\n", c.TLSCert)
 			fmt.Fprintf(w, "  certificate pin  sha256//%s\n", c.Pin)
+			fmt.Fprintf(w, "  log key          %s (mode 0600; keep it secret)\n", c.LogKey)
+			fmt.Fprintf(w, "  log verifier key %s\n", c.LogKeyPub)
 			fmt.Fprintf(w, "  database         %s\n", c.Database)
 			fmt.Fprintf(w, "  collection       %q (%s), read-write for every user\n", c.Collection.Title, c.Collection.ID)
 			fmt.Fprintf(w, "\nNext steps:\n")

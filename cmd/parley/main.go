@@ -259,7 +259,7 @@ func hintFor(err error) string {
 	switch {
 	case errors.As(err, &ue):
 		return "run 'parley --help' for the list of commands"
-	case errors.Is(err, node.ErrKeyMode):
+	case errors.Is(err, node.ErrKeyMode), errors.Is(err, node.ErrLogKeyMode):
 		return "make the key readable by its owner only: chmod 600 on the file named above"
 	}
 	return ""
@@ -290,6 +290,9 @@ func (m *Main) openNode(ctx context.Context, dir string) (*node.Node, error) {
 	n, err := node.Open(ctx, dir)
 	if errors.Is(err, node.ErrNoNode) {
 		return nil, withHint(err, "make a node there with: parley init --dir %s --name NAME", dir)
+	}
+	if errors.Is(err, node.ErrNoLogKey) {
+		return nil, withHint(err, "make the node's log key with: parley keys init --dir %s", dir)
 	}
 	if dialogue.KindOf(err) == dialogue.KindInvalid {
 		return nil, withHint(err, "fix %s by hand, or make a new node with parley init", ConfigPath(dir))

@@ -43,6 +43,8 @@ the PARLEY_DIR environment variable.`,
 		m.newExportCommand(),
 		m.newServeCommand(),
 		m.newPullCommand(),
+		m.newKeysCommand(),
+		m.newWitnessCommand(),
 		m.newDemoCommand(),
 		m.newVersionCommand(),
 	)

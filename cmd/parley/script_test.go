@@ -24,6 +24,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mode":       cmdMode,
 			"cmpobjects": cmdCmpObjects,
+			"envline":    cmdEnvLine,
 		},
 		RequireExplicitExec: true,
 		Setup:               setup,
@@ -107,4 +108,22 @@ func cmdCmpObjects(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Logf("%d objects identical", len(got))
+}
+
+// cmdEnvLine sets an environment variable to the rest of the first line
+// of a file that starts with a prefix (stdout when the file is "stdout"):
+// envline VAR FILE PREFIX. It lets a script pass what one command printed
+// (a key, a pin, an id) to the next.
+func cmdEnvLine(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: envline VAR FILE PREFIX")
+	}
+	data := ts.ReadFile(args[1])
+	for _, l := range strings.Split(data, "\n") {
+		if rest, ok := strings.CutPrefix(l, args[2]); ok {
+			ts.Setenv(args[0], strings.TrimSpace(rest))
+			return
+		}
+	}
+	ts.Fatalf("no line of %s starts with %q", args[1], args[2])
 }

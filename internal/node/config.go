@@ -11,7 +11,10 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/tlog"
 )
 
 // ConfigFile is the name of the configuration file inside a data folder.
@@ -43,6 +46,11 @@ type Config struct {
 	// private key.
 	TLSCert string `json:"tls_cert"`
 	TLSKey  string `json:"tls_key"`
+	// Witness lists the signed-note verifier keys of the logs this node
+	// witnesses (cosigns), until peering exists: a checkpoint whose origin
+	// is "<key name>/parley/<collection>" and that the key signed is
+	// cosigned by POST /witness/add-checkpoint. Optional.
+	Witness []string `json:"witness,omitempty"`
 }
 
 // ParseConfig reads a configuration file's contents. Unknown fields,
@@ -106,6 +114,17 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
 		return fmt.Errorf("field \"max_body_bytes\": %d is out of range (1024 to %d)", c.MaxBodyBytes, 1<<30)
+	}
+	seen := make(map[string]bool)
+	for i, k := range c.Witness {
+		v, err := ParseVerifierKey(k)
+		if err != nil {
+			return fmt.Errorf("field \"witness\" item %d: %w", i+1, err)
+		}
+		if seen[v.Name()] {
+			return fmt.Errorf("field \"witness\" item %d: a second key named %q (one key per node)", i+1, v.Name())
+		}
+		seen[v.Name()] = true
 	}
 	for _, f := range []struct{ name, v string }{{"database", c.Database}, {"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
 		if f.v == "" {
@@ -177,4 +196,27 @@ func (c *Config) marshal() []byte {
 		panic(err) // a struct of strings and an int always marshals
 	}
 	return append(b, '\n')
+}
+
+// clipKey shortens a key string for an error message.
+func clipKey(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
+// ParseVerifierKey loads a log's signed-note verifier key
+// ("<name>+<id>+<base64>"), as `parley keys show` prints it after
+// "log-key". The error never repeats a private key pasted by mistake.
+func ParseVerifierKey(k string) (note.Verifier, error) {
+	k = strings.TrimSpace(k)
+	if strings.HasPrefix(k, "PRIVATE+KEY+") {
+		return nil, errors.New("that is a private signing key: give the verifier key (the log-key line of 'parley keys show'), and keep the private one secret")
+	}
+	v, err := tlog.NewVerifier(k)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a signed-note verifier key (want NAME+ID+BASE64, the log-key line of 'parley keys show')", clipKey(k))
+	}
+	return v, nil
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -24,12 +25,12 @@ func TestParseConfig(t *testing.T) {
 	}
 	want := Config{Name: "cert-a.example", Listen: "127.0.0.1:8443", MaxBodyBytes: 10 << 20,
 		Database: "parley.db", TLSCert: "tls/cert.pem", TLSKey: "tls/key.pem"}
-	if *c != want {
+	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("got %+v, want %+v", *c, want)
 	}
 	// What marshal writes, ParseConfig reads back.
 	c2, err := ParseConfig(c.marshal())
-	if err != nil || *c2 != want {
+	if err != nil || !reflect.DeepEqual(*c2, want) {
 		t.Fatalf("round trip: %+v, %v", c2, err)
 	}
 }
@@ -106,7 +107,7 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("accepted an invalid config: %v", err)
 		}
 		c2, err := ParseConfig(c.marshal())
-		if err != nil || *c2 != *c {
+		if err != nil || !reflect.DeepEqual(*c2, *c) {
 			t.Fatalf("round trip: %+v vs %+v, %v", c2, c, err)
 		}
 	})

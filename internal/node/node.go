@@ -39,6 +39,8 @@ type Node struct {
 	Dir    string // absolute path of the data folder
 	Config Config
 	Store  *sqlite.DB
+
+	keys *logKeys // the log key pair, loaded by Init and Open
 }
 
 // InitOptions are the choices `parley init` offers. Zero values take the
@@ -57,6 +59,9 @@ type Created struct {
 	Database   string
 	TLSCert    string
 	TLSKey     string
+	LogKey     string               // the signer key file (mode 0600)
+	LogPub     string               // the verifier key file
+	LogKeyPub  string               // the verifier key itself, what peers pin
 	Pin        string               // the certificate's public-key pin (taxii.PinOf)
 	Collection *dialogue.Collection // the default read-write collection
 }
@@ -133,6 +138,15 @@ func Init(ctx context.Context, dir string, opt InitOptions) (_ *Node, _ *Created
 		return nil, nil, dialogue.E(op, dialogue.KindOther, err)
 	}
 	made = append(made, certPath)
+	keyFiles, err := createLogKey(dir, cfg.Name)
+	made = append(made, keyFiles...)
+	if err != nil {
+		return nil, nil, dialogue.E(op, dialogue.KindOf(err), fmt.Errorf("making the log key: %w", err))
+	}
+	keys, err := loadLogKey(dir)
+	if err != nil {
+		return nil, nil, err
+	}
 
 	dbPath := cfg.path(dir, cfg.Database)
 	made = append(made, dbPath, dbPath+"-wal", dbPath+"-shm")
@@ -165,9 +179,11 @@ func Init(ctx context.Context, dir string, opt InitOptions) (_ *Node, _ *Created
 	if err != nil {
 		return nil, nil, dialogue.E(op, dialogue.KindOther, err)
 	}
-	n := &Node{Dir: dir, Config: cfg, Store: st}
+	n := &Node{Dir: dir, Config: cfg, Store: st, keys: keys}
+	n.setSigner()
 	return n, &Created{
 		Dir: dir, ConfigFile: cfgPath, Database: dbPath, TLSCert: certPath, TLSKey: keyPath,
+		LogKey: filepath.Join(dir, LogKeyFile), LogPub: filepath.Join(dir, LogPubFile), LogKeyPub: keys.verifierKey,
 		Pin: taxii.PinOf(cert), Collection: coll,
 	}, nil
 }
@@ -231,8 +247,11 @@ func ReadConfig(dir string) (*Config, error) {
 	return c, nil
 }
 
-// Open opens the node in dir: it reads the configuration and opens the
-// store (which applies pending migrations). Close it when done.
+// Open opens the node in dir: it reads the configuration, loads the log
+// key (refusing a key file that others can read: ErrLogKeyMode; a node
+// made before the record has none: ErrNoLogKey, which `parley keys init`
+// mends), and opens the store (which applies pending migrations) with the
+// node's checkpoint signer. Close it when done.
 func Open(ctx context.Context, dir string) (*Node, error) {
 	const op = "node.Open"
 	abs, err := filepath.Abs(dir)
@@ -243,11 +262,17 @@ func Open(ctx context.Context, dir string) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := loadLogKey(abs)
+	if err != nil {
+		return nil, err
+	}
 	st, err := sqlite.Open(ctx, cfg.path(abs, cfg.Database))
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOf(err), err)
 	}
-	return &Node{Dir: abs, Config: *cfg, Store: st}, nil
+	n := &Node{Dir: abs, Config: *cfg, Store: st, keys: keys}
+	n.setSigner()
+	return n, nil
 }
 
 // Close closes the store.

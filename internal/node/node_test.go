@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/taxii"
+	"github.com/parleyhq/parley/internal/tlog"
 )
 
 func initNode(t *testing.T, name string) (*Node, *Created) {
@@ -220,5 +222,112 @@ func TestTLS(t *testing.T) {
 	os.Chmod(n.KeyFile(), 0o644)
 	if _, err := n.TLSCertificate(); !errors.Is(err, ErrKeyMode) {
 		t.Fatalf("TLSCertificate with a 0644 key: %v, want ErrKeyMode", err)
+	}
+}
+
+func TestLogKey(t *testing.T) {
+	ctx := context.Background()
+	n, c := initNode(t, "cert-a.example")
+	if m := mode(t, c.LogKey); m != 0o600 {
+		t.Errorf("log key mode %04o, want 0600", m)
+	}
+	if m := mode(t, filepath.Dir(c.LogKey)); m != 0o700 {
+		t.Errorf("keys folder mode %04o, want 0700", m)
+	}
+	pub, _ := os.ReadFile(c.LogPub)
+	if got := string(pub); got != c.LogKeyPub+"\n" || n.LogKey() != c.LogKeyPub || !strings.HasPrefix(got, "cert-a.example+") {
+		t.Errorf("log.pub %q, Init said %q, node has %q", got, c.LogKeyPub, n.LogKey())
+	}
+	if priv, _ := os.ReadFile(c.LogKey); !strings.HasPrefix(string(priv), "PRIVATE+KEY+cert-a.example+") {
+		t.Errorf("log.key does not hold a signer key")
+	}
+
+	// The node's signer makes checkpoints its verifier opens, with the
+	// collection's origin.
+	var root tlog.Hash
+	root[0] = 7
+	msg, err := n.SignCheckpoint(c.Collection.ID, 5, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin, _ := n.Origin(c.Collection.ID)
+	s, err := tlog.Open(msg, origin, n.LogVerifier())
+	if err != nil || s.Size != 5 || s.Hash != root || origin != "cert-a.example/parley/"+c.Collection.ID {
+		t.Fatalf("Open(%q): %+v, %v", msg, s, err)
+	}
+	n.Close()
+
+	// A key that others can read is refused by Open.
+	os.Chmod(c.LogKey, 0o640)
+	if _, err := Open(ctx, n.Dir); !errors.Is(err, ErrLogKeyMode) || dialogue.KindOf(err) != dialogue.KindForbidden {
+		t.Fatalf("Open with a readable log key: %v", err)
+	} else if strings.Contains(err.Error(), "PRIVATE") {
+		t.Fatalf("error repeats the key: %v", err)
+	}
+	os.Chmod(c.LogKey, 0o600)
+
+	// A log.pub of another key is refused.
+	_, other, _ := tlog.GenerateKey("cert-a.example")
+	before, _ := os.ReadFile(c.LogPub)
+	os.WriteFile(c.LogPub, []byte(other+"\n"), 0o644)
+	if _, err := Open(ctx, n.Dir); err == nil || !strings.Contains(err.Error(), "is not the verifier key of") {
+		t.Fatalf("Open with a foreign log.pub: %v", err)
+	}
+	os.WriteFile(c.LogPub, before, 0o644)
+
+	// A node made before the record has no key: Open says so, InitLogKey
+	// makes one, and refuses a second time.
+	os.Remove(c.LogKey)
+	os.Remove(c.LogPub)
+	if _, err := Open(ctx, n.Dir); !errors.Is(err, ErrNoLogKey) {
+		t.Fatalf("Open without a log key: %v", err)
+	}
+	vkey, err := InitLogKey(n.Dir)
+	if err != nil || !strings.HasPrefix(vkey, "cert-a.example+") || vkey == c.LogKeyPub {
+		t.Fatalf("InitLogKey: %q, %v", vkey, err)
+	}
+	if _, err := InitLogKey(n.Dir); dialogue.KindOf(err) != dialogue.KindConflict {
+		t.Fatalf("second InitLogKey: %v", err)
+	}
+	n2, err := Open(ctx, n.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n2.Close()
+	if n2.LogKey() != vkey {
+		t.Errorf("opened key %q, made %q", n2.LogKey(), vkey)
+	}
+}
+
+func TestTrustLog(t *testing.T) {
+	ctx := context.Background()
+	n, _ := initNode(t, "b")
+	_, vkey, _ := tlog.GenerateKey("cert-a.example")
+	skey, _, _ := tlog.GenerateKey("cert-c.example")
+	if added, err := n.TrustLog(vkey); !added || err != nil {
+		t.Fatalf("TrustLog: %v, %v", added, err)
+	}
+	if added, err := n.TrustLog(vkey + "\n"); added || err != nil {
+		t.Fatalf("TrustLog again: %v, %v", added, err)
+	}
+	_, vkey2, _ := tlog.GenerateKey("cert-a.example")
+	if _, err := n.TrustLog(vkey2); dialogue.KindOf(err) != dialogue.KindConflict {
+		t.Fatalf("TrustLog of another key with the same name: %v", err)
+	}
+	for _, bad := range []string{"", "nonsense", skey} {
+		_, err := n.TrustLog(bad)
+		if dialogue.KindOf(err) != dialogue.KindInvalid || strings.Contains(err.Error(), "PRIVATE+KEY+cert-c") {
+			t.Errorf("TrustLog(%.20q): %v", bad, err)
+		}
+	}
+	n.Close()
+	n2, err := Open(ctx, n.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n2.Close()
+	vs, err := n2.WitnessVerifiers()
+	if err != nil || len(vs) != 1 || vs[0].Name() != "cert-a.example" {
+		t.Fatalf("WitnessVerifiers after reopening: %v, %v", vs, err)
 	}
 }
