@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/taxii"
 )
@@ -99,6 +101,9 @@ func (m *Main) startServer(ctx context.Context, n *node.Node, addr string, insec
 		MaxContentLength: n.Config.MaxBodyBytes,
 		Logger:           log,
 	}))
+	if err := mountLog(api, n, log); err != nil {
+		return err
+	}
 	m.node, m.server = n, api
 	m.url = scheme + "://" + ln.Addr().String()
 	go func() {
@@ -118,10 +123,35 @@ func (m *Main) startServer(ctx context.Context, n *node.Node, addr string, insec
 		"discovery", m.url + "/taxii2/",
 		"api_root", m.url + "/taxii2/" + taxii.APIRoot + "/",
 		"metrics", m.url + "/metrics",
+		"log", m.url + "/log/COLLECTION-ID/checkpoint",
+		"witness", m.url + logapi.WitnessPath,
+		"log_key", n.LogKey(),
 	}
 	if pin != "" {
 		attrs = append(attrs, "tls_pin", "sha256//"+pin)
 	}
 	log.Info("serving TAXII 2.1", attrs...)
+	return nil
+}
+
+// mountLog mounts the record: each collection's log, read-only under
+// /log/ for the users who may read the collection (as TAXII), and the
+// witness endpoint, open to any TLS client because what it trusts is the
+// pinned log key that signed the checkpoint (mutual TLS between peers
+// comes with peering).
+func mountLog(api *httpapi.Server, n *node.Node, log *slog.Logger) error {
+	l, err := n.Log()
+	if err != nil {
+		log.Debug("not serving the record", "err", err)
+		return nil
+	}
+	trusted, err := n.WitnessVerifiers()
+	if err != nil {
+		return err
+	}
+	api.Mount("/log", logapi.NewHandler(logapi.Config{Store: n.Store, Log: l}))
+	api.MountPublic(logapi.WitnessPath, logapi.NewWitnessHandler(logapi.WitnessConfig{
+		State: l, Cosigner: n.Cosigner(), Trusted: trusted, Logger: log,
+	}))
 	return nil
 }

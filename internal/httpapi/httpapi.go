@@ -117,6 +117,14 @@ func (s *Server) Mount(prefix string, h http.Handler) {
 	s.authed.Mount(prefix, h)
 }
 
+// MountPublic serves h at every path under prefix without
+// authentication: only for handlers whose requests carry their own proof
+// (the witness endpoint, which trusts the log key that signed the
+// checkpoint it is sent). Call it before serving.
+func (s *Server) MountPublic(prefix string, h http.Handler) {
+	s.router.Mount(prefix, h)
+}
+
 // Handler returns the server's root handler, for tests and for callers
 // that run their own http.Server.
 func (s *Server) Handler() http.Handler { return s.router }
