@@ -38,6 +38,9 @@ type LogStore interface {
 	// LogHashes returns the stored hashes at the given indexes, in the
 	// layout of golang.org/x/mod/sumdb/tlog (StoredHashIndex).
 	LogHashes(ctx context.Context, collectionID string, indexes []int64) ([][32]byte, error)
+	// LeafIndex returns the index of the first entry whose RFC 6962 leaf
+	// hash is leafHash (KindNotFound when none).
+	LeafIndex(ctx context.Context, collectionID string, leafHash [32]byte) (int64, error)
 	// AppendBlob enters an evidence blob by its SHA-256 and size; entering
 	// the same blob again adds nothing. It returns the new log size.
 	AppendBlob(ctx context.Context, collectionID string, sha256 [32]byte, size int64) (int64, error)

@@ -50,7 +50,7 @@ func TestMigrations(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	if got := strings.Join(tables, " "); got != "collections grants objects pull_cursors statuses store_state tokens users" {
+	if got := strings.Join(tables, " "); got != "collections grants log_checkpoints log_entries log_hashes objects pull_cursors statuses store_state tokens users witness_state" {
 		t.Errorf("tables: %s", got)
 	}
 	if err := db.Close(); err != nil {

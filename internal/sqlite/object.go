@@ -21,6 +21,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/tlog"
 )
 
 // MaxPageSize is the largest page FindObjects returns; a Limit of 0 or
@@ -110,6 +111,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 	sums := make([][32]byte, len(objs))
 	versions := make([]string, len(objs))
 	hashes := make([]int64, len(objs))
+	leaves := make([]tlog.Hash, len(objs)) // of each object's log entry
 	ids := make(map[string]*idState, len(objs))
 	prepare := func(from, to int) {
 		for i := from; i < to; i++ {
@@ -125,6 +127,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 				versions[i] = stamp(v)
 			}
 			hashes[i] = idHash(o.ID)
+			leaves[i] = tlog.LeafHash(tlog.ObjectEntry(o.Raw))
 		}
 	}
 	if len(objs) < parallelPrepare {
@@ -235,6 +238,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 			return err
 		}
 		now := micros(db.now())
+		var entries []logEntry
 		for i, o := range objs {
 			if !add[i] {
 				continue
@@ -245,16 +249,29 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 				sv = "2.1"
 			}
 			superseded := versions[i] < ids[o.ID].latest
-			if _, err := ins.ExecContext(ctx, pk, o.ID, hashes[i], versions[i], o.Type, sv,
-				nullStamp(o.Created), nullStamp(o.Modified), added, sums[i][:], o.Raw, superseded); err != nil {
+			res, err := ins.ExecContext(ctx, pk, o.ID, hashes[i], versions[i], o.Type, sv,
+				nullStamp(o.Created), nullStamp(o.Modified), added, sums[i][:], o.Raw, superseded)
+			if err != nil {
 				return err
 			}
+			seq, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			entries = append(entries, logEntry{seq: seq, data: entryData(o.Raw), leaf: leaves[i]})
 			last = added
 			results[i].Status = dialogue.Added
 			results[i].DateAdded = fromMicros(added)
 		}
 		for i, j := range dupOf {
 			results[i].DateAdded = results[j].DateAdded
+		}
+		// The record: each version added is an entry of the collection's
+		// log, in this transaction, with one checkpoint for the call.
+		if len(entries) > 0 {
+			if _, err := db.appendLog(ctx, tx, pk, collectionID, entries); err != nil {
+				return err
+			}
 		}
 		if last == first {
 			return nil

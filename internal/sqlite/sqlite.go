@@ -56,6 +56,10 @@ type DB struct {
 
 	now func() time.Time // the clock; tests may replace it
 
+	// signer signs the checkpoints of the collections' logs (under wmu);
+	// nil: entries and hashes only.
+	signer dialogue.LogSigner
+
 	// Checkpoints of the WAL run on a connection of their own, in the
 	// background, so that an import does not wait for them: AddObjects
 	// wakes ckWake after each ckEvery bytes of JSON it commits.
@@ -152,6 +156,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := db.prepare(ctx); err != nil {
 		db.Close()
 		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
+	if err := db.fillLogHashes(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }
