@@ -45,6 +45,8 @@ the PARLEY_DIR environment variable.`,
 		m.newPullCommand(),
 		m.newKeysCommand(),
 		m.newWitnessCommand(),
+		m.newLogCommand(),
+		m.newVerifyCommand(),
 		m.newDemoCommand(),
 		m.newVersionCommand(),
 	)

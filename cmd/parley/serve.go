@@ -149,7 +149,7 @@ func mountLog(api *httpapi.Server, n *node.Node, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	api.Mount("/log", logapi.NewHandler(logapi.Config{Store: n.Store, Log: l}))
+	api.Mount("/log", logapi.NewHandler(logapi.Config{Store: n.Store, Log: l, FindLeaf: n.LeafIndex}))
 	api.MountPublic(logapi.WitnessPath, logapi.NewWitnessHandler(logapi.WitnessConfig{
 		State: l, Cosigner: n.Cosigner(), Trusted: trusted, Logger: log,
 	}))

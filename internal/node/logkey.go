@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -183,11 +184,36 @@ type logSignerSetter interface {
 	SetLogSigner(dialogue.LogSigner)
 }
 
-// setSigner gives the store the node's checkpoint signer.
-func (n *Node) setSigner() {
+// logSigner is a store that signs the logs left unsigned (filled by a
+// migration, or appended to while no signer was set).
+type logSigner interface {
+	SignLogs(ctx context.Context) error
+}
+
+// setSigner gives the store the node's checkpoint signer and has it sign
+// the logs that have no checkpoint at their size yet.
+func (n *Node) setSigner(ctx context.Context) error {
 	if s, ok := any(n.Store).(logSignerSetter); ok {
 		s.SetLogSigner(n.SignCheckpoint)
 	}
+	if s, ok := any(n.Store).(logSigner); ok {
+		if err := s.SignLogs(ctx); err != nil {
+			return dialogue.E("node.Open", dialogue.KindOf(err), fmt.Errorf("signing the logs: %w", err))
+		}
+	}
+	return nil
+}
+
+// LeafIndex finds the index of the entry of a collection's log whose leaf
+// hash is leaf, when the store can (KindUnavailable otherwise).
+func (n *Node) LeafIndex(ctx context.Context, collectionID string, leaf [32]byte) (int64, error) {
+	type leafIndexer interface {
+		LeafIndex(ctx context.Context, collectionID string, leafHash [32]byte) (int64, error)
+	}
+	if s, ok := any(n.Store).(leafIndexer); ok {
+		return s.LeafIndex(ctx, collectionID, leaf)
+	}
+	return 0, dialogue.Errorf("node.LeafIndex", dialogue.KindUnavailable, "this build's store cannot find a leaf by hash")
 }
 
 // Log returns the store's log interface (the record).

@@ -180,7 +180,9 @@ func Init(ctx context.Context, dir string, opt InitOptions) (_ *Node, _ *Created
 		return nil, nil, dialogue.E(op, dialogue.KindOther, err)
 	}
 	n := &Node{Dir: dir, Config: cfg, Store: st, keys: keys}
-	n.setSigner()
+	if err := n.setSigner(ctx); err != nil {
+		return nil, nil, err
+	}
 	return n, &Created{
 		Dir: dir, ConfigFile: cfgPath, Database: dbPath, TLSCert: certPath, TLSKey: keyPath,
 		LogKey: filepath.Join(dir, LogKeyFile), LogPub: filepath.Join(dir, LogPubFile), LogKeyPub: keys.verifierKey,
@@ -271,7 +273,10 @@ func Open(ctx context.Context, dir string) (*Node, error) {
 		return nil, dialogue.E(op, dialogue.KindOf(err), err)
 	}
 	n := &Node{Dir: abs, Config: *cfg, Store: st, keys: keys}
-	n.setSigner()
+	if err := n.setSigner(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
