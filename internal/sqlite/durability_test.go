@@ -14,11 +14,18 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/sqlite"
+	"github.com/parleyhq/parley/internal/tlog"
 )
 
 // childEnv names the database file a re-executed test binary writes to
 // before it is killed.
 const childEnv = "PARLEY_SQLITE_DURABILITY_CHILD"
+
+// childKeyEnv holds the signer key of the child's checkpoints.
+const childKeyEnv = "PARLEY_SQLITE_DURABILITY_KEY"
+
+// childOrigin is the origin of the child's checkpoints.
+func childOrigin(collectionID string) string { return "node.example/parley/" + collectionID }
 
 const (
 	childBatches = 5
@@ -47,6 +54,14 @@ func runChild(path string) {
 		fmt.Println("error", err)
 		os.Exit(1)
 	}
+	signer, err := tlog.NewSigner(os.Getenv(childKeyEnv))
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	db.SetLogSigner(func(collectionID string, size int64, root [32]byte) ([]byte, error) {
+		return tlog.Sign(tlog.Checkpoint{Origin: childOrigin(collectionID), Size: size, Hash: root}, signer)
+	})
 	n := 0
 	for b := range childBatches {
 		objs := make([]*dialogue.Object, childBatch)
@@ -84,7 +99,11 @@ func TestDurability(t *testing.T) {
 	db.Close()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestDurability$")
-	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	skey, vkey, err := tlog.GenerateKey("node.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), childEnv+"="+path, childKeyEnv+"="+skey)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -138,5 +157,41 @@ func TestDurability(t *testing.T) {
 		if w := childObject(i); o.ID != w.ID || string(o.Raw) != string(w.Raw) {
 			t.Fatalf("object %d = %s %q, want %s", i, o.ID, o.Raw, w.ID)
 		}
+	}
+
+	// The log has an entry for every acknowledged object, and the last
+	// checkpoint signs the tree of them all.
+	size, err := db.LogSize(context.Background(), c.ID)
+	if err != nil || size != int64(want) {
+		t.Fatalf("after kill -9, log size %d (%v), want %d", size, err, want)
+	}
+	var mem tlog.MemHashes
+	for i := range want {
+		if err := mem.Append(childObject(i).Raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := tlog.TreeHash(size, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := db.LatestCheckpoint(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tlog.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := tlog.Open(cp.Note, childOrigin(c.ID), v)
+	if err != nil {
+		t.Fatalf("last checkpoint after kill -9: %v", err)
+	}
+	if cp.Size != size || cp.Root != root || signed.Checkpoint.Hash != root || signed.Checkpoint.Size != size {
+		t.Errorf("last checkpoint after kill -9: size %d root %x, want %d %x", cp.Size, cp.Root, size, root)
+	}
+	cps, err := db.Checkpoints(context.Background(), c.ID)
+	if err != nil || len(cps) != childBatches {
+		t.Errorf("after kill -9: %d checkpoints (%v), want one per batch, %d", len(cps), err, childBatches)
 	}
 }

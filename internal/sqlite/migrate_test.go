@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -15,6 +16,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/tlog"
 )
 
 func TestMigrations(t *testing.T) {
@@ -442,4 +444,140 @@ func TestIDHashCollision(t *testing.T) {
 	if err := db.r.QueryRow("SELECT count(*) FROM objects WHERE superseded = 0").Scan(&n); err != nil || n != 2 {
 		t.Errorf("last versions: %d, %v; want 2", n, err)
 	}
+}
+
+// TestMigrationLog writes objects under schema 00003 into two collections
+// (one of them over tlog.MaxEntrySize bytes, rows out of seq order by
+// date_added), then lets Open apply 00004: each collection's objects
+// become its log's first entries in date_added order, with their stored
+// hashes and no checkpoint; SignLogs signs one, and appends continue the
+// log.
+func TestMigrationLog(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	raw, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(goose.DialectSQLite3, raw, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	objJSON := func(n int, pad int) []byte {
+		return fmt.Appendf(nil, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08d-0000-4000-8000-000000000000","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","name":"%s"}`,
+			n, strings.Repeat("x", pad))
+	}
+	for _, c := range []string{"(1, 'c1', 'one', 0)", "(2, 'c2', 'two', 0)", "(3, 'c3', 'empty', 0)"} {
+		if _, err := raw.Exec("INSERT INTO collections (pk, id, title, created_at) VALUES " + c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][][]byte{}
+	for _, r := range []struct {
+		coll, n, added, pad int
+	}{{1, 1, 30, 0}, {2, 2, 20, 0}, {1, 3, 10, 70000}, {1, 4, 40, 0}, {2, 5, 50, 0}} {
+		j := objJSON(r.n, r.pad)
+		sum := sha256.Sum256(j)
+		id := fmt.Sprintf("indicator--%08d-0000-4000-8000-000000000000", r.n)
+		if _, err := raw.Exec(`INSERT INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw)
+			VALUES (?, ?, ?, '2024-01-01T00:00:00.000000000Z', 'indicator', '2.1', '2024-01-01T00:00:00.000000000Z', '2024-01-01T00:00:00.000000000Z', ?, ?, ?)`,
+			r.coll, id, idHash(id), r.added, sum[:], j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want["c1"] = [][]byte{tlog.ObjectEntry(objJSON(3, 70000)), objJSON(1, 0), objJSON(4, 0)}
+	want["c2"] = [][]byte{objJSON(2, 0), objJSON(5, 0)}
+	if _, err := raw.Exec("UPDATE store_state SET last_date_added = 50"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	check := func(coll string, entries [][]byte) {
+		t.Helper()
+		size, err := db.LogSize(ctx, coll)
+		if err != nil || size != int64(len(entries)) {
+			t.Fatalf("%s: log size %d, %v; want %d", coll, size, err, len(entries))
+		}
+		got, err := db.LogEntries(ctx, coll, 0, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range entries {
+			if !bytes.Equal(got[i], entries[i]) {
+				t.Errorf("%s: entry %d = %.60q, want %.60q", coll, i, got[i], entries[i])
+			}
+		}
+		var mem tlog.MemHashes
+		if err := mem.Append(entries...); err != nil {
+			t.Fatal(err)
+		}
+		idx := make([]int64, len(mem))
+		for i := range idx {
+			idx[i] = int64(i)
+		}
+		hs, err := db.LogHashes(ctx, coll, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range hs {
+			if hs[i] != mem[i] {
+				t.Errorf("%s: stored hash %d differs from tlog.MemHashes", coll, i)
+			}
+		}
+	}
+	check("c1", want["c1"])
+	check("c2", want["c2"])
+	check("c3", nil)
+	for _, c := range []string{"c1", "c2", "c3"} {
+		if _, err := db.LatestCheckpoint(ctx, c); dialogue.KindOf(err) != dialogue.KindNotFound {
+			t.Errorf("%s: checkpoint after the migration: %v, want none", c, err)
+		}
+	}
+
+	skey, vkey, err := tlog.GenerateKey("node.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := tlog.NewSigner(skey)
+	verifier, _ := tlog.NewVerifier(vkey)
+	db.SetLogSigner(func(coll string, size int64, root [32]byte) ([]byte, error) {
+		return tlog.Sign(tlog.Checkpoint{Origin: "node.example/parley/" + coll, Size: size, Hash: root}, signer)
+	})
+	for range 2 { // the second signs nothing more
+		if err := db.SignLogs(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []string{"c1", "c2"} {
+		cps, err := db.Checkpoints(ctx, c)
+		if err != nil || len(cps) != 1 || cps[0].Size != int64(len(want[c])) {
+			t.Fatalf("%s: checkpoints after SignLogs: %d, %v", c, len(cps), err)
+		}
+		if _, err := tlog.Open(cps[0].Note, "node.example/parley/"+c, verifier); err != nil {
+			t.Errorf("%s: %v", c, err)
+		}
+	}
+	if cps, err := db.Checkpoints(ctx, "c3"); err != nil || len(cps) != 0 {
+		t.Errorf("c3: an empty log got %d checkpoints (%v)", len(cps), err)
+	}
+	o := &dialogue.Object{ID: "indicator--00000009-0000-4000-8000-000000000000", Type: "indicator", Raw: objJSON(9, 0)}
+	if _, err := db.AddObjects(ctx, "c1", []*dialogue.Object{o}); err != nil {
+		t.Fatal(err)
+	}
+	check("c1", append(want["c1"], o.Raw))
+
+	// Reopening computes nothing again.
+	if err := db.fillLogHashes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("c1", append(want["c1"], o.Raw))
 }

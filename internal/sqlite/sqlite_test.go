@@ -23,3 +23,11 @@ func open(t *testing.T) *sqlite.DB {
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) dialogue.Store { return open(t) })
 }
+
+func TestLog(t *testing.T) {
+	storetest.RunLog(t, func(t *testing.T, signer dialogue.LogSigner) storetest.LogStore {
+		db := open(t)
+		db.SetLogSigner(signer)
+		return db
+	})
+}
