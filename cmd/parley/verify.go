@@ -90,7 +90,11 @@ func (m *Main) verifyLocal(cmd *cobra.Command, dir, channel string) error {
 	for _, c := range colls {
 		rep, err := verifyCollection(cmd, n, l, c, cosigners)
 		if err != nil {
-			return fmt.Errorf("collection %s (%s): %w", c.ID, c.Title, err)
+			if k := dialogue.KindOf(err); k != dialogue.KindOther {
+				// Say which collection, then what broke (no op names).
+				return dialogue.Errorf("", k, "collection %s (%s): %s", c.ID, c.Title, dialogue.Message(err))
+			}
+			return err
 		}
 		latest := "no checkpoint"
 		if k := len(rep.Checkpoints); k > 0 {
