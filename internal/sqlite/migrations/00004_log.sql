@@ -22,8 +22,10 @@
 -- (parley_log_entry is registered by the sqlite package).
 
 -- +goose Up
+-- No foreign key on the two tables a batch appends to (collections are
+-- never deleted): each would look up the collection once per row.
 CREATE TABLE log_entries (
-	collection_pk INTEGER NOT NULL REFERENCES collections(pk),
+	collection_pk INTEGER NOT NULL,
 	idx           INTEGER NOT NULL,
 	object_seq    INTEGER,              -- objects.seq; NULL for a blob
 	data          BLOB,                 -- NULL when the entry is objects.raw
@@ -35,7 +37,7 @@ CREATE INDEX log_entries_object ON log_entries (object_seq) WHERE object_seq IS 
 CREATE UNIQUE INDEX log_entries_blob ON log_entries (collection_pk, data) WHERE object_seq IS NULL;
 
 CREATE TABLE log_hashes (
-	collection_pk INTEGER NOT NULL REFERENCES collections(pk),
+	collection_pk INTEGER NOT NULL,
 	idx           INTEGER NOT NULL,     -- tlog.StoredHashIndex
 	hash          BLOB NOT NULL,
 	PRIMARY KEY (collection_pk, idx)
