@@ -34,9 +34,9 @@ const (
 	insertEntries = `INSERT INTO log_entries (collection_pk, idx, object_seq, data) SELECT ?1, ?2 + key, value, NULL FROM json_each(?3)`
 	setEntryData  = `UPDATE log_entries SET data = ?3 WHERE collection_pk = ?1 AND idx = ?2`
 	insertHashes  = `INSERT INTO log_hashes (collection_pk, idx, hash) SELECT ?1, ?2 + key, unhex(value) FROM json_each(?3)`
-	readHash    = `SELECT hash FROM log_hashes WHERE collection_pk = ? AND idx = ?`
-	logSizeOf   = `SELECT idx + 1 FROM log_entries WHERE collection_pk = ? ORDER BY idx DESC LIMIT 1`
-	insertCheck = `INSERT INTO log_checkpoints (collection_pk, size, root, note, created_at) VALUES (?, ?, ?, ?, ?)`
+	readHash      = `SELECT hash FROM log_hashes WHERE collection_pk = ? AND idx = ?`
+	logSizeOf     = `SELECT idx + 1 FROM log_entries WHERE collection_pk = ? ORDER BY idx DESC LIMIT 1`
+	insertCheck   = `INSERT INTO log_checkpoints (collection_pk, size, root, note, created_at) VALUES (?, ?, ?, ?, ?)`
 )
 
 func init() {
