@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
@@ -224,14 +225,12 @@ at /log/<collection-id>/proof/inclusion and /proof/consistency.`,
 	return cmd
 }
 
-// storedEntries yields a collection's log entries in order, read in
-// chunks; each object entry must be the bytes (or, for a large object,
-// the hash) of an object version stored in the collection.
-func storedEntries(ctx context.Context, st dialogue.Store, l dialogue.LogStore, id string, size int64) (iter.Seq2[[]byte, error], error) {
-	stored, err := storedObjects(ctx, st, id)
-	if err != nil {
-		return nil, err
-	}
+// storedEntries yields the log's entries in order, and records in seen the
+// SHA-256 each object entry commits to, so that the caller can check that
+// every stored object version is in the log. An object entry whose object
+// was deleted since (TAXII DELETE) still verifies: the store keeps its
+// bytes in the log.
+func storedEntries(ctx context.Context, l dialogue.LogStore, id string, size int64, seen map[[32]byte]bool) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
 		const chunk = 4096
 		for start := int64(0); start < size; start += chunk {
@@ -246,22 +245,21 @@ func storedEntries(ctx context.Context, st dialogue.Store, l dialogue.LogStore, 
 					yield(nil, err)
 					return
 				}
-				if (kind == tlog.EntryObject || kind == tlog.EntryObjectRef) && !stored[sum] {
-					yield(nil, errors.New("its bytes are not those of any object version stored in the collection"))
-					return
+				if kind == tlog.EntryObject || kind == tlog.EntryObjectRef {
+					seen[sum] = true
 				}
 				if !yield(e, nil) {
 					return
 				}
 			}
 		}
-	}, nil
+	}
 }
 
 // storedObjects returns the SHA-256 of every object version stored in a
-// collection.
-func storedObjects(ctx context.Context, st dialogue.Store, id string) (map[[32]byte]bool, error) {
-	set := make(map[[32]byte]bool)
+// collection, with the object's id and version for messages.
+func storedObjects(ctx context.Context, st dialogue.Store, id string) (map[[32]byte]string, error) {
+	set := make(map[[32]byte]string)
 	f := dialogue.ObjectFilter{Versions: dialogue.VersionMatch{All: true}, SpecVersions: []string{"2.0", "2.1"}}
 	for {
 		p, err := st.FindObjects(ctx, id, f)
@@ -269,7 +267,7 @@ func storedObjects(ctx context.Context, st dialogue.Store, id string) (map[[32]b
 			return nil, err
 		}
 		for _, o := range p.Objects {
-			set[sha256.Sum256(o.Raw)] = true
+			set[sha256.Sum256(o.Raw)] = o.ID + " version " + stix.FormatTime(o.TAXIIVersion())
 		}
 		if !p.More {
 			return set, nil

@@ -23,7 +23,7 @@ func (m *Main) newVerifyCommand() *cobra.Command {
 		Long: `With --dir, verify checks the logs of this node (every collection's, or
 the one --channel names): it rebuilds every leaf hash and the whole tree from
 the stored entries and compares them with the stored hashes, checks that
-each object entry is the bytes of an object stored in the collection, checks
+every object version stored in the collection is an entry of its log, checks
 every stored checkpoint's signature (and the cosignatures of trusted
 witnesses), its root, and its consistency with the next.
 
@@ -123,18 +123,30 @@ func verifyCollection(cmd *cobra.Command, n *node.Node, l dialogue.LogStore, c *
 	if err != nil {
 		return nil, err
 	}
-	entries, err := storedEntries(ctx, n.Store, l, c.ID, size)
+	stored, err := storedObjects(ctx, n.Store, c.ID)
 	if err != nil {
 		return nil, err
 	}
+	seen := make(map[[32]byte]bool, len(stored))
 	sl := &tlog.StoredLog{
-		Origin: origin, Size: size, Entries: entries,
+		Origin: origin, Size: size, Entries: storedEntries(ctx, l, c.ID, size, seen),
 		Hashes: logapi.Hashes(ctx, l, c.ID), LogKey: n.LogVerifier(), Cosigners: cosigners,
 	}
 	for _, cp := range cps {
 		sl.Checkpoints = append(sl.Checkpoints, tlog.StoredCheckpoint{Size: cp.Size, Note: cp.Note})
 	}
-	return tlog.VerifyLog(ctx, sl)
+	rep, err := tlog.VerifyLog(ctx, sl)
+	if err != nil {
+		return nil, err
+	}
+	// Nothing is stored outside the record: every object version the
+	// collection holds must be an entry of its log.
+	for sum, what := range stored {
+		if !seen[sum] {
+			return nil, dialogue.Errorf("", dialogue.KindInvalid, "object %s is stored but is not an entry of the log", what)
+		}
+	}
+	return rep, nil
 }
 
 func (m *Main) verifyRemote(cmd *cobra.Command, url, key, pin string, insecure bool) error {

@@ -90,3 +90,39 @@ func TestVerifyTamper(t *testing.T) {
 	}
 	mustRun(t, "", "verify", "--dir", dir)
 }
+
+// TestVerifyDeletedAndUnlogged: an object deleted from the collection
+// (TAXII DELETE) stays in the record and the log still verifies; an object
+// version put into the store behind the log's back is named.
+func TestVerifyDeletedAndUnlogged(t *testing.T) {
+	dir := newNode(t, "node-a")
+	mustRun(t, "", "import", "--dir", dir, "testdata/bundles/incident.json")
+	db, err := sql.Open("sqlite", filepath.Join(dir, "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// What the store's DeleteObject does, on the oldest object.
+	var seq int64
+	if err := db.QueryRow("SELECT seq FROM objects ORDER BY seq LIMIT 1").Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM objects WHERE seq = ?", seq); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, "", "verify", "--dir", dir); !strings.HasPrefix(out, "ok ") {
+		t.Fatalf("verify after a delete printed %q", out)
+	}
+	// An object row that no log entry commits to: a copy of another row
+	// under a new id, inserted with SQL.
+	if _, err := db.Exec(`INSERT INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded)
+		SELECT collection_pk, 'identity--00000000-0000-4000-8000-000000000001', 1, version, type, spec_version, created, modified, date_added + 1000000, sha256, CAST(raw || ' ' AS BLOB), 0
+		FROM objects ORDER BY seq DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runMain(t, "", "verify", "--dir", dir)
+	if err == nil || !strings.Contains(err.Error(), "object identity--00000000-0000-4000-8000-000000000001 version ") ||
+		!strings.Contains(err.Error(), "is stored but is not an entry of the log") {
+		t.Fatalf("verify with an unlogged object: %v", err)
+	}
+}
