@@ -15,9 +15,11 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/ingest"
+	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/taxii"
+	"github.com/parleyhq/parley/internal/tlog"
 )
 
 // demoUser is the user the demo makes.
@@ -93,6 +95,15 @@ func (m *Main) runDemo(ctx context.Context, once bool) error {
 	if got != d.objects {
 		return fmt.Errorf("the demo's own check failed: fetched %d objects, want %d", got, d.objects)
 	}
+	size, entries, err := m.verifyDemoLog(ctx, d)
+	if err != nil {
+		return fmt.Errorf("the demo's own check of the log failed: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "Checked: the log at %s has %d entries, signed by %s; every entry verified from the served checkpoint and tiles.\n",
+		m.demoURLs(d).log, size, "parley-demo")
+	if entries != int64(d.objects) {
+		return fmt.Errorf("the demo's own check of the log failed: %d entries, want %d", entries, d.objects)
+	}
 	if err := m.Close(); err != nil {
 		return err
 	}
@@ -139,7 +150,7 @@ func (m *Main) fillDemo(ctx context.Context, n *node.Node, d *demoState) error {
 	return os.WriteFile(d.tokenFile, []byte(d.token+"\n"), 0o600)
 }
 
-type demoURLs struct{ discovery, apiRoot, collections, objects, indicators string }
+type demoURLs struct{ discovery, apiRoot, collections, objects, indicators, log string }
 
 func (m *Main) demoURLs(d *demoState) demoURLs {
 	root := m.url + "/taxii2/" + taxii.APIRoot + "/"
@@ -150,6 +161,7 @@ func (m *Main) demoURLs(d *demoState) demoURLs {
 		collections: root + "collections/",
 		objects:     objects,
 		indicators:  objects + "?" + url.Values{"match[type]": {"indicator"}}.Encode(),
+		log:         m.url + "/log/" + d.created.Collection.ID + "/",
 	}
 }
 
@@ -172,6 +184,7 @@ func (m *Main) printDemo(d *demoState) {
 	fmt.Fprintf(w, "  API root         %s\n", u.apiRoot)
 	fmt.Fprintf(w, "  collections      %s\n", u.collections)
 	fmt.Fprintf(w, "  objects          %s\n", u.objects)
+	fmt.Fprintf(w, "  log checkpoint   %scheckpoint (the collection's signed Merkle log: C2SP tlog-checkpoint and tlog-tiles)\n", u.log)
 	fmt.Fprintf(w, "  metrics          %s/metrics\n\n", m.url)
 	accept := `-H 'Accept: application/taxii+json;version=2.1'`
 	basic := fmt.Sprintf("-u '%s:%s'", demoUser, d.password)
@@ -181,6 +194,10 @@ func (m *Main) printDemo(d *demoState) {
 	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s %s '%s'\n", pin, basic, accept, u.indicators)
 	fmt.Fprintf(w, "With the API token, trusting the node's certificate file instead of a pin:\n")
 	fmt.Fprintf(w, "  curl --cacert '%s' -H 'Authorization: Bearer %s' %s '%s'\n", d.created.TLSCert, d.token, accept, u.objects)
+	fmt.Fprintf(w, "Read the record: the signed checkpoint, then check every entry from the served tiles alone:\n")
+	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s '%scheckpoint'\n", pin, basic, u.log)
+	fmt.Fprintf(w, "  PARLEY_TOKEN=$(cat '%s') parley verify --url '%s' --key '%s' --tls-pin '%s'\n", d.tokenFile, u.log, d.created.LogKeyPub, d.created.Pin)
+	fmt.Fprintf(w, "  parley verify --dir %s\n", d.dir)
 	fmt.Fprintf(w, "Pull the collection into a second node:\n")
 	fmt.Fprintf(w, "  parley init --dir %s --name node-b\n", filepath.Join(d.tmp, "node-b"))
 	fmt.Fprintf(w, "  parley pull --dir %s --from '%s' --collection %s --token-file '%s' --tls-pin '%s'\n",
@@ -236,4 +253,28 @@ func (m *Main) fetchDemo(ctx context.Context, d *demoState) (int, error) {
 		}
 		q.Set("next", env.Next)
 	}
+}
+
+// verifyDemoLog checks the demo collection's log as a remote reader would:
+// the served checkpoint against the node's log key, every entry against
+// the served tiles.
+func (m *Main) verifyDemoLog(ctx context.Context, d *demoState) (size, entries int64, err error) {
+	v, err := node.ParseVerifierKey(d.created.LogKeyPub)
+	if err != nil {
+		return 0, 0, err
+	}
+	client, err := logapi.HTTPClient(d.created.Pin, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	r := &tlog.RemoteLog{
+		Fetch:  logapi.NewFetcher(client, m.demoURLs(d).log, d.token),
+		LogKey: v,
+		Entry:  func(int64, []byte) error { entries++; return nil },
+	}
+	s, err := tlog.VerifyRemote(ctx, r, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	return s.Size, entries, nil
 }
