@@ -86,12 +86,13 @@ a node's log key is its identity in the record and is never replaced here.`,
 func (m *Main) newWitnessCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "witness",
-		Short: "Choose the logs this node witnesses (cosigns)",
+		Short: "Choose the logs this node witnesses (cosigns); ask a witness to cosign",
 		Long: `This node cosigns, at POST /witness/add-checkpoint, the checkpoints of the
 logs whose verifier keys it trusts (until peering exists, a list in
-parley.json). A peer gives its key with 'parley keys show' (the log-key line).`,
+parley.json). A peer gives its key with 'parley keys show' (the log-key line).
+'witness request' asks a peer to cosign this node's checkpoints in turn.`,
 	}
-	cmd.AddCommand(m.newWitnessTrustCommand(), m.newWitnessListCommand())
+	cmd.AddCommand(m.newWitnessTrustCommand(), m.newWitnessListCommand(), m.newWitnessRequestCommand())
 	return cmd
 }
 
