@@ -470,7 +470,10 @@ func (db *DB) LogHashes(ctx context.Context, collectionID string, indexes []int6
 		list = strconv.AppendInt(list, x, 10)
 	}
 	list = append(list, ']')
-	rows, err := db.r.QueryContext(ctx, `SELECT j.key, h.hash FROM json_each(?2) j JOIN log_hashes h ON h.collection_pk = ?1 AND h.idx = j.value`, pk, string(list))
+	// CROSS JOIN keeps json_each the outer loop: with a plain JOIN the
+	// planner scanned the collection's whole log_hashes once per index
+	// (an inclusion proof took a second at 100,000 entries).
+	rows, err := db.r.QueryContext(ctx, `SELECT j.key, h.hash FROM json_each(?2) j CROSS JOIN log_hashes h ON h.collection_pk = ?1 AND h.idx = j.value`, pk, string(list))
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
