@@ -15,7 +15,6 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
-	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
@@ -256,21 +255,27 @@ func storedEntries(ctx context.Context, l dialogue.LogStore, id string, size int
 	}
 }
 
-// storedObjects returns the SHA-256 of every object version stored in a
-// collection, with the object's id and version for messages.
-func storedObjects(ctx context.Context, st dialogue.Store, id string) (map[[32]byte]string, error) {
-	set := make(map[[32]byte]string)
+// storedObjects calls fn with the id, TAXII version and SHA-256 of every
+// object version stored in a collection: from the sums the store keeps
+// when it can list them (dialogue.ObjectSumLister), else by reading and
+// hashing every version.
+func storedObjects(ctx context.Context, st dialogue.Store, id string, fn func(dialogue.ObjectSum) error) error {
+	if l, ok := st.(dialogue.ObjectSumLister); ok {
+		return l.ObjectSums(ctx, id, fn)
+	}
 	f := dialogue.ObjectFilter{Versions: dialogue.VersionMatch{All: true}, SpecVersions: []string{"2.0", "2.1"}}
 	for {
 		p, err := st.FindObjects(ctx, id, f)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, o := range p.Objects {
-			set[sha256.Sum256(o.Raw)] = o.ID + " version " + stix.FormatTime(o.TAXIIVersion())
+			if err := fn(dialogue.ObjectSum{ID: o.ID, Version: o.TAXIIVersion(), SHA256: sha256.Sum256(o.Raw)}); err != nil {
+				return err
+			}
 		}
 		if !p.More {
-			return set, nil
+			return nil
 		}
 		f.After = p.Next
 	}

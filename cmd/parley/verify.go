@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
@@ -123,11 +124,7 @@ func verifyCollection(cmd *cobra.Command, n *node.Node, l dialogue.LogStore, c *
 	if err != nil {
 		return nil, err
 	}
-	stored, err := storedObjects(ctx, n.Store, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	seen := make(map[[32]byte]bool, len(stored))
+	seen := make(map[[32]byte]bool, size)
 	sl := &tlog.StoredLog{
 		Origin: origin, Size: size, Entries: storedEntries(ctx, l, c.ID, size, seen),
 		Hashes: logapi.Hashes(ctx, l, c.ID), LogKey: n.LogVerifier(), Cosigners: cosigners,
@@ -141,10 +138,14 @@ func verifyCollection(cmd *cobra.Command, n *node.Node, l dialogue.LogStore, c *
 	}
 	// Nothing is stored outside the record: every object version the
 	// collection holds must be an entry of its log.
-	for sum, what := range stored {
-		if !seen[sum] {
-			return nil, dialogue.Errorf("", dialogue.KindInvalid, "object %s is stored but is not an entry of the log", what)
+	err = storedObjects(ctx, n.Store, c.ID, func(s dialogue.ObjectSum) error {
+		if !seen[s.SHA256] {
+			return dialogue.Errorf("", dialogue.KindInvalid, "object %s version %s is stored but is not an entry of the log", s.ID, stix.FormatTime(s.Version))
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return rep, nil
 }

@@ -458,6 +458,9 @@ func (db *DB) LogHashes(ctx context.Context, collectionID string, indexes []int6
 	if len(indexes) == 0 {
 		return out, nil
 	}
+	if contiguous(indexes) {
+		return db.logHashRange(ctx, op, pk, collectionID, indexes[0], len(indexes))
+	}
 	list := make([]byte, 0, 1+12*len(indexes))
 	list = append(list, '[')
 	for i, x := range indexes {
@@ -498,6 +501,52 @@ func (db *DB) LogHashes(ctx context.Context, collectionID string, indexes []int6
 		if !ok {
 			return nil, dialogue.Errorf(op, dialogue.KindNotFound, "stored hash %d of collection %s's log does not exist", indexes[i], collectionID)
 		}
+	}
+	return out, nil
+}
+
+// contiguous reports whether indexes are x, x+1, x+2, … from x >= 0, as
+// verify and tiles ask for them.
+func contiguous(indexes []int64) bool {
+	if len(indexes) < 2 || indexes[0] < 0 {
+		return false
+	}
+	for i, x := range indexes {
+		if x != indexes[0]+int64(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// logHashRange reads the n stored hashes from index start with one range
+// scan of the primary key.
+func (db *DB) logHashRange(ctx context.Context, op string, pk int64, collectionID string, start int64, n int) ([][32]byte, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT idx, hash FROM log_hashes WHERE collection_pk = ? AND idx >= ? AND idx < ? ORDER BY idx`, pk, start, start+int64(n))
+	if err != nil {
+		return nil, dbErr(op, err)
+	}
+	defer rows.Close()
+	out := make([][32]byte, 0, n)
+	for rows.Next() {
+		var x int64
+		var h sql.RawBytes
+		if err := rows.Scan(&x, &h); err != nil {
+			return nil, dbErr(op, err)
+		}
+		if x != start+int64(len(out)) {
+			break
+		}
+		if len(h) != 32 {
+			return nil, dbErr(op, fmt.Errorf("stored hash row %d of %d bytes", x, len(h)))
+		}
+		out = append(out, [32]byte(h))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(op, err)
+	}
+	if len(out) != n {
+		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "stored hash %d of collection %s's log does not exist", start+int64(len(out)), collectionID)
 	}
 	return out, nil
 }
