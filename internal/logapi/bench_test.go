@@ -27,7 +27,7 @@ import (
 )
 
 // benchLogEntries is the size of the benchmark's log:
-// PARLEY_BENCH_LOG_ENTRIES, 3 million by default (what this 2-core
+// PARLEY_BENCH_LOG_ENTRIES, 4 million by default (what this 2-core
 // machine builds in about three minutes; see docs/performance.md).
 func benchLogEntries(b *testing.B) int {
 	if s := os.Getenv("PARLEY_BENCH_LOG_ENTRIES"); s != "" {
@@ -37,7 +37,7 @@ func benchLogEntries(b *testing.B) int {
 		}
 		return n
 	}
-	return 3_000_000
+	return 4_000_000
 }
 
 // schemaTag names the store's schema (the migrations' files), so that a
