@@ -132,19 +132,46 @@ func verifyCollection(cmd *cobra.Command, n *node.Node, l dialogue.LogStore, c *
 	for _, cp := range cps {
 		sl.Checkpoints = append(sl.Checkpoints, tlog.StoredCheckpoint{Size: cp.Size, Note: cp.Note})
 	}
+	// The stored objects are listed and hashed on the other core while
+	// VerifyLog rebuilds the tree: only their sums are kept.
+	type listed struct {
+		sums [][32]byte
+		err  error
+	}
+	done := make(chan listed, 1)
+	go func() {
+		var l listed
+		l.sums = make([][32]byte, 0, size)
+		l.err = storedObjects(ctx, n.Store, c.ID, func(s dialogue.ObjectSum) error {
+			l.sums = append(l.sums, s.SHA256)
+			return nil
+		})
+		done <- l
+	}()
 	rep, err := tlog.VerifyLog(ctx, sl)
+	stored := <-done
 	if err != nil {
 		return nil, err
 	}
+	if stored.err != nil {
+		return nil, stored.err
+	}
 	// Nothing is stored outside the record: every object version the
-	// collection holds must be an entry of its log.
-	err = storedObjects(ctx, n.Store, c.ID, func(s dialogue.ObjectSum) error {
-		if !seen[s.SHA256] {
-			return dialogue.Errorf("", dialogue.KindInvalid, "object %s version %s is stored but is not an entry of the log", s.ID, stix.FormatTime(s.Version))
+	// collection holds must be an entry of its log. On a miss, list the
+	// objects again to name it.
+	for _, sum := range stored.sums {
+		if seen[sum] {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
+		err = storedObjects(ctx, n.Store, c.ID, func(s dialogue.ObjectSum) error {
+			if s.SHA256 == sum {
+				return dialogue.Errorf("", dialogue.KindInvalid, "object %s version %s is stored but is not an entry of the log", s.ID, stix.FormatTime(s.Version))
+			}
+			return nil
+		})
+		if err == nil {
+			err = dialogue.Errorf("", dialogue.KindInvalid, "an object version with SHA-256 %x is stored but is not an entry of the log", sum)
+		}
 		return nil, err
 	}
 	return rep, nil
