@@ -76,7 +76,7 @@ func scanCollection(sc interface{ Scan(...any) error }) (*dialogue.Collection, e
 // Collections lists every collection, oldest first.
 func (db *DB) Collections(ctx context.Context) ([]*dialogue.Collection, error) {
 	const op = "sqlite.Collections"
-	rows, err := db.r.QueryContext(ctx, "SELECT "+collectionCols+" FROM collections ORDER BY created_at, pk")
+	rows, err := db.rQuery(ctx, "SELECT "+collectionCols+" FROM collections ORDER BY created_at, pk")
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -96,7 +96,7 @@ func (db *DB) Collections(ctx context.Context) ([]*dialogue.Collection, error) {
 func (db *DB) FindCollection(ctx context.Context, idOrTitle string) (*dialogue.Collection, error) {
 	const op = "sqlite.FindCollection"
 	for _, col := range []string{"id", "title", "alias"} {
-		c, err := scanCollection(db.r.QueryRowContext(ctx, "SELECT "+collectionCols+" FROM collections WHERE "+col+" = ?", idOrTitle))
+		c, err := scanCollection(db.rQueryRow(ctx, "SELECT "+collectionCols+" FROM collections WHERE "+col+" = ?", idOrTitle))
 		if err == nil {
 			return c, nil
 		}
@@ -152,7 +152,7 @@ func (db *DB) Grants(ctx context.Context, collectionID string) ([]dialogue.Grant
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, "SELECT principal, can_read, can_write FROM grants WHERE collection_pk = ? ORDER BY principal", pk)
+	rows, err := db.rQuery(ctx, "SELECT principal, can_read, can_write FROM grants WHERE collection_pk = ? ORDER BY principal", pk)
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -181,7 +181,7 @@ func (db *DB) AccessFor(ctx context.Context, u *dialogue.User, collectionID stri
 		return dialogue.Access{}, nil
 	}
 	var r, w bool
-	err = db.r.QueryRowContext(ctx, `SELECT coalesce(max(can_read), 0), coalesce(max(can_write), 0)
+	err = db.rQueryRow(ctx, `SELECT coalesce(max(can_read), 0), coalesce(max(can_write), 0)
 		FROM grants WHERE collection_pk = ? AND principal IN (?, '*')`, pk, u.Name).Scan(&r, &w)
 	if err != nil {
 		return dialogue.Access{}, dbErr(op, err)

@@ -397,7 +397,7 @@ func (db *DB) LogSize(ctx context.Context, collectionID string) (int64, error) {
 
 func (db *DB) logSize(ctx context.Context, op string, pk int64) (int64, error) {
 	var n int64
-	err := db.r.QueryRowContext(ctx, logSizeOf, pk).Scan(&n)
+	err := db.rQueryRow(ctx, logSizeOf, pk).Scan(&n)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, dbErr(op, err)
 	}
@@ -476,7 +476,7 @@ func (db *DB) LogHashes(ctx context.Context, collectionID string, indexes []int6
 	// CROSS JOIN keeps json_each the outer loop: with a plain JOIN the
 	// planner scanned the collection's whole log_hashes once per index
 	// (an inclusion proof took a second at 100,000 entries).
-	rows, err := db.r.QueryContext(ctx, `SELECT j.key, h.hash FROM json_each(?2) j CROSS JOIN log_hashes h ON h.collection_pk = ?1 AND h.idx = j.value`, pk, string(list))
+	rows, err := db.rQuery(ctx, `SELECT j.key, h.hash FROM json_each(?2) j CROSS JOIN log_hashes h ON h.collection_pk = ?1 AND h.idx = j.value`, pk, string(list))
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -522,7 +522,7 @@ func contiguous(indexes []int64) bool {
 // logHashRange reads the n stored hashes from index start with one range
 // scan of the primary key.
 func (db *DB) logHashRange(ctx context.Context, op string, pk int64, collectionID string, start int64, n int) ([][32]byte, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT idx, hash FROM log_hashes WHERE collection_pk = ? AND idx >= ? AND idx < ? ORDER BY idx`, pk, start, start+int64(n))
+	rows, err := db.rQuery(ctx, `SELECT idx, hash FROM log_hashes WHERE collection_pk = ? AND idx >= ? AND idx < ? ORDER BY idx`, pk, start, start+int64(n))
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -607,7 +607,7 @@ func (db *DB) LatestCheckpoint(ctx context.Context, collectionID string) (*dialo
 	if err != nil {
 		return nil, err
 	}
-	c, err := scanCheckpoint(db.r.QueryRowContext(ctx, `SELECT size, root, note, created_at FROM log_checkpoints
+	c, err := scanCheckpoint(db.rQueryRow(ctx, `SELECT size, root, note, created_at FROM log_checkpoints
 		WHERE collection_pk = ? ORDER BY size DESC LIMIT 1`, pk), collectionID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "the log of collection %s has no checkpoint yet", collectionID)
@@ -626,7 +626,7 @@ func (db *DB) Checkpoints(ctx context.Context, collectionID string) ([]*dialogue
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT size, root, note, created_at FROM log_checkpoints WHERE collection_pk = ? ORDER BY size`, pk)
+	rows, err := db.rQuery(ctx, `SELECT size, root, note, created_at FROM log_checkpoints WHERE collection_pk = ? ORDER BY size`, pk)
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -692,7 +692,7 @@ func (db *DB) WitnessLatest(ctx context.Context, origin string) (int64, [32]byte
 	const op = "sqlite.WitnessLatest"
 	var size int64
 	var root []byte
-	err := db.r.QueryRowContext(ctx, `SELECT size, root FROM witness_state WHERE origin = ?`, origin).Scan(&size, &root)
+	err := db.rQueryRow(ctx, `SELECT size, root FROM witness_state WHERE origin = ?`, origin).Scan(&size, &root)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, [32]byte{}, nil
 	}
@@ -739,7 +739,7 @@ func (db *DB) LeafIndex(ctx context.Context, collectionID string, leafHash [32]b
 	if err != nil {
 		return 0, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT idx, hash FROM log_hashes WHERE collection_pk = ? ORDER BY idx`, pk)
+	rows, err := db.rQuery(ctx, `SELECT idx, hash FROM log_hashes WHERE collection_pk = ? ORDER BY idx`, pk)
 	if err != nil {
 		return 0, dbErr(op, err)
 	}

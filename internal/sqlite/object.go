@@ -529,7 +529,7 @@ func (db *DB) FindObjects(ctx context.Context, collectionID string, f dialogue.O
 	q := "SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, " + raw +
 		" FROM objects o WHERE " + cond + " AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
 	args = append(args, lower, limit+1)
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.rQuery(ctx, q, args...)
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -599,6 +599,6 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, f dialo
 func (db *DB) Stats(ctx context.Context) (dialogue.StoreStats, error) {
 	const op = "sqlite.Stats"
 	var s dialogue.StoreStats
-	err := db.r.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM objects), (SELECT count(*) FROM collections)").Scan(&s.Objects, &s.Collections)
+	err := db.rQueryRow(ctx, "SELECT (SELECT count(*) FROM objects), (SELECT count(*) FROM collections)").Scan(&s.Objects, &s.Collections)
 	return s, dbErr(op, err)
 }

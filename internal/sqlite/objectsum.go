@@ -25,7 +25,7 @@ func (db *DB) ObjectSums(ctx context.Context, collectionID string, fn func(dialo
 	}
 	// NOT INDEXED: a scan of the table in storage order; through an index
 	// on collection_pk each row was a random seek into the table.
-	rows, err := db.r.QueryContext(ctx, `SELECT id, version, date_added, raw FROM objects NOT INDEXED WHERE collection_pk = ?`, pk)
+	rows, err := db.rQuery(ctx, `SELECT id, version, date_added, raw FROM objects NOT INDEXED WHERE collection_pk = ?`, pk)
 	if err != nil {
 		return dbErr(op, err)
 	}

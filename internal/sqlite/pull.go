@@ -12,7 +12,7 @@ import (
 func (db *DB) PullCursor(ctx context.Context, key string) (string, error) {
 	const op = "sqlite.PullCursor"
 	var c string
-	err := db.r.QueryRowContext(ctx, "SELECT cursor FROM pull_cursors WHERE key = ?", key).Scan(&c)
+	err := db.rQueryRow(ctx, "SELECT cursor FROM pull_cursors WHERE key = ?", key).Scan(&c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -94,7 +94,7 @@ func (db *DB) Status(ctx context.Context, id string) (*dialogue.Status, error) {
 	s := &dialogue.Status{}
 	var ts int64
 	var enc [3]string
-	err := db.r.QueryRowContext(ctx, `SELECT id, collection_id, status, request_timestamp, successes, failures, pendings
+	err := db.rQueryRow(ctx, `SELECT id, collection_id, status, request_timestamp, successes, failures, pendings
 		FROM statuses WHERE id = ?`, id).Scan(&s.ID, &s.CollectionID, &s.Status, &ts, &enc[0], &enc[1], &enc[2])
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "status %q does not exist", id)

@@ -57,7 +57,7 @@ func scanUser(sc interface{ Scan(...any) error }, more ...any) (*dialogue.User, 
 // User finds a user by name.
 func (db *DB) User(ctx context.Context, name string) (*dialogue.User, error) {
 	const op = "sqlite.User"
-	u, err := scanUser(db.r.QueryRowContext(ctx, "SELECT name, role, created_at FROM users WHERE name = ?", name))
+	u, err := scanUser(db.rQueryRow(ctx, "SELECT name, role, created_at FROM users WHERE name = ?", name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "user %q does not exist", name)
 	}
@@ -70,7 +70,7 @@ func (db *DB) User(ctx context.Context, name string) (*dialogue.User, error) {
 // Users lists every user by name.
 func (db *DB) Users(ctx context.Context) ([]*dialogue.User, error) {
 	const op = "sqlite.Users"
-	rows, err := db.r.QueryContext(ctx, "SELECT name, role, created_at FROM users ORDER BY name")
+	rows, err := db.rQuery(ctx, "SELECT name, role, created_at FROM users ORDER BY name")
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -90,7 +90,7 @@ func (db *DB) Users(ctx context.Context) ([]*dialogue.User, error) {
 func (db *DB) PasswordHash(ctx context.Context, name string) (string, error) {
 	const op = "sqlite.PasswordHash"
 	var h string
-	err := db.r.QueryRowContext(ctx, "SELECT password_hash FROM users WHERE name = ?", name).Scan(&h)
+	err := db.rQueryRow(ctx, "SELECT password_hash FROM users WHERE name = ?", name).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", dialogue.Errorf(op, dialogue.KindNotFound, "user %q does not exist", name)
 	}
@@ -132,7 +132,7 @@ const lastUsedGranularity = time.Minute
 func (db *DB) UserByToken(ctx context.Context, tokenHash string) (*dialogue.User, error) {
 	const op = "sqlite.UserByToken"
 	var lastUsed sql.NullInt64
-	u, err := scanUser(db.r.QueryRowContext(ctx, `SELECT u.name, u.role, u.created_at, t.last_used
+	u, err := scanUser(db.rQueryRow(ctx, `SELECT u.name, u.role, u.created_at, t.last_used
 		FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?`, tokenHash), &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "no such token")
