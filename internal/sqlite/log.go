@@ -325,7 +325,7 @@ func (db *DB) SignLogs(ctx context.Context) error {
 			if db.signer == nil {
 				return nil
 			}
-			pk, err := collectionPK(ctx, tx, op, c.ID)
+			pk, err := db.pk(ctx, tx, op, c.ID)
 			if err != nil {
 				return err
 			}
@@ -388,7 +388,7 @@ func readEntries(ctx context.Context, q interface {
 // LogSize returns the number of entries in the collection's log.
 func (db *DB) LogSize(ctx context.Context, collectionID string) (int64, error) {
 	const op = "sqlite.LogSize"
-	pk, err := collectionPK(ctx, db.r, op, collectionID)
+	pk, err := db.pk(ctx, db.r, op, collectionID)
 	if err != nil {
 		return 0, err
 	}
@@ -415,7 +415,7 @@ func (db *DB) LogEntries(ctx context.Context, collectionID string, start, end in
 	case end-start > MaxLogEntries:
 		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "entry range [%d, %d) is over %d entries", start, end, MaxLogEntries)
 	}
-	pk, err := collectionPK(ctx, db.r, op, collectionID)
+	pk, err := db.pk(ctx, db.r, op, collectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -450,7 +450,7 @@ func (db *DB) LogHashes(ctx context.Context, collectionID string, indexes []int6
 	if len(indexes) > MaxLogHashes {
 		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "%d stored hashes asked for, over %d", len(indexes), MaxLogHashes)
 	}
-	pk, err := collectionPK(ctx, db.r, op, collectionID)
+	pk, err := db.pk(ctx, db.r, op, collectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -562,7 +562,7 @@ func (db *DB) AppendBlob(ctx context.Context, collectionID string, sum [32]byte,
 	entry := tlog.BlobEntry(sum, size)
 	var n int64
 	err := db.write(ctx, op, func(tx *sql.Tx) error {
-		pk, err := collectionPK(ctx, tx, op, collectionID)
+		pk, err := db.pk(ctx, tx, op, collectionID)
 		if err != nil {
 			return err
 		}
@@ -603,7 +603,7 @@ func scanCheckpoint(sc interface{ Scan(...any) error }, collectionID string) (*d
 // KindNotFound when none is stored.
 func (db *DB) LatestCheckpoint(ctx context.Context, collectionID string) (*dialogue.Checkpoint, error) {
 	const op = "sqlite.LatestCheckpoint"
-	pk, err := collectionPK(ctx, db.r, op, collectionID)
+	pk, err := db.pk(ctx, db.r, op, collectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -622,7 +622,7 @@ func (db *DB) LatestCheckpoint(ctx context.Context, collectionID string) (*dialo
 // increasing size.
 func (db *DB) Checkpoints(ctx context.Context, collectionID string) ([]*dialogue.Checkpoint, error) {
 	const op = "sqlite.Checkpoints"
-	pk, err := collectionPK(ctx, db.r, op, collectionID)
+	pk, err := db.pk(ctx, db.r, op, collectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -666,7 +666,7 @@ func (db *DB) SetCheckpointNote(ctx context.Context, collectionID string, size i
 		return dialogue.Errorf(op, dialogue.KindInvalid, "note: no blank line between the checkpoint text and the signatures")
 	}
 	return db.write(ctx, op, func(tx *sql.Tx) error {
-		pk, err := collectionPK(ctx, tx, op, collectionID)
+		pk, err := db.pk(ctx, tx, op, collectionID)
 		if err != nil {
 			return err
 		}
@@ -735,7 +735,7 @@ func (db *DB) WitnessStore(ctx context.Context, origin string, oldSize, size int
 // index on them.
 func (db *DB) LeafIndex(ctx context.Context, collectionID string, leafHash [32]byte) (int64, error) {
 	const op = "sqlite.LeafIndex"
-	pk, err := collectionPK(ctx, db.r, op, collectionID)
+	pk, err := db.pk(ctx, db.r, op, collectionID)
 	if err != nil {
 		return 0, err
 	}

@@ -167,7 +167,7 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 
 	var last int64
 	err := db.write(ctx, op, func(tx *sql.Tx) error {
-		pk, err := collectionPK(ctx, tx, op, collectionID)
+		pk, err := db.pk(ctx, tx, op, collectionID)
 		if err != nil {
 			return err
 		}
@@ -517,7 +517,7 @@ func (db *DB) FindObjects(ctx context.Context, collectionID string, f dialogue.O
 	if limit <= 0 || limit > MaxPageSize {
 		limit = MaxPageSize
 	}
-	pk, err := collectionPK(ctx, db.r, op, collectionID)
+	pk, err := db.pk(ctx, db.r, op, collectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -573,7 +573,7 @@ func (db *DB) DeleteObject(ctx context.Context, collectionID, id string, f dialo
 	const op = "sqlite.DeleteObject"
 	var n int64
 	err := db.write(ctx, op, func(tx *sql.Tx) error {
-		pk, err := collectionPK(ctx, tx, op, collectionID)
+		pk, err := db.pk(ctx, tx, op, collectionID)
 		if err != nil {
 			return err
 		}

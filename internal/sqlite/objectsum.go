@@ -19,7 +19,7 @@ var _ dialogue.ObjectSumLister = (*DB)(nil)
 // stops at fn's first error and returns it.
 func (db *DB) ObjectSums(ctx context.Context, collectionID string, fn func(dialogue.ObjectSum) error) error {
 	const op = "sqlite.ObjectSums"
-	pk, err := collectionPK(ctx, db.r, op, collectionID)
+	pk, err := db.pk(ctx, db.r, op, collectionID)
 	if err != nil {
 		return err
 	}

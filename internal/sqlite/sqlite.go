@@ -59,6 +59,8 @@ type DB struct {
 	rstmtMu sync.Mutex
 	rstmts  map[string]*sql.Stmt
 
+	pks sync.Map // collection id → pk, see DB.pk
+
 	now func() time.Time // the clock; tests may replace it
 
 	// signer signs the checkpoints of the collections' logs (under wmu);
