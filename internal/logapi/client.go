@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
-	"crypto/tls"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +13,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/taxii"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
@@ -69,19 +68,7 @@ func AddCheckpoint(ctx context.Context, client *http.Client, witnessURL string, 
 			we.Known = n
 		}
 	}
-	kind := dialogue.KindInvalid
-	switch resp.StatusCode {
-	case http.StatusConflict:
-		kind = dialogue.KindConflict
-	case http.StatusForbidden:
-		kind = dialogue.KindForbidden
-	case http.StatusNotFound:
-		kind = dialogue.KindNotFound
-	}
-	if resp.StatusCode >= 500 {
-		kind = dialogue.KindUnavailable
-	}
-	return nil, dialogue.E(op, kind, we)
+	return nil, dialogue.E(op, httpapi.KindOfStatus(resp.StatusCode), we)
 }
 
 // HTTPClient returns an HTTPS client (TLS 1.3) for a node's log or
@@ -91,29 +78,16 @@ func AddCheckpoint(ctx context.Context, client *http.Client, witnessURL string, 
 // servers only); with neither, the system's roots verify the server.
 func HTTPClient(pin string, insecure bool) (*http.Client, error) {
 	const op = "logapi.HTTPClient"
-	cfg := &tls.Config{MinVersion: tls.VersionTLS13}
+	pin = strings.TrimPrefix(pin, "sha256//")
 	switch {
 	case pin != "" && insecure:
 		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "give a TLS pin or insecure, not both")
 	case pin != "":
-		want, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(pin, "sha256//"))
-		if err != nil || len(want) != sha256.Size {
+		if want, err := base64.StdEncoding.DecodeString(pin); err != nil || len(want) != sha256.Size {
 			return nil, dialogue.Errorf(op, dialogue.KindInvalid, "TLS pin %q: want the base64 SHA-256 of the server's public key (44 characters)", clip(pin))
 		}
-		cfg.InsecureSkipVerify = true // replaced by the pin check below, which cannot be skipped
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("server sent no certificate")
-			}
-			sum := sha256.Sum256(cs.PeerCertificates[0].RawSubjectPublicKeyInfo)
-			if subtle.ConstantTimeCompare(sum[:], want) != 1 {
-				return fmt.Errorf("server certificate's pin %s does not match the expected pin", base64.StdEncoding.EncodeToString(sum[:]))
-			}
-			return nil
-		}
-	case insecure:
-		cfg.InsecureSkipVerify = true
 	}
+	cfg := taxii.ClientTLS(pin, insecure)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = cfg
 	return &http.Client{Transport: tr, Timeout: 2 * time.Minute}, nil
@@ -149,16 +123,7 @@ func NewFetcher(client *http.Client, logURL, token string) tlog.Fetcher {
 			return nil, dialogue.E(op, dialogue.KindUnavailable, err)
 		}
 		if resp.StatusCode != http.StatusOK {
-			kind := dialogue.KindInvalid
-			switch resp.StatusCode {
-			case http.StatusUnauthorized:
-				kind = dialogue.KindUnauthenticated
-			case http.StatusForbidden:
-				kind = dialogue.KindForbidden
-			case http.StatusNotFound:
-				kind = dialogue.KindNotFound
-			}
-			return nil, dialogue.Errorf(op, kind, "GET %s: %s", path, resp.Status)
+			return nil, dialogue.Errorf(op, httpapi.KindOfStatus(resp.StatusCode), "GET %s: %s", path, resp.Status)
 		}
 		if len(body) > MaxFetch {
 			return nil, dialogue.Errorf(op, dialogue.KindTooLarge, "GET %s: more than %d bytes", path, MaxFetch)

@@ -571,18 +571,11 @@ func (d *decoder) array() (value, error) {
 			return value{}, err
 		}
 		d.vstack = append(d.vstack, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return value{}, d.errf("unterminated list")
-		}
-		c := d.data[d.pos]
-		d.pos++
-		if c == ']' {
+		if done, err := d.listNext(); done || err != nil {
+			if err != nil {
+				return value{}, err
+			}
 			break
-		}
-		if c != ',' {
-			d.pos--
-			return value{}, d.errf("expected ',' or ']' in list, found " + quoteByte(c))
 		}
 	}
 	elems := d.values(d.vstack[base:])
@@ -755,18 +748,11 @@ func (d *decoder) skipArray() error {
 		if _, err := d.skip(); err != nil {
 			return err
 		}
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return d.errf("unterminated list")
-		}
-		c := d.data[d.pos]
-		d.pos++
-		if c == ']' {
+		if done, err := d.listNext(); done || err != nil {
+			if err != nil {
+				return err
+			}
 			break
-		}
-		if c != ',' {
-			d.pos--
-			return d.errf("expected ',' or ']' in list, found " + quoteByte(c))
 		}
 	}
 	d.depth--
@@ -812,4 +798,23 @@ func (d *decoder) skipObject() error {
 	}
 	d.depth--
 	return nil
+}
+
+// listNext reads what follows a list element: ',' (another element, done
+// false) or ']' (the end, done true), after white space.
+func (d *decoder) listNext() (done bool, err error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return false, d.errf("unterminated list")
+	}
+	c := d.data[d.pos]
+	d.pos++
+	switch c {
+	case ']':
+		return true, nil
+	case ',':
+		return false, nil
+	}
+	d.pos--
+	return false, d.errf("expected ',' or ']' in list, found " + quoteByte(c))
 }

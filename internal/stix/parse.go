@@ -275,18 +275,11 @@ func (d *decoder) scanObjects(s *bundleScan) error {
 			}{s.n, k})
 		}
 		s.n++
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return d.errf("unterminated list")
-		}
-		c := d.data[d.pos]
-		d.pos++
-		if c == ']' {
+		if done, err := d.listNext(); done || err != nil {
+			if err != nil {
+				return err
+			}
 			break
-		}
-		if c != ',' {
-			d.pos--
-			return d.errf("expected ',' or ']' in list, found " + quoteByte(c))
 		}
 	}
 	d.depth--

@@ -91,7 +91,7 @@ func NewClient(apiRoot string, opt ClientOptions) (*Client, error) {
 	rt := opt.Transport
 	if rt == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = clientTLS(opt.Pin, opt.Insecure)
+		tr.TLSClientConfig = ClientTLS(opt.Pin, opt.Insecure)
 		rt = tr
 	}
 	root := u.String()
@@ -101,10 +101,10 @@ func NewClient(apiRoot string, opt ClientOptions) (*Client, error) {
 	return &Client{root: root, opt: opt, http: &http.Client{Transport: rt, Timeout: opt.Timeout}}, nil
 }
 
-// clientTLS is the client TLS configuration: TLS 1.3; with a pin, the
+// ClientTLS is the client TLS configuration: TLS 1.3; with a pin, the
 // normal verification is replaced (InsecureSkipVerify) by the pin check
 // in VerifyConnection, which then is the only check and cannot be skipped.
-func clientTLS(pin string, insecure bool) *tls.Config {
+func ClientTLS(pin string, insecure bool) *tls.Config {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS13}
 	switch {
 	case pin != "":
