@@ -50,8 +50,16 @@ the PARLEY_DIR environment variable.`,
 		m.newDemoCommand(),
 		m.newVersionCommand(),
 	)
+	for _, add := range moreCommands {
+		root.AddCommand(add(m))
+	}
 	return root
 }
+
+// moreCommands are the commands that register themselves from their own
+// files (func init() { moreCommands = append(moreCommands, (*Main).newXCommand) }),
+// so that adding one touches no shared file.
+var moreCommands []func(*Main) *cobra.Command
 
 // Version is the program's version: the module version it was built as,
 // or "devel".
