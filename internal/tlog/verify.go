@@ -277,34 +277,54 @@ func VerifyRemote(ctx context.Context, r *RemoteLog, since *Checkpoint) (*Signed
 }
 
 // tileReader adapts a Fetcher to sumdb's TileReader with C2SP paths. It
-// keeps the tiles above level 0, which every entry bundle needs again.
+// keeps the tiles above level 0, which every entry bundle needs again,
+// and uses once the level-0 tiles fetched ahead (ReadVerified).
 type tileReader struct {
 	ctx   context.Context
 	fetch Fetcher
 	mu    sync.Mutex
 	cache map[Tile][]byte
+	ahead map[Tile][]byte
 }
 
 func (t *tileReader) Height() int { return TileHeight }
 
+// ReadTiles returns the tiles asked for, fetching those not at hand
+// concurrently. The hash reader checks every one against the tree.
 func (t *tileReader) ReadTiles(tiles []Tile) ([][]byte, error) {
 	out := make([][]byte, len(tiles))
+	errs := make([]error, len(tiles))
+	var wg sync.WaitGroup
 	for i, tile := range tiles {
 		t.mu.Lock()
 		b, ok := t.cache[tile]
+		if !ok {
+			b, ok = t.ahead[tile]
+		}
 		t.mu.Unlock()
 		if ok {
 			out[i] = b
 			continue
 		}
-		b, err := t.fetch(t.ctx, TilePath(tile))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", TilePath(tile), err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := t.fetch(t.ctx, TilePath(tile))
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", TilePath(tile), err)
+				return
+			}
+			out[i] = b
+		}()
+	}
+	wg.Wait()
+	for i, tile := range tiles {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		if len(b) != tile.W*HashSize {
-			return nil, fmt.Errorf("%s: %d bytes, want %d", TilePath(tile), len(b), tile.W*HashSize)
+		if len(out[i]) != tile.W*HashSize {
+			return nil, fmt.Errorf("%s: %d bytes, want %d", TilePath(tile), len(out[i]), tile.W*HashSize)
 		}
-		out[i] = b
 	}
 	return out, nil
 }

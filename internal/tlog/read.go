@@ -1,0 +1,119 @@
+package tlog
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// ReadChunk is how many entry bundles ReadVerified fetches at once.
+const ReadChunk = 16
+
+// ReadVerified reads the entries [from, to) of a log served as C2SP
+// tlog-tiles, in the tree of the given size and root hash (taken from a
+// checkpoint the caller verified), and calls fn with each entry, in index
+// order, once its leaf hash is checked against the hash tiles, which are
+// themselves checked against root (sumdb's TileHashReader). It fetches
+// ReadChunk entry bundles and their hash tiles concurrently, then checks
+// and hands them over in order; fn's error stops the read and is returned.
+//
+// A tile or entry that does not match is a *VerifyError (errors.Is
+// ErrVerify); a fetch that failed is returned as the Fetcher gave it, so
+// that a caller can retry later from the last entry fn accepted.
+func ReadVerified(ctx context.Context, fetch Fetcher, size int64, root Hash, from, to int64, fn func(index int64, entry []byte) error) error {
+	const op = "tlog.ReadVerified"
+	if from < 0 || from > to || to > size {
+		return errorf(op, ErrMalformed, "entries [%d, %d) are not in a tree of size %d", from, to, size)
+	}
+	if from == to {
+		return nil
+	}
+	tr := &tileReader{ctx: ctx, fetch: fetch, cache: map[Tile][]byte{}}
+	hr := tlog.TileHashReader(tlog.Tree{N: size, Hash: root}, tr)
+	for k0 := from / TileWidth; k0*TileWidth < to; k0 += ReadChunk {
+		k1 := min(k0+ReadChunk, (to+TileWidth-1)/TileWidth)
+		n := int(k1 - k0)
+		bundles := make([][]byte, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			k := k0 + int64(i)
+			w := int(min(size-k*TileWidth, TileWidth))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				bt := Tile{H: TileHeight, L: -1, N: k, W: w}
+				bundles[i], errs[i] = fetch(ctx, TilePath(bt))
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("%s: %w", TilePath(bt), errs[i])
+					return
+				}
+				// Fetch the level-0 hash tile now too; the hash reader
+				// checks it against the root when it asks for it.
+				ht := Tile{H: TileHeight, L: 0, N: k, W: w}
+				if b, err := fetch(ctx, TilePath(ht)); err == nil {
+					tr.prefetched(ht, b)
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		lo, hi := max(from, k0*TileWidth), min(to, k1*TileWidth)
+		idx := make([]int64, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			idx = append(idx, tlog.StoredHashIndex(0, i))
+		}
+		hashes, err := hr.ReadHashes(idx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return verifyErr(op, "tile", lo, "hash tiles for entries [%d, %d): %v", lo, hi, err)
+		}
+		for i := range n {
+			k := k0 + int64(i)
+			w := int(min(size-k*TileWidth, TileWidth))
+			entries, err := ParseEntryBundle(bundles[i], w)
+			if err != nil {
+				return verifyErr(op, "tile", k*TileWidth, "entry bundle %d: %s", k, messageOf(err))
+			}
+			for j, e := range entries {
+				at := k*TileWidth + int64(j)
+				if at < lo || at >= hi {
+					continue
+				}
+				if LeafHash(e) != hashes[at-lo] {
+					return verifyErr(op, "entry", at, "does not hash to its leaf in the tree of the checkpoint")
+				}
+				if err := fn(at, e); err != nil {
+					return err
+				}
+			}
+		}
+		tr.dropLevel0()
+	}
+	return nil
+}
+
+// prefetched keeps a level-0 tile fetched ahead, for ReadTiles to use once.
+func (t *tileReader) prefetched(tile Tile, data []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ahead == nil {
+		t.ahead = map[Tile][]byte{}
+	}
+	t.ahead[tile] = data
+}
+
+// dropLevel0 forgets the tiles fetched ahead for a chunk done with.
+func (t *tileReader) dropLevel0() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.ahead)
+}

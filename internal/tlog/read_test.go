@@ -1,0 +1,115 @@
+package tlog
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+)
+
+// memFetcher serves a memLog as C2SP tiles at its full size, with an
+// optional fault.
+func memFetcher(l *memLog, tamper func(path string, b []byte) ([]byte, error)) Fetcher {
+	size := int64(len(l.entries))
+	return func(ctx context.Context, path string) ([]byte, error) {
+		tile, err := ParseTilePath(path)
+		if err != nil {
+			return nil, err
+		}
+		var b []byte
+		if tile.L < 0 {
+			start, end := EntryRange(tile)
+			if !TileInTree(tile, size) {
+				return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+			}
+			b, _ = EntryBundle(l.entries[start:end])
+		} else if b, err = ReadTile(tile, size, l.hashes); err != nil {
+			return nil, err
+		}
+		if tamper != nil {
+			return tamper(path, b)
+		}
+		return b, nil
+	}
+}
+
+func TestReadVerified(t *testing.T) {
+	ctx := context.Background()
+	l := newMemLog(t, 5000)
+	fetch := memFetcher(l, nil)
+	for _, tc := range []struct{ size, from, to int64 }{
+		{5000, 0, 5000}, {5000, 0, 1}, {5000, 255, 257}, {5000, 4999, 5000},
+		{4097, 100, 4097}, {300, 0, 300}, {1, 0, 1}, {5000, 700, 700},
+	} {
+		root, err := TreeHash(tc.size, l.hashes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := tc.from
+		err = ReadVerified(ctx, fetch, tc.size, root, tc.from, tc.to, func(i int64, e []byte) error {
+			if i != next || !bytes.Equal(e, l.entries[i]) {
+				return fmt.Errorf("got entry %d, want %d", i, next)
+			}
+			next++
+			return nil
+		})
+		if err != nil || next != tc.to {
+			t.Errorf("size %d [%d,%d): stopped at %d: %v", tc.size, tc.from, tc.to, next, err)
+		}
+	}
+}
+
+func TestReadVerifiedRefuses(t *testing.T) {
+	ctx := context.Background()
+	l := newMemLog(t, 1000)
+	root, _ := TreeHash(1000, l.hashes)
+	other, _ := TreeHash(999, l.hashes)
+	ok := func(int64, []byte) error { return nil }
+	flip := func(target string) Fetcher {
+		return memFetcher(l, func(path string, b []byte) ([]byte, error) {
+			if path == target {
+				b = bytes.Clone(b)
+				b[len(b)-3] ^= 1
+			}
+			return b, nil
+		})
+	}
+	down := errors.New("connection reset")
+	var calls atomic.Int32
+	for _, tc := range []struct {
+		name  string
+		fetch Fetcher
+		root  Hash
+		want  error
+	}{
+		{"wrong root", memFetcher(l, nil), other, ErrVerify},
+		{"tampered entry", flip("tile/entries/001"), root, ErrVerify},
+		{"tampered hash tile", flip("tile/0/002"), root, ErrVerify},
+		{"tampered level-1 tile", flip("tile/1/000.p/3"), root, ErrVerify},
+		{"fetch fails", memFetcher(l, func(path string, b []byte) ([]byte, error) {
+			if calls.Add(1) > 3 {
+				return nil, down
+			}
+			return b, nil
+		}), root, down},
+	} {
+		err := ReadVerified(ctx, tc.fetch, 1000, tc.root, 0, 1000, ok)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if err := ReadVerified(ctx, memFetcher(l, nil), 1000, root, 10, 1001, ok); !errors.Is(err, ErrMalformed) {
+		t.Errorf("range beyond the tree: %v", err)
+	}
+	stop := errors.New("stop")
+	if err := ReadVerified(ctx, memFetcher(l, nil), 1000, root, 0, 1000, func(i int64, _ []byte) error {
+		if i == 600 {
+			return stop
+		}
+		return nil
+	}); !errors.Is(err, stop) {
+		t.Errorf("fn's error: %v", err)
+	}
+}
