@@ -38,6 +38,18 @@ type WitnessConfig struct {
 	// Trusted are the verifier keys of the logs to witness. A key named N
 	// vouches for the origins "N/parley/<collection>".
 	Trusted []note.Verifier
+	// Logs, when set, gives more trusted keys for the origin of one
+	// request: with peering, the log key of the peer that the mutual-TLS
+	// client is, for the channels active with it. An error refuses the
+	// request (its kind picks the status).
+	Logs func(r *http.Request, origin string) ([]note.Verifier, error)
+	// Cosigned, when set, is called once a checkpoint is cosigned and
+	// stored: with peering, the cue to fetch the new entries.
+	Cosigned func(origin string, size int64)
+	// Refused, when set, is called when a checkpoint that a trusted key
+	// signed is refused as inconsistent with the one cosigned before (a
+	// fork: ErrFork or ErrBadProof).
+	Refused func(r *http.Request, origin string, err error)
 	Logger  *slog.Logger
 }
 
@@ -81,20 +93,27 @@ func (h *witnessHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", MaxWitnessBody))
 		return
 	}
-	sigs, err := h.addCheckpoint(r.Context(), body)
+	sigs, origin, size, err := h.addCheckpoint(r, body)
 	if err != nil {
+		if h.cfg.Refused != nil && (errors.Is(err, tlog.ErrFork) || errors.Is(err, tlog.ErrBadProof)) {
+			h.cfg.Refused(r, origin, err)
+		}
 		h.answerError(w, r, err)
 		return
+	}
+	if h.cfg.Cosigned != nil {
+		h.cfg.Cosigned(origin, size)
 	}
 	write(w, "text/plain; charset=utf-8", "no-store", sigs)
 }
 
-// addCheckpoint picks the trusted key the checkpoint's origin names and
-// lets tlog.Witness decide.
-func (h *witnessHandler) addCheckpoint(ctx context.Context, body []byte) ([]byte, error) {
+// addCheckpoint picks the trusted keys the checkpoint's origin names and
+// lets tlog.Witness decide. It returns the cosignature lines, and the
+// origin and size of the checkpoint.
+func (h *witnessHandler) addCheckpoint(r *http.Request, body []byte) (sigs []byte, origin string, size int64, err error) {
 	logs := make(map[string][]note.Verifier)
 	if _, rest, ok := bytes.Cut(body, []byte("\n\n")); ok {
-		origin, _, _ := strings.Cut(string(rest), "\n")
+		origin, _, _ = strings.Cut(string(rest), "\n")
 		if name, _, ok := strings.Cut(origin, tlog.OriginPart); ok {
 			for _, v := range h.cfg.Trusted {
 				if v.Name() == name {
@@ -102,11 +121,32 @@ func (h *witnessHandler) addCheckpoint(ctx context.Context, body []byte) ([]byte
 				}
 			}
 		}
+		if h.cfg.Logs != nil {
+			vs, err := h.cfg.Logs(r, origin)
+			if err != nil {
+				return nil, origin, 0, err
+			}
+			logs[origin] = append(logs[origin], vs...)
+		}
+		if len(logs[origin]) == 0 {
+			delete(logs, origin)
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	wit := tlog.NewWitness(h.cfg.Cosigner, witnessState{h.cfg.State}, logs)
-	return wit.AddCheckpoint(ctx, body)
+	sigs, err = wit.AddCheckpoint(r.Context(), body)
+	if err != nil {
+		return nil, origin, 0, err
+	}
+	if req, err := tlog.ParseAddCheckpoint(body); err == nil {
+		if text, _, ok := bytes.Cut(req.Checkpoint, []byte("\n\n")); ok {
+			if c, err := tlog.ParseCheckpoint(append(text, '\n')); err == nil {
+				size = c.Size
+			}
+		}
+	}
+	return sigs, origin, size, nil
 }
 
 func (h *witnessHandler) answerError(w http.ResponseWriter, r *http.Request, err error) {
@@ -128,6 +168,8 @@ func (h *witnessHandler) answerError(w http.ResponseWriter, r *http.Request, err
 		textError(w, http.StatusConflict, dialogue.Message(err))
 	case errors.Is(err, tlog.ErrBadProof):
 		textError(w, http.StatusUnprocessableEntity, dialogue.Message(err))
+	case dialogue.KindOf(err) != dialogue.KindOther:
+		textError(w, httpapi.StatusOf(err), dialogue.Message(err))
 	default:
 		h.cfg.Logger.ErrorContext(r.Context(), "witness request failed", "err", err)
 		textError(w, http.StatusInternalServerError, "internal error")
