@@ -117,3 +117,26 @@ func (t *tileReader) dropLevel0() {
 	defer t.mu.Unlock()
 	clear(t.ahead)
 }
+
+// ProveRemote returns the consistency proof from size old to the tree of
+// the given size and root hash of a log served as C2SP tlog-tiles, built
+// from its hash tiles, each checked against root. A witness that polls a
+// log instead of being sent checkpoints uses it to decide the same way.
+func ProveRemote(ctx context.Context, fetch Fetcher, size int64, root Hash, old int64) ([]Hash, error) {
+	const op = "tlog.ProveRemote"
+	if old < 0 || old > size {
+		return nil, errorf(op, ErrMalformed, "size %d is not in a tree of size %d", old, size)
+	}
+	if old == 0 || old == size {
+		return nil, nil
+	}
+	tr := &tileReader{ctx: ctx, fetch: fetch, cache: map[Tile][]byte{}}
+	p, err := tlog.ProveTree(size, old, tlog.TileHashReader(tlog.Tree{N: size, Hash: root}, tr))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, verifyErr(op, "tile", -1, "proving size %d in the tree of size %d: %v", old, size, err)
+	}
+	return p, nil
+}

@@ -113,3 +113,25 @@ func TestReadVerifiedRefuses(t *testing.T) {
 		t.Errorf("fn's error: %v", err)
 	}
 }
+
+func TestProveRemote(t *testing.T) {
+	ctx := context.Background()
+	l := newMemLog(t, 3000)
+	root, _ := TreeHash(3000, l.hashes)
+	for _, old := range []int64{0, 1, 255, 256, 1000, 2999, 3000} {
+		p, err := ProveRemote(ctx, memFetcher(l, nil), 3000, root, old)
+		if err != nil {
+			t.Fatalf("old %d: %v", old, err)
+		}
+		oldRoot, _ := TreeHash(old, l.hashes)
+		if old > 0 && old < 3000 {
+			if err := verifyConsistency(uint64(old), 3000, p, oldRoot, root); err != nil {
+				t.Errorf("old %d: proof does not verify: %v", old, err)
+			}
+		}
+	}
+	other, _ := TreeHash(2999, l.hashes)
+	if _, err := ProveRemote(ctx, memFetcher(l, nil), 3000, other, 1000); !errors.Is(err, ErrVerify) {
+		t.Errorf("wrong root: %v", err)
+	}
+}
