@@ -1,0 +1,418 @@
+package geo
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"reflect"
+	"time"
+	"unicode/utf8"
+
+	maxminddb "github.com/oschwald/maxminddb-golang/v2"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+)
+
+// DB is a set of opened database files. It is safe for concurrent use;
+// nothing in it changes after Open.
+type DB struct {
+	sources []*source
+}
+
+// source is one opened file.
+type source struct {
+	info Source
+	r    *maxminddb.Reader
+	// records holds the fields geo reads of every record that the search
+	// tree reaches, by the record's offset, decoded once at Open.
+	records map[uintptr]*entry
+	// ipv4Only is true for a database without IPv6 (ip_version 4).
+	ipv4Only bool
+	// hasCountry and hasAS say whether any record has the field group.
+	hasCountry, hasAS bool
+}
+
+// entry is what geo reads of one record.
+type entry struct {
+	country, registered string
+	asn                 uint32
+	asOrg               string
+}
+
+func (e *entry) hasCountry() bool { return e.country != "" || e.registered != "" }
+func (e *entry) hasAS() bool      { return e.asn != 0 }
+
+// record is the part of a record that geo decodes; the rest of a record
+// (names, cities, coordinates …) is skipped unread.
+type record struct {
+	Country struct {
+		ISOCode string `maxminddb:"iso_code,maxsize:64"`
+	} `maxminddb:"country"`
+	RegisteredCountry struct {
+		ISOCode string `maxminddb:"iso_code,maxsize:64"`
+	} `maxminddb:"registered_country"`
+	// GeoLite2-ASN, GeoIP2-ISP and DB-IP ASN Lite put the AS at the top.
+	ASN   uint32 `maxminddb:"autonomous_system_number"`
+	ASOrg string `maxminddb:"autonomous_system_organization,maxsize:1024"`
+	// GeoIP2-Enterprise puts it in traits.
+	Traits struct {
+		ASN   uint32 `maxminddb:"autonomous_system_number"`
+		ASOrg string `maxminddb:"autonomous_system_organization,maxsize:1024"`
+	} `maxminddb:"traits"`
+}
+
+// maxBuildEpoch is the last second of the year 9999: a later build time
+// is no date (libmaxminddb-uint64-max-epoch.mmdb has 2^64-1).
+const maxBuildEpoch = 253402300799
+
+// Open opens the database files, checks each in full and returns them as
+// one DB. The order matters: for each field, the first file whose record
+// has a value answers (put a City file before a Country file to prefer
+// it). Each file must hold a country or an autonomous system.
+//
+// A file that cannot be read, is not a MaxMind DB, is corrupt anywhere
+// (metadata, search tree, data section) or holds a country code that is
+// not two letters is refused: the error (kind invalid, or not found for a
+// missing file) names the file and the reason. Open reads each file into
+// memory, so a file replaced or truncated later cannot affect a DB that
+// is open.
+func Open(paths ...string) (*DB, error) {
+	const op = "geo.Open"
+	if len(paths) == 0 {
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "no database file given")
+	}
+	db := &DB{}
+	for _, p := range paths {
+		s, err := openSource(p)
+		if err != nil {
+			return nil, dialogue.E(op, dialogue.KindOf(err), err)
+		}
+		db.sources = append(db.sources, s)
+	}
+	return db, nil
+}
+
+// Close releases the databases. A closed DB must not be used.
+func (db *DB) Close() error {
+	var errs []error
+	for _, s := range db.sources {
+		if err := s.r.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing %s: %w", s.info.File, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Sources describes the opened files, in the order given to Open.
+func (db *DB) Sources() []Source {
+	out := make([]Source, len(db.sources))
+	for i, s := range db.sources {
+		out[i] = s.info
+	}
+	return out
+}
+
+// openSource reads, opens and checks one file. Its errors name the file.
+func openSource(path string) (s *source, err error) {
+	bad := func(format string, args ...any) error {
+		return &dialogue.Error{Kind: dialogue.KindInvalid,
+			Err: fmt.Errorf("database %s: %s", path, fmt.Sprintf(format, args...))}
+	}
+	// The reader is meant not to panic on any input; if it does all the
+	// same, the file is refused rather than the program stopped.
+	defer func() {
+		if v := recover(); v != nil {
+			s, err = nil, bad("the MaxMind DB reader failed on it (%v); the file is corrupt", v)
+		}
+	}()
+
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &dialogue.Error{Kind: dialogue.KindNotFound, Err: fmt.Errorf("database %s: no such file", path)}
+	case err != nil:
+		return nil, &dialogue.Error{Kind: dialogue.KindInvalid, Err: fmt.Errorf("database %s: %w", path, err)}
+	case len(data) == 0:
+		return nil, bad("the file is empty")
+	}
+	r, err := maxminddb.OpenBytes(data)
+	if err != nil {
+		return nil, bad("not a readable MaxMind DB: %v", err)
+	}
+	m := r.Metadata
+	switch {
+	case m.BinaryFormatMajorVersion != 2:
+		return nil, bad("binary_format_major_version is %d; only 2 is read", m.BinaryFormatMajorVersion)
+	case m.DatabaseType == "" || !utf8.ValidString(m.DatabaseType):
+		return nil, bad("database_type is empty or not UTF-8")
+	case m.IPVersion != 4 && m.IPVersion != 6:
+		return nil, bad("ip_version is %d; want 4 or 6", m.IPVersion)
+	case m.RecordSize != 24 && m.RecordSize != 28 && m.RecordSize != 32:
+		return nil, bad("record_size is %d; want 24, 28 or 32", m.RecordSize)
+	case m.NodeCount == 0:
+		return nil, bad("node_count is 0: the search tree is empty")
+	case m.BuildEpoch > maxBuildEpoch:
+		return nil, bad("build_epoch %d is not a date", m.BuildEpoch)
+	}
+	s = &source{
+		info:     Source{File: path, Type: m.DatabaseType, Built: time.Unix(int64(m.BuildEpoch), 0).UTC()},
+		r:        r,
+		records:  make(map[uintptr]*entry),
+		ipv4Only: m.IPVersion == 4,
+	}
+	if err := s.index(); err != nil {
+		return nil, bad("%v", err)
+	}
+	if len(m.Description) == 0 {
+		return nil, bad("the metadata has no description, which the format requires: the file is damaged or was not written as a MaxMind DB")
+	}
+	// Verify checks what the walk does not touch: every node of the tree,
+	// the separator, every record of the data section, the metadata.
+	if err := r.Verify(); err != nil {
+		return nil, bad("integrity check failed: %v", err)
+	}
+	if !s.hasCountry && !s.hasAS {
+		return nil, bad("it holds neither a country (country.iso_code, registered_country.iso_code) nor an autonomous system (autonomous_system_number): it is no geolocation or ASN database")
+	}
+	return s, nil
+}
+
+// index walks every network of the search tree and decodes, once per
+// record, the fields geo reads.
+func (s *source) index() error {
+	// A tree of n nodes has at most 2n records; more networks than that
+	// means a cycle in a corrupt tree, which would never end.
+	limit := 2*s.r.Metadata.NodeCount + 2
+	var seen uint
+	for res := range s.r.Networks(maxminddb.IncludeNetworksWithoutData()) {
+		if err := res.Err(); err != nil {
+			return fmt.Errorf("search tree: %v", err)
+		}
+		seen++
+		if seen > limit {
+			return fmt.Errorf("search tree: more networks than its %d nodes allow; the tree is corrupt", s.r.Metadata.NodeCount)
+		}
+		if !res.Found() {
+			continue
+		}
+		if _, ok := s.records[res.Offset()]; ok {
+			continue
+		}
+		e, err := decode(res)
+		if err != nil {
+			return fmt.Errorf("record for %s: %v", res.Prefix(), err)
+		}
+		s.records[res.Offset()] = e
+		s.hasCountry = s.hasCountry || e.hasCountry()
+		s.hasAS = s.hasAS || e.hasAS()
+	}
+	return nil
+}
+
+// decode reads and checks the fields geo uses of one record.
+func decode(res maxminddb.Result) (*entry, error) {
+	var rec record
+	if err := res.Decode(&rec); err != nil {
+		var te maxminddb.UnmarshalTypeError
+		if errors.As(err, &te) && te.Type == reflect.TypeFor[record]() {
+			return nil, fmt.Errorf("the record is not a map of fields, as in a geolocation or ASN database (it holds %s)", te.Value)
+		}
+		return nil, err
+	}
+	e := &entry{
+		country:    rec.Country.ISOCode,
+		registered: rec.RegisteredCountry.ISOCode,
+		asn:        rec.ASN,
+		asOrg:      rec.ASOrg,
+	}
+	if e.asn == 0 && e.asOrg == "" {
+		e.asn, e.asOrg = rec.Traits.ASN, rec.Traits.ASOrg
+	}
+	if err := checkCountry("country.iso_code", e.country); err != nil {
+		return nil, err
+	}
+	if err := checkCountry("registered_country.iso_code", e.registered); err != nil {
+		return nil, err
+	}
+	if !utf8.ValidString(e.asOrg) {
+		return nil, errors.New("autonomous_system_organization is not UTF-8")
+	}
+	if e.asn == 0 && e.asOrg != "" {
+		return nil, fmt.Errorf("autonomous_system_organization %q without an autonomous_system_number", e.asOrg)
+	}
+	return e, nil
+}
+
+// checkCountry accepts "" or two capital ASCII letters.
+func checkCountry(field, cc string) error {
+	if cc == "" || isAlpha2(cc) {
+		return nil
+	}
+	return fmt.Errorf("%s %q is not an ISO 3166-1 alpha-2 code", field, cc)
+}
+
+func isAlpha2(cc string) bool {
+	return len(cc) == 2 && 'A' <= cc[0] && cc[0] <= 'Z' && 'A' <= cc[1] && cc[1] <= 'Z'
+}
+
+// Lookup answers for one address. Its error (never expected from a file
+// that Open accepted) names the file that failed; the Result is then
+// empty.
+func (db *DB) Lookup(addr netip.Addr) (Result, error) {
+	const op = "geo.Lookup"
+	if !addr.IsValid() {
+		return Result{}, dialogue.Errorf(op, dialogue.KindInvalid, "the address is empty")
+	}
+	addr = addr.WithZone("").Unmap()
+	res := Result{Addr: addr}
+	for _, s := range db.sources {
+		needCountry := res.CountryDB == nil && s.hasCountry
+		needAS := res.ASDB == nil && s.hasAS
+		if !needCountry && !needAS {
+			continue
+		}
+		if s.ipv4Only && addr.Is6() {
+			continue
+		}
+		e, network, err := s.lookup(addr)
+		if err != nil {
+			return Result{}, dialogue.E(op, dialogue.KindOther, err)
+		}
+		if e == nil {
+			continue
+		}
+		if needCountry && e.hasCountry() {
+			res.Country, res.RegisteredCountry = e.country, e.registered
+			res.CountryDB, res.CountryNetwork = &s.info, network
+		}
+		if needAS && e.hasAS() {
+			res.ASN, res.ASOrg = e.asn, e.asOrg
+			res.ASDB, res.ASNetwork = &s.info, network
+		}
+	}
+	return res, nil
+}
+
+// lookup finds the record for addr in one file: nil when the file has
+// none.
+func (s *source) lookup(addr netip.Addr) (*entry, netip.Prefix, error) {
+	res := s.r.Lookup(addr)
+	if err := res.Err(); err != nil {
+		return nil, netip.Prefix{}, fmt.Errorf("database %s: looking up %s: %v", s.info.File, addr, err)
+	}
+	if !res.Found() {
+		return nil, netip.Prefix{}, nil
+	}
+	e, ok := s.records[res.Offset()]
+	if !ok {
+		// Open indexed every record the tree reaches; this is a record
+		// it did not see.
+		return nil, netip.Prefix{}, fmt.Errorf("database %s: looking up %s: record at offset %d was not indexed", s.info.File, addr, res.Offset())
+	}
+	return e, res.Prefix(), nil
+}
+
+// maxPrefixNetworks bounds how many networks LookupPrefix walks in one
+// file before it calls the answer mixed. It keeps a lookup of ::/0 cheap.
+const maxPrefixNetworks = 1 << 16
+
+// LookupPrefix answers for a network: the answer for its first address,
+// and whether other addresses of it get other answers (PrefixResult.Mixed).
+// An address given as a single-address prefix (/32, /128) is the same as
+// Lookup.
+func (db *DB) LookupPrefix(p netip.Prefix) (PrefixResult, error) {
+	const op = "geo.LookupPrefix"
+	if !p.IsValid() {
+		return PrefixResult{}, dialogue.Errorf(op, dialogue.KindInvalid, "the network is empty or invalid")
+	}
+	p = unmapPrefix(p).Masked()
+	first, err := db.Lookup(p.Addr())
+	if err != nil {
+		return PrefixResult{}, dialogue.E(op, dialogue.KindOf(err), err)
+	}
+	out := PrefixResult{Prefix: p, Result: first}
+	if p.IsSingleIP() {
+		return out, nil
+	}
+	// For each field group, the file that answered for the first address
+	// (or, when none did, every file that has the group) must give the
+	// same answer everywhere in p, and the files before it none.
+	countryDone, asDone := false, false
+	for _, s := range db.sources {
+		if s.ipv4Only && p.Addr().Is6() {
+			continue
+		}
+		checkCountry := !countryDone && s.hasCountry
+		checkAS := !asDone && s.hasAS
+		if !checkCountry && !checkAS {
+			continue
+		}
+		cUniform, aUniform, err := s.uniform(p, &first, checkCountry, checkAS)
+		if err != nil {
+			return PrefixResult{}, dialogue.E(op, dialogue.KindOther, err)
+		}
+		if checkCountry {
+			out.MixedCountry = !cUniform
+			countryDone = !cUniform || first.CountryDB == &s.info
+		}
+		if checkAS {
+			out.MixedAS = !aUniform
+			asDone = !aUniform || first.ASDB == &s.info
+		}
+	}
+	return out, nil
+}
+
+// uniform reports, for each group asked, whether every address of p gets
+// from this file the answer that first has from it (or, when first's
+// answer came from another file, no answer from this one).
+func (s *source) uniform(p netip.Prefix, first *Result, checkCountry, checkAS bool) (country, as bool, err error) {
+	country, as = true, true
+	ownCountry := first.CountryDB == &s.info
+	ownAS := first.ASDB == &s.info
+	n := 0
+	for res := range s.r.NetworksWithin(p, maxminddb.IncludeNetworksWithoutData()) {
+		if err := res.Err(); err != nil {
+			return false, false, fmt.Errorf("database %s: networks within %s: %v", s.info.File, p, err)
+		}
+		if n++; n > maxPrefixNetworks {
+			return false, false, nil
+		}
+		var e *entry
+		if res.Found() {
+			var ok bool
+			if e, ok = s.records[res.Offset()]; !ok {
+				return false, false, fmt.Errorf("database %s: networks within %s: record at offset %d was not indexed", s.info.File, p, res.Offset())
+			}
+		}
+		if checkCountry && country {
+			if ownCountry {
+				country = e != nil && e.country == first.Country && e.registered == first.RegisteredCountry
+			} else {
+				country = e == nil || !e.hasCountry()
+			}
+		}
+		if checkAS && as {
+			if ownAS {
+				as = e != nil && e.asn == first.ASN && e.asOrg == first.ASOrg
+			} else {
+				as = e == nil || !e.hasAS()
+			}
+		}
+		if (!checkCountry || !country) && (!checkAS || !as) {
+			break
+		}
+	}
+	return country, as, nil
+}
+
+// unmapPrefix turns ::ffff:a.b.c.d/n (n ≥ 96) into a.b.c.d/(n-96).
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	a := p.Addr().WithZone("")
+	if a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return netip.PrefixFrom(a, p.Bits())
+}
