@@ -1,17 +1,21 @@
 // Package httpapi is the HTTP plumbing of a Parley node: the router, the
-// authentication middleware (HTTP Basic and bearer tokens), request
-// logging, Prometheus metrics at /metrics, the body size limit, the one
+// authentication middleware (HTTP Basic and bearer tokens for users,
+// mutual TLS with pinned keys for peer nodes), the HTTP client a node
+// calls its peers with, request logging, Prometheus metrics at /metrics, the body size limit, the one
 // table that maps error kinds to HTTP statuses, and the HTTPS server
 // (TLS 1.3 only) with a graceful shutdown.
 //
 // It must not know TAXII resources or SQL: protocol handlers (package
-// taxii) are mounted on it and use its Error, StatusOf and UserFrom;
-// storage is reached only through dialogue.Store.
+// taxii) are mounted on it and use its Error, StatusOf, UserFrom and
+// PeerFrom; storage is reached only through dialogue.Store and
+// PeerFinder. It decides who a client is, never what it may read.
 //
 // A node is put together like this:
 //
-//	api := httpapi.New(httpapi.Config{Store: db, Logger: logger})
-//	api.Mount("/taxii2", taxii.NewServer(taxii.Config{Store: db}))
+//	api := httpapi.New(httpapi.Config{Store: db, Peers: db, Logger: logger})
+//	api.Mount("/taxii2", taxii.NewServer(taxii.Config{Store: db}))  // users
+//	api.MountShared("/log", logapi.NewHandler(...))                 // users and peers
+//	api.MountPeer("/peer", peerProtocol)                             // peers only
 //	ln, _ := net.Listen("tcp", "127.0.0.1:8443")
 //	go api.ServeTLS(ln, "cert.pem", "key.pem") // or api.Serve(ln) with Config.Insecure
 //	...
@@ -23,10 +27,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -40,7 +46,11 @@ const DefaultMaxBodyBytes = 10 << 20
 
 // Config configures a Server. Store is required; the rest has defaults.
 type Config struct {
-	Store  dialogue.Store
+	Store dialogue.Store
+	// Peers finds peer nodes by the pin of their TLS key. When set,
+	// ServeTLS asks clients for a certificate and refuses one that is no
+	// peer's; when nil, it asks for none, and no request comes from a peer.
+	Peers  PeerFinder
 	Logger *slog.Logger // slog.Default() when nil
 	// MaxBodyBytes limits request bodies (413 beyond); DefaultMaxBodyBytes when 0.
 	MaxBodyBytes int64
@@ -61,9 +71,12 @@ type Server struct {
 	logger  *slog.Logger
 	metrics *metrics
 	auth    *authenticator
-	router  chi.Router
-	authed  chi.Router
-	srv     *http.Server
+	peers   *peerCache // nil without Config.Peers
+	// refusals limits the log lines about refused peers.
+	refusals *rateLog
+	router   chi.Router
+	authed   chi.Router
+	srv      *http.Server
 }
 
 // New returns a Server with /metrics mounted; mount protocol handlers
@@ -79,13 +92,17 @@ func New(cfg Config) *Server {
 		cfg.AuthCacheTTL = time.Minute
 	}
 	s := &Server{
-		cfg:     cfg,
-		logger:  cfg.Logger,
-		metrics: newMetrics(cfg.Store),
-		auth:    newAuthenticator(cfg.Store, cfg.AuthCacheTTL, 2),
+		cfg:      cfg,
+		logger:   cfg.Logger,
+		metrics:  newMetrics(cfg.Store),
+		auth:     newAuthenticator(cfg.Store, cfg.AuthCacheTTL, 2),
+		refusals: newRateLog(refusalLogEvery),
+	}
+	if cfg.Peers != nil {
+		s.peers = newPeerCache(cfg.Peers)
 	}
 	r := chi.NewRouter()
-	r.Use(s.observe, s.recoverer, s.limitBody)
+	r.Use(s.observe, s.recoverer, s.identifyPeer, s.limitBody)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, dialogue.Errorf("httpapi", dialogue.KindNotFound, "no resource at %s", r.URL.Path))
 	})
@@ -106,21 +123,21 @@ func New(cfg Config) *Server {
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(serverErrorLog{cfg.Logger}, "", 0),
 	}
 	return s
 }
 
-// Mount serves h, behind authentication, at every path under prefix
-// (e.g. "/taxii2"). Call it before serving.
+// Mount serves h, behind user authentication, at every path under prefix
+// (e.g. "/taxii2"): a peer's certificate does not count. Call it before
+// serving.
 func (s *Server) Mount(prefix string, h http.Handler) {
 	s.authed.Mount(prefix, h)
 }
 
 // MountPublic serves h at every path under prefix without
 // authentication: only for handlers whose requests carry their own proof
-// (the witness endpoint, which trusts the log key that signed the
-// checkpoint it is sent). Call it before serving.
+// (a checkpoint signed by a trusted log key). Call it before serving.
 func (s *Server) MountPublic(prefix string, h http.Handler) {
 	s.router.Mount(prefix, h)
 }
@@ -130,20 +147,25 @@ func (s *Server) MountPublic(prefix string, h http.Handler) {
 func (s *Server) Handler() http.Handler { return s.router }
 
 // ServeTLS serves HTTPS on ln with TLS 1.3 only, using the certificate
-// and key in the given PEM files. It returns http.ErrServerClosed after
-// Shutdown.
+// and key in the given PEM files. With Config.Peers it asks each client
+// for a certificate (users present none) and refuses in the handshake one
+// whose public key's pin is no peer's, logging that at most once a minute
+// per pin and counting it in parley_peer_refused_total. It returns
+// http.ErrServerClosed after Shutdown.
 func (s *Server) ServeTLS(ln net.Listener, certFile, keyFile string) error {
 	const op = "httpapi.ServeTLS"
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return dialogue.Errorf(op, dialogue.KindInvalid, "loading TLS certificate %s and key %s: %w", certFile, keyFile, err)
 	}
-	s.srv.TLSConfig = TLSConfig(cert)
-	s.logger.Info("serving HTTPS", "addr", ln.Addr().String())
+	s.srv.TLSConfig = s.serverTLS(cert)
+	s.logger.Info("serving HTTPS", "addr", ln.Addr().String(), "peers", s.peers != nil)
 	return s.srv.Serve(tls.NewListener(ln, s.srv.TLSConfig))
 }
 
-// TLSConfig is the server TLS configuration Parley uses: TLS 1.3 only.
+// TLSConfig is the server TLS configuration Parley uses: TLS 1.3 only,
+// HTTP/2 or HTTP/1.1, no client certificate (ServeTLS adds the request for
+// peers' certificates).
 func TLSConfig(cert tls.Certificate) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
@@ -209,4 +231,17 @@ func TooLarge(limit int64) error {
 func IsTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe)
+}
+
+// serverErrorLog writes the http.Server's own error lines as warnings,
+// except the handshake failures of refused peers, which verifyPeer logs
+// itself, at most once a minute per pin.
+type serverErrorLog struct{ logger *slog.Logger }
+
+func (l serverErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimRight(string(p), "\n")
+	if !strings.Contains(msg, refusedMarker) {
+		l.logger.Warn(msg)
+	}
+	return len(p), nil
 }

@@ -43,7 +43,7 @@ func (s *countingStore) PasswordHash(ctx context.Context, name string) (string, 
 	return s.DB.PasswordHash(ctx, name)
 }
 
-func newStore(t *testing.T) *countingStore {
+func newStore(t testing.TB) *countingStore {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))

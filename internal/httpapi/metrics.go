@@ -21,6 +21,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	imports  *prometheus.CounterVec
+	// peerRefused counts refused peer connections and requests by reason.
+	peerRefused *prometheus.CounterVec
 }
 
 func newMetrics(st dialogue.Store) *metrics {
@@ -43,7 +45,14 @@ func newMetrics(st dialogue.Store) *metrics {
 	for _, o := range []string{"new", "unchanged", "rejected"} {
 		m.imports.WithLabelValues(o)
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.imports,
+	m.peerRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_peer_refused_total",
+		Help: "Clients refused as peers, by reason: unknown_pin (a TLS client certificate no peer has), lookup_failed (the peer store could not be asked), not_peer (a peer-only route asked without a peer certificate).",
+	}, []string{"reason"})
+	for _, r := range []string{refusedUnknownPin, refusedLookupFailed, refusedNotPeer} {
+		m.peerRefused.WithLabelValues(r)
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.imports, m.peerRefused,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -83,6 +92,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 // was imported.
 type requestInfo struct {
 	user    string
+	peer    string
 	metrics *metrics
 	logger  *slog.Logger
 }
@@ -149,6 +159,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				slog.Duration("duration", d),
 				slog.Int("bytes", ww.BytesWritten()),
 				slog.String("user", ri.user),
+				slog.String("peer", ri.peer),
 				slog.String("remote", r.RemoteAddr),
 			)
 		}()
