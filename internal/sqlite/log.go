@@ -561,6 +561,7 @@ func (db *DB) AppendBlob(ctx context.Context, collectionID string, sum [32]byte,
 	}
 	entry := tlog.BlobEntry(sum, size)
 	var n int64
+	var appended bool
 	err := db.write(ctx, op, func(tx *sql.Tx) error {
 		pk, err := db.pk(ctx, tx, op, collectionID)
 		if err != nil {
@@ -576,12 +577,39 @@ func (db *DB) AppendBlob(ctx context.Context, collectionID string, sum [32]byte,
 			return err
 		}
 		n, err = db.appendLog(ctx, tx, pk, collectionID, []logEntry{{data: entry, leaf: tlog.LeafHash(entry)}})
+		appended = err == nil
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
+	if appended {
+		db.appended(collectionID, n)
+	}
 	return n, nil
+}
+
+// OnAppend adds fn to the functions called after each commit that
+// appended entries to a collection's log (AddObjects, AppendBlob), with
+// the collection and the log's new size: peering pushes the new
+// checkpoint at once. fn runs in the goroutine of the call that wrote,
+// after the commit and outside every lock of the store, before that call
+// returns; it must not block for long. Commits that run at the same time
+// may call fn out of size order: keep the largest size.
+func (db *DB) OnAppend(fn func(collectionID string, size int64)) {
+	db.hookMu.Lock()
+	defer db.hookMu.Unlock()
+	db.hooks = append(db.hooks, fn)
+}
+
+// appended calls the OnAppend hooks. It must run outside db.wmu.
+func (db *DB) appended(collectionID string, size int64) {
+	db.hookMu.Lock()
+	hooks := db.hooks
+	db.hookMu.Unlock()
+	for _, fn := range hooks {
+		fn(collectionID, size)
+	}
 }
 
 func scanCheckpoint(sc interface{ Scan(...any) error }, collectionID string) (*dialogue.Checkpoint, error) {

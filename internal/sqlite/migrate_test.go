@@ -52,7 +52,7 @@ func TestMigrations(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	if got := strings.Join(tables, " "); got != "collections grants log_checkpoints log_entries log_hashes objects pull_cursors statuses store_state tokens users witness_state" {
+	if got := strings.Join(tables, " "); got != "channels collections grants log_checkpoints log_entries log_hashes objects peer_logs peers pull_cursors statuses store_state tokens users wanted_blobs witness_state" {
 		t.Errorf("tables: %s", got)
 	}
 	if err := db.Close(); err != nil {
@@ -310,7 +310,7 @@ func TestMigrationIDHash(t *testing.T) {
 	if err := db.r.QueryRow("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'objects' AND sql IS NOT NULL ORDER BY name)").Scan(&indexes); err != nil {
 		t.Fatal(err)
 	}
-	if indexes != "objects_date_added objects_id_hash objects_type" {
+	if indexes != "objects_date_added objects_id_hash objects_large objects_type" {
 		t.Errorf("indexes of objects: %s", indexes)
 	}
 

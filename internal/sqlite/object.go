@@ -30,10 +30,10 @@ const MaxPageSize = 10000
 
 const (
 	// insertObject adds a version, its superseded flag decided by
-	// AddObjects. There is no unique index to conflict with: AddObjects
+	// AddObjects, its origin NULL for this node's own (migrations/00005). There is no unique index to conflict with: AddObjects
 	// keeps (collection, id, version) unique (see migrations/00003).
-	insertObject = `INSERT INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertObject = `INSERT INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded, origin)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// probeIDs lists the stored versions of every object whose id hash is
 	// in ?2, a JSON array of them: one statement for a whole batch, the
 	// index probed in hash order. Rows of other ids that share a hash are
@@ -104,30 +104,88 @@ type idState struct {
 // bytes (or semantically equal JSON) is Unchanged; with other content it
 // is Rejected with a KindConflict error. An object without id, type or
 // JSON, or whose id is not of its type, is Rejected with KindInvalid.
+//
+// Each version added is an entry of the collection's log, appended in the
+// same transaction; the hooks set with OnAppend run after the commit.
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialogue.Object) ([]dialogue.AddResult, error) {
 	const op = "sqlite.AddObjects"
-	results := make([]dialogue.AddResult, len(objs))
-	// Work that needs no database happens before the write lock is taken.
-	sums := make([][32]byte, len(objs))
-	versions := make([]string, len(objs))
-	hashes := make([]int64, len(objs))
-	leaves := make([]tlog.Hash, len(objs)) // of each object's log entry
-	ids := make(map[string]*idState, len(objs))
+	b := prepareBatch(op, objs, true)
+	var size int64
+	err := db.write(ctx, op, func(tx *sql.Tx) error {
+		pk, err := db.pk(ctx, tx, op, collectionID)
+		if err != nil {
+			return err
+		}
+		entries, err := db.addBatch(ctx, tx, pk, b, nil)
+		if err != nil {
+			return err
+		}
+		// The record: each version added is an entry of the collection's
+		// log, in this transaction, with one checkpoint for the call.
+		if len(entries) > 0 {
+			if size, err = db.appendLog(ctx, tx, pk, collectionID, entries); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.committed(db)
+	if size > 0 {
+		db.appended(collectionID, size)
+	}
+	return b.results, nil
+}
+
+// batch is one call's objects on their way into the objects table, with
+// what is worked out before the write lock is taken.
+type batch struct {
+	op        string
+	objs      []*dialogue.Object
+	results   []dialogue.AddResult
+	sums      [][32]byte
+	versions  []string
+	hashes    []int64
+	leaves    []tlog.Hash // of each object's log entry; nil when not logged
+	ids       map[string]*idState
+	probeJSON []byte // the ids' hashes, a JSON array; nil when none
+}
+
+// prepareBatch checks and hashes objs outside any transaction: an object
+// that breaks a rule is Rejected (KindInvalid) at once. With logged, it
+// computes the leaf hash of each object's log entry too.
+func prepareBatch(op string, objs []*dialogue.Object, logged bool) *batch {
+	b := &batch{
+		op:       op,
+		objs:     objs,
+		results:  make([]dialogue.AddResult, len(objs)),
+		sums:     make([][32]byte, len(objs)),
+		versions: make([]string, len(objs)),
+		hashes:   make([]int64, len(objs)),
+		ids:      make(map[string]*idState, len(objs)),
+	}
+	if logged {
+		b.leaves = make([]tlog.Hash, len(objs))
+	}
 	prepare := func(from, to int) {
 		for i := from; i < to; i++ {
 			o := objs[i]
-			results[i] = dialogue.AddResult{ID: o.ID, Version: o.Version()}
+			b.results[i] = dialogue.AddResult{ID: o.ID, Version: o.Version()}
 			if err := checkObject(o); err != nil {
-				results[i].Status = dialogue.Rejected
-				results[i].Err = dialogue.E(op, dialogue.KindInvalid, err)
+				b.results[i].Status = dialogue.Rejected
+				b.results[i].Err = dialogue.E(op, dialogue.KindInvalid, err)
 				continue
 			}
-			sums[i] = sha256.Sum256(o.Raw)
+			b.sums[i] = sha256.Sum256(o.Raw)
 			if v := o.Version(); !v.IsZero() {
-				versions[i] = stamp(v)
+				b.versions[i] = stamp(v)
 			}
-			hashes[i] = idHash(o.ID)
-			leaves[i] = tlog.LeafHash(tlog.ObjectEntry(o.Raw))
+			b.hashes[i] = idHash(o.ID)
+			if logged {
+				b.leaves[i] = tlog.LeafHash(tlog.ObjectEntry(o.Raw))
+			}
 		}
 	}
 	if len(objs) < parallelPrepare {
@@ -142,16 +200,19 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 		wg.Wait()
 	}
 	for i, o := range objs {
-		if results[i].Status != dialogue.Rejected && ids[o.ID] == nil {
-			ids[o.ID] = &idState{}
+		if b.results[i].Status != dialogue.Rejected && b.ids[o.ID] == nil {
+			b.ids[o.ID] = &idState{}
 		}
 	}
 	// The probe's JSON array: each hash once, in index order.
-	probe := make([]int64, 0, len(ids))
+	probe := make([]int64, 0, len(b.ids))
 	for i := range objs {
-		if results[i].Status != dialogue.Rejected {
-			probe = append(probe, hashes[i])
+		if b.results[i].Status != dialogue.Rejected {
+			probe = append(probe, b.hashes[i])
 		}
+	}
+	if len(probe) == 0 {
+		return b
 	}
 	slices.Sort(probe)
 	probe = slices.Compact(probe)
@@ -163,160 +224,161 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 		}
 		probeJSON = strconv.AppendInt(probeJSON, h, 10)
 	}
-	probeJSON = append(probeJSON, ']')
+	b.probeJSON = append(probeJSON, ']')
+	return b
+}
 
+// addBatch inserts the versions of b that are new in collection pk, inside
+// tx (under db.wmu), with origin as their origin column (nil: this node's
+// own), and decides every result. It returns the log entries of the
+// versions added, in the order of b.objs; whether they are appended to the
+// collection's log is the caller's choice.
+func (db *DB) addBatch(ctx context.Context, tx *sql.Tx, pk int64, b *batch, origin any) ([]logEntry, error) {
+	op, objs, results, versions := b.op, b.objs, b.results, b.versions
 	var last int64
-	err := db.write(ctx, op, func(tx *sql.Tx) error {
-		pk, err := db.pk(ctx, tx, op, collectionID)
-		if err != nil {
-			return err
-		}
-		mx, err := db.stmt(ctx, tx, lastDateAdded)
-		if err != nil {
-			return err
-		}
-		if err := mx.QueryRowContext(ctx).Scan(&last); err != nil {
-			return err
-		}
-		first := last
-		last = max(last, db.lastAdded)
-		if len(probe) > 0 {
-			if err := db.probe(ctx, tx, pk, probeJSON, ids); err != nil {
-				return err
-			}
-		}
-		get, err := db.stmt(ctx, tx, getBySeq)
-		if err != nil {
-			return err
-		}
-		// Decide each object's fate before inserting any, so that a new
-		// version's superseded flag is known when it is inserted.
-		add := make([]bool, len(objs))
-		dupOf := make(map[int]int)
-		seen := make(map[versionKey]int, len(objs))
-	objects:
-		for i, o := range objs {
-			if results[i].Status == dialogue.Rejected {
-				continue
-			}
-			k := versionKey{o.ID, versions[i]}
-			if j, ok := seen[k]; ok {
-				// The same (id, version) earlier in this call.
-				dupOf[i] = j
-				if sameContent(sums[i], o.Raw, sums[j], objs[j].Raw) {
-					results[i].Status = dialogue.Unchanged
-				} else {
-					results[i].Status = dialogue.Rejected
-					results[i].Err = conflict(op, o.ID, versions[i])
-				}
-				continue
-			}
-			seen[k] = i
-			st := ids[o.ID]
-			for _, sv := range st.stored {
-				if sv.version != versions[i] {
-					continue
-				}
-				var sum, raw []byte
-				if err := get.QueryRowContext(ctx, sv.seq).Scan(&sum, &raw); err != nil {
-					return err
-				}
-				results[i].DateAdded = fromMicros(sv.dateAdded)
-				if sameContent(sums[i], o.Raw, [32]byte(sum), raw) {
-					results[i].Status = dialogue.Unchanged
-				} else {
-					results[i].Status = dialogue.Rejected
-					results[i].Err = conflict(op, o.ID, versions[i])
-				}
-				continue objects
-			}
-			add[i] = true
-			st.latest = max(st.latest, versions[i])
-		}
-		ins, err := db.stmt(ctx, tx, insertObject)
-		if err != nil {
-			return err
-		}
-		now := micros(db.now())
-		var entries []logEntry
-		for i, o := range objs {
-			if !add[i] {
-				continue
-			}
-			added := max(now, last+1)
-			sv := o.SpecVersion
-			if sv == "" {
-				sv = "2.1"
-			}
-			superseded := versions[i] < ids[o.ID].latest
-			res, err := ins.ExecContext(ctx, pk, o.ID, hashes[i], versions[i], o.Type, sv,
-				nullStamp(o.Created), nullStamp(o.Modified), added, sums[i][:], o.Raw, superseded)
-			if err != nil {
-				return err
-			}
-			seq, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			entries = append(entries, logEntry{seq: seq, data: entryData(o.Raw), leaf: leaves[i]})
-			last = added
-			results[i].Status = dialogue.Added
-			results[i].DateAdded = fromMicros(added)
-		}
-		for i, j := range dupOf {
-			results[i].DateAdded = results[j].DateAdded
-		}
-		// The record: each version added is an entry of the collection's
-		// log, in this transaction, with one checkpoint for the call.
-		if len(entries) > 0 {
-			if _, err := db.appendLog(ctx, tx, pk, collectionID, entries); err != nil {
-				return err
-			}
-		}
-		if last == first {
-			return nil
-		}
-		// Stored versions that a new one supersedes.
-		var sup *sql.Stmt
-		for _, st := range ids {
-			for _, sv := range st.stored {
-				if sv.superseded || sv.version >= st.latest {
-					continue
-				}
-				if sup == nil {
-					if sup, err = db.stmt(ctx, tx, supersedeSeq); err != nil {
-						return err
-					}
-				}
-				if _, err := sup.ExecContext(ctx, sv.seq); err != nil {
-					return err
-				}
-			}
-		}
-		set, err := db.stmt(ctx, tx, setDateAdded)
-		if err != nil {
-			return err
-		}
-		if _, err := set.ExecContext(ctx, last); err != nil {
-			return err
-		}
-		// Under db.wmu. Should the commit fail, a larger lastAdded only
-		// moves later dates on; it never breaks their order.
-		db.lastAdded = last
-		return nil
-	})
+	mx, err := db.stmt(ctx, tx, lastDateAdded)
 	if err != nil {
 		return nil, err
 	}
-	var n int64
+	if err := mx.QueryRowContext(ctx).Scan(&last); err != nil {
+		return nil, err
+	}
+	first := last
+	last = max(last, db.lastAdded)
+	ids := b.ids
+	if b.probeJSON != nil {
+		if err := db.probe(ctx, tx, pk, b.probeJSON, ids); err != nil {
+			return nil, err
+		}
+	}
+	get, err := db.stmt(ctx, tx, getBySeq)
+	if err != nil {
+		return nil, err
+	}
+	// Decide each object's fate before inserting any, so that a new
+	// version's superseded flag is known when it is inserted.
+	add := make([]bool, len(objs))
+	dupOf := make(map[int]int)
+	seen := make(map[versionKey]int, len(objs))
+objects:
 	for i, o := range objs {
-		if results[i].Status == dialogue.Added {
-			o.DateAdded = results[i].DateAdded
+		if results[i].Status == dialogue.Rejected {
+			continue
+		}
+		k := versionKey{o.ID, versions[i]}
+		if j, ok := seen[k]; ok {
+			// The same (id, version) earlier in this call.
+			dupOf[i] = j
+			if sameContent(b.sums[i], o.Raw, b.sums[j], objs[j].Raw) {
+				results[i].Status = dialogue.Unchanged
+			} else {
+				results[i].Status = dialogue.Rejected
+				results[i].Err = conflict(op, o.ID, versions[i])
+			}
+			continue
+		}
+		seen[k] = i
+		st := ids[o.ID]
+		for _, sv := range st.stored {
+			if sv.version != versions[i] {
+				continue
+			}
+			var sum, raw []byte
+			if err := get.QueryRowContext(ctx, sv.seq).Scan(&sum, &raw); err != nil {
+				return nil, err
+			}
+			results[i].DateAdded = fromMicros(sv.dateAdded)
+			if sameContent(b.sums[i], o.Raw, [32]byte(sum), raw) {
+				results[i].Status = dialogue.Unchanged
+			} else {
+				results[i].Status = dialogue.Rejected
+				results[i].Err = conflict(op, o.ID, versions[i])
+			}
+			continue objects
+		}
+		add[i] = true
+		st.latest = max(st.latest, versions[i])
+	}
+	ins, err := db.stmt(ctx, tx, insertObject)
+	if err != nil {
+		return nil, err
+	}
+	now := micros(db.now())
+	var entries []logEntry
+	for i, o := range objs {
+		if !add[i] {
+			continue
+		}
+		added := max(now, last+1)
+		sv := o.SpecVersion
+		if sv == "" {
+			sv = "2.1"
+		}
+		superseded := versions[i] < ids[o.ID].latest
+		res, err := ins.ExecContext(ctx, pk, o.ID, b.hashes[i], versions[i], o.Type, sv,
+			nullStamp(o.Created), nullStamp(o.Modified), added, b.sums[i][:], o.Raw, superseded, origin)
+		if err != nil {
+			return nil, err
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return nil, err
+		}
+		if b.leaves != nil {
+			entries = append(entries, logEntry{seq: seq, data: entryData(o.Raw), leaf: b.leaves[i]})
+		}
+		last = added
+		results[i].Status = dialogue.Added
+		results[i].DateAdded = fromMicros(added)
+	}
+	for i, j := range dupOf {
+		results[i].DateAdded = results[j].DateAdded
+	}
+	if last == first {
+		return entries, nil
+	}
+	// Stored versions that a new one supersedes.
+	var sup *sql.Stmt
+	for _, st := range ids {
+		for _, sv := range st.stored {
+			if sv.superseded || sv.version >= st.latest {
+				continue
+			}
+			if sup == nil {
+				if sup, err = db.stmt(ctx, tx, supersedeSeq); err != nil {
+					return nil, err
+				}
+			}
+			if _, err := sup.ExecContext(ctx, sv.seq); err != nil {
+				return nil, err
+			}
+		}
+	}
+	set, err := db.stmt(ctx, tx, setDateAdded)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := set.ExecContext(ctx, last); err != nil {
+		return nil, err
+	}
+	// Under db.wmu. Should the commit fail, a larger lastAdded only
+	// moves later dates on; it never breaks their order.
+	db.lastAdded = last
+	return entries, nil
+}
+
+// committed sets DateAdded on the objects of b that were added, once their
+// transaction committed, and counts their bytes for the background WAL
+// checkpoint.
+func (b *batch) committed(db *DB) {
+	var n int64
+	for i, o := range b.objs {
+		if b.results[i].Status == dialogue.Added {
+			o.DateAdded = b.results[i].DateAdded
 			n += int64(len(o.Raw))
 		}
 	}
 	db.wroteObjects(n)
-	return results, nil
 }
 
 // probe records in ids the stored versions of its ids, found by their

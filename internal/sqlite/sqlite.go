@@ -76,6 +76,11 @@ type DB struct {
 	ckStop   chan struct{}
 	ckDone   chan struct{}
 	unsynced atomic.Int64 // JSON bytes committed since the last wake
+
+	// hooks are the functions OnAppend set, called after each commit that
+	// appended entries to a log.
+	hookMu sync.Mutex
+	hooks  []func(collectionID string, size int64)
 }
 
 // checkpointBytes is how much object JSON AddObjects commits before it
@@ -420,7 +425,7 @@ func (db *DB) rQuery(ctx context.Context, query string, args ...any) (*sql.Rows,
 	if s := db.readStmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
-	return db.rQuery(ctx, query, args...)
+	return db.r.QueryContext(ctx, query, args...)
 }
 
 // rQueryRow is rQuery for one row.
@@ -428,5 +433,5 @@ func (db *DB) rQueryRow(ctx context.Context, query string, args ...any) *sql.Row
 	if s := db.readStmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
-	return db.rQueryRow(ctx, query, args...)
+	return db.r.QueryRowContext(ctx, query, args...)
 }

@@ -31,3 +31,7 @@ func TestLog(t *testing.T) {
 		return db
 	})
 }
+
+func TestPeers(t *testing.T) {
+	storetest.RunPeers(t, func(t *testing.T) storetest.PeerStore { return open(t) })
+}
