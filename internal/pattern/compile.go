@@ -1,0 +1,326 @@
+package pattern
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+)
+
+// Pattern is a compiled pattern, ready to match observations. It is safe
+// for concurrent use.
+type Pattern struct {
+	src     string
+	expr    Expr
+	leaves  []ctest // one per [observation expression], in order
+	root    onode
+	version Version
+}
+
+// Compile parses a STIX 2.1 pattern and prepares it for matching. Besides
+// the grammar it checks what matching needs: sets hold values of one
+// type (integers and floats may mix), MATCHES has a regular expression
+// Go can run (RE2 syntax), ISSUBSET and ISSUPERSET name an IP address or
+// CIDR network. Errors are *SyntaxError values (errors.As) wrapped in a
+// *dialogue.Error of kind invalid.
+func Compile(pattern string) (*Pattern, error) { return compile(pattern, V21) }
+
+// CompileVersion is Compile for patterns of the given STIX version.
+func CompileVersion(pattern string, v Version) (*Pattern, error) { return compile(pattern, v) }
+
+func invalid(op string, err *SyntaxError) error {
+	return &dialogue.Error{Op: op, Kind: dialogue.KindInvalid, Err: err}
+}
+
+func compile(src string, v Version) (*Pattern, error) {
+	const op = "pattern.Compile"
+	e, err := parse(src, v)
+	if err != nil {
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			return nil, invalid(op, se)
+		}
+		return nil, dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	p := &Pattern{src: src, expr: e, version: v}
+	root, serr := p.compileExpr(e)
+	if serr != nil {
+		return nil, invalid(op, serr)
+	}
+	p.root = root
+	return p, nil
+}
+
+// String is the pattern in canonical form.
+func (p *Pattern) String() string { return p.expr.String() }
+
+// Expr is the pattern's syntax tree. It must not be modified.
+func (p *Pattern) Expr() Expr { return p.expr }
+
+// onode is a compiled observation expression.
+type onode interface{ onode() }
+
+type (
+	oLeaf   struct{ i int }
+	oAnd    struct{ l, r onode }
+	oOr     struct{ l, r onode }
+	oFollow struct{ l, r onode }
+	oWithin struct {
+		x onode
+		d time.Duration
+	}
+	oStartStop struct {
+		x           onode
+		start, stop time.Time
+	}
+	oRepeats struct {
+		x onode
+		n int
+	}
+)
+
+func (*oLeaf) onode()      {}
+func (*oAnd) onode()       {}
+func (*oOr) onode()        {}
+func (*oFollow) onode()    {}
+func (*oWithin) onode()    {}
+func (*oStartStop) onode() {}
+func (*oRepeats) onode()   {}
+
+func (p *Pattern) compileExpr(e Expr) (onode, *SyntaxError) {
+	switch e := e.(type) {
+	case *Bracket:
+		c, err := compileCmp(e.Cmp)
+		if err != nil {
+			return nil, err
+		}
+		p.leaves = append(p.leaves, c)
+		return &oLeaf{len(p.leaves) - 1}, nil
+	case *Paren:
+		return p.compileExpr(e.X)
+	case *Binary:
+		l, err := p.compileExpr(e.L)
+		if err != nil {
+			return nil, err
+		}
+		r, err := p.compileExpr(e.R)
+		if err != nil {
+			return nil, err
+		}
+		switch e.Op {
+		case ObsAnd:
+			return &oAnd{l, r}, nil
+		case ObsOr:
+			return &oOr{l, r}, nil
+		}
+		return &oFollow{l, r}, nil
+	case *Qualified:
+		x, err := p.compileExpr(e.X)
+		if err != nil {
+			return nil, err
+		}
+		switch e.Kind {
+		case Within:
+			secs := e.Seconds.Float
+			if e.Seconds.Kind == IntLit {
+				secs = float64(e.Seconds.Int)
+			}
+			if secs > 1e10 {
+				return nil, errAt(e.Seconds.At, "WITHIN %s SECONDS is too long (at most 1e10 seconds)", e.Seconds)
+			}
+			d := time.Duration(math.Round(secs * 1e9))
+			if d <= 0 {
+				return nil, errAt(e.Seconds.At, "WITHIN %s SECONDS is shorter than a nanosecond", e.Seconds)
+			}
+			return &oWithin{x, d}, nil
+		case Repeats:
+			if e.Times > 1<<20 {
+				return nil, errAt(e.At, "REPEATS %d TIMES is more than %d", e.Times, 1<<20)
+			}
+			return &oRepeats{x, int(e.Times)}, nil
+		}
+		return &oStartStop{x, e.Start, e.Stop}, nil
+	}
+	return nil, errAt(e.Pos(), "unknown expression %T", e)
+}
+
+// ctest is a compiled comparison expression.
+type ctest interface{ ctest() }
+
+type (
+	cAnd  struct{ l, r ctest }
+	cOr   struct{ l, r ctest }
+	cTest struct {
+		c      *Comparison
+		path   *Path
+		not    bool
+		op     Op
+		lit    *Literal
+		set    []*Literal
+		strSet map[string]bool // IN with only strings
+		tsSet  bool            // IN with only timestamps
+		re     *regexp.Regexp  // LIKE, MATCHES
+		binRE  bool            // the expression can match binary data
+		net    netip.Prefix    // ISSUBSET, ISSUPERSET
+	}
+)
+
+func (*cAnd) ctest()  {}
+func (*cOr) ctest()   {}
+func (*cTest) ctest() {}
+
+func compileCmp(c Cmp) (ctest, *SyntaxError) {
+	switch c := c.(type) {
+	case *CmpParen:
+		return compileCmp(c.X)
+	case *CmpBinary:
+		l, err := compileCmp(c.L)
+		if err != nil {
+			return nil, err
+		}
+		r, err := compileCmp(c.R)
+		if err != nil {
+			return nil, err
+		}
+		if c.Op == CmpAnd {
+			return &cAnd{l, r}, nil
+		}
+		return &cOr{l, r}, nil
+	case *Comparison:
+		return compileComparison(c)
+	}
+	return nil, errAt(c.Pos(), "unknown comparison %T", c)
+}
+
+func compileComparison(c *Comparison) (ctest, *SyntaxError) {
+	t := &cTest{c: c, path: c.Path, not: c.Not, op: c.Op, lit: c.Value, set: c.Set}
+	switch c.Op {
+	case In:
+		if err := checkSet(c.Set); err != nil {
+			return nil, err
+		}
+		if len(c.Set) > 0 {
+			switch c.Set[0].Kind {
+			case StringLit:
+				t.strSet = make(map[string]bool, len(c.Set))
+				for _, l := range c.Set {
+					t.strSet[l.Str] = true
+				}
+			case TimestampLit:
+				t.tsSet = true
+			}
+		}
+	case Like:
+		pat := norm.NFC.String(c.Value.Str)
+		var sb strings.Builder
+		sb.WriteString(`(?s)\A`)
+		for _, r := range pat {
+			switch r {
+			case '%':
+				sb.WriteString(".*")
+			case '_':
+				sb.WriteString(".")
+			default:
+				sb.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		sb.WriteString(`\z`)
+		t.re = regexp.MustCompile(sb.String())
+		_, t.binRE = latin1(pat)
+	case Matches:
+		pat := norm.NFC.String(c.Value.Str)
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return nil, regexpError(c.Value, err)
+		}
+		t.re = re
+		_, t.binRE = latin1(pat)
+	case IsSubset, IsSuperset:
+		n, ok := parseNet(c.Value.Str)
+		if !ok {
+			return nil, errAt(c.Value.At, "%s needs an IP address or CIDR network (such as '198.51.100.0/24'), not %s", c.Op, c.Value)
+		}
+		t.net = n
+	}
+	return t, nil
+}
+
+// checkSet refuses a set that mixes types (integers and floats may mix).
+func checkSet(set []*Literal) *SyntaxError {
+	if len(set) == 0 {
+		return nil
+	}
+	num := func(k LitKind) bool { return k == IntLit || k == FloatLit }
+	first := set[0].Kind
+	for _, l := range set[1:] {
+		if l.Kind != first && !(num(l.Kind) && num(first)) {
+			return errAt(l.At, "a set holds values of one type: %s mixes %s and %s values", l, first, l.Kind)
+		}
+	}
+	return nil
+}
+
+// pcreOnly are constructs of Perl/PCRE regular expressions that Go's RE2
+// syntax does not have.
+var pcreOnly = []struct{ text, name string }{
+	{"(?=", "look-ahead (?=...)"}, {"(?!", "negative look-ahead (?!...)"},
+	{"(?<=", "look-behind (?<=...)"}, {"(?<!", "negative look-behind (?<!...)"},
+	{"(?>", "atomic group (?>...)"}, {"*+", "possessive quantifier *+"},
+	{"++", "possessive quantifier ++"}, {"?+", "possessive quantifier ?+"},
+	{`\Z`, `\Z (use \z)`}, {`\G`, `\G`}, {`\k<`, "named back-reference"},
+}
+
+func regexpError(l *Literal, err error) *SyntaxError {
+	for _, p := range pcreOnly {
+		if strings.Contains(l.Str, p.text) {
+			return errAt(l.At, "MATCHES %s uses %s, a PCRE feature that Go's regular expressions (RE2 syntax) do not have", l, p.name)
+		}
+	}
+	for i := 0; i+1 < len(l.Str); i++ {
+		if l.Str[i] == '\\' && l.Str[i+1] >= '1' && l.Str[i+1] <= '9' {
+			return errAt(l.At, `MATCHES %s uses the back-reference \%c, a PCRE feature that Go's regular expressions (RE2 syntax) do not have`, l, l.Str[i+1])
+		}
+		if l.Str[i] == '\\' {
+			i++
+		}
+	}
+	msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+	return errAt(l.At, "MATCHES %s is not a regular expression Go can run (RE2 syntax): %s", l, msg)
+}
+
+// decodeSuffixed converts the value of a property whose name ends in
+// _hex or _bin to binary data.
+func decodeSuffixed(key string, v any) (any, error) {
+	switch {
+	case strings.HasSuffix(key, "_hex"):
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("property %s is not a hex string", key)
+		}
+		b, err := hex.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("property %s is not hex: %q", key, s)
+		}
+		return b, nil
+	case strings.HasSuffix(key, "_bin"):
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("property %s is not a base64 string", key)
+		}
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("property %s is not base64: %q", key, s)
+		}
+		return b, nil
+	}
+	return v, nil
+}
