@@ -165,6 +165,7 @@ func TestBadObjects(t *testing.T) {
 		{"network-traffic no protocols", "network", del("protocols"), "/protocols", RuleRequired},
 		{"email body with multipart", "email", set("is_multipart", true), "/body", RuleDependency},
 		{"email from_ref to url", "email", set("from_ref", "url--c1477287-23ac-5971-a010-5c287877fa60"), "/from_ref", RuleRefType},
+		{"artifact with neither payload nor url", "artifact", del("payload_bin"), "", RuleAtLeastOne},
 		{"artifact both payload and url", "artifact", set("url", "https://example.com/x"), "/url", RuleExclusive},
 		{"artifact bad base64", "artifact", set("payload_bin", "not base64!"), "/payload_bin", RuleEncoding},
 		{"artifact bad encryption", "artifact", set("encryption_algorithm", "rot13"), "/encryption_algorithm", RuleEnum},

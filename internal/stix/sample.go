@@ -17,13 +17,46 @@ import (
 // Every object is marked TLP:AMBER and created by the identity; every
 // object passes Parse. Ids of SDOs and SROs are fresh on each call.
 func SampleIncident(now time.Time) ([]json.RawMessage, error) {
-	now = now.UTC().Truncate(time.Millisecond)
+	return SampleIncidentWith(SampleOptions{Now: now})
+}
+
+// SampleOptions choose who files the sample incident and what evidence it
+// carries.
+type SampleOptions struct {
+	Now time.Time
+	// IdentityID and IdentityName are the reporting party's identity (a
+	// new id and a sample CERT's name when empty).
+	IdentityID, IdentityName string
+	// Evidence adds an artifact per file, by SHA-256 (the bytes travel as
+	// blobs), to the report.
+	Evidence []SampleEvidence
+}
+
+// SampleEvidence is one evidence file of the sample incident.
+type SampleEvidence struct {
+	SHA256   [32]byte
+	MimeType string
+	// URL is where the bytes can be fetched (an artifact needs a URL or
+	// its bytes inline).
+	URL string
+}
+
+// SampleIncidentWith is SampleIncident with options.
+func SampleIncidentWith(opt SampleOptions) ([]json.RawMessage, error) {
+	now := opt.Now.UTC().Truncate(time.Millisecond)
 	ts := FormatTime(now)
 	firstSeen := FormatTime(now.Add(-36 * time.Hour))
 	lastSeen := FormatTime(now.Add(-2 * time.Hour))
 	amber := []string{TLPAmber.ID}
 
-	identityID := NewID("identity")
+	identityID := opt.IdentityID
+	if identityID == "" {
+		identityID = NewID("identity")
+	}
+	identityName := opt.IdentityName
+	if identityName == "" {
+		identityName = "CERT-FR-EXAMPLE (national CERT)"
+	}
 	sdo := func(typ string, props map[string]any) map[string]any {
 		o := map[string]any{
 			"type":                typ,
@@ -41,7 +74,7 @@ func SampleIncident(now time.Time) ([]json.RawMessage, error) {
 	}
 
 	identity := sdo("identity", map[string]any{
-		"name":                "CERT-FR-EXAMPLE (national CERT)",
+		"name":                identityName,
 		"description":         "The national computer emergency response team; it reports incidents to the expert dialogue.",
 		"identity_class":      "organization",
 		"sectors":             []string{"government-national"},
@@ -138,6 +171,15 @@ func SampleIncident(now time.Time) ([]json.RawMessage, error) {
 
 	objs := []map[string]any{identity, incident, indIP, indDomain, indURL, indFile, infra, attackPattern, malware, observed, ipv4, domain}
 	objs = append(objs, rels...)
+	for _, e := range opt.Evidence {
+		hashes := map[string]any{"SHA-256": fmt.Sprintf("%x", e.SHA256)}
+		id, err := SCOID("artifact", map[string]any{"hashes": hashes})
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, map[string]any{"type": "artifact", "spec_version": "2.1", "id": id,
+			"mime_type": e.MimeType, "url": e.URL, "hashes": hashes, "object_marking_refs": amber})
+	}
 	refs := []string{TLPAmber.ID}
 	for _, o := range objs {
 		refs = append(refs, o["id"].(string))

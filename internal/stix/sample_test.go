@@ -62,7 +62,8 @@ func officialSchemas(t *testing.T) func(typ string) *jsonschema.Schema {
 func TestSampleIncidentValidatesAgainstOfficialSchemas(t *testing.T) {
 	schema := officialSchemas(t)
 	now := time.Date(2026, 3, 14, 9, 26, 53, 589_000_000, time.UTC)
-	objs, err := SampleIncident(now)
+	objs, err := SampleIncidentWith(SampleOptions{Now: now, IdentityID: "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8", IdentityName: "party-a",
+		Evidence: []SampleEvidence{{SHA256: [32]byte{1, 2, 3}, MimeType: "application/vnd.tcpdump.pcap", URL: "https://party-a.example:8443/peer/v1/blobs/0102"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestSampleIncidentValidatesAgainstOfficialSchemas(t *testing.T) {
 			t.Errorf("%s fails the official %s schema: %v\n%s", o.ID, o.Type, err, raw)
 		}
 	}
-	for typ, n := range map[string]int{"identity": 1, "marking-definition": 6, "report": 1, "incident": 1, "indicator": 4,
+	for typ, n := range map[string]int{"identity": 1, "artifact": 1, "marking-definition": 6, "report": 1, "incident": 1, "indicator": 4,
 		"infrastructure": 1, "attack-pattern": 1, "malware": 1, "observed-data": 1, "ipv4-addr": 1, "domain-name": 1} {
 		if seen[typ] != n {
 			t.Errorf("%d objects of type %s, want %d", seen[typ], typ, n)

@@ -540,6 +540,9 @@ func checkArtifact(c *checker, o *value) {
 	if url != nil && o.get("hashes") == nil {
 		c.errf("/hashes", RuleDependency, "an artifact with url needs hashes")
 	}
+	if pb == nil && url == nil {
+		c.errf("", RuleAtLeastOne, "an artifact needs payload_bin or url (one of them)")
+	}
 	if o.get("decryption_key") != nil && o.get("encryption_algorithm") == nil {
 		c.errf("/decryption_key", RuleDependency, "decryption_key needs encryption_algorithm")
 	}
