@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// PeerClientHTTP1 is PeerClient limited to HTTP/1.1, for the benchmark
-// that chose HTTP/2.
-func PeerClientHTTP1(cert tls.Certificate, pin string, timeout time.Duration) *http.Client {
-	return peerClient(cert, pin, timeout, false)
+// PeerClientHTTP2 is PeerClient speaking HTTP/2 only, for the benchmark
+// that chose HTTP/1.1.
+func PeerClientHTTP2(cert tls.Certificate, pin string, timeout time.Duration) *http.Client {
+	return peerClient(cert, pin, timeout, true)
 }

@@ -19,6 +19,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,6 +178,8 @@ func startPeerNode(tb testing.TB, book *peerBook) *peerNode {
 	n.api.MountPeer("/peer", http.HandlerFunc(who))
 	n.api.MountShared("/shared", http.HandlerFunc(who))
 	n.api.Mount("/user", http.HandlerFunc(who))
+	big := bytes.Repeat([]byte("parley tile bytes "), 1<<20/18)
+	n.api.MountPeer("/bulk", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(big) }))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -255,15 +258,19 @@ func TestPeerReachesPeerRoute(t *testing.T) {
 	if status, _, err := get(c, n.url+"/user/x"); err != nil || status != 401 {
 		t.Errorf("GET /user/x as the peer: %d %v, want 401", status, err)
 	}
-	// Requests are HTTP/2 over one connection, TLS 1.3.
+	// Requests are kept-alive HTTP/1.1 over TLS 1.3.
+	reused := false
 	req, _ := http.NewRequest("GET", n.url+"/peer/x", nil)
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) { reused = ci.Reused },
+	}))
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.ProtoMajor != 2 || resp.TLS.Version != tls.VersionTLS13 {
-		t.Errorf("protocol %s, TLS %x; want HTTP/2 over TLS 1.3", resp.Proto, resp.TLS.Version)
+	if resp.ProtoMajor != 1 || resp.TLS.Version != tls.VersionTLS13 || !reused {
+		t.Errorf("protocol %s, TLS %x, connection reused %v; want HTTP/1.1 over TLS 1.3 on a kept-alive connection", resp.Proto, resp.TLS.Version, reused)
 	}
 	// The request log names the peer.
 	found := false
