@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"io/fs"
 	"os"
@@ -580,4 +581,165 @@ func TestMigrationLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("c1", append(want["c1"], o.Raw))
+}
+
+// TestMigrationPeers writes objects under schema 00004 (one over
+// tlog.MaxEntrySize bytes, entered in the log by 00004), then lets Open
+// apply 00005: the objects are this node's own (origin NULL, listed by
+// ObjectSums), the large one is found by LargeObject through its partial
+// index, peering works over the converted file, and Down goes back to
+// 00004 keeping the objects.
+func TestMigrationPeers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	raw, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(goose.DialectSQLite3, raw, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	// Objects as the store at 00004 wrote them: rows and their entries.
+	objJSON := func(n int, pad int) []byte {
+		return fmt.Appendf(nil, `{"type":"indicator","spec_version":"2.1","id":"indicator--%08d-0000-4000-8000-000000000000","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","name":"%s"}`,
+			n, strings.Repeat("x", pad))
+	}
+	const coll = "0b5e1a39-7c9f-4a3e-9b0e-1f2d3c4b5a69"
+	if _, err := raw.Exec("INSERT INTO collections (pk, id, title, created_at) VALUES (1, ?, 'local', 0)", coll); err != nil {
+		t.Fatal(err)
+	}
+	var objs [][]byte
+	for i, pad := range []int{0, 70000, 10} {
+		j := objJSON(i+1, pad)
+		sum := sha256.Sum256(j)
+		id := fmt.Sprintf("indicator--%08d-0000-4000-8000-000000000000", i+1)
+		res, err := raw.Exec(`INSERT INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw)
+			VALUES (1, ?, ?, '2024-01-01T00:00:00.000000000Z', 'indicator', '2.1', '2024-01-01T00:00:00.000000000Z', '2024-01-01T00:00:00.000000000Z', ?, ?, ?)`,
+			id, idHash(id), i+1, sum[:], j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, _ := res.LastInsertId()
+		var data any
+		if d := entryData(j); d != nil {
+			data = d
+		}
+		if _, err := raw.Exec("INSERT INTO log_entries (collection_pk, idx, object_seq, data) VALUES (1, ?, ?, ?)", i, seq, data); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, j)
+	}
+	if _, err := raw.Exec("UPDATE store_state SET last_date_added = 3"); err != nil {
+		t.Fatal(err)
+	}
+	// 00004's schema: no origin column yet.
+	if _, err := raw.Exec("SELECT origin FROM objects"); err == nil {
+		t.Fatal("objects has an origin column at 00004")
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var own int
+	if err := db.r.QueryRow("SELECT count(*) FROM objects WHERE origin IS NULL").Scan(&own); err != nil || own != 3 {
+		t.Errorf("objects of this node after the migration: %d, %v; want 3", own, err)
+	}
+	n := 0
+	if err := db.ObjectSums(ctx, coll, func(dialogue.ObjectSum) error { n++; return nil }); err != nil || n != 3 {
+		t.Errorf("ObjectSums after the migration: %d, %v; want 3", n, err)
+	}
+	got, err := db.LargeObject(ctx, coll, sha256.Sum256(objs[1]))
+	if err != nil || !bytes.Equal(got, objs[1]) {
+		t.Errorf("LargeObject of the migrated large object: %d bytes, %v", len(got), err)
+	}
+	if _, err := db.LargeObject(ctx, coll, sha256.Sum256(objs[0])); dialogue.KindOf(err) != dialogue.KindNotFound {
+		t.Errorf("LargeObject of a small object: %v", err)
+	}
+	// The planner picks the partial index by itself for LargeObject's
+	// conditions (LargeObject names it too: INDEXED BY fails rather than
+	// scan).
+	rows, err := db.r.Query(`EXPLAIN QUERY PLAN SELECT raw FROM objects WHERE collection_pk = 1 AND sha256 = x'00' AND length(raw) > 65535 AND origin IS NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	if !strings.Contains(strings.Join(plan, "; "), "USING INDEX objects_large") {
+		t.Errorf("the plan of LargeObject's query does not use objects_large: %q", plan)
+	}
+	// The log is intact: the migrated entries, then an append.
+	if _, err := db.AddObjects(ctx, coll, []*dialogue.Object{{ID: "indicator--00000009-0000-4000-8000-000000000000", Type: "indicator", Raw: objJSON(9, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := db.LogEntries(ctx, coll, 0, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, j := range append(objs, objJSON(9, 0)) {
+		if !bytes.Equal(entries[i], tlog.ObjectEntry(j)) {
+			t.Errorf("entry %d = %.60q", i, entries[i])
+		}
+	}
+
+	// Peering over the converted file.
+	_, vkey, _ := tlog.GenerateKey("node-b.example")
+	pin := sha256.Sum256([]byte("b"))
+	if err := db.AddPeer(ctx, &dialogue.Peer{Name: "node-b.example", URL: "https://127.0.0.1:1", TLSPin: base64.StdEncoding.EncodeToString(pin[:]), LogKey: vkey}); err != nil {
+		t.Fatal(err)
+	}
+	ch := &dialogue.Channel{Title: "with b", Peer: "node-b.example"}
+	if err := db.ProposeChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ActivateChannel(ctx, ch.ID, "node-b.example", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	o := &dialogue.Object{ID: "indicator--00000010-0000-4000-8000-000000000000", Type: "indicator", Raw: objJSON(10, 0)}
+	res, err := db.ApplyReceived(ctx, &dialogue.ApplyBatch{Peer: "node-b.example", CollectionID: ch.ID, From: 0, To: 1, Objects: []*dialogue.Object{o}})
+	if err != nil || res.Added != 1 {
+		t.Fatalf("ApplyReceived after the migration: %+v, %v", res, err)
+	}
+	if from, err := db.Origin(ctx, ch.ID, o.ID, time.Time{}); err != nil || from != "node-b.example" {
+		t.Errorf("Origin after the migration: %q, %v", from, err)
+	}
+
+	// Down to 00004: the peering tables and the column go, the objects stay.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err = sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	p, err = goose.NewProvider(goose.DialectSQLite3, raw, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	var tables, left int
+	if err := raw.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name IN ('peers', 'channels', 'peer_logs', 'wanted_blobs', 'objects_large')").Scan(&tables); err != nil || tables != 0 {
+		t.Errorf("after Down: %d peering tables or indexes left, %v", tables, err)
+	}
+	if err := raw.QueryRow("SELECT count(*) FROM objects").Scan(&left); err != nil || left != 5 {
+		t.Errorf("after Down: %d objects, %v; want 5", left, err)
+	}
 }

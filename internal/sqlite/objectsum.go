@@ -12,7 +12,8 @@ import (
 var _ dialogue.ObjectSumLister = (*DB)(nil)
 
 // ObjectSums calls fn with the id, TAXII version and SHA-256 of every
-// object version of a collection, in storage order. The sum is computed
+// object version of a collection that is this node's own (not received
+// from a peer: those are in the peer's log), in storage order. The sum is computed
 // from the stored bytes, not taken from the sha256 column, so that a row
 // whose bytes were changed behind the store's back is not vouched for by
 // its old sum; one lean scan, without FindObjects' pages and objects. It
@@ -25,7 +26,9 @@ func (db *DB) ObjectSums(ctx context.Context, collectionID string, fn func(dialo
 	}
 	// NOT INDEXED: a scan of the table in storage order; through an index
 	// on collection_pk each row was a random seek into the table.
-	rows, err := db.rQuery(ctx, `SELECT id, version, date_added, raw FROM objects NOT INDEXED WHERE collection_pk = ?`, pk)
+	// origin IS NULL: a version received from a peer is an entry of the
+	// peer's log, not of this node's (migrations/00005).
+	rows, err := db.rQuery(ctx, `SELECT id, version, date_added, raw FROM objects NOT INDEXED WHERE collection_pk = ? AND origin IS NULL`, pk)
 	if err != nil {
 		return dbErr(op, err)
 	}

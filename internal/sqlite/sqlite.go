@@ -1,13 +1,16 @@
 // Package sqlite is a node's store in one SQLite file: collections, STIX
 // object versions kept byte-exact, users, API tokens, TAXII status
-// resources and pull cursors. It implements dialogue.Store on
+// resources and pull cursors, the record (each collection's Merkle log),
+// and the state of peering (peers, channels, how far each exchange has
+// got, the objects received and the blobs still wanted). It implements
+// dialogue.Store, dialogue.LogStore and dialogue.PeerStore on
 // modernc.org/sqlite (pure Go, no cgo) and applies its embedded schema
 // migrations when it opens a file.
 //
-// It must not validate STIX (objects arrive parsed and validated), speak
-// HTTP, or let a raw SQL error reach a user: every error it returns carries
-// a dialogue Kind and an op name, and database failures are KindOther,
-// which dialogue.Message hides.
+// It must not validate STIX (objects arrive parsed and validated), verify
+// a peer's log or speak HTTP, or let a raw SQL error reach a user: every
+// error it returns carries a dialogue Kind and an op name, and database
+// failures are KindOther, which dialogue.Message hides.
 package sqlite
 
 import (
@@ -34,7 +37,8 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// DB is a node's store in one SQLite file. It implements dialogue.Store.
+// DB is a node's store in one SQLite file. It implements dialogue.Store,
+// dialogue.LogStore and dialogue.PeerStore.
 // Writes go through one connection (SQLite has one writer at a time);
 // reads use a small pool of connections that see the last committed
 // state (WAL). Every method is safe for concurrent use.
