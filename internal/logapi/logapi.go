@@ -39,6 +39,12 @@ type Config struct {
 	// FindLeaf, when set, finds the index of the entry with a leaf hash
 	// (KindNotFound when none), for inclusion proofs asked by leaf=.
 	FindLeaf func(ctx context.Context, collectionID string, leaf [32]byte) (int64, error)
+	// PeerCanRead, when set, says whether a peer node (a request without a
+	// user, from a pinned client certificate: httpapi.PeerFrom) may read
+	// a collection's log: nil when it may (the collection of an active
+	// channel shared with it), else an error of kind KindForbidden or
+	// KindNotFound, answered 403 or 404. When nil, peers may read no log.
+	PeerCanRead func(ctx context.Context, peer *dialogue.Peer, collectionID string) error
 }
 
 // Media types of the log resources.
@@ -50,17 +56,19 @@ const (
 
 // cacheFull is the Cache-Control of a full tile or entry bundle, which
 // never changes; partial tiles and the checkpoint are revalidated. They
-// are "private" because reading a log needs a user.
+// are "private" because reading a log needs a user or a peer.
 const (
 	cacheFull    = "private, max-age=31536000, immutable"
 	cachePartial = "private, no-cache"
 )
 
-// NewHandler returns the read-only log handler, to mount (behind
-// authentication) at /log: GET /log/<collection-id>/checkpoint,
-// /log/<collection-id>/tile/..., /log/<collection-id>/proof/inclusion and
+// NewHandler returns the read-only log handler, to mount at /log behind
+// authentication (httpapi.Server.MountShared, for users and peers): GET
+// /log/<collection-id>/checkpoint, /log/<collection-id>/tile/...,
+// /log/<collection-id>/proof/inclusion and
 // /log/<collection-id>/proof/consistency. A collection's log is readable
-// by the users who may read the collection.
+// by the users who may read the collection, and by the peers
+// Config.PeerCanRead allows.
 func NewHandler(cfg Config) http.Handler {
 	h := &handler{cfg: cfg}
 	r := chi.NewRouter()
@@ -79,15 +87,24 @@ type handler struct {
 }
 
 // collection finds the collection named in the URL by id and checks that
-// the user may read it.
+// the user, or else the peer, the request comes from may read it.
 func (h *handler) collection(r *http.Request) (string, error) {
 	const op = "logapi.collection"
-	u := httpapi.UserFrom(r.Context())
-	if u == nil {
-		return "", dialogue.Errorf(op, dialogue.KindUnauthenticated, "authentication required")
-	}
+	ctx := r.Context()
 	id := chi.URLParam(r, "collection")
-	c, err := h.cfg.Store.FindCollection(r.Context(), id)
+	u := httpapi.UserFrom(ctx)
+	if u == nil {
+		peer, ok := httpapi.PeerFrom(ctx)
+		if !ok {
+			return "", dialogue.Errorf(op, dialogue.KindUnauthenticated, "authentication required")
+		}
+		// A peer is asked about first, so that it learns nothing of the
+		// collections it does not share.
+		if err := h.peerCanRead(ctx, peer, id); err != nil {
+			return "", err
+		}
+	}
+	c, err := h.cfg.Store.FindCollection(ctx, id)
 	if err == nil && c.ID != id {
 		err = dialogue.ErrNotFound // logs are named by collection id only
 	}
@@ -97,7 +114,10 @@ func (h *handler) collection(r *http.Request) (string, error) {
 		}
 		return "", dialogue.E(op, dialogue.KindOther, err)
 	}
-	acc, err := h.cfg.Store.AccessFor(r.Context(), u, c.ID)
+	if u == nil {
+		return c.ID, nil // a peer, allowed above
+	}
+	acc, err := h.cfg.Store.AccessFor(ctx, u, c.ID)
 	if err != nil {
 		return "", dialogue.E(op, dialogue.KindOther, err)
 	}
@@ -105,6 +125,24 @@ func (h *handler) collection(r *http.Request) (string, error) {
 		return "", dialogue.Errorf(op, dialogue.KindForbidden, "user %s may not read collection %s or its log", u.Name, c.ID)
 	}
 	return c.ID, nil
+}
+
+// peerCanRead asks Config.PeerCanRead; its refusals keep their kind
+// (KindForbidden, KindNotFound), any other failure is internal.
+func (h *handler) peerCanRead(ctx context.Context, peer *dialogue.Peer, id string) error {
+	const op = "logapi.peerCanRead"
+	if h.cfg.PeerCanRead == nil {
+		return dialogue.Errorf(op, dialogue.KindForbidden, "this node serves no logs to peers")
+	}
+	err := h.cfg.PeerCanRead(ctx, peer, id)
+	switch dialogue.KindOf(err) {
+	case dialogue.KindForbidden, dialogue.KindNotFound, dialogue.KindUnavailable:
+		return dialogue.E(op, dialogue.KindOf(err), err)
+	}
+	if err != nil {
+		return dialogue.E(op, dialogue.KindOther, err)
+	}
+	return nil
 }
 
 // latest returns the collection's newest checkpoint; a log without one is
