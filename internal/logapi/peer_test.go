@@ -240,7 +240,7 @@ func TestPeerReadsSharedLog(t *testing.T) {
 		status int
 		reason string
 	}{
-		{"private", 404, "no channel"},            // not a channel: nothing said about it
+		{"private", 404, "no channel"},           // not a channel: nothing said about it
 		{"other", 403, "not shared with cert-b"}, // another peer's channel
 	} {
 		status, body := fetch(t, b, n.url+"/log/"+n.coll[tc.coll]+"/"+bundle)
