@@ -450,3 +450,24 @@ func TestNoPeersConfigured(t *testing.T) {
 		t.Errorf("peer route on a node without peers: %d %v, want 403", status, err)
 	}
 }
+
+// Handshakes of one peer at the same moment share one look-up.
+func TestPeerLookupShared(t *testing.T) {
+	b := newIdentity(t, "node-b")
+	book := newPeerBook(&dialogue.Peer{Name: "cert-b.example", TLSPin: b.pin})
+	n := startPeerNode(t, book)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			c := httpapi.PeerClient(b.cert, n.id.pin, 10*time.Second)
+			defer c.CloseIdleConnections()
+			if status, body, err := get(c, n.url+"/peer/x"); err != nil || status != 200 || body != "peer cert-b.example" {
+				t.Errorf("concurrent peer: %d %q %v", status, body, err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := book.lookups.Load(); got != 1 {
+		t.Errorf("16 concurrent connections of one peer asked the store %d times, want 1", got)
+	}
+}
