@@ -228,11 +228,14 @@ func (db *DB) SetPeerAlarm(ctx context.Context, name, alarm, detail string, t ti
 	default:
 		return dialogue.Errorf(op, dialogue.KindInvalid, "alarm: %q is neither %s nor %s", alarm, dialogue.AlarmFork, dialogue.AlarmBadData)
 	}
+	// The detail is for people: kept readable and bounded, never refused.
+	detail = strings.ToValidUTF8(detail, "\uFFFD")
 	if len(detail) > maxDetail {
-		detail = detail[:maxDetail]
-		for !utf8.ValidString(detail) {
-			detail = detail[:len(detail)-1]
+		cut := maxDetail
+		for cut > 0 && !utf8.RuneStart(detail[cut]) {
+			cut--
 		}
+		detail = detail[:cut]
 	}
 	if alarm != "" && t.IsZero() {
 		return dialogue.Errorf(op, dialogue.KindInvalid, "alarm time: is zero")

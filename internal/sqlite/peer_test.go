@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -176,5 +178,25 @@ func TestOnAppend(t *testing.T) {
 	}
 	if fmt.Sprint(sizes) != fmt.Sprint(want) {
 		t.Errorf("sizes from concurrent appends %v, want %v", sizes, want)
+	}
+}
+
+// TestAlarmDetailBounded: the detail of an alarm (a peer's data may be in
+// it) is kept valid UTF-8 and at most 1,000 bytes, never refused.
+func TestAlarmDetailBounded(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	defer db.Close()
+	withChannel(t, db)
+	detail := "\xff" + strings.Repeat("é", 3000)
+	if err := db.SetPeerAlarm(ctx, "node-b.example", dialogue.AlarmBadData, detail, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.Peer(ctx, "node-b.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.AlarmDetail) > 1000 || len(p.AlarmDetail) < 990 || !utf8.ValidString(p.AlarmDetail) || !strings.HasPrefix(p.AlarmDetail, "\uFFFDé") {
+		t.Errorf("stored detail of %d bytes: %.20q…", len(p.AlarmDetail), p.AlarmDetail)
 	}
 }
