@@ -16,7 +16,7 @@ import (
 // MaxSteps bounds the work of one Match: patterns with REPEATS,
 // FOLLOWEDBY and AND over many observations can have more ways to bind
 // than can be tried. Past the bound Match gives up with ErrTooComplex.
-const MaxSteps = 20_000_000
+const MaxSteps = 2_000_000
 
 // ErrTooComplex is returned (wrapped) by Match when finding whether the
 // observations match would take more than MaxSteps steps.
