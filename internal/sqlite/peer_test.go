@@ -29,7 +29,7 @@ func indicator(n int) *dialogue.Object {
 
 // withChannel adds the peer node-b.example to db and an active channel
 // it offered; it returns the channel's id.
-func withChannel(t *testing.T, db *sqlite.DB) string {
+func withChannel(t testing.TB, db *sqlite.DB) string {
 	t.Helper()
 	ctx := context.Background()
 	_, vkey, err := tlog.GenerateKey("node-b.example")
@@ -198,5 +198,42 @@ func TestAlarmDetailBounded(t *testing.T) {
 	}
 	if len(p.AlarmDetail) > 1000 || len(p.AlarmDetail) < 990 || !utf8.ValidString(p.AlarmDetail) || !strings.HasPrefix(p.AlarmDetail, "\uFFFDé") {
 		t.Errorf("stored detail of %d bytes: %.20q…", len(p.AlarmDetail), p.AlarmDetail)
+	}
+}
+
+// BenchmarkApplyReceived measures applying a peer's entries: ApplyReceived
+// calls of `batch` new small indicators each, every call one durable
+// transaction (objects with their origin, the applied size). Each b.N is
+// one call.
+func BenchmarkApplyReceived(b *testing.B) {
+	ctx := context.Background()
+	for _, batch := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			db, err := sqlite.Open(ctx, b.TempDir()+"/parley.db")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			coll := withChannel(b, db)
+			calls := make([]*dialogue.ApplyBatch, b.N)
+			n := 0
+			for i := range calls {
+				calls[i] = &dialogue.ApplyBatch{Peer: "node-b.example", CollectionID: coll, From: int64(n), To: int64(n + batch)}
+				for range batch {
+					calls[i].Objects = append(calls[i].Objects, indicator(n))
+					n++
+				}
+			}
+			b.ResetTimer()
+			start := time.Now()
+			for _, c := range calls {
+				if res, err := db.ApplyReceived(ctx, c); err != nil || res.Added != batch {
+					b.Fatalf("%+v, %v", res, err)
+				}
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			b.ReportMetric(float64(n)/elapsed.Seconds(), "objects/s")
+		})
 	}
 }
