@@ -43,6 +43,10 @@ func (s *countingStore) PasswordHash(ctx context.Context, name string) (string, 
 	return s.DB.PasswordHash(ctx, name)
 }
 
+// aliceHash is alice's password hash, computed once: argon2id costs
+// 64 MiB and, under the race detector, a good part of a second.
+var aliceHash = sync.OnceValues(func() (string, error) { return dialogue.HashPassword(password) })
+
 func newStore(t testing.TB) *countingStore {
 	t.Helper()
 	ctx := context.Background()
@@ -51,7 +55,7 @@ func newStore(t testing.TB) *countingStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h, err := dialogue.HashPassword(password)
+	h, err := aliceHash()
 	if err != nil {
 		t.Fatal(err)
 	}
