@@ -43,10 +43,10 @@ const (
 	refusalLogEvery = time.Minute
 )
 
-// refusedMarker is in the text of the handshake error of an unknown pin;
+// refusedMarker begins the text of the handshake errors of verifyPeer;
 // the server's error log drops lines that carry it, since verifyPeer has
 // logged the refusal already (once per pin per minute).
-const refusedMarker = "is not a known peer's"
+const refusedMarker = "parley: refused client certificate: "
 
 type peerKey struct{}
 
@@ -257,14 +257,14 @@ func (s *Server) verifyPeer(ctx context.Context, remote string, cs tls.Connectio
 		if s.refusals.allow("error "+pin, now) {
 			s.logger.Error("refused TLS client: cannot look up its certificate's pin", "pin", pin, "remote", remote, "err", err)
 		}
-		return errors.New("parley: cannot check the client certificate now")
+		return errors.New(refusedMarker + "cannot look up pin " + pin + " now")
 	}
 	if p == nil {
 		s.metrics.peerRefused.WithLabelValues(refusedUnknownPin).Inc()
 		if s.refusals.allow(pin, now) {
 			s.logger.Warn("refused TLS client: its certificate's pin is not a known peer's (add it with parley peer add)", "pin", pin, "remote", remote)
 		}
-		return errors.New("parley: client certificate pin " + pin + " " + refusedMarker)
+		return errors.New(refusedMarker + "pin " + pin + " is not a known peer's")
 	}
 	return nil
 }

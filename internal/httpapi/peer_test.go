@@ -406,6 +406,9 @@ func TestPeerLookupFailure(t *testing.T) {
 	if len(l) != 1 || l[0]["level"] != "ERROR" || strings.Contains(fmt.Sprint(l[0]), "database is locked") == false {
 		t.Errorf("log of the failed look-up: %v", l)
 	}
+	if l := n.logs.lines(t, "TLS handshake error"); len(l) != 0 {
+		t.Errorf("the server's error log logged the refusal again: %v", l)
+	}
 	if got := metric(t, n, `parley_peer_refused_total{reason="lookup_failed"}`); got != "1" {
 		t.Errorf("lookup_failed = %s, want 1", got)
 	}
