@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gaissmai/bart"
 	maxminddb "github.com/oschwald/maxminddb-golang/v2"
 
 	"github.com/parleyhq/parley/internal/dialogue"
@@ -28,10 +29,21 @@ type source struct {
 	// records holds the fields geo reads of every record that the search
 	// tree reaches, by the record's offset, decoded once at Open.
 	records map[uintptr]*entry
+	// table is the search tree again, as a multibit trie: every network
+	// of the tree (the IPv4 subtree of an IPv6 file under both its IPv4
+	// and its ::/96 names, and its aliases) to its record. Lookups use it;
+	// the file's own tree takes a cache miss per bit of the address.
+	table *bart.Table[leaf]
 	// ipv4Only is true for a database without IPv6 (ip_version 4).
 	ipv4Only bool
 	// hasCountry and hasAS say whether any record has the field group.
 	hasCountry, hasAS bool
+}
+
+// leaf is a network of a file's search tree and its record.
+type leaf struct {
+	e       *entry
+	network netip.Prefix
 }
 
 // entry is what geo reads of one record.
@@ -160,6 +172,7 @@ func openSource(path string) (s *source, err error) {
 		info:     Source{File: path, Type: m.DatabaseType, Built: time.Unix(int64(m.BuildEpoch), 0).UTC()},
 		r:        r,
 		records:  make(map[uintptr]*entry),
+		table:    new(bart.Table[leaf]),
 		ipv4Only: m.IPVersion == 4,
 	}
 	if err := s.index(); err != nil {
@@ -182,11 +195,12 @@ func openSource(path string) (s *source, err error) {
 // index walks every network of the search tree and decodes, once per
 // record, the fields geo reads.
 func (s *source) index() error {
-	// A tree of n nodes has at most 2n records; more networks than that
-	// means a cycle in a corrupt tree, which would never end.
-	limit := 2*s.r.Metadata.NodeCount + 2
+	// A tree of n nodes has at most 2n records, each reached at most
+	// four times (IPv4 under ::/96 and its three aliases); more networks
+	// than that means a cycle in a corrupt tree, which would never end.
+	limit := 8*s.r.Metadata.NodeCount + 8
 	var seen uint
-	for res := range s.r.Networks(maxminddb.IncludeNetworksWithoutData()) {
+	for res := range s.r.Networks(maxminddb.IncludeNetworksWithoutData(), maxminddb.IncludeAliasedNetworks()) {
 		if err := res.Err(); err != nil {
 			return fmt.Errorf("search tree: %v", err)
 		}
@@ -197,16 +211,26 @@ func (s *source) index() error {
 		if !res.Found() {
 			continue
 		}
-		if _, ok := s.records[res.Offset()]; ok {
-			continue
+		e, ok := s.records[res.Offset()]
+		if !ok {
+			var err error
+			if e, err = decode(res); err != nil {
+				return fmt.Errorf("record for %s: %v", res.Prefix(), err)
+			}
+			s.records[res.Offset()] = e
+			s.hasCountry = s.hasCountry || e.hasCountry()
+			s.hasAS = s.hasAS || e.hasAS()
 		}
-		e, err := decode(res)
-		if err != nil {
-			return fmt.Errorf("record for %s: %v", res.Prefix(), err)
+		p := res.Prefix()
+		s.table.Insert(p, leaf{e, p})
+		if p.Addr().Is4() && !s.ipv4Only {
+			// The file answers ::a.b.c.d (IPv6) from the same record.
+			var a [16]byte
+			v4 := p.Addr().As4()
+			copy(a[12:], v4[:])
+			p6 := netip.PrefixFrom(netip.AddrFrom16(a), p.Bits()+96)
+			s.table.Insert(p6, leaf{e, p6})
 		}
-		s.records[res.Offset()] = e
-		s.hasCountry = s.hasCountry || e.hasCountry()
-		s.hasAS = s.hasAS || e.hasAS()
 	}
 	return nil
 }
@@ -261,6 +285,12 @@ func isAlpha2(cc string) bool {
 // that Open accepted) names the file that failed; the Result is then
 // empty.
 func (db *DB) Lookup(addr netip.Addr) (Result, error) {
+	return db.lookup(addr, false)
+}
+
+// lookup is Lookup through the tables or, with tree, through the files'
+// own search trees.
+func (db *DB) lookup(addr netip.Addr, tree bool) (Result, error) {
 	const op = "geo.Lookup"
 	if !addr.IsValid() {
 		return Result{}, dialogue.Errorf(op, dialogue.KindInvalid, "the address is empty")
@@ -276,7 +306,14 @@ func (db *DB) Lookup(addr netip.Addr) (Result, error) {
 		if s.ipv4Only && addr.Is6() {
 			continue
 		}
-		e, network, err := s.lookup(addr)
+		var e *entry
+		var network netip.Prefix
+		var err error
+		if tree {
+			e, network, err = s.lookupTree(addr)
+		} else {
+			e, network, err = s.lookup(addr)
+		}
 		if err != nil {
 			return Result{}, dialogue.E(op, dialogue.KindOther, err)
 		}
@@ -298,6 +335,16 @@ func (db *DB) Lookup(addr netip.Addr) (Result, error) {
 // lookup finds the record for addr in one file: nil when the file has
 // none.
 func (s *source) lookup(addr netip.Addr) (*entry, netip.Prefix, error) {
+	l, ok := s.table.Lookup(addr)
+	if !ok {
+		return nil, netip.Prefix{}, nil
+	}
+	return l.e, l.network, nil
+}
+
+// lookupTree is lookup through the file's own search tree: the reference
+// that the table must agree with (see the tests), and slower.
+func (s *source) lookupTree(addr netip.Addr) (*entry, netip.Prefix, error) {
 	res := s.r.Lookup(addr)
 	if err := res.Err(); err != nil {
 		return nil, netip.Prefix{}, fmt.Errorf("database %s: looking up %s: %v", s.info.File, addr, err)
