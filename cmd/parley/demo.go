@@ -1,60 +1,97 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/peer"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/taxii"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
-// demoUser is the user the demo makes.
+// demoUser is the user the demo makes on each node.
 const demoUser = "analyst"
+
+// demoWait bounds each step of the demo's story.
+const demoWait = 8 * time.Second
 
 func (m *Main) newDemoCommand() *cobra.Command {
 	var once bool
 	cmd := &cobra.Command{
 		Use:   "demo [--once]",
-		Short: "Run a node with sample data in a temporary folder, to try Parley",
-		Long: `demo makes a node in a temporary folder, fills it with a sample incident that
-Parley generates (indicators, infrastructure, an attack pattern, malware, a
-report, all marked TLP:AMBER), creates a user with a random password and an
-API token, and serves TAXII 2.1 over HTTPS on 127.0.0.1 on a free port. It
-prints the URLs, the user and password, the certificate pin and curl
-commands to try, then serves until Ctrl-C and removes the folder.
+		Short: "Run two nodes, party A and party B, exchanging a report, to try Parley",
+		Long: `demo makes two nodes, party-a and party-b, in fresh folders under a temporary
+folder, serves both over HTTPS (mutual TLS 1.3) on 127.0.0.1, and runs the
+exchange for real: each pins the other's keys, party-a proposes a channel and
+party-b accepts it, party-a files an incident report (indicators,
+infrastructure, malware, a TLP:AMBER marking) with an evidence file, party-b
+receives it, checks every entry against party-a's checkpoint, cosigns that
+checkpoint and fetches the evidence by its SHA-256, answers with a note that
+party-a receives and cosigns in turn, and both logs are verified.
 
---once tells the same story, fetches the objects over HTTPS with Parley's
-own TAXII client to show that it works, and exits.`,
+It prints each step with its time, the URLs, a user and password and an API
+token on each node, and commands to look further, then serves until Ctrl-C
+and removes the folder. --once tells the same story, checks it with Parley's
+TAXII client, and exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return m.runDemo(cmd.Context(), once)
 		},
 	}
-	cmd.Flags().BoolVar(&once, "once", false, "fetch the objects once with the TAXII client, then stop")
+	cmd.Flags().BoolVar(&once, "once", false, "tell the story, check it, then stop")
 	return cmd
+}
+
+// demoParty is one of the demo's two nodes.
+type demoParty struct {
+	name, label, territory string
+	dir                    string
+	n                      *node.Node
+	srv                    *server.Server
+	password, token        string
+	tokenFile              string
+	identity               string // its STIX identity id
 }
 
 // demoState is what the demo made, for the story it prints.
 type demoState struct {
-	tmp, dir, tokenFile string
-	created             *node.Created
-	objects             int
-	types               map[string]int
-	password, token     string
+	tmp       string
+	start     time.Time
+	a, b      *demoParty
+	channel   *dialogue.Channel
+	objects   int
+	types     map[string]int
+	evidence  [32]byte
+	evSize    int64
+	committed time.Time     // when party A's report was committed
+	latency   time.Duration // from then until party B held it
+	steps     []string
+	noteID    string
+	reportID  string
+	sizeA     int64
+	sizeB     int64
+	verifiedA string
+	verifiedB string
 }
 
 func (m *Main) runDemo(ctx context.Context, once bool) error {
@@ -63,61 +100,209 @@ func (m *Main) runDemo(ctx context.Context, once bool) error {
 		return fmt.Errorf("making a temporary folder: %w", err)
 	}
 	m.cleanup = append(m.cleanup, func() { os.RemoveAll(tmp) })
-	d := &demoState{tmp: tmp, dir: filepath.Join(tmp, "node"), types: map[string]int{}}
-
-	n, created, err := node.Init(ctx, d.dir, node.InitOptions{Name: "parley-demo", Listen: "127.0.0.1:0"})
-	if err != nil {
-		return err
-	}
-	d.created = created
-	if err := m.fillDemo(ctx, n, d); err != nil {
-		n.Close()
-		return err
-	}
-	if m.Logger == nil && once {
+	d := &demoState{tmp: tmp, start: time.Now(), types: map[string]int{},
+		a: &demoParty{name: "party-a", label: "A", territory: "AA"},
+		b: &demoParty{name: "party-b", label: "B", territory: "BB"}}
+	if m.Logger == nil {
 		m.Logger = m.quietLogger() // the story is the output; warnings only
 	}
-	if err := m.startServer(ctx, n, "127.0.0.1:0", false); err != nil {
-		n.Close()
+	w := m.Stdout
+	fmt.Fprintf(w, "Parley demo: two nodes, party A and party B, exchanging over mutual TLS on this machine.\n\n")
+	for _, p := range []*demoParty{d.a, d.b} {
+		if err := m.startDemoParty(ctx, d, p); err != nil {
+			return err
+		}
+	}
+	d.step("started %s at %s and %s at %s, each with its own keys and data folder", d.a.name, d.a.srv.URL, d.b.name, d.b.srv.URL)
+	fmt.Fprintln(w, d.lastStep())
+
+	// Each pins the other's two keys, as 'parley peer add' does.
+	for _, pair := range [][2]*demoParty{{d.a, d.b}, {d.b, d.a}} {
+		p, err := peer.NewPeer(pair[1].name, pair[1].srv.URL, pair[1].srv.Pin, pair[1].n.LogKey(), "")
+		if err != nil {
+			return err
+		}
+		p.CreatedAt = time.Now()
+		if err := pair[0].n.Store.AddPeer(ctx, p); err != nil {
+			return err
+		}
+	}
+	d.step("pinned each other: %s pins %s's tls-pin and log-key, and %s pins %s's", d.a.name, d.b.name, d.b.name, d.a.name)
+	fmt.Fprintln(w, d.lastStep())
+
+	d.channel = &dialogue.Channel{Title: "A-B incidents", Description: "Incident reports between party A and party B", Peer: d.b.name, State: dialogue.ChannelProposed, CreatedAt: time.Now()}
+	if err := d.a.n.Store.ProposeChannel(ctx, d.channel); err != nil {
 		return err
 	}
+	if err := d.a.n.Store.SetGrant(ctx, dialogue.Grant{CollectionID: d.channel.ID, Principal: "*", Read: true, Write: true}); err != nil {
+		return err
+	}
+	id := d.channel.ID
+	if err := demoUntil(ctx, "party-b to be offered the channel", func() (bool, error) {
+		ch, err := d.b.n.Store.Channel(ctx, id)
+		return err == nil && ch.State == dialogue.ChannelOffered, nil
+	}); err != nil {
+		return err
+	}
+	if _, err := d.b.n.Store.AcceptChannel(ctx, id, "", time.Now()); err != nil {
+		return err
+	}
+	if err := d.b.n.Store.SetGrant(ctx, dialogue.Grant{CollectionID: id, Principal: "*", Read: true, Write: true}); err != nil {
+		return err
+	}
+	if err := demoUntil(ctx, "party-a to see the channel accepted", func() (bool, error) {
+		ch, err := d.a.n.Store.Channel(ctx, id)
+		return err == nil && ch.State == dialogue.ChannelActive, nil
+	}); err != nil {
+		return err
+	}
+	d.step("%s proposed channel %q (%s); %s accepted it", d.a.name, d.channel.Title, id, d.b.name)
+	fmt.Fprintln(w, d.lastStep())
+
+	if err := m.fileDemoReport(ctx, d); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, d.lastStep())
+	if err := m.receiveDemoReport(ctx, d); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, d.steps[len(d.steps)-2])
+	fmt.Fprintln(w, d.lastStep())
+	if err := m.answerDemoReport(ctx, d); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, d.lastStep())
+	if err := m.verifyDemo(ctx, d); err != nil {
+		return fmt.Errorf("the demo's own check of the logs failed: %w", err)
+	}
+	fmt.Fprintln(w, d.lastStep())
 	m.printDemo(d)
 	if !once {
-		fmt.Fprintf(m.Stdout, "\nServing until Ctrl-C; then %s is removed.\n", tmp)
+		fmt.Fprintf(w, "\nServing both nodes until Ctrl-C; then %s is removed.\n", tmp)
 		return nil
 	}
 	got, err := m.fetchDemo(ctx, d)
 	if err != nil {
 		return fmt.Errorf("the demo's own check failed: %w", err)
 	}
-	fmt.Fprintf(m.Stdout, "\nChecked: fetched %d objects from %s over HTTPS (TLS 1.3, pin checked) with Parley's TAXII client, as %s.\n",
-		got, m.demoURLs(d).objects, demoUser)
-	if got != d.objects {
-		return fmt.Errorf("the demo's own check failed: fetched %d objects, want %d", got, d.objects)
-	}
-	size, entries, err := m.verifyDemoLog(ctx, d)
-	if err != nil {
-		return fmt.Errorf("the demo's own check of the log failed: %w", err)
-	}
-	fmt.Fprintf(m.Stdout, "Checked: the log at %s has %d entries, signed by %s; every entry verified from the served checkpoint and tiles.\n",
-		m.demoURLs(d).log, size, "parley-demo")
-	if entries != int64(d.objects) {
-		return fmt.Errorf("the demo's own check of the log failed: %d entries, want %d", entries, d.objects)
+	fmt.Fprintf(w, "\nChecked: fetched %d objects of the channel from %s over HTTPS (TLS 1.3, pin checked) with Parley's TAXII client, as %s; %d of them came from %s.\n",
+		got, demoObjectsURL(d.b, id), demoUser, d.objects, d.a.name)
+	if got != d.objects+2 {
+		return fmt.Errorf("the demo's own check failed: fetched %d objects from party-b, want %d", got, d.objects+2)
 	}
 	if err := m.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "Stopped the server and removed %s.\n", tmp)
+	fmt.Fprintf(w, "Stopped both nodes and removed %s.\n", tmp)
 	return nil
 }
 
-// fillDemo imports the sample incident and makes the user and token.
-func (m *Main) fillDemo(ctx context.Context, n *node.Node, d *demoState) error {
-	raws, err := stix.SampleIncident(time.Now())
+// step adds a line to the story, with the time since the start.
+func (d *demoState) step(format string, args ...any) {
+	line := fmt.Sprintf("  %5.2fs  ", time.Since(d.start).Seconds()) + fmt.Sprintf(format, args...)
+	d.steps = append(d.steps, line)
+}
+
+func (d *demoState) lastStep() string { return d.steps[len(d.steps)-1] }
+
+// demoUntil polls ok until it holds, for at most demoWait.
+func demoUntil(ctx context.Context, what string, ok func() (bool, error)) error {
+	deadline := time.Now().Add(demoWait)
+	for {
+		done, err := ok()
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the demo waited %s for %s", demoWait, what)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// startDemoParty makes a node, its user and token, and serves it.
+func (m *Main) startDemoParty(ctx context.Context, d *demoState, p *demoParty) error {
+	p.dir = filepath.Join(d.tmp, p.name)
+	n, _, err := node.Init(ctx, p.dir, node.InitOptions{Name: p.name, Listen: "127.0.0.1:0"})
 	if err != nil {
 		return err
 	}
-	rep, err := ingest.Objects(ctx, n.Store, d.created.Collection.ID, raws, ingest.AllOrNothing)
+	b := make([]byte, 15)
+	rand.Read(b)
+	p.password = base64.RawURLEncoding.EncodeToString(b)
+	hash, err := dialogue.HashPassword(p.password)
+	if err == nil {
+		err = n.Store.CreateUser(ctx, &dialogue.User{Name: demoUser, Role: dialogue.RoleExpert}, hash)
+	}
+	if err == nil {
+		p.token, err = dialogue.NewToken()
+	}
+	if err == nil {
+		err = n.Store.CreateToken(ctx, demoUser, dialogue.HashToken(p.token), "demo")
+	}
+	if err == nil {
+		p.tokenFile = filepath.Join(d.tmp, p.name+".token")
+		err = os.WriteFile(p.tokenFile, []byte(p.token+"\n"), 0o600)
+	}
+	if err != nil {
+		n.Close()
+		return err
+	}
+	p.identity = peer.IdentityID(n.LogKey())
+	log := m.logger().With("node", p.name)
+	srv, err := m.startNode(ctx, n, "127.0.0.1:0", false, log)
+	if err != nil {
+		n.Close()
+		return err
+	}
+	p.n, p.srv = n, srv
+	return nil
+}
+
+// demoEvidence is the evidence file party A attaches: a packet capture's
+// summary, made up for the demo.
+func demoEvidence(now time.Time) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Parley demo evidence: beacon traffic seen at the mail gateway (made up)\n")
+	for i := range 40 {
+		t := now.Add(time.Duration(i-40) * 50 * time.Minute).UTC().Format(time.RFC3339)
+		fmt.Fprintf(&b, "%s 10.20.0.7:%d -> 203.0.113.42:443 TLS SNI=update-check.example.net bytes=%d\n", t, 49152+i, 1800+37*i)
+	}
+	return b.Bytes()
+}
+
+// fileDemoReport has party A file the sample incident with an evidence
+// file in the channel.
+func (m *Main) fileDemoReport(ctx context.Context, d *demoState) error {
+	a, id := d.a, d.channel.ID
+	blobs, err := a.n.Blobs()
+	if err != nil {
+		return err
+	}
+	ev := demoEvidence(time.Now())
+	sum, size, err := blobs.Put(ctx, bytes.NewReader(ev))
+	if err != nil {
+		return err
+	}
+	d.evidence, d.evSize = sum, size
+	raws, err := stix.SampleIncidentWith(stix.SampleOptions{
+		Now: time.Now(), IdentityID: a.identity, IdentityName: a.name + " (national CERT, demo)",
+		Evidence: []stix.SampleEvidence{{SHA256: sum, MimeType: "text/plain", URL: a.srv.URL + peer.BlobsPath + "/" + blob.Hex(sum)}},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := a.n.Store.AppendBlob(ctx, id, sum, size); err != nil {
+		return err
+	}
+	rep, err := ingest.Objects(ctx, a.n.Store, id, raws, ingest.AllOrNothing)
 	if err != nil {
 		return err
 	}
@@ -128,86 +313,209 @@ func (m *Main) fillDemo(ctx context.Context, n *node.Node, d *demoState) error {
 	for _, raw := range raws {
 		if o, _, err := stix.Parse(raw); err == nil {
 			d.types[o.Type]++
+			if o.Type == "report" {
+				d.reportID = o.ID
+			}
 		}
 	}
-	b := make([]byte, 15)
-	rand.Read(b)
-	d.password = base64.RawURLEncoding.EncodeToString(b)
-	hash, err := dialogue.HashPassword(d.password)
+	d.committed = time.Now()
+	d.step("%s filed an incident report: %d STIX objects (%s) and an evidence file (sha256:%s…, %d bytes)",
+		a.name, d.objects, typeSummary(d.types), blob.Hex(sum)[:16], size)
+	return nil
+}
+
+// receiveDemoReport waits for party B to hold the report and the evidence,
+// and party A's checkpoint to carry B's cosignature.
+func (m *Main) receiveDemoReport(ctx context.Context, d *demoState) error {
+	a, b, id := d.a, d.b, d.channel.ID
+	if err := demoUntil(ctx, "party-b to receive the report", func() (bool, error) {
+		n, err := countObjects(ctx, b.n.Store, id)
+		return n >= d.objects, err
+	}); err != nil {
+		return err
+	}
+	d.latency = time.Since(d.committed)
+	blobs, err := b.n.Blobs()
 	if err != nil {
 		return err
 	}
-	if err := n.Store.CreateUser(ctx, &dialogue.User{Name: demoUser, Role: dialogue.RoleExpert}, hash); err != nil {
+	if err := demoUntil(ctx, "party-b to fetch the evidence", func() (bool, error) {
+		ok, err := blobs.Has(d.evidence)
+		return ok, err
+	}); err != nil {
 		return err
 	}
-	if d.token, err = dialogue.NewToken(); err != nil {
+	d.step("%s received all %d objects, each entry checked against %s's signed checkpoint, %d ms after %s committed them; and the evidence file, its SHA-256 checked",
+		b.name, d.objects, a.name, max(d.latency.Milliseconds(), 1), a.name)
+	var size int64
+	if err := demoUntil(ctx, "party-b to cosign party-a's checkpoint", func() (bool, error) {
+		c, err := a.n.Store.Cosigned(ctx, b.name, id)
+		size = c
+		return c == int64(d.objects)+1, err
+	}); err != nil {
 		return err
 	}
-	if err := n.Store.CreateToken(ctx, demoUser, dialogue.HashToken(d.token), "demo"); err != nil {
+	cp, err := a.n.Store.LatestCheckpoint(ctx, id)
+	if err != nil {
 		return err
 	}
-	d.tokenFile = filepath.Join(d.tmp, demoUser+".token")
-	return os.WriteFile(d.tokenFile, []byte(d.token+"\n"), 0o600)
+	d.sizeA = size
+	d.step("%s cosigned %s's checkpoint: size %d (the report's objects and the evidence hash), root %s…",
+		b.name, a.name, size, base64.StdEncoding.EncodeToString(cp.Root[:])[:16])
+	return nil
 }
 
-type demoURLs struct{ discovery, apiRoot, collections, objects, indicators, log string }
+// answerDemoReport has party B answer with a note that party A receives.
+func (m *Main) answerDemoReport(ctx context.Context, d *demoState) error {
+	a, b, id := d.a, d.b, d.channel.ID
+	now := stix.FormatTime(time.Now().UTC().Truncate(time.Millisecond))
+	identity, _ := json.Marshal(map[string]any{
+		"type": "identity", "spec_version": "2.1", "id": b.identity, "created": now, "modified": now,
+		"name": b.name + " (national CERT, demo)", "identity_class": "organization", "sectors": []string{"government-national"},
+	})
+	d.noteID = stix.NewID("note")
+	note, _ := json.Marshal(map[string]any{
+		"type": "note", "spec_version": "2.1", "id": d.noteID, "created": now, "modified": now,
+		"created_by_ref": b.identity, "object_marking_refs": []string{stix.TLPAmber.ID},
+		"abstract":    "Received; investigating",
+		"content":     "Received the report. We are investigating 203.0.113.42 and update-check.example.net on our territory and will answer within 72 hours.",
+		"object_refs": []string{d.reportID},
+	})
+	rep, err := ingest.Objects(ctx, b.n.Store, id, []json.RawMessage{identity, note}, ingest.AllOrNothing)
+	if err != nil {
+		return err
+	}
+	if rep.Rejected > 0 {
+		return fmt.Errorf("the demo's note is invalid: %v", rep.Results)
+	}
+	if err := demoUntil(ctx, "party-a to receive the note and cosign party-b's log", func() (bool, error) {
+		n, err := countObjects(ctx, a.n.Store, id)
+		if err != nil {
+			return false, err
+		}
+		c, err := b.n.Store.Cosigned(ctx, a.name, id)
+		return n == d.objects+2 && c == 2, err
+	}); err != nil {
+		return err
+	}
+	d.sizeB = 2
+	d.step("%s answered with a note (received, investigating); %s received it and cosigned %s's log at size 2", b.name, a.name, b.name)
+	return nil
+}
 
-func (m *Main) demoURLs(d *demoState) demoURLs {
-	root := m.url + "/taxii2/" + taxii.APIRoot + "/"
-	objects := root + "collections/" + d.created.Collection.ID + "/objects/"
-	return demoURLs{
-		discovery:   m.url + "/taxii2/",
-		apiRoot:     root,
-		collections: root + "collections/",
-		objects:     objects,
-		indicators:  objects + "?" + url.Values{"match[type]": {"indicator"}}.Encode(),
-		log:         m.url + "/log/" + d.created.Collection.ID + "/",
+// verifyDemo verifies both logs of the channel on both nodes: every
+// entry, every checkpoint, the signatures and the cosignatures.
+func (m *Main) verifyDemo(ctx context.Context, d *demoState) error {
+	for _, p := range []*demoParty{d.a, d.b} {
+		l, err := p.n.Log()
+		if err != nil {
+			return err
+		}
+		c, err := p.n.Store.FindCollection(ctx, d.channel.ID)
+		if err != nil {
+			return err
+		}
+		cosigners, err := cosignatureVerifiers(p.n)
+		if err != nil {
+			return err
+		}
+		rep, err := verifyCollection(ctx, p.n, l, c, cosigners)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		last := rep.Checkpoints[len(rep.Checkpoints)-1]
+		line := fmt.Sprintf("%s's log: %d entries, cosigned by %s", p.name, rep.Entries, strings.Join(last.Cosigners, ", "))
+		if p == d.a {
+			d.verifiedA = line
+		} else {
+			d.verifiedB = line
+		}
+	}
+	// And party A's log as party B reads it: from the served checkpoint and
+	// tiles alone, over mutual TLS.
+	v, err := node.ParseVerifierKey(d.a.n.LogKey())
+	if err != nil {
+		return err
+	}
+	cert, err := d.b.n.TLSCertificate()
+	if err != nil {
+		return err
+	}
+	origin, _ := tlog.Origin(d.a.name, d.channel.ID)
+	remote := &tlog.RemoteLog{
+		Fetch:  logapi.NewFetcher(httpapi.PeerClient(cert, d.a.srv.Pin, 0), d.a.srv.URL+"/log/"+d.channel.ID+"/", ""),
+		Origin: origin, LogKey: v,
+	}
+	if _, err := tlog.VerifyRemote(ctx, remote, nil); err != nil {
+		return fmt.Errorf("party-a's log as party-b reads it: %w", err)
+	}
+	d.step("verified both logs on both nodes, every entry, checkpoint and signature: %s; %s", d.verifiedA, d.verifiedB)
+	return nil
+}
+
+func countObjects(ctx context.Context, st dialogue.Store, id string) (int, error) {
+	total := 0
+	f := dialogue.ObjectFilter{Limit: 1000, Versions: dialogue.VersionMatch{All: true}, MetaOnly: true}
+	for {
+		page, err := st.FindObjects(ctx, id, f)
+		if err != nil {
+			return 0, err
+		}
+		total += len(page.Objects)
+		if !page.More {
+			return total, nil
+		}
+		f.After = page.Next
 	}
 }
 
-// printDemo tells what the demo made and where to look.
+func demoObjectsURL(p *demoParty, id string) string {
+	return p.srv.URL + "/taxii2/" + taxii.APIRoot + "/collections/" + id + "/objects/"
+}
+
+// printDemo tells where to look.
 func (m *Main) printDemo(d *demoState) {
 	w := m.Stdout
-	u := m.demoURLs(d)
-	pin := "sha256//" + d.created.Pin
-	fmt.Fprintf(w, "Parley demo: a node with a sample incident, serving TAXII 2.1 on this machine.\n\n")
-	fmt.Fprintf(w, "  data folder      %s (removed when the demo stops)\n", d.dir)
-	fmt.Fprintf(w, "  sample incident  %d STIX 2.1 objects in collection %q (%s):\n", d.objects, d.created.Collection.Title, d.created.Collection.ID)
-	fmt.Fprintf(w, "                   %s\n", typeSummary(d.types))
-	fmt.Fprintf(w, "  user             %s (role expert)\n", demoUser)
-	fmt.Fprintf(w, "  password         %s\n", d.password)
-	fmt.Fprintf(w, "  API token        %s (also in %s)\n", d.token, d.tokenFile)
-	fmt.Fprintf(w, "  certificate      %s (self-signed)\n", d.created.TLSCert)
-	fmt.Fprintf(w, "  certificate pin  %s\n\n", pin)
-	fmt.Fprintf(w, "URLs (HTTPS, TLS 1.3):\n")
-	fmt.Fprintf(w, "  discovery        %s\n", u.discovery)
-	fmt.Fprintf(w, "  API root         %s\n", u.apiRoot)
-	fmt.Fprintf(w, "  collections      %s\n", u.collections)
-	fmt.Fprintf(w, "  objects          %s\n", u.objects)
-	fmt.Fprintf(w, "  log checkpoint   %scheckpoint (the collection's signed Merkle log: C2SP tlog-checkpoint and tlog-tiles)\n", u.log)
-	fmt.Fprintf(w, "  metrics          %s/metrics\n\n", m.url)
+	id := d.channel.ID
 	accept := `-H 'Accept: application/taxii+json;version=2.1'`
-	basic := fmt.Sprintf("-u '%s:%s'", demoUser, d.password)
-	fmt.Fprintf(w, "Try (the pin stands in for a certificate authority; -k skips the CA check, not the pin check):\n")
-	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s %s '%s'\n", pin, basic, accept, u.discovery)
-	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s %s '%s'\n", pin, basic, accept, u.collections)
-	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s %s '%s'\n", pin, basic, accept, u.indicators)
-	fmt.Fprintf(w, "With the API token, trusting the node's certificate file instead of a pin:\n")
-	fmt.Fprintf(w, "  curl --cacert '%s' -H 'Authorization: Bearer %s' %s '%s'\n", d.created.TLSCert, d.token, accept, u.objects)
-	fmt.Fprintf(w, "Read the record: the signed checkpoint, then check every entry from the served tiles alone:\n")
-	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s '%scheckpoint'\n", pin, basic, u.log)
-	fmt.Fprintf(w, "  PARLEY_TOKEN=$(cat '%s') parley verify --url '%s' --key '%s' --tls-pin '%s'\n", d.tokenFile, u.log, d.created.LogKeyPub, d.created.Pin)
-	fmt.Fprintf(w, "  parley verify --dir %s\n", d.dir)
-	fmt.Fprintf(w, "Pull the collection into a second node:\n")
-	fmt.Fprintf(w, "  parley init --dir %s --name node-b\n", filepath.Join(d.tmp, "node-b"))
-	fmt.Fprintf(w, "  parley pull --dir %s --from '%s' --collection %s --token-file '%s' --tls-pin '%s'\n",
-		filepath.Join(d.tmp, "node-b"), u.apiRoot, d.created.Collection.ID, d.tokenFile, pin)
+	for _, p := range []*demoParty{d.a, d.b} {
+		pin := "sha256//" + p.srv.Pin
+		fmt.Fprintf(w, "\nParty %s: %s\n", p.label, p.name)
+		fmt.Fprintf(w, "  data folder      %s (removed when the demo stops)\n", p.dir)
+		fmt.Fprintf(w, "  user             %s (role expert), password %s\n", demoUser, p.password)
+		fmt.Fprintf(w, "  API token        %s (also in %s)\n", p.token, p.tokenFile)
+		fmt.Fprintf(w, "  tls-pin          %s\n", p.srv.Pin)
+		fmt.Fprintf(w, "  log-key          %s\n", p.n.LogKey())
+		fmt.Fprintf(w, "  discovery        %s/taxii2/\n", p.srv.URL)
+		fmt.Fprintf(w, "  channel objects  %s\n", demoObjectsURL(p, id))
+		fmt.Fprintf(w, "  log checkpoint   %s/log/%s/checkpoint (C2SP tlog-checkpoint and tlog-tiles)\n", p.srv.URL, id)
+		fmt.Fprintf(w, "  metrics          %s/metrics\n", p.srv.URL)
+		fmt.Fprintf(w, "  try              curl -k --pinnedpubkey '%s' -u '%s:%s' %s '%s/taxii2/'\n", pin, demoUser, p.password, accept, p.srv.URL)
+	}
+	a, b := d.a, d.b
+	pinA, pinB := "sha256//"+a.srv.Pin, "sha256//"+b.srv.Pin
+	basicB := fmt.Sprintf("-u '%s:%s'", demoUser, b.password)
+	indicators := demoObjectsURL(b, id) + "?" + url.Values{"match[type]": {"indicator"}}.Encode()
+	fmt.Fprintf(w, "\nLook further (the pin stands in for a certificate authority; -k skips the CA check, not the pin check):\n")
+	fmt.Fprintf(w, "On party-b, what it received from party-a (TAXII 2.1):\n")
+	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s %s '%s/taxii2/parley/collections/'\n", pinB, basicB, accept, b.srv.URL)
+	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s %s '%s'\n", pinB, basicB, accept, demoObjectsURL(b, id))
+	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s %s '%s'\n", pinB, basicB, accept, indicators)
+	fmt.Fprintf(w, "On party-a, its log's checkpoint, signed by party-a and cosigned by party-b:\n")
+	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' -H 'Authorization: Bearer %s' '%s/log/%s/checkpoint'\n", pinA, a.token, a.srv.URL, id)
+	fmt.Fprintf(w, "The state of the exchange, the logs, the evidence:\n")
+	fmt.Fprintf(w, "  parley peer list --dir %s\n", b.dir)
+	fmt.Fprintf(w, "  parley channel list --dir %s\n", d.a.dir)
+	fmt.Fprintf(w, "  parley verify --dir %s --channel %s\n", d.a.dir, id)
+	fmt.Fprintf(w, "  parley log show --dir %s --collection %s\n", d.a.dir, id)
+	fmt.Fprintf(w, "  parley blob list --dir %s\n", b.dir)
+	fmt.Fprintf(w, "  PARLEY_TOKEN=$(cat '%s') parley verify --url '%s/log/%s/' --key '%s' --tls-pin '%s'\n", d.a.tokenFile, d.a.srv.URL, id, d.a.n.LogKey(), d.a.srv.Pin)
 }
 
 // typeSummary is "1 attack-pattern, 4 indicator, ..." in a stable order.
 func typeSummary(types map[string]int) string {
 	order := []string{"report", "incident", "indicator", "infrastructure", "attack-pattern", "malware",
-		"observed-data", "ipv4-addr", "domain-name", "relationship", "identity", "marking-definition"}
+		"observed-data", "ipv4-addr", "domain-name", "artifact", "relationship", "identity", "marking-definition"}
 	s := ""
 	seen := map[string]bool{}
 	add := func(t string) {
@@ -231,19 +539,20 @@ func typeSummary(types map[string]int) string {
 	return s
 }
 
-// fetchDemo fetches every object of the demo collection with the TAXII
-// client, over HTTPS with the pin, and returns how many it got.
+// fetchDemo fetches every object of the channel from party B with the
+// TAXII client, over HTTPS with the pin, and returns how many it got.
 func (m *Main) fetchDemo(ctx context.Context, d *demoState) (int, error) {
-	client, err := taxii.NewClient(m.demoURLs(d).apiRoot, taxii.ClientOptions{
-		User: demoUser, Password: d.password, Pin: d.created.Pin, Logger: m.quietLogger(),
+	b := d.b
+	client, err := taxii.NewClient(b.srv.URL+"/taxii2/"+taxii.APIRoot+"/", taxii.ClientOptions{
+		User: demoUser, Password: b.password, Pin: b.srv.Pin, Logger: m.quietLogger(),
 	})
 	if err != nil {
 		return 0, err
 	}
-	q := url.Values{"limit": {"5"}}
+	q := url.Values{"limit": {"10"}}
 	total := 0
 	for {
-		env, _, err := client.Objects(ctx, d.created.Collection.ID, q)
+		env, _, err := client.Objects(ctx, d.channel.ID, q)
 		if err != nil {
 			return total, err
 		}
@@ -253,28 +562,4 @@ func (m *Main) fetchDemo(ctx context.Context, d *demoState) (int, error) {
 		}
 		q.Set("next", env.Next)
 	}
-}
-
-// verifyDemoLog checks the demo collection's log as a remote reader would:
-// the served checkpoint against the node's log key, every entry against
-// the served tiles.
-func (m *Main) verifyDemoLog(ctx context.Context, d *demoState) (size, entries int64, err error) {
-	v, err := node.ParseVerifierKey(d.created.LogKeyPub)
-	if err != nil {
-		return 0, 0, err
-	}
-	client, err := logapi.HTTPClient(d.created.Pin, false)
-	if err != nil {
-		return 0, 0, err
-	}
-	r := &tlog.RemoteLog{
-		Fetch:  logapi.NewFetcher(client, m.demoURLs(d).log, d.token),
-		LogKey: v,
-		Entry:  func(int64, []byte) error { entries++; return nil },
-	}
-	s, err := tlog.VerifyRemote(ctx, r, nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	return s.Size, entries, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -112,7 +113,20 @@ trusts, see 'parley witness'), and the signed checkpoint note itself.`,
 // mutual until peering says otherwise).
 func cosignatureVerifiers(n *node.Node) ([]note.Verifier, error) {
 	var vs []note.Verifier
-	for _, k := range n.Config.Witness {
+	seen := map[string]bool{}
+	keys := slices.Clone(n.Config.Witness)
+	peers, err := n.Store.Peers(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range peers {
+		keys = append(keys, p.LogKey)
+	}
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		v, err := tlog.NewCosignatureVerifier(k)
 		if err != nil {
 			return nil, err

@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/server"
 )
 
 func main() {
@@ -45,6 +46,11 @@ func run() int {
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		m.PrintError(err)
+		// An error may choose its exit code (parley pattern match: 2).
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) {
+			return ec.ExitCode()
+		}
 		return 1
 	}
 	if m.Serving() {
@@ -76,10 +82,12 @@ type Main struct {
 	root *cobra.Command
 	args []string
 
-	// Set by serve and demo while a server runs.
+	// Set by serve and demo while a server runs: the first node's, and
+	// every node server (the demo runs two).
 	node    *node.Node
 	server  *httpapi.Server
-	url     string   // https://127.0.0.1:PORT (http:// with --insecure-http)
+	url     string // https://127.0.0.1:PORT (http:// with --insecure-http)
+	servers []*server.Server
 	cleanup []func() // run by Close after the node is closed (demo: remove the folder)
 	closed  bool
 }
@@ -136,19 +144,16 @@ func (m *Main) Close() error {
 	}
 	m.closed = true
 	var errs []error
-	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
-		if err := m.server.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("shutting down the server: %w", err))
+	for _, s := range m.servers {
+		if err := s.Close(ShutdownTimeout); err != nil {
+			errs = append(errs, err)
 		}
-		cancel()
 	}
-	if m.node != nil {
+	if len(m.servers) > 0 {
+		m.logger().Info("database closed; stopped")
+	} else if m.node != nil {
 		if err := m.node.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("closing the database: %w", err))
-		}
-		if m.server != nil {
-			m.logger().Info("database closed; stopped")
 		}
 	}
 	for i := len(m.cleanup) - 1; i >= 0; i-- {

@@ -530,8 +530,8 @@ func TestDemoCurl(t *testing.T) {
 		}
 		if strings.HasSuffix(strings.TrimSuffix(c, "'"), "/checkpoint") {
 			// The log's checkpoint is a signed note, not JSON.
-			if !regexp.MustCompile(`^parley-demo/parley/[0-9a-f-]{36}\n24\n[A-Za-z0-9+/]{43}=\n\n\x{2014} parley-demo \S+\n$`).Match(out) {
-				t.Errorf("%s: not the demo log's signed checkpoint of 24 entries: %q", c, out)
+			if !regexp.MustCompile(`^party-a/parley/[0-9a-f-]{36}\n26\n[A-Za-z0-9+/]{43}=\n\n\x{2014} party-a \S+\n\x{2014} party-b \S+\n$`).Match(out) {
+				t.Errorf("%s: not party-a's signed checkpoint of 26 entries cosigned by party-b: %q", c, out)
 			}
 			continue
 		}

@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
-	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/taxii"
 )
 
@@ -61,97 +58,41 @@ database is closed.`,
 	return cmd
 }
 
-// startServer listens on addr and serves the node's TAXII server in the
-// background. On success m owns n (Close closes it).
+// startServer listens on addr and serves the node in the background: its
+// TAXII server, its record and the exchange with its peers. On success m
+// owns n (Close closes it).
 func (m *Main) startServer(ctx context.Context, n *node.Node, addr string, insecureHTTP bool) error {
-	log := m.logger()
-	scheme := "https"
-	var pin string
-	if insecureHTTP {
-		scheme = "http"
-	} else {
-		// Check the key pair (and the key file's mode) before listening.
-		if _, err := n.TLSCertificate(); err != nil {
-			return err
-		}
-		p, err := n.Pin()
-		if err != nil {
-			return err
-		}
-		pin = p
+	_, err := m.startNode(ctx, n, addr, insecureHTTP, m.logger())
+	return err
+}
+
+// startNode is startServer for one of several nodes (the demo's), logging
+// to log.
+func (m *Main) startNode(ctx context.Context, n *node.Node, addr string, insecureHTTP bool, log *slog.Logger) (*server.Server, error) {
+	s, err := server.Start(ctx, n, server.Options{Addr: addr, InsecureHTTP: insecureHTTP, Logger: log})
+	if errors.Is(err, server.ErrAddrInUse) {
+		return nil, withHint(err, "stop what uses it, or pass --addr 127.0.0.1:PORT with another port")
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return withHint(fmt.Errorf("cannot listen on %s: the address is in use", addr), "stop what uses it, or pass --addr 127.0.0.1:PORT with another port")
-		}
-		return withHint(fmt.Errorf("cannot listen on %s: %w", addr, err), "pass --addr 127.0.0.1:PORT")
+		return nil, withHint(err, "pass --addr 127.0.0.1:PORT")
 	}
-	api := httpapi.New(httpapi.Config{
-		Store:        n.Store,
-		Logger:       log,
-		MaxBodyBytes: n.Config.MaxBodyBytes,
-		Insecure:     insecureHTTP,
-	})
-	api.Mount("/taxii2", taxii.NewServer(taxii.Config{
-		Store:            n.Store,
-		BasePath:         "/taxii2",
-		Title:            "Parley node " + n.Config.Name,
-		MaxContentLength: n.Config.MaxBodyBytes,
-		Logger:           log,
-	}))
-	if err := mountLog(api, n, log); err != nil {
-		return err
+	if m.node == nil {
+		m.node, m.server, m.url = n, s.API, s.URL
 	}
-	m.node, m.server = n, api
-	m.url = scheme + "://" + ln.Addr().String()
-	go func() {
-		var err error
-		if insecureHTTP {
-			err = api.Serve(ln)
-		} else {
-			err = api.ServeTLS(ln, n.CertFile(), n.KeyFile())
-		}
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("server stopped", "err", err)
-		}
-	}()
+	m.servers = append(m.servers, s)
 	attrs := []any{
 		"node", n.Config.Name,
 		"dir", n.Dir,
-		"discovery", m.url + "/taxii2/",
-		"api_root", m.url + "/taxii2/" + taxii.APIRoot + "/",
-		"metrics", m.url + "/metrics",
-		"log", m.url + "/log/COLLECTION-ID/checkpoint",
-		"witness", m.url + logapi.WitnessPath,
+		"discovery", s.URL + "/taxii2/",
+		"api_root", s.URL + "/taxii2/" + taxii.APIRoot + "/",
+		"metrics", s.URL + "/metrics",
+		"log", s.URL + "/log/COLLECTION-ID/checkpoint",
+		"witness", s.URL + logapi.WitnessPath,
 		"log_key", n.LogKey(),
 	}
-	if pin != "" {
-		attrs = append(attrs, "tls_pin", "sha256//"+pin)
+	if s.Pin != "" {
+		attrs = append(attrs, "tls_pin", "sha256//"+s.Pin)
 	}
 	log.Info("serving TAXII 2.1", attrs...)
-	return nil
-}
-
-// mountLog mounts the record: each collection's log, read-only under
-// /log/ for the users who may read the collection (as TAXII), and the
-// witness endpoint, open to any TLS client because what it trusts is the
-// pinned log key that signed the checkpoint (mutual TLS between peers
-// comes with peering).
-func mountLog(api *httpapi.Server, n *node.Node, log *slog.Logger) error {
-	l, err := n.Log()
-	if err != nil {
-		log.Debug("not serving the record", "err", err)
-		return nil
-	}
-	trusted, err := n.WitnessVerifiers()
-	if err != nil {
-		return err
-	}
-	api.Mount("/log", logapi.NewHandler(logapi.Config{Store: n.Store, Log: l, FindLeaf: n.LeafIndex}))
-	api.MountPublic(logapi.WitnessPath, logapi.NewWitnessHandler(logapi.WitnessConfig{
-		State: l, Cosigner: n.Cosigner(), Trusted: trusted, Logger: log,
-	}))
-	return nil
+	return s, nil
 }

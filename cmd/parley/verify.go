@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -89,7 +90,7 @@ func (m *Main) verifyLocal(cmd *cobra.Command, dir, channel string) error {
 		return err
 	}
 	for _, c := range colls {
-		rep, err := verifyCollection(cmd, n, l, c, cosigners)
+		rep, err := verifyCollection(ctx, n, l, c, cosigners)
 		if err != nil {
 			if k := dialogue.KindOf(err); k != dialogue.KindOther {
 				// Say which collection, then what broke (no op names).
@@ -110,8 +111,7 @@ func (m *Main) verifyLocal(cmd *cobra.Command, dir, channel string) error {
 	return nil
 }
 
-func verifyCollection(cmd *cobra.Command, n *node.Node, l dialogue.LogStore, c *dialogue.Collection, cosigners []note.Verifier) (*tlog.Report, error) {
-	ctx := cmd.Context()
+func verifyCollection(ctx context.Context, n *node.Node, l dialogue.LogStore, c *dialogue.Collection, cosigners []note.Verifier) (*tlog.Report, error) {
 	origin, err := n.Origin(c.ID)
 	if err != nil {
 		return nil, err

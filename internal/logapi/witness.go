@@ -184,6 +184,11 @@ func textError(w http.ResponseWriter, status int, msg string) {
 	io.WriteString(w, msg+"\n")
 }
 
+// NewWitnessState returns the store's witness table as a
+// tlog.WitnessState, for a witness that decides in process (a peer polled
+// instead of pushing).
+func NewWitnessState(l dialogue.LogStore) tlog.WitnessState { return witnessState{l} }
+
 // witnessState adapts the store's witness table to tlog.WitnessState.
 type witnessState struct{ l dialogue.LogStore }
 

@@ -1,0 +1,200 @@
+// Package server serves one node: its HTTPS listener (TLS 1.3, mutual TLS
+// for pinned peers) with the TAXII server, the record (logs, witness
+// endpoint), the peer protocol and metrics, and the exchange with its
+// peers. `parley serve` runs one; the demo and the tests run two in one
+// process. It wires the other packages together and must hold no logic of
+// its own beyond that.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/logapi"
+	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/peer"
+	"github.com/parleyhq/parley/internal/taxii"
+)
+
+// ErrAddrInUse: the listen address is taken.
+var ErrAddrInUse = errors.New("the address is in use")
+
+// Options configure Start.
+type Options struct {
+	// Addr is the host:port to listen on (the configuration's when empty;
+	// port 0 picks a free one).
+	Addr string
+	// InsecureHTTP serves plain HTTP: local experiments only; no peering.
+	InsecureHTTP bool
+	Logger       *slog.Logger
+	// Peer tunes the exchange (intervals, backoff); the fields Start
+	// fills from the node are ignored.
+	Peer peer.Config
+}
+
+// Server is one node being served.
+type Server struct {
+	Node  *node.Node
+	API   *httpapi.Server
+	Peers *peer.Service // nil for a node without log key
+	// URL is https://HOST:PORT (http:// with InsecureHTTP).
+	URL string
+	// Pin is the node's TLS pin ("" with InsecureHTTP).
+	Pin string
+
+	stop   context.CancelFunc
+	done   chan struct{} // closed when the peer service stopped
+	closed bool
+}
+
+// Start listens and serves n in the background. On success the Server
+// owns n: Close closes it.
+func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
+	log := opt.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	addr := opt.Addr
+	if addr == "" {
+		addr = n.Config.Listen
+	}
+	var cert tls.Certificate
+	var pin string
+	if !opt.InsecureHTTP {
+		// Check the key pair (and the key file's mode) before listening.
+		c, err := n.TLSCertificate()
+		if err != nil {
+			return nil, err
+		}
+		if pin, err = n.Pin(); err != nil {
+			return nil, err
+		}
+		cert = c
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, dialogue.E("server.Start", dialogue.KindConflict, fmt.Errorf("cannot listen on %s: %w", addr, ErrAddrInUse))
+		}
+		return nil, dialogue.E("server.Start", dialogue.KindUnavailable, fmt.Errorf("cannot listen on %s: %w", addr, err))
+	}
+	api := httpapi.New(httpapi.Config{
+		Store:        n.Store,
+		Peers:        n.Store,
+		Logger:       log,
+		MaxBodyBytes: n.Config.MaxBodyBytes,
+		Insecure:     opt.InsecureHTTP,
+	})
+	api.Mount("/taxii2", taxii.NewServer(taxii.Config{
+		Store:            n.Store,
+		BasePath:         "/taxii2",
+		Title:            "Parley node " + n.Config.Name,
+		MaxContentLength: n.Config.MaxBodyBytes,
+		Logger:           log,
+	}))
+	scheme := "https"
+	if opt.InsecureHTTP {
+		scheme = "http"
+	}
+	s := &Server{Node: n, API: api, URL: scheme + "://" + ln.Addr().String(), Pin: pin, done: make(chan struct{})}
+	if s.Peers, err = mountRecord(api, n, cert, log, opt.Peer); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	if s.Peers != nil && !opt.InsecureHTTP {
+		n.Store.OnAppend(s.Peers.Notify)
+		go func() {
+			defer close(s.done)
+			s.Peers.Run(runCtx)
+		}()
+	} else {
+		close(s.done)
+	}
+	go func() {
+		var err error
+		if opt.InsecureHTTP {
+			err = api.Serve(ln)
+		} else {
+			err = api.ServeTLS(ln, n.CertFile(), n.KeyFile())
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server stopped", "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// Close stops the exchange, lets requests in flight finish (up to
+// timeout), and closes the node. It is safe to call more than once.
+func (s *Server) Close(timeout time.Duration) error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	s.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := s.API.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("shutting down the server: %w", err))
+	}
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+	}
+	if err := s.Node.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing the database: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// mountRecord mounts the record and the exchange with the peers: each
+// collection's log, read-only under /log/ for the users who may read the
+// collection (as TAXII) and for the peer of a channel; the witness
+// endpoint, where peers (mutual TLS) send their checkpoints and, without a
+// client certificate, the logs of the configuration's witness list are
+// cosigned; and the peer protocol under /peer/v1/, for peers only. The
+// returned service runs the exchange (nil for a node without log key).
+func mountRecord(api *httpapi.Server, n *node.Node, cert tls.Certificate, log *slog.Logger, pc peer.Config) (*peer.Service, error) {
+	l, err := n.Log()
+	if err != nil {
+		log.Debug("not serving the record", "err", err)
+		return nil, nil
+	}
+	trusted, err := n.WitnessVerifiers()
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := n.Blobs()
+	if err != nil {
+		return nil, err
+	}
+	pc.Name = n.Config.Name
+	pc.Store = n.Store
+	pc.Blobs = blobs
+	pc.Cert = cert
+	pc.LogVerifier = n.LogVerifier()
+	pc.Cosigner = n.Cosigner()
+	pc.Logger = log
+	pc.Registerer = api.Registerer()
+	svc, err := peer.New(pc)
+	if err != nil {
+		return nil, err
+	}
+	api.MountShared("/log", logapi.NewHandler(logapi.Config{Store: n.Store, Log: l, FindLeaf: n.LeafIndex, PeerCanRead: svc.PeerCanRead}))
+	api.MountPublic(logapi.WitnessPath, svc.WitnessHandler(trusted))
+	api.MountPeer("/peer/v1", svc.Handler())
+	return svc, nil
+}
