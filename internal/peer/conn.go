@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -54,10 +55,12 @@ func (w *worker) httpClient(p *dialogue.Peer) (*http.Client, error) {
 
 // conn is one round's exchange with a peer.
 type conn struct {
-	w         *worker
-	p         *dialogue.Peer
-	client    *http.Client
-	contacted bool // a request got an answer from the peer
+	w      *worker
+	p      *dialogue.Peer
+	client *http.Client
+	// contacted is set once a request got an answer from the peer (from
+	// the concurrent fetches of tlog.ReadVerified too).
+	contacted atomic.Bool
 }
 
 func (c *conn) url(path string) string { return strings.TrimSuffix(c.p.URL, "/") + path }
@@ -87,7 +90,7 @@ func (c *conn) do(ctx context.Context, method, path string, body []byte, limit i
 	if err != nil {
 		return 0, nil, dialogue.E(op, dialogue.KindUnavailable, fmt.Errorf("peer %s: %s %s: reading the answer: %w", c.p.Name, method, path, err))
 	}
-	c.contacted = true
+	c.contacted.Store(true)
 	if int64(len(b)) > limit {
 		return resp.StatusCode, nil, dialogue.Errorf(op, dialogue.KindTooLarge, "peer %s: %s %s: answer over %d bytes", c.p.Name, method, path, limit)
 	}
@@ -205,7 +208,7 @@ func (c *conn) addCheckpoint(ctx context.Context, id string, old int64, cp *dial
 	sigs, err := logapi.AddCheckpoint(ctx, c.client, c.url(logapi.WitnessPath), old, proof.Hashes, cp.Note)
 	var we *logapi.WitnessError
 	if err == nil || errors.As(err, &we) {
-		c.contacted = true
+		c.contacted.Store(true)
 	}
 	return sigs, err
 }
@@ -216,7 +219,7 @@ func (c *conn) fetcher(id string) tlog.Fetcher {
 	return func(ctx context.Context, path string) ([]byte, error) {
 		b, err := f(ctx, path)
 		if err == nil {
-			c.contacted = true
+			c.contacted.Store(true)
 		}
 		return b, err
 	}
@@ -410,7 +413,7 @@ func (c *conn) fetchBlobs(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c.contacted = true
+		c.contacted.Store(true)
 		if err := st.BlobFetched(ctx, ref.SHA256); err != nil {
 			return err
 		}

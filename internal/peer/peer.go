@@ -343,7 +343,7 @@ func (w *worker) round(ctx context.Context) error {
 		keep(c.pollAndPull(ctx, ch))
 	}
 	keep(c.fetchBlobs(ctx))
-	if c.contacted {
+	if c.contacted.Load() {
 		if err := w.s.st.SetPeerContact(ctx, p.Name, w.s.cfg.Now()); err != nil {
 			keep(err)
 		}
