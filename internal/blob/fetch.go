@@ -241,7 +241,7 @@ func (d *download) get(ctx context.Context, client *http.Client, url string) err
 		return fmt.Errorf("%w: the server sends %d bytes from byte %d, want %d", ErrMismatch, resp.ContentLength, from, rest)
 	}
 	w := &appender{d: d}
-	_, err = io.Copy(w, io.LimitReader(resp.Body, rest+1))
+	_, err = io.CopyBuffer(w, io.LimitReader(resp.Body, rest+1), make([]byte, copyBuffer))
 	switch {
 	case w.err != nil:
 		return dialogue.E("", dialogue.KindOther, fmt.Errorf("writing the partial download: %w", w.err))
