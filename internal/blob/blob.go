@@ -64,8 +64,14 @@ type Info struct {
 	ModTime time.Time
 }
 
+// StaleAfter is the age after which Open removes a temporary file left in
+// tmp/ by a Put that never finished (a crash). Partial downloads are kept:
+// the next Fetch of their blob resumes them.
+const StaleAfter = 24 * time.Hour
+
 // Open opens the blob folder dir, making it (mode 0700) and its sha256/
-// and tmp/ folders when missing.
+// and tmp/ folders when missing, and removes what unfinished Puts left in
+// tmp/ more than StaleAfter ago.
 func Open(dir string) (*Store, error) {
 	const op = "blob.Open"
 	abs, err := filepath.Abs(dir)
@@ -77,7 +83,20 @@ func Open(dir string) (*Store, error) {
 			return nil, dialogue.E(op, dialogue.KindOther, fmt.Errorf("making the blob folder: %w", err))
 		}
 	}
-	return &Store{Dir: abs}, nil
+	s := &Store{Dir: abs}
+	s.removeStale(time.Now().Add(-StaleAfter))
+	return s, nil
+}
+
+// removeStale removes the files of unfinished Puts older than before.
+// Failing to is not an error: they are only a waste of space.
+func (s *Store) removeStale(before time.Time) {
+	names, _ := filepath.Glob(filepath.Join(s.Dir, TmpDir, "put-*"))
+	for _, name := range names {
+		if fi, err := os.Lstat(name); err == nil && fi.ModTime().Before(before) {
+			os.Remove(name)
+		}
+	}
 }
 
 // Hex is the lowercase hexadecimal form of a SHA-256: a blob's file name.

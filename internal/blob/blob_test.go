@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 )
@@ -76,6 +77,26 @@ func TestOpenMakesFolders(t *testing.T) {
 	}
 	if ok, err := s2.Has(sum); err != nil || !ok {
 		t.Errorf("after reopening, Has = %v, %v; want true", ok, err)
+	}
+}
+
+func TestOpenRemovesStalePuts(t *testing.T) {
+	s := newStore(t)
+	tmp := filepath.Join(s.Dir, TmpDir)
+	old := time.Now().Add(-StaleAfter - time.Hour)
+	for _, name := range []string{"put-old", "put-new", "abc.part"} {
+		if err := os.WriteFile(filepath.Join(tmp, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if name != "put-new" {
+			os.Chtimes(filepath.Join(tmp, name), old, old)
+		}
+	}
+	if _, err := Open(s.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tmpFiles(t, s), " "); got != "abc.part put-new" {
+		t.Errorf("tmp/ holds %q after Open; want the old Put's file gone, the rest kept", got)
 	}
 }
 

@@ -49,7 +49,9 @@ func ETag(sum [32]byte) string { return `"sha256:` + Hex(sum) + `"` }
 // A download cut off returns an error of kind KindUnavailable and keeps
 // the part for the next Fetch. A status of the server maps to a kind
 // through httpapi.KindOfStatus (404: KindNotFound). Concurrent Fetches of
-// one blob in this process take turns.
+// one blob in this process take turns (Fetches from two processes on one
+// folder are not coordinated). Fetch waits as long as ctx and client let
+// it: the caller sets a deadline.
 func (s *Store) Fetch(ctx context.Context, client *http.Client, url string, want dialogue.BlobRef) error {
 	const op = "blob.Fetch"
 	name := "sha256:" + Hex(want.SHA256)
