@@ -1,0 +1,277 @@
+package match
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gaissmai/bart"
+
+	"github.com/parleyhq/parley/internal/pattern"
+	"github.com/parleyhq/parley/internal/telemetry"
+)
+
+// Matcher matches events against a Set and keeps the counts. One Matcher
+// is used by one goroutine; run several over one Set and Merge them.
+type Matcher struct {
+	set  *Set
+	mark []uint32 // the event number an indicator last matched in
+	gen  uint32
+	hits []uint32
+
+	count       []int64
+	first, last []int64 // unix nanoseconds
+
+	stats Stats
+	obs   [1]pattern.Observation
+}
+
+// Stats counts a Matcher's work.
+type Stats struct {
+	Events        int64 // events matched
+	MatchedEvents int64 // events that matched at least one indicator
+	// EvalErrors counts evaluations that failed (an event the evaluator
+	// could not judge); FirstEvalError is the first.
+	EvalErrors     int64
+	FirstEvalError error
+}
+
+// NewMatcher returns a matcher over the set, with every count at zero.
+func (s *Set) NewMatcher() *Matcher {
+	n := len(s.ids)
+	return &Matcher{set: s, mark: make([]uint32, n), count: make([]int64, n),
+		first: make([]int64, n), last: make([]int64, n)}
+}
+
+// Match returns the indexes of the indicators the event matches, each
+// once, and counts them. The slice is valid until the next call.
+func (m *Matcher) Match(ev *telemetry.Event) []uint32 {
+	m.hits = m.Lookup(ev, m.hits[:0])
+	m.stats.Events++
+	if len(m.hits) > 0 {
+		m.stats.MatchedEvents++
+		t := ev.Time.UnixNano()
+		for _, i := range m.hits {
+			if m.count[i] == 0 || t < m.first[i] {
+				m.first[i] = t
+			}
+			if m.count[i] == 0 || t > m.last[i] {
+				m.last[i] = t
+			}
+			m.count[i]++
+		}
+	}
+	return m.hits
+}
+
+// Lookup appends to hits the indexes of the indicators the event
+// matches, each once, without counting.
+func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
+	m.gen++
+	if m.gen == 0 { // wrapped: clear the marks
+		clear(m.mark)
+		m.gen = 1
+	}
+	s := m.set
+	var objs int
+	for vi := range ev.Values {
+		v := &ev.Values[vi]
+		objs |= 1 << objOf(v.Kind)
+		switch v.Kind {
+		case telemetry.IPv4:
+			b := v.Addr.As4()
+			u := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+			if s.inFilter(s.hashV4(u)) {
+				if p, ok := s.v4[u]; ok {
+					hits = m.add(hits, p)
+				}
+			}
+			hits = m.nets(hits, s.nets[0], v.Addr)
+		case telemetry.IPv6:
+			if s.inFilter(s.hashV6(v.Addr)) {
+				if p, ok := s.v6[v.Addr]; ok {
+					hits = m.add(hits, p)
+				}
+			}
+			hits = m.nets(hits, s.nets[1], v.Addr)
+		default:
+			if s.inFilter(s.hashBytes(v.Kind, v.Text)) {
+				if p, ok := s.strs[v.Kind][string(v.Text)]; ok {
+					hits = m.add(hits, p)
+				}
+			}
+			if v.Kind == telemetry.Domain && len(s.suffix) > 0 {
+				for i := 1; i < len(v.Text); i++ {
+					if v.Text[i] != '.' {
+						continue
+					}
+					suf := v.Text[i:]
+					if s.inFilter(s.hashBytes(suffixKind, suf)) {
+						if p, ok := s.suffix[string(suf)]; ok {
+							hits = m.add(hits, p)
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(s.slow) > 0 && objs != 0 {
+		hits = m.evaluate(ev, objs, hits)
+	}
+	return hits
+}
+
+func (m *Matcher) nets(hits []uint32, t *bart.Table[posting], a netip.Addr) []uint32 {
+	if t.Size() == 0 {
+		return hits
+	}
+	if _, ok := t.Lookup(a); !ok {
+		return hits
+	}
+	for _, p := range t.Supernets(netip.PrefixFrom(a, a.BitLen())) {
+		hits = m.add(hits, p)
+	}
+	return hits
+}
+
+func (m *Matcher) add(hits []uint32, p posting) []uint32 {
+	if p&multiBit == 0 {
+		return m.one(hits, uint32(p))
+	}
+	for _, i := range m.set.multi[p&^multiBit] {
+		hits = m.one(hits, i)
+	}
+	return hits
+}
+
+func (m *Matcher) one(hits []uint32, i uint32) []uint32 {
+	if m.mark[i] == m.gen {
+		return hits
+	}
+	m.mark[i] = m.gen
+	return append(hits, i)
+}
+
+// evaluate runs the evaluator's indicators that test an object type the
+// event has.
+func (m *Matcher) evaluate(ev *telemetry.Event, objs int, hits []uint32) []uint32 {
+	built := false
+	for o := range numObj {
+		if objs&(1<<o) == 0 {
+			continue
+		}
+		for _, si := range m.set.slowByObj[o] {
+			sl := &m.set.slow[si]
+			if m.mark[sl.idx] == m.gen {
+				continue
+			}
+			if !built {
+				m.obs[0] = Observation(ev)
+				built = true
+			}
+			ok, err := sl.p.Match(m.obs[:])
+			if err != nil {
+				m.stats.EvalErrors++
+				if m.stats.FirstEvalError == nil {
+					m.stats.FirstEvalError = fmt.Errorf("%s: %w", m.set.ids[sl.idx], err)
+				}
+				continue
+			}
+			if ok {
+				hits = m.one(hits, sl.idx)
+			}
+		}
+	}
+	return hits
+}
+
+// Observation is the event as the evaluator sees it: one observed-data
+// seen once at the event's time, with one object per address, domain,
+// URL and email address, and a file object holding the hashes (a hash
+// of a kind the file object has already starts another file object).
+func Observation(ev *telemetry.Event) pattern.Observation {
+	o := pattern.Observation{FirstObserved: ev.Time, LastObserved: ev.Time, NumberObserved: 1}
+	var files []map[string]any
+	for i, v := range ev.Values {
+		var typ string
+		switch v.Kind {
+		case telemetry.IPv4:
+			typ = "ipv4-addr"
+		case telemetry.IPv6:
+			typ = "ipv6-addr"
+		case telemetry.Domain:
+			typ = "domain-name"
+		case telemetry.URL:
+			typ = "url"
+		case telemetry.Email:
+			typ = "email-addr"
+		default:
+			key := v.Kind.HashKey()
+			placed := false
+			for _, h := range files {
+				if _, ok := h[key]; !ok {
+					h[key] = string(v.Text)
+					placed = true
+					break
+				}
+			}
+			if !placed {
+				files = append(files, map[string]any{key: string(v.Text)})
+			}
+			continue
+		}
+		o.Objects = append(o.Objects, pattern.Object{Key: fmt.Sprint(i),
+			Props: map[string]any{"type": typ, "value": v.String()}})
+	}
+	for i, h := range files {
+		o.Objects = append(o.Objects, pattern.Object{Key: fmt.Sprint("file", i),
+			Props: map[string]any{"type": "file", "hashes": h}})
+	}
+	return o
+}
+
+// Result is what one indicator matched.
+type Result struct {
+	Index       int
+	ID          string
+	Count       int64
+	First, Last time.Time
+}
+
+// Results lists the indicators that matched at least once, in the
+// order of the set.
+func (m *Matcher) Results() []Result {
+	var out []Result
+	for i, c := range m.count {
+		if c > 0 {
+			out = append(out, Result{Index: i, ID: m.set.ids[i], Count: c,
+				First: time.Unix(0, m.first[i]).UTC(), Last: time.Unix(0, m.last[i]).UTC()})
+		}
+	}
+	return out
+}
+
+// Stats are the matcher's counts.
+func (m *Matcher) Stats() Stats { return m.stats }
+
+// Merge adds o's counts (a matcher over the same set) to m's.
+func (m *Matcher) Merge(o *Matcher) {
+	for i, c := range o.count {
+		if c == 0 {
+			continue
+		}
+		if m.count[i] == 0 || o.first[i] < m.first[i] {
+			m.first[i] = o.first[i]
+		}
+		if m.count[i] == 0 || o.last[i] > m.last[i] {
+			m.last[i] = o.last[i]
+		}
+		m.count[i] += c
+	}
+	m.stats.Events += o.stats.Events
+	m.stats.MatchedEvents += o.stats.MatchedEvents
+	m.stats.EvalErrors += o.stats.EvalErrors
+	if m.stats.FirstEvalError == nil {
+		m.stats.FirstEvalError = o.stats.FirstEvalError
+	}
+}

@@ -1,0 +1,448 @@
+// Package match runs the STIX indicators of a node over telemetry
+// events: it compiles a set of indicators once — the common forms into
+// hash sets, CIDR tables and domain-suffix sets, the rest into
+// internal/pattern's evaluator — and then tells, for each event, which
+// indicators it matches, counting matches and first and last sightings.
+//
+// An event is judged on its own, as one observation: patterns that need
+// more than one observation (AND or FOLLOWEDBY between observation
+// expressions, REPEATS) are reported as problems, not run. The package
+// must not read files, open stores or build STIX objects: callers feed
+// it indicators and events (internal/telemetry) and do what they like
+// with the counts. docs/design/match.md describes the forms and rules.
+package match
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math/bits"
+	"net/netip"
+	"strings"
+
+	"github.com/gaissmai/bart"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/pattern"
+	"github.com/parleyhq/parley/internal/telemetry"
+)
+
+// Indicator is what the matcher needs of a STIX indicator.
+type Indicator struct {
+	ID      string // indicator--…
+	Pattern string // a STIX 2.1 pattern
+}
+
+// Problem is an indicator the set does not run, and why.
+type Problem struct {
+	ID  string
+	Err error
+}
+
+// Options change how a set is compiled.
+type Options struct {
+	// NoFastPath sends every indicator through the evaluator (for tests
+	// that compare the two paths, and for measuring them).
+	NoFastPath bool
+}
+
+// posting is an indicator index, or with the high bit set an index into
+// Set.multi when several indicators share a key.
+type posting uint32
+
+const multiBit = 1 << 31
+
+// Set is a compiled set of indicators. It is read-only once compiled and
+// safe for concurrent use by many Matchers.
+type Set struct {
+	ids      []string
+	problems []Problem
+	fast     int
+
+	strs   [telemetry.NumKinds]map[string]posting // domain, url, email, hashes
+	suffix map[string]posting                     // ".example.com" from LIKE '%.example.com'
+	v4     map[uint32]posting
+	v6     map[netip.Addr]posting
+	nets   [2]*bart.Table[posting] // networks of ipv4-addr:value, ipv6-addr:value
+	multi  [][]uint32
+
+	seed   maphash.Seed
+	filter []uint64 // a two-bit Bloom filter of every key above
+	fmask  uint64
+
+	slow      []slowIndicator
+	slowByObj [numObj][]int32
+}
+
+type slowIndicator struct {
+	idx uint32
+	p   *pattern.Pattern
+}
+
+// Object types the readers produce, for indexing the evaluator's work.
+const (
+	objIPv4 = iota
+	objIPv6
+	objDomain
+	objURL
+	objEmail
+	objFile
+	numObj
+)
+
+var objTypes = map[string]int{"ipv4-addr": objIPv4, "ipv6-addr": objIPv6, "domain-name": objDomain,
+	"url": objURL, "email-addr": objEmail, "file": objFile}
+
+func objOf(k telemetry.Kind) int {
+	switch k {
+	case telemetry.IPv4:
+		return objIPv4
+	case telemetry.IPv6:
+		return objIPv6
+	case telemetry.Domain:
+		return objDomain
+	case telemetry.URL:
+		return objURL
+	case telemetry.Email:
+		return objEmail
+	}
+	return objFile
+}
+
+// suffixKind is the filter's kind for domain suffixes.
+const suffixKind = telemetry.NumKinds
+
+// ErrMultiObservation is the problem of a pattern that no single event
+// can match.
+var ErrMultiObservation = fmt.Errorf("the pattern needs more than one observation; parley match judges each event on its own")
+
+// ErrNoTelemetryType is the problem of a pattern that tests only object
+// types the telemetry readers never produce.
+var ErrNoTelemetryType = fmt.Errorf("the pattern tests no object type that telemetry carries (ipv4-addr, ipv6-addr, domain-name, url, email-addr, file)")
+
+// Compile compiles indicators into a set. Indicators whose pattern does
+// not compile, needs more than one observation, or tests nothing the
+// readers produce are listed in Problems and left out; the indexes of
+// the others are their positions in inds.
+func Compile(inds []Indicator, opt Options) *Set {
+	s := &Set{
+		ids:    make([]string, len(inds)),
+		suffix: map[string]posting{},
+		v4:     map[uint32]posting{},
+		v6:     map[netip.Addr]posting{},
+		seed:   maphash.MakeSeed(),
+	}
+	for k := range s.strs {
+		s.strs[k] = map[string]posting{}
+	}
+	s.nets[0], s.nets[1] = new(bart.Table[posting]), new(bart.Table[posting])
+	var keys []uint64 // filter hashes, set once the size is known
+	for i, ind := range inds {
+		s.ids[i] = ind.ID
+		e, err := pattern.Parse(ind.Pattern)
+		if err != nil {
+			s.problems = append(s.problems, Problem{ind.ID, dialogue.E("match.Compile", dialogue.KindInvalid, err)})
+			continue
+		}
+		if minObservations(e) > 1 {
+			s.problems = append(s.problems, Problem{ind.ID, dialogue.E("match.Compile", dialogue.KindInvalid, ErrMultiObservation)})
+			continue
+		}
+		normalize(e)
+		if !opt.NoFastPath {
+			if comps, ok := fastForm(e, nil); ok {
+				for _, c := range comps {
+					keys = s.addFast(uint32(i), c, keys)
+				}
+				s.fast++
+				continue
+			}
+		}
+		p, err := pattern.Compile(e.String())
+		if err != nil {
+			s.problems = append(s.problems, Problem{ind.ID, err})
+			continue
+		}
+		mask := 0
+		walkComparisons(e, func(c *pattern.Comparison) {
+			if o, ok := objTypes[c.Path.Type]; ok {
+				mask |= 1 << o
+			}
+		})
+		if mask == 0 {
+			s.problems = append(s.problems, Problem{ind.ID, dialogue.E("match.Compile", dialogue.KindInvalid, ErrNoTelemetryType)})
+			continue
+		}
+		n := int32(len(s.slow))
+		s.slow = append(s.slow, slowIndicator{uint32(i), p})
+		for o := range numObj {
+			if mask&(1<<o) != 0 {
+				s.slowByObj[o] = append(s.slowByObj[o], n)
+			}
+		}
+	}
+	nbits := max(1024, 1<<bits.Len(uint(len(keys)*16)))
+	s.filter = make([]uint64, nbits/64)
+	s.fmask = uint64(nbits - 1)
+	for _, h := range keys {
+		s.setFilter(h)
+	}
+	return s
+}
+
+// Len is the number of indicators given to Compile.
+func (s *Set) Len() int { return len(s.ids) }
+
+// ID is the id of indicator i.
+func (s *Set) ID(i int) string { return s.ids[i] }
+
+// Problems lists the indicators left out, and why.
+func (s *Set) Problems() []Problem { return s.problems }
+
+// Fast is how many indicators run on the compiled fast path.
+func (s *Set) Fast() int { return s.fast }
+
+// Slow is how many indicators run through the evaluator.
+func (s *Set) Slow() int { return len(s.slow) }
+
+// minObservations is the fewest observations that can match e.
+func minObservations(e pattern.Expr) int64 {
+	switch e := e.(type) {
+	case *pattern.Paren:
+		return minObservations(e.X)
+	case *pattern.Binary:
+		l, r := minObservations(e.L), minObservations(e.R)
+		if e.Op == pattern.ObsOr {
+			return min(l, r)
+		}
+		return l + r
+	case *pattern.Qualified:
+		if e.Kind == pattern.Repeats {
+			return e.Times * minObservations(e.X)
+		}
+		return minObservations(e.X)
+	}
+	return 1
+}
+
+func walkComparisons(e pattern.Expr, f func(*pattern.Comparison)) {
+	var cmp func(c pattern.Cmp)
+	cmp = func(c pattern.Cmp) {
+		switch c := c.(type) {
+		case *pattern.CmpParen:
+			cmp(c.X)
+		case *pattern.CmpBinary:
+			cmp(c.L)
+			cmp(c.R)
+		case *pattern.Comparison:
+			f(c)
+		}
+	}
+	var expr func(e pattern.Expr)
+	expr = func(e pattern.Expr) {
+		switch e := e.(type) {
+		case *pattern.Bracket:
+			cmp(e.Cmp)
+		case *pattern.Paren:
+			expr(e.X)
+		case *pattern.Binary:
+			expr(e.L)
+			expr(e.R)
+		case *pattern.Qualified:
+			expr(e.X)
+		}
+	}
+	expr(e)
+}
+
+// fastComparison is one key of the fast path.
+type fastComparison struct {
+	kind   telemetry.Kind // suffixKind for a domain suffix
+	str    string
+	net    netip.Prefix
+	isNet  bool
+	family int // for networks: 0 ipv4-addr:value, 1 ipv6-addr:value
+}
+
+// fastForm collects the keys of a pattern made only of ORs of fast
+// comparisons, or reports that it is not one.
+func fastForm(e pattern.Expr, out []fastComparison) ([]fastComparison, bool) {
+	switch e := e.(type) {
+	case *pattern.Paren:
+		return fastForm(e.X, out)
+	case *pattern.Binary:
+		if e.Op != pattern.ObsOr {
+			return nil, false
+		}
+		out, ok := fastForm(e.L, out)
+		if !ok {
+			return nil, false
+		}
+		return fastForm(e.R, out)
+	case *pattern.Bracket:
+		return fastCmp(e.Cmp, out)
+	}
+	return nil, false
+}
+
+var hashKinds = map[string]telemetry.Kind{"MD5": telemetry.MD5, "SHA-1": telemetry.SHA1,
+	"SHA-256": telemetry.SHA256, "SHA-512": telemetry.SHA512}
+
+func fastCmp(c pattern.Cmp, out []fastComparison) ([]fastComparison, bool) {
+	switch c := c.(type) {
+	case *pattern.CmpParen:
+		return fastCmp(c.X, out)
+	case *pattern.CmpBinary:
+		if c.Op != pattern.CmpOr {
+			return nil, false
+		}
+		out, ok := fastCmp(c.L, out)
+		if !ok {
+			return nil, false
+		}
+		return fastCmp(c.R, out)
+	case *pattern.Comparison:
+		if c.Not {
+			return nil, false
+		}
+		if isAddrPath(c.Path) {
+			if c.Op != pattern.IsSubset || c.Value.Kind != pattern.StringLit {
+				return nil, false
+			}
+			n, ok := parseNet(c.Value.Str)
+			if !ok {
+				return nil, false
+			}
+			fam := 0
+			if c.Path.Type == "ipv6-addr" {
+				fam = 1
+			}
+			return append(out, fastComparison{net: n, isNet: true, family: fam}), true
+		}
+		var kind telemetry.Kind
+		switch {
+		case isPath(c.Path, "domain-name", "value"):
+			kind = telemetry.Domain
+			if c.Op == pattern.Like {
+				s := c.Value.Str
+				if !strings.HasPrefix(s, "%.") || strings.ContainsAny(s[1:], "%_") || !ascii(s) {
+					return nil, false
+				}
+				return append(out, fastComparison{kind: suffixKind, str: s[1:]}), true
+			}
+		case isPath(c.Path, "url", "value"):
+			kind = telemetry.URL
+		case isPath(c.Path, "email-addr", "value"):
+			kind = telemetry.Email
+		default:
+			h, ok := hashKey(c.Path)
+			if !ok {
+				return nil, false
+			}
+			if kind, ok = hashKinds[h]; !ok {
+				return nil, false
+			}
+		}
+		switch c.Op {
+		case pattern.Eq:
+			if c.Value.Kind != pattern.StringLit {
+				return nil, false
+			}
+			return append(out, fastComparison{kind: kind, str: c.Value.Str}), true
+		case pattern.In:
+			for _, l := range c.Set {
+				if l.Kind != pattern.StringLit {
+					return nil, false
+				}
+				out = append(out, fastComparison{kind: kind, str: l.Str})
+			}
+			return out, true
+		}
+	}
+	return nil, false
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Set) addFast(i uint32, c fastComparison, keys []uint64) []uint64 {
+	switch {
+	case c.isNet:
+		t := s.nets[c.family]
+		if c.net.IsSingleIP() && c.net.Addr().Is4() == (c.family == 0) {
+			a := c.net.Addr()
+			if a.Is4() {
+				v := a.As4()
+				u := uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
+				s.v4[u] = s.post(s.v4[u], has(s.v4, u), i)
+				return append(keys, s.hashV4(u))
+			}
+			s.v6[a] = s.post(s.v6[a], has(s.v6, a), i)
+			return append(keys, s.hashV6(a))
+		}
+		p := c.net.Masked()
+		old, ok := t.Get(p)
+		t.Insert(p, s.post(old, ok, i))
+		return keys
+	case c.kind == suffixKind:
+		s.suffix[c.str] = s.post(s.suffix[c.str], has(s.suffix, c.str), i)
+	default:
+		m := s.strs[c.kind]
+		m[c.str] = s.post(m[c.str], has(m, c.str), i)
+	}
+	return append(keys, s.hashStr(c.kind, c.str))
+}
+
+func has[K comparable](m map[K]posting, k K) bool { _, ok := m[k]; return ok }
+
+// post adds indicator i to a posting.
+func (s *Set) post(old posting, exists bool, i uint32) posting {
+	if !exists {
+		return posting(i)
+	}
+	if old&multiBit == 0 {
+		if uint32(old) == i {
+			return old
+		}
+		s.multi = append(s.multi, []uint32{uint32(old), i})
+		return posting(len(s.multi)-1) | multiBit
+	}
+	l := s.multi[old&^multiBit]
+	if l[len(l)-1] != i {
+		s.multi[old&^multiBit] = append(l, i)
+	}
+	return old
+}
+
+func (s *Set) hashStr(k telemetry.Kind, v string) uint64 {
+	return maphash.String(s.seed, v) ^ uint64(k)*0x9e3779b97f4a7c15
+}
+
+func (s *Set) hashBytes(k telemetry.Kind, v []byte) uint64 {
+	return maphash.Bytes(s.seed, v) ^ uint64(k)*0x9e3779b97f4a7c15
+}
+
+func (s *Set) hashV4(u uint32) uint64 {
+	h := uint64(u)*0x9e3779b97f4a7c15 ^ 0x51afd7ed558ccd
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	return h ^ h>>32
+}
+
+func (s *Set) hashV6(a netip.Addr) uint64 { return maphash.Comparable(s.seed, a) }
+
+func (s *Set) setFilter(h uint64) {
+	a, b := h&s.fmask, (h>>32|h<<32)*0x94d049bb133111eb>>17&s.fmask
+	s.filter[a/64] |= 1 << (a % 64)
+	s.filter[b/64] |= 1 << (b % 64)
+}
+
+func (s *Set) inFilter(h uint64) bool {
+	a, b := h&s.fmask, (h>>32|h<<32)*0x94d049bb133111eb>>17&s.fmask
+	return s.filter[a/64]&(1<<(a%64)) != 0 && s.filter[b/64]&(1<<(b%64)) != 0
+}

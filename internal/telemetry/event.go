@@ -1,0 +1,230 @@
+// Package telemetry reads network telemetry — Zeek JSON logs, Suricata
+// EVE JSON and generic JSON lines — and turns each line into an Event:
+// a timestamp and the observable values that STIX indicators test
+// (IPv4 and IPv6 addresses, domain names, URLs, email addresses, file
+// hashes).
+//
+// Readers stream: memory does not grow with the input, a malformed line
+// is counted and skipped, never fatal, and the values of an event are
+// slices of the reader's buffer, valid until the next line is read. The
+// package must not match, store or send anything: it only reads.
+package telemetry
+
+import (
+	"bytes"
+	"net/netip"
+	"time"
+)
+
+// Kind is the kind of an observable value, named after the STIX
+// cyber-observable object (and hash algorithm) that carries it.
+type Kind uint8
+
+// The kinds of values an event can carry.
+const (
+	IPv4   Kind = iota + 1 // ipv4-addr:value
+	IPv6                   // ipv6-addr:value
+	Domain                 // domain-name:value, lower case, no trailing dot
+	URL                    // url:value
+	Email                  // email-addr:value
+	MD5                    // file:hashes.MD5, lower-case hex
+	SHA1                   // file:hashes.'SHA-1'
+	SHA256                 // file:hashes.'SHA-256'
+	SHA512                 // file:hashes.'SHA-512'
+	NumKinds
+)
+
+var kindNames = [...]string{IPv4: "ipv4", IPv6: "ipv6", Domain: "domain", URL: "url", Email: "email",
+	MD5: "md5", SHA1: "sha1", SHA256: "sha256", SHA512: "sha512"}
+
+// String is the kind's short name, as the generic reader's mapping
+// spells it.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "kind(" + string(rune('0'+k)) + ")"
+}
+
+// ParseKind reads a kind's short name (ipv4, ip, domain, url, email,
+// md5, sha1, sha256, sha512); ip stands for IPv4 or IPv6 as the value
+// says, returned as IPv4.
+func ParseKind(s string) (Kind, bool) {
+	if s == "ip" {
+		return IPv4, true
+	}
+	for k, n := range kindNames {
+		if n != "" && n == s {
+			return Kind(k), true
+		}
+	}
+	return 0, false
+}
+
+// HashKey is the STIX hashes key of a hash kind ("" for other kinds).
+func (k Kind) HashKey() string {
+	switch k {
+	case MD5:
+		return "MD5"
+	case SHA1:
+		return "SHA-1"
+	case SHA256:
+		return "SHA-256"
+	case SHA512:
+		return "SHA-512"
+	}
+	return ""
+}
+
+// Value is one observable value of an event. Addr holds addresses
+// (IPv4, IPv6; an IPv4-mapped IPv6 address is read as IPv4), Text
+// everything else; Text is a slice of the reader's buffer, valid until
+// the next line.
+type Value struct {
+	Kind Kind
+	Addr netip.Addr
+	Text []byte
+}
+
+// String is the value as text (it allocates).
+func (v Value) String() string {
+	if v.Kind == IPv4 || v.Kind == IPv6 {
+		return v.Addr.String()
+	}
+	return string(v.Text)
+}
+
+// Event is one line of telemetry: when it happened and what it names.
+type Event struct {
+	Time   time.Time
+	Values []Value
+}
+
+// reset empties the event, keeping its storage.
+func (e *Event) reset() {
+	e.Time = time.Time{}
+	e.Values = e.Values[:0]
+}
+
+// addAddr adds an address given as text; text that is not an address is
+// ignored (Zeek's DNS answers mix names and addresses).
+func (e *Event) addAddr(b []byte) bool {
+	a, ok := parseAddr(b)
+	if !ok {
+		return false
+	}
+	k := IPv6
+	if a.Is4() {
+		k = IPv4
+	}
+	for _, v := range e.Values {
+		if v.Kind == k && v.Addr == a {
+			return true
+		}
+	}
+	e.Values = append(e.Values, Value{Kind: k, Addr: a})
+	return true
+}
+
+// addDomain adds a domain name, lower case and without a trailing dot.
+// Empty names and names with spaces or slashes are ignored.
+func (e *Event) addDomain(b []byte, scratch *[]byte) {
+	b = bytes.TrimSuffix(b, []byte("."))
+	if len(b) == 0 || len(b) > 253 || bytes.ContainsAny(b, " /\t") {
+		return
+	}
+	b = lower(b, scratch)
+	e.Values = append(e.Values, Value{Kind: Domain, Text: b})
+}
+
+// addText adds a value of any text kind: domains and hashes are
+// lowered, addresses parsed.
+func (e *Event) addText(k Kind, b []byte, scratch *[]byte) {
+	switch k {
+	case IPv4, IPv6:
+		e.addAddr(b)
+	case Domain:
+		e.addDomain(b, scratch)
+	case MD5, SHA1, SHA256, SHA512:
+		if len(b) > 0 {
+			e.Values = append(e.Values, Value{Kind: k, Text: lower(b, scratch)})
+		}
+	default:
+		if len(b) > 0 {
+			e.Values = append(e.Values, Value{Kind: k, Text: b})
+		}
+	}
+}
+
+// lower returns b in lower case (ASCII), copying into scratch only when
+// b has an upper-case letter.
+func lower(b []byte, scratch *[]byte) []byte {
+	up := false
+	for _, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			up = true
+			break
+		}
+	}
+	if !up {
+		return b
+	}
+	at := len(*scratch)
+	for _, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		*scratch = append(*scratch, c)
+	}
+	return (*scratch)[at:]
+}
+
+// parseAddr reads an IPv4 or IPv6 address without allocating for IPv4;
+// IPv4-mapped IPv6 addresses are unmapped; zones are refused.
+func parseAddr(b []byte) (netip.Addr, bool) {
+	if a, ok := parseIPv4(b); ok {
+		return a, true
+	}
+	if len(b) < 2 || len(b) > 45 || bytes.IndexByte(b, ':') < 0 || bytes.IndexByte(b, '%') >= 0 {
+		return netip.Addr{}, false
+	}
+	var buf [45]byte
+	n := copy(buf[:], b)
+	a, err := netip.ParseAddr(string(buf[:n]))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var out [4]byte
+	part, val, digits := 0, 0, 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits > 0 && val == 0 {
+				return netip.Addr{}, false // leading zero
+			}
+			val = val*10 + int(c-'0')
+			digits++
+			if val > 255 {
+				return netip.Addr{}, false
+			}
+		case c == '.':
+			if digits == 0 || part == 3 {
+				return netip.Addr{}, false
+			}
+			out[part] = byte(val)
+			part, val, digits = part+1, 0, 0
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if part != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	out[3] = byte(val)
+	return netip.AddrFrom4(out), true
+}

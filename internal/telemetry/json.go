@@ -1,0 +1,431 @@
+package telemetry
+
+import (
+	"bytes"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// scanner is a small JSON reader over one line, made for speed: it
+// walks the document in place, returns strings as slices of the line
+// (unescaped into scratch only when they hold escapes) and skips the
+// values a reader does not need without building them. It checks the
+// syntax of what it walks, enough that a malformed line is an error and
+// never a panic; it does not check that skipped strings are valid UTF-8.
+type scanner struct {
+	b       []byte
+	i       int
+	scratch []byte
+	depth   int
+}
+
+// errSyntax is a JSON syntax error at a byte offset.
+type errSyntax struct {
+	pos int
+	msg string
+}
+
+func (e *errSyntax) Error() string { return fmt.Sprintf("offset %d: %s", e.pos, e.msg) }
+
+func (s *scanner) fail(msg string) error { return &errSyntax{s.i, msg} }
+
+// maxDepth bounds nesting so that a hostile line cannot exhaust the stack.
+const maxDepth = 64
+
+func (s *scanner) reset(b []byte) {
+	s.b, s.i, s.depth = b, 0, 0
+	s.scratch = s.scratch[:0]
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\r', '\n':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte (0 at the end).
+func (s *scanner) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// end checks that nothing but spaces follows.
+func (s *scanner) end() error {
+	s.ws()
+	if s.i != len(s.b) {
+		return s.fail("text after the JSON value")
+	}
+	return nil
+}
+
+// open consumes c ('{' or '[').
+func (s *scanner) open(c byte) error {
+	if s.peek() != c {
+		if c == '{' {
+			return s.fail("expected an object")
+		}
+		return s.fail("expected an array")
+	}
+	s.depth++
+	if s.depth > maxDepth {
+		return s.fail("nested too deeply")
+	}
+	s.i++
+	return nil
+}
+
+// next reports whether another member (or element) follows in the object
+// or array being read, consuming the comma or the closing byte. first is
+// true before the first member.
+func (s *scanner) next(close byte, first bool) (bool, error) {
+	c := s.peek()
+	if c == close {
+		s.i++
+		s.depth--
+		return false, nil
+	}
+	if !first {
+		if c != ',' {
+			return false, s.fail("expected , or " + string(close))
+		}
+		s.i++
+		s.ws()
+	}
+	return true, nil
+}
+
+// key reads a member's name and the colon after it.
+func (s *scanner) key() ([]byte, error) {
+	if s.peek() != '"' {
+		return nil, s.fail("expected a member name")
+	}
+	k, err := s.str()
+	if err != nil {
+		return nil, err
+	}
+	if s.peek() != ':' {
+		return nil, s.fail("expected :")
+	}
+	s.i++
+	return k, nil
+}
+
+// isStr reports whether the next value is a string.
+func (s *scanner) isStr() bool { return s.peek() == '"' }
+
+// str reads a string value. The result is valid until reset.
+func (s *scanner) str() ([]byte, error) {
+	if s.peek() != '"' {
+		return nil, s.fail("expected a string")
+	}
+	start := s.i + 1
+	j := bytes.IndexByte(s.b[start:], '"')
+	if j < 0 {
+		return nil, s.fail("unterminated string")
+	}
+	raw := s.b[start : start+j]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		for _, c := range raw {
+			if c < 0x20 {
+				return nil, s.fail("control character in a string")
+			}
+		}
+		s.i = start + j + 1
+		return raw, nil
+	}
+	return s.unescape(start)
+}
+
+// unescape decodes a string with escapes into scratch.
+func (s *scanner) unescape(start int) ([]byte, error) {
+	at := len(s.scratch)
+	i := start
+	for {
+		if i >= len(s.b) {
+			s.i = i
+			return nil, s.fail("unterminated string")
+		}
+		c := s.b[i]
+		switch {
+		case c == '"':
+			s.i = i + 1
+			return s.scratch[at:], nil
+		case c < 0x20:
+			s.i = i
+			return nil, s.fail("control character in a string")
+		case c != '\\':
+			s.scratch = append(s.scratch, c)
+			i++
+			continue
+		}
+		if i+1 >= len(s.b) {
+			s.i = i
+			return nil, s.fail("unterminated string")
+		}
+		e := s.b[i+1]
+		i += 2
+		switch e {
+		case '"', '\\', '/':
+			s.scratch = append(s.scratch, e)
+		case 'b':
+			s.scratch = append(s.scratch, '\b')
+		case 'f':
+			s.scratch = append(s.scratch, '\f')
+		case 'n':
+			s.scratch = append(s.scratch, '\n')
+		case 'r':
+			s.scratch = append(s.scratch, '\r')
+		case 't':
+			s.scratch = append(s.scratch, '\t')
+		case 'u':
+			r, ok := hex4(s.b, i)
+			if !ok {
+				s.i = i
+				return nil, s.fail(`bad \u escape`)
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(0), false
+				if i+6 <= len(s.b) && s.b[i] == '\\' && s.b[i+1] == 'u' {
+					r2, ok = hex4(s.b, i+2)
+				}
+				if d := utf16.DecodeRune(r, r2); ok && d != utf8.RuneError {
+					r = d
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			s.scratch = utf8.AppendRune(s.scratch, r)
+		default:
+			s.i = i - 1
+			return nil, s.fail("bad escape")
+		}
+	}
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// num reads a number and returns its text.
+func (s *scanner) num() ([]byte, error) {
+	s.ws()
+	start := s.i
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		s.i++
+	}
+	digits := 0
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		if (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || (c == '-' && digits > 0) {
+			s.i++
+			digits++
+			continue
+		}
+		break
+	}
+	if digits == 0 || !validNumber(s.b[start:s.i]) {
+		s.i = start
+		return nil, s.fail("bad number")
+	}
+	return s.b[start:s.i], nil
+}
+
+// validNumber checks JSON's number grammar.
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	d := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i == d || (b[d] == '0' && i-d > 1) {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d = i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d = i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// skip passes over one value of any type.
+func (s *scanner) skip() error {
+	switch c := s.peek(); c {
+	case '"':
+		_, err := s.skipStr()
+		return err
+	case '{':
+		if err := s.open('{'); err != nil {
+			return err
+		}
+		for first := true; ; first = false {
+			more, err := s.next('}', first)
+			if err != nil || !more {
+				return err
+			}
+			if _, err := s.skipKey(); err != nil {
+				return err
+			}
+			if err := s.skip(); err != nil {
+				return err
+			}
+		}
+	case '[':
+		if err := s.open('['); err != nil {
+			return err
+		}
+		for first := true; ; first = false {
+			more, err := s.next(']', first)
+			if err != nil || !more {
+				return err
+			}
+			if err := s.skip(); err != nil {
+				return err
+			}
+		}
+	case 't':
+		return s.word("true")
+	case 'f':
+		return s.word("false")
+	case 'n':
+		return s.word("null")
+	case 0:
+		return s.fail("unexpected end of line")
+	default:
+		_, err := s.num()
+		return err
+	}
+}
+
+func (s *scanner) skipKey() (struct{}, error) {
+	if _, err := s.skipStr(); err != nil {
+		return struct{}{}, err
+	}
+	if s.peek() != ':' {
+		return struct{}{}, s.fail("expected :")
+	}
+	s.i++
+	return struct{}{}, nil
+}
+
+// skipStr passes over a string without unescaping it.
+func (s *scanner) skipStr() (struct{}, error) {
+	if s.peek() != '"' {
+		return struct{}{}, s.fail("expected a string")
+	}
+	i := s.i + 1
+	for {
+		j := bytes.IndexByte(s.b[i:], '"')
+		if j < 0 {
+			return struct{}{}, s.fail("unterminated string")
+		}
+		// Count the backslashes before the quote.
+		n := 0
+		for k := i + j - 1; k >= i && s.b[k] == '\\'; k-- {
+			n++
+		}
+		i += j + 1
+		if n%2 == 0 {
+			break
+		}
+	}
+	s.i = i
+	return struct{}{}, nil
+}
+
+func (s *scanner) word(w string) error {
+	if len(s.b)-s.i < len(w) || string(s.b[s.i:s.i+len(w)]) != w {
+		return s.fail("unexpected character")
+	}
+	s.i += len(w)
+	return nil
+}
+
+// strOrSkip returns the next value if it is a string; any other value
+// is skipped and nil returned.
+func (s *scanner) strOrSkip() ([]byte, error) {
+	if s.isStr() {
+		return s.str()
+	}
+	return nil, s.skip()
+}
+
+// strList reads a string or an array of strings, calling f for each
+// string; other values are skipped.
+func (s *scanner) strList(f func([]byte)) error {
+	switch s.peek() {
+	case '"':
+		v, err := s.str()
+		if err == nil {
+			f(v)
+		}
+		return err
+	case '[':
+		if err := s.open('['); err != nil {
+			return err
+		}
+		for first := true; ; first = false {
+			more, err := s.next(']', first)
+			if err != nil || !more {
+				return err
+			}
+			v, err := s.strOrSkip()
+			if err != nil {
+				return err
+			}
+			if v != nil {
+				f(v)
+			}
+		}
+	}
+	return s.skip()
+}
