@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"net/netip"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is the kind of an observable value, named after the STIX
@@ -127,10 +128,11 @@ func (e *Event) addAddr(b []byte) bool {
 }
 
 // addDomain adds a domain name, lower case and without a trailing dot.
-// Empty names and names with spaces or slashes are ignored.
+// Empty names, names with spaces or slashes and names that are not
+// UTF-8 are ignored.
 func (e *Event) addDomain(b []byte, scratch *[]byte) {
 	b = bytes.TrimSuffix(b, []byte("."))
-	if len(b) == 0 || len(b) > 253 || bytes.ContainsAny(b, " /\t") {
+	if len(b) == 0 || len(b) > 253 || bytes.ContainsAny(b, " /\t") || !utf8.Valid(b) {
 		return
 	}
 	b = lower(b, scratch)

@@ -340,9 +340,11 @@ func (s *scanner) skip() error {
 		return s.word("null")
 	case 0:
 		return s.fail("unexpected end of line")
-	default:
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		_, err := s.num()
 		return err
+	default:
+		return s.fail("unexpected character")
 	}
 }
 
