@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/ingest"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/stix"
 )
 
@@ -59,7 +60,7 @@ the others. The exit status is non-zero when anything was rejected.`,
 					unreadable++
 					continue
 				}
-				rep, err := ingest.File(ctx, n.Store, c.ID, data, mode)
+				rep, err := ingest.File(ctx, server.WriteStore(n), c.ID, data, mode)
 				if err != nil {
 					if dialogue.KindOf(err) != dialogue.KindInvalid {
 						return err

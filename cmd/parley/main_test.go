@@ -474,21 +474,28 @@ func TestDemoOnce(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	out := mustRun(t, "", "demo", "--once")
-	imported := regexp.MustCompile(`sample incident  (\d+) STIX 2.1 objects`).FindStringSubmatch(out)
-	fetched := regexp.MustCompile(`Checked: fetched (\d+) objects from https://127\.0\.0\.1:\d+/taxii2/parley/collections/[0-9a-f-]{36}/objects/ over HTTPS`).FindStringSubmatch(out)
-	if imported == nil || fetched == nil || imported[1] != fetched[1] {
+	filed := regexp.MustCompile(`party-a filed an incident report: (\d+) STIX objects`).FindStringSubmatch(out)
+	received := regexp.MustCompile(`party-b received all (\d+) objects, each entry checked against party-a's signed checkpoint`).FindStringSubmatch(out)
+	fetched := regexp.MustCompile(`Checked: fetched (\d+) objects of the channel from https://127\.0\.0\.1:\d+/taxii2/parley/collections/[0-9a-f-]{36}/objects/ over HTTPS.*; (\d+) of them came from party-a`).FindStringSubmatch(out)
+	if filed == nil || received == nil || fetched == nil || filed[1] != received[1] || fetched[2] != filed[1] {
 		t.Fatalf("demo output:\n%s", out)
 	}
-	if n, _ := strconv.Atoi(imported[1]); n < 10 {
+	n, _ := strconv.Atoi(filed[1])
+	if n < 10 {
 		t.Errorf("only %d sample objects", n)
 	}
+	// party-b holds party-a's objects and its own identity and note.
+	if got, _ := strconv.Atoi(fetched[1]); got != n+2 {
+		t.Errorf("fetched %d objects from party-b, want %d", got, n+2)
+	}
 	for _, want := range []string{
-		"  user             analyst (role expert)\n",
-		"  certificate pin  sha256//",
+		"  user             analyst (role expert), password ",
+		"  tls-pin          ",
 		"  discovery        https://127.0.0.1:",
 		"curl -k --pinnedpubkey 'sha256//",
 		"-H 'Accept: application/taxii+json;version=2.1'",
-		"Stopped the server and removed " + tmp,
+		"party-b cosigned party-a's checkpoint: size " + strconv.Itoa(n+1),
+		"Stopped both nodes and removed " + tmp,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/taxii"
 )
 
@@ -83,7 +84,7 @@ every certificate check, for test servers only.`,
 			if err != nil {
 				return err
 			}
-			rep, err := client.Pull(ctx, n.Store, local.ID, collection)
+			rep, err := client.Pull(ctx, server.WriteStore(n), local.ID, collection)
 			fmt.Fprintf(m.Stdout, "pulled %s from %s collection %s into %q: %d new, %d unchanged, %d rejected\n",
 				plural(rep.Pages, "page"), from, collection, local.Title, rep.New, rep.Unchanged, rep.Rejected)
 			for _, r := range rep.Rejections {

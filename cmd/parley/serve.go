@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/spf13/cobra"
 
@@ -70,11 +71,14 @@ func (m *Main) startServer(ctx context.Context, n *node.Node, addr string, insec
 // to log.
 func (m *Main) startNode(ctx context.Context, n *node.Node, addr string, insecureHTTP bool, log *slog.Logger) (*server.Server, error) {
 	s, err := server.Start(ctx, n, server.Options{Addr: addr, InsecureHTTP: insecureHTTP, Logger: log})
-	if errors.Is(err, server.ErrAddrInUse) {
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, server.ErrAddrInUse):
 		return nil, withHint(err, "stop what uses it, or pass --addr 127.0.0.1:PORT with another port")
-	}
-	if err != nil {
+	case errors.As(err, &opErr) && opErr.Op == "listen":
 		return nil, withHint(err, "pass --addr 127.0.0.1:PORT")
+	case err != nil:
+		return nil, err
 	}
 	if m.node == nil {
 		m.node, m.server, m.url = n, s.API, s.URL

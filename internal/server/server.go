@@ -96,7 +96,7 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		Insecure:     opt.InsecureHTTP,
 	})
 	api.Mount("/taxii2", taxii.NewServer(taxii.Config{
-		Store:            n.Store,
+		Store:            WriteStore(n),
 		BasePath:         "/taxii2",
 		Title:            "Parley node " + n.Config.Name,
 		MaxContentLength: n.Config.MaxBodyBytes,
@@ -134,6 +134,17 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		}
 	}()
 	return s, nil
+}
+
+// WriteStore is the store every write path of the node goes through: what
+// is added to a channel is stamped as the party's (peer.Origin). A node
+// without log key writes to its store as it is.
+func WriteStore(n *node.Node) peer.Store {
+	if n.LogKey() == "" {
+		return n.Store
+	}
+	o := &peer.Origin{IdentityID: peer.IdentityID(n.LogKey()), Name: n.Config.Name}
+	return o.Wrap(n.Store)
 }
 
 // Close stops the exchange, lets requests in flight finish (up to

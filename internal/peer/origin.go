@@ -1,0 +1,121 @@
+package peer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/stix"
+)
+
+// Origin marks what this node sends on a channel as its party's: each
+// object that can name its creator and does not is stamped with
+// created_by_ref = the party's identity (IdentityID of its log key) before
+// it is stored and logged, and the identity object itself is sent first,
+// once per channel. So the peer reads, in every object, who said it. Objects
+// that name another creator (a feed's, MITRE's) keep it: the channel's log
+// still proves who relayed them. Outside channels nothing changes.
+type Origin struct {
+	// IdentityID is the party's STIX identity id; Name its name.
+	IdentityID, Name string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Wrap returns st, but its AddObjects stamps the objects added to a
+// channel (see Origin) and stores the party's identity object in the
+// channel first when the channel lacks it (its own entry, so that the
+// results still match the objects passed). Every write path of a node
+// (TAXII, import, pull, the dialogue) goes through it.
+func (o *Origin) Wrap(st Store) Store { return &stamping{Store: st, o: o} }
+
+type stamping struct {
+	Store
+	o *Origin
+}
+
+func (s *stamping) AddObjects(ctx context.Context, collectionID string, objs []*dialogue.Object) ([]dialogue.AddResult, error) {
+	ch, err := s.Store.Channel(ctx, collectionID)
+	if dialogue.KindOf(err) == dialogue.KindNotFound || err == nil && ch.ID != collectionID {
+		return s.Store.AddObjects(ctx, collectionID, objs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.Store.FindObjects(ctx, collectionID, dialogue.ObjectFilter{IDs: []string{s.o.IdentityID}, Limit: 1, MetaOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Objects) == 0 {
+		id, _, err := stix.Parse(s.o.identity())
+		if err != nil {
+			return nil, dialogue.Errorf("peer.Origin", dialogue.KindInvalid, "this party's identity object is invalid: %v", err)
+		}
+		obj := &dialogue.Object{ID: id.ID, Type: id.Type, SpecVersion: id.SpecVersion, Created: id.Created, Modified: id.Modified, Raw: id.Raw}
+		if _, err := s.Store.AddObjects(ctx, collectionID, []*dialogue.Object{obj}); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*dialogue.Object, len(objs))
+	for i, obj := range objs {
+		out[i] = obj
+		if obj.Created.IsZero() || obj.Type == "marking-definition" || stix.IsSCO(obj.Type) || bytes.Contains(obj.Raw, []byte(`"created_by_ref"`)) {
+			continue
+		}
+		if raw := Stamp(obj.Raw, s.o.IdentityID); len(raw) != len(obj.Raw) {
+			c := *obj
+			c.Raw = raw
+			out[i] = &c
+		}
+	}
+	return s.Store.AddObjects(ctx, collectionID, out)
+}
+
+// identity is the party's identity object, as first sent on a channel.
+func (o *Origin) identity() json.RawMessage {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	ts := stix.FormatTime(now().UTC().Truncate(time.Millisecond))
+	b, _ := json.Marshal(map[string]any{
+		"type": "identity", "spec_version": "2.1", "id": o.IdentityID, "created": ts, "modified": ts,
+		"name": o.Name, "identity_class": "organization",
+		"description": "The party whose Parley node sent this channel's objects; its id is derived from the node's pinned log key.",
+	})
+	return b
+}
+
+// Stamp returns raw with "created_by_ref":creator added first when raw is
+// an object that can name a creator (it has "created": an SDO, SRO or
+// custom object; not a marking definition) and names none. Otherwise raw
+// is returned as it is.
+func Stamp(raw json.RawMessage, creator string) json.RawMessage {
+	var probe struct {
+		Type         string           `json:"type"`
+		Created      *json.RawMessage `json:"created"`
+		CreatedByRef *json.RawMessage `json:"created_by_ref"`
+	}
+	if json.Unmarshal(raw, &probe) != nil || probe.Created == nil || probe.CreatedByRef != nil ||
+		probe.Type == "marking-definition" || stix.IsSCO(probe.Type) {
+		return raw
+	}
+	i := bytes.IndexByte(raw, '{')
+	if i < 0 {
+		return raw
+	}
+	rest := bytes.TrimLeft(raw[i+1:], " \t\r\n")
+	sep := ","
+	if len(rest) > 0 && rest[0] == '}' {
+		sep = ""
+	}
+	out := make([]byte, 0, len(raw)+len(creator)+22)
+	out = append(out, raw[:i+1]...)
+	out = append(out, `"created_by_ref":"`...)
+	out = append(out, creator...)
+	out = append(out, '"')
+	out = append(out, sep...)
+	return append(out, raw[i+1:]...)
+}

@@ -1,0 +1,64 @@
+package peer_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/ingest"
+	"github.com/parleyhq/parley/internal/peer"
+	"github.com/parleyhq/parley/internal/server"
+)
+
+// What a party sends on a channel names it as creator; the peer receives
+// the party's identity object first; a collection that is no channel is
+// written as it is.
+func TestOriginStamped(t *testing.T) {
+	ctx := context.Background()
+	a, b := newNode(t, "party-a"), newNode(t, "party-b")
+	id := share(t, a, b)
+	raws := indicators(3, "unsigned")
+	var in []json.RawMessage
+	for _, r := range raws {
+		in = append(in, r)
+	}
+	if rep, err := ingest.Objects(ctx, server.WriteStore(a.store()), id, in, ingest.AllOrNothing); err != nil || rep.Added != 3 {
+		t.Fatalf("%+v, %v", rep, err)
+	}
+	waitFor(t, 15*time.Second, "b holds the identity and the 3 indicators", func() bool { return count(t, b, id) == 4 })
+	me := peer.IdentityID(a.store().LogKey())
+	page, err := b.store().Store.FindObjects(ctx, id, dialogue.ObjectFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seenIdentity := false
+	for _, o := range page.Objects {
+		var m map[string]any
+		json.Unmarshal(o.Raw, &m)
+		switch o.Type {
+		case "identity":
+			seenIdentity = o.ID == me && m["name"] == "party-a"
+		case "indicator":
+			if m["created_by_ref"] != me {
+				t.Errorf("%s arrived with created_by_ref %v, want %s", o.ID, m["created_by_ref"], me)
+			}
+		}
+	}
+	if !seenIdentity {
+		t.Errorf("b did not receive party-a's identity %s", me)
+	}
+	// The local collection is no channel: written as it is.
+	local, err := a.store().Store.FindCollection(ctx, dialogue.DefaultCollectionTitle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Objects(ctx, server.WriteStore(a.store()), local.ID, in[:1], ingest.AllOrNothing); err != nil {
+		t.Fatal(err)
+	}
+	page, err = a.store().Store.FindObjects(ctx, local.ID, dialogue.ObjectFilter{Limit: 10})
+	if err != nil || len(page.Objects) != 1 || string(page.Objects[0].Raw) != string(raws[0]) {
+		t.Errorf("the local collection's object was changed: %v", err)
+	}
+}
