@@ -16,8 +16,15 @@ const ReadChunk = 16
 // checkpoint the caller verified), and calls fn with each entry, in index
 // order, once its leaf hash is checked against the hash tiles, which are
 // themselves checked against root (sumdb's TileHashReader). It fetches
-// ReadChunk entry bundles and their hash tiles concurrently, then checks
-// and hands them over in order; fn's error stops the read and is returned.
+// ReadChunk entry bundles concurrently, then checks and hands them over in
+// order; fn's error stops the read and is returned.
+//
+// The level-0 hash tile of a bundle is the leaf hashes of its entries, so
+// it is computed from the bundle instead of fetched: the hash reader checks
+// it against the level-1 tile (or the root) as it would a fetched one, so a
+// bundle that does not match the tree is refused all the same, and the
+// log's server is asked half as many requests. (Only then are the level-0
+// tiles fetched, to name the entry that does not match.)
 //
 // A tile or entry that does not match is a *VerifyError (errors.Is
 // ErrVerify); a fetch that failed is returned as the Fetcher gave it, so
@@ -35,7 +42,8 @@ func ReadVerified(ctx context.Context, fetch Fetcher, size int64, root Hash, fro
 	for k0 := from / TileWidth; k0*TileWidth < to; k0 += ReadChunk {
 		k1 := min(k0+ReadChunk, (to+TileWidth-1)/TileWidth)
 		n := int(k1 - k0)
-		bundles := make([][]byte, n)
+		entries := make([][][]byte, n)
+		leaves := make([][]Hash, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
@@ -45,17 +53,26 @@ func ReadVerified(ctx context.Context, fetch Fetcher, size int64, root Hash, fro
 			go func() {
 				defer wg.Done()
 				bt := Tile{H: TileHeight, L: -1, N: k, W: w}
-				bundles[i], errs[i] = fetch(ctx, TilePath(bt))
-				if errs[i] != nil {
-					errs[i] = fmt.Errorf("%s: %w", TilePath(bt), errs[i])
+				bundle, err := fetch(ctx, TilePath(bt))
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: %w", TilePath(bt), err)
 					return
 				}
-				// Fetch the level-0 hash tile now too; the hash reader
-				// checks it against the root when it asks for it.
-				ht := Tile{H: TileHeight, L: 0, N: k, W: w}
-				if b, err := fetch(ctx, TilePath(ht)); err == nil {
-					tr.prefetched(ht, b)
+				es, err := ParseEntryBundle(bundle, w)
+				if err != nil {
+					errs[i] = verifyErr(op, "tile", k*TileWidth, "entry bundle %d: %s", k, messageOf(err))
+					return
 				}
+				// The level-0 tile is the entries' leaf hashes; the hash
+				// reader checks it against the tree when it asks for it.
+				hs := make([]Hash, len(es))
+				tile := make([]byte, 0, len(es)*HashSize)
+				for j, e := range es {
+					hs[j] = LeafHash(e)
+					tile = append(tile, hs[j][:]...)
+				}
+				tr.prefetched(Tile{H: TileHeight, L: 0, N: k, W: w}, tile)
+				entries[i], leaves[i] = es, hs
 			}()
 		}
 		wg.Wait()
@@ -70,6 +87,12 @@ func ReadVerified(ctx context.Context, fetch Fetcher, size int64, root Hash, fro
 			idx = append(idx, tlog.StoredHashIndex(0, i))
 		}
 		hashes, err := hr.ReadHashes(idx)
+		if err != nil && ctx.Err() == nil {
+			// Some bundle does not match the tree: read the server's
+			// level-0 tiles instead, to name the entry below (or the tile).
+			tr.dropLevel0()
+			hashes, err = hr.ReadHashes(idx)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -78,17 +101,12 @@ func ReadVerified(ctx context.Context, fetch Fetcher, size int64, root Hash, fro
 		}
 		for i := range n {
 			k := k0 + int64(i)
-			w := int(min(size-k*TileWidth, TileWidth))
-			entries, err := ParseEntryBundle(bundles[i], w)
-			if err != nil {
-				return verifyErr(op, "tile", k*TileWidth, "entry bundle %d: %s", k, messageOf(err))
-			}
-			for j, e := range entries {
+			for j, e := range entries[i] {
 				at := k*TileWidth + int64(j)
 				if at < lo || at >= hi {
 					continue
 				}
-				if LeafHash(e) != hashes[at-lo] {
+				if leaves[i][j] != hashes[at-lo] {
 					return verifyErr(op, "entry", at, "does not hash to its leaf in the tree of the checkpoint")
 				}
 				if err := fn(at, e); err != nil {

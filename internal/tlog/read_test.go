@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -86,7 +87,7 @@ func TestReadVerifiedRefuses(t *testing.T) {
 	}{
 		{"wrong root", memFetcher(l, nil), other, ErrVerify},
 		{"tampered entry", flip("tile/entries/001"), root, ErrVerify},
-		{"tampered hash tile", flip("tile/0/002"), root, ErrVerify},
+		{"tampered partial bundle", flip("tile/entries/003.p/232"), root, ErrVerify},
 		{"tampered level-1 tile", flip("tile/1/000.p/3"), root, ErrVerify},
 		{"fetch fails", memFetcher(l, func(path string, b []byte) ([]byte, error) {
 			if calls.Add(1) > 3 {
@@ -99,6 +100,19 @@ func TestReadVerifiedRefuses(t *testing.T) {
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 		}
+		if tc.name == "tampered entry" && !strings.Contains(err.Error(), "entry 511: does not hash to its leaf") {
+			t.Errorf("%s: the error does not name the entry: %v", tc.name, err)
+		}
+	}
+	// Level-0 hash tiles are computed from the bundles, never fetched: a
+	// server that serves them wrong changes nothing.
+	if err := ReadVerified(ctx, memFetcher(l, func(path string, b []byte) ([]byte, error) {
+		if strings.HasPrefix(path, "tile/0/") {
+			return nil, fmt.Errorf("%s fetched", path)
+		}
+		return b, nil
+	}), 1000, root, 0, 1000, ok); err != nil {
+		t.Errorf("level-0 tiles: %v", err)
 	}
 	if err := ReadVerified(ctx, memFetcher(l, nil), 1000, root, 10, 1001, ok); !errors.Is(err, ErrMalformed) {
 		t.Errorf("range beyond the tree: %v", err)
