@@ -80,13 +80,15 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 		switch v.Kind {
 		case telemetry.IPv4:
 			b := v.Addr.As4()
-			u := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-			if s.inFilter(s.hashV4(u)) {
-				if p, ok := s.v4[u]; ok {
-					hits = m.add(hits, p)
+			u := uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+			for _, l := range s.v4lens {
+				k := (u&^(1<<(32-uint64(l))-1))<<8 | uint64(l)
+				if s.inFilter(s.hashV4(k)) {
+					if p, ok := s.v4[k]; ok {
+						hits = m.add(hits, p)
+					}
 				}
 			}
-			hits = m.nets(hits, s.nets[0], v.Addr)
 		case telemetry.IPv6:
 			if s.inFilter(s.hashV6(v.Addr)) {
 				if p, ok := s.v6[v.Addr]; ok {

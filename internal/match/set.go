@@ -17,6 +17,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/gaissmai/bart"
@@ -60,9 +61,10 @@ type Set struct {
 
 	strs   [telemetry.NumKinds]map[string]posting // domain, url, email, hashes
 	suffix map[string]posting                     // ".example.com" from LIKE '%.example.com'
-	v4     map[uint32]posting
+	v4     map[uint64]posting // IPv4 networks of ipv4-addr:value: address<<8 | length
+	v4lens []uint8             // the lengths in v4, longest first
 	v6     map[netip.Addr]posting
-	nets   [2]*bart.Table[posting] // networks of ipv4-addr:value, ipv6-addr:value
+	nets   [2]*bart.Table[posting] // other networks: IPv6 of ipv6-addr:value, IPv6 of ipv4-addr:value (never matched)
 	multi  [][]uint32
 
 	seed   maphash.Seed
@@ -127,7 +129,7 @@ func Compile(inds []Indicator, opt Options) *Set {
 	s := &Set{
 		ids:    make([]string, len(inds)),
 		suffix: map[string]posting{},
-		v4:     map[uint32]posting{},
+		v4:     map[uint64]posting{},
 		v6:     map[netip.Addr]posting{},
 		seed:   maphash.MakeSeed(),
 	}
@@ -180,9 +182,9 @@ func Compile(inds []Indicator, opt Options) *Set {
 			}
 		}
 	}
-	nbits := max(1024, 1<<bits.Len(uint(len(keys)*16)))
-	s.filter = make([]uint64, nbits/64)
-	s.fmask = uint64(nbits - 1)
+	words := max(16, 1<<bits.Len(uint(len(keys)/4))) // 16 to 32 bits a key
+	s.filter = make([]uint64, words)
+	s.fmask = uint64(words - 1)
 	for _, h := range keys {
 		s.setFilter(h)
 	}
@@ -374,14 +376,20 @@ func (s *Set) addFast(i uint32, c fastComparison, keys []uint64) []uint64 {
 	switch {
 	case c.isNet:
 		t := s.nets[c.family]
-		if c.net.IsSingleIP() && c.net.Addr().Is4() == (c.family == 0) {
-			a := c.net.Addr()
-			if a.Is4() {
-				v := a.As4()
-				u := uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
-				s.v4[u] = s.post(s.v4[u], has(s.v4, u), i)
-				return append(keys, s.hashV4(u))
+		if c.family == 0 && c.net.Addr().Is4() {
+			v := c.net.Masked().Addr().As4()
+			u := uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
+			k := uint64(u)<<8 | uint64(c.net.Bits())
+			s.v4[k] = s.post(s.v4[k], has(s.v4, k), i)
+			if !slices.Contains(s.v4lens, uint8(c.net.Bits())) {
+				s.v4lens = append(s.v4lens, uint8(c.net.Bits()))
+				slices.Sort(s.v4lens)
+				slices.Reverse(s.v4lens)
 			}
+			return append(keys, s.hashV4(k))
+		}
+		if c.family == 1 && c.net.IsSingleIP() && !c.net.Addr().Is4() {
+			a := c.net.Addr()
 			s.v6[a] = s.post(s.v6[a], has(s.v6, a), i)
 			return append(keys, s.hashV6(a))
 		}
@@ -427,8 +435,8 @@ func (s *Set) hashBytes(k telemetry.Kind, v []byte) uint64 {
 	return maphash.Bytes(s.seed, v) ^ uint64(k)*0x9e3779b97f4a7c15
 }
 
-func (s *Set) hashV4(u uint32) uint64 {
-	h := uint64(u)*0x9e3779b97f4a7c15 ^ 0x51afd7ed558ccd
+func (s *Set) hashV4(u uint64) uint64 {
+	h := u*0x9e3779b97f4a7c15 ^ 0x51afd7ed558ccd
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
 	return h ^ h>>32
@@ -436,13 +444,15 @@ func (s *Set) hashV4(u uint32) uint64 {
 
 func (s *Set) hashV6(a netip.Addr) uint64 { return maphash.Comparable(s.seed, a) }
 
+// The filter is blocked: both bits of a key are in one 64-bit word, so
+// a look-up costs one cache miss at most.
 func (s *Set) setFilter(h uint64) {
-	a, b := h&s.fmask, (h>>32|h<<32)*0x94d049bb133111eb>>17&s.fmask
-	s.filter[a/64] |= 1 << (a % 64)
-	s.filter[b/64] |= 1 << (b % 64)
+	s.filter[h&s.fmask] |= filterBits(h)
 }
 
 func (s *Set) inFilter(h uint64) bool {
-	a, b := h&s.fmask, (h>>32|h<<32)*0x94d049bb133111eb>>17&s.fmask
-	return s.filter[a/64]&(1<<(a%64)) != 0 && s.filter[b/64]&(1<<(b%64)) != 0
+	b := filterBits(h)
+	return s.filter[h&s.fmask]&b == b
 }
+
+func filterBits(h uint64) uint64 { return 1<<(h>>52&63) | 1<<(h>>58) }

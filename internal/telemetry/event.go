@@ -136,7 +136,18 @@ func (e *Event) addDomain(b []byte, scratch *[]byte) {
 		return
 	}
 	b = lower(b, scratch)
-	e.Values = append(e.Values, Value{Kind: Domain, Text: b})
+	e.addUnique(Domain, b)
+}
+
+// addUnique adds a text value unless the event has it already (DNS
+// answers repeat the name asked).
+func (e *Event) addUnique(k Kind, b []byte) {
+	for _, v := range e.Values {
+		if v.Kind == k && bytes.Equal(v.Text, b) {
+			return
+		}
+	}
+	e.Values = append(e.Values, Value{Kind: k, Text: b})
 }
 
 // addText adds a value of any text kind: domains and hashes are
@@ -149,11 +160,11 @@ func (e *Event) addText(k Kind, b []byte, scratch *[]byte) {
 		e.addDomain(b, scratch)
 	case MD5, SHA1, SHA256, SHA512:
 		if len(b) > 0 {
-			e.Values = append(e.Values, Value{Kind: k, Text: lower(b, scratch)})
+			e.addUnique(k, lower(b, scratch))
 		}
 	default:
 		if len(b) > 0 {
-			e.Values = append(e.Values, Value{Kind: k, Text: b})
+			e.addUnique(k, b)
 		}
 	}
 }

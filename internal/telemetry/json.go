@@ -1,7 +1,6 @@
 package telemetry
 
 import (
-	"bytes"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -122,27 +121,38 @@ func (s *scanner) key() ([]byte, error) {
 // isStr reports whether the next value is a string.
 func (s *scanner) isStr() bool { return s.peek() == '"' }
 
+// strStop marks the bytes that end the plain run of a string: the
+// closing quote, a backslash, and control characters (not allowed).
+var strStop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // str reads a string value. The result is valid until reset.
 func (s *scanner) str() ([]byte, error) {
 	if s.peek() != '"' {
 		return nil, s.fail("expected a string")
 	}
 	start := s.i + 1
-	j := bytes.IndexByte(s.b[start:], '"')
-	if j < 0 {
+	b := s.b
+	i := start
+	for i < len(b) && !strStop[b[i]] {
+		i++
+	}
+	switch {
+	case i == len(b):
 		return nil, s.fail("unterminated string")
+	case b[i] == '"':
+		s.i = i + 1
+		return b[start:i], nil
+	case b[i] == '\\':
+		return s.unescape(start)
 	}
-	raw := s.b[start : start+j]
-	if bytes.IndexByte(raw, '\\') < 0 {
-		for _, c := range raw {
-			if c < 0x20 {
-				return nil, s.fail("control character in a string")
-			}
-		}
-		s.i = start + j + 1
-		return raw, nil
-	}
-	return s.unescape(start)
+	s.i = i
+	return nil, s.fail("control character in a string")
 }
 
 // unescape decodes a string with escapes into scratch.
@@ -297,41 +307,16 @@ func validNumber(b []byte) bool {
 	return i == len(b)
 }
 
-// skip passes over one value of any type.
+// skip passes over one value of any type. Objects and arrays are
+// passed over fast: brackets must balance and strings end, but the
+// grammar inside is not checked.
 func (s *scanner) skip() error {
 	switch c := s.peek(); c {
 	case '"':
 		_, err := s.skipStr()
 		return err
-	case '{':
-		if err := s.open('{'); err != nil {
-			return err
-		}
-		for first := true; ; first = false {
-			more, err := s.next('}', first)
-			if err != nil || !more {
-				return err
-			}
-			if _, err := s.skipKey(); err != nil {
-				return err
-			}
-			if err := s.skip(); err != nil {
-				return err
-			}
-		}
-	case '[':
-		if err := s.open('['); err != nil {
-			return err
-		}
-		for first := true; ; first = false {
-			more, err := s.next(']', first)
-			if err != nil || !more {
-				return err
-			}
-			if err := s.skip(); err != nil {
-				return err
-			}
-		}
+	case '{', '[':
+		return s.skipNested()
 	case 't':
 		return s.word("true")
 	case 'f':
@@ -348,15 +333,51 @@ func (s *scanner) skip() error {
 	}
 }
 
-func (s *scanner) skipKey() (struct{}, error) {
-	if _, err := s.skipStr(); err != nil {
-		return struct{}{}, err
+// special marks the bytes skipNested stops at.
+var special = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
+// skipNested passes over an object or array by counting brackets.
+func (s *scanner) skipNested() error {
+	var stack [maxDepth]byte
+	depth := 0
+	b := s.b
+	for i := s.i; i < len(b); i++ {
+		c := b[i]
+		if !special[c] {
+			continue
+		}
+		switch c {
+		case '"':
+			s.i = i
+			if _, err := s.skipStr(); err != nil {
+				return err
+			}
+			i = s.i - 1
+		case '{', '[':
+			if s.depth+depth >= maxDepth {
+				s.i = i
+				return s.fail("nested too deeply")
+			}
+			stack[depth] = c
+			depth++
+		default:
+			want := byte('{')
+			if c == ']' {
+				want = '['
+			}
+			if depth == 0 || stack[depth-1] != want {
+				s.i = i
+				return s.fail("unbalanced " + string(c))
+			}
+			depth--
+			if depth == 0 {
+				s.i = i + 1
+				return nil
+			}
+		}
 	}
-	if s.peek() != ':' {
-		return struct{}{}, s.fail("expected :")
-	}
-	s.i++
-	return struct{}{}, nil
+	s.i = len(b)
+	return s.fail("unexpected end of line")
 }
 
 // skipStr passes over a string without unescaping it.
@@ -364,24 +385,17 @@ func (s *scanner) skipStr() (struct{}, error) {
 	if s.peek() != '"' {
 		return struct{}{}, s.fail("expected a string")
 	}
-	i := s.i + 1
-	for {
-		j := bytes.IndexByte(s.b[i:], '"')
-		if j < 0 {
-			return struct{}{}, s.fail("unterminated string")
-		}
-		// Count the backslashes before the quote.
-		n := 0
-		for k := i + j - 1; k >= i && s.b[k] == '\\'; k-- {
-			n++
-		}
-		i += j + 1
-		if n%2 == 0 {
-			break
+	b := s.b
+	for i := s.i + 1; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			s.i = i + 1
+			return struct{}{}, nil
+		case '\\':
+			i++
 		}
 	}
-	s.i = i
-	return struct{}{}, nil
+	return struct{}{}, s.fail("unterminated string")
 }
 
 func (s *scanner) word(w string) error {

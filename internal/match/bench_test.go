@@ -1,0 +1,206 @@
+package match
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/telemetry"
+	"github.com/parleyhq/parley/internal/telemetry/gen"
+)
+
+// The benchmarks load one million synthetic indicators (internal/
+// telemetry/gen, seed 1) and match synthetic Suricata EVE lines with a
+// 1% hit rate. Run them with -cpu 1 for per-core figures:
+//
+//	go test -run '^$' -bench . -benchtime 3x -cpu 1 ./internal/match
+
+const benchIndicators = 1_000_000
+
+var benchSet = sync.OnceValue(func() *gen.Set { return gen.NewSet(1, benchIndicators) })
+
+func indicators(s *gen.Set) []Indicator {
+	out := make([]Indicator, len(s.Indicators))
+	for i, ind := range s.Indicators {
+		out[i] = Indicator{ID: "indicator--" + strconv.Itoa(i), Pattern: ind.Pattern}
+	}
+	return out
+}
+
+var benchCompiled = sync.OnceValue(func() *Set { return Compile(indicators(benchSet()), Options{}) })
+
+var benchEVE = sync.OnceValue(func() []byte {
+	var b bytes.Buffer
+	if err := benchSet().WriteEVE(&b, gen.EVEOptions{Seed: 2, Events: 200_000, HitRate: 0.01}); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+})
+
+// BenchmarkCompile1M compiles one million indicators and reports the
+// heap they hold once compiled (after a GC), in MB.
+func BenchmarkCompile1M(b *testing.B) {
+	inds := indicators(benchSet())
+	var heap float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := Compile(inds, Options{})
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap = float64(after.HeapAlloc-before.HeapAlloc) / 1e6
+		if len(s.Problems()) != 0 || s.Fast() != len(inds) {
+			b.Fatalf("problems %d, fast %d", len(s.Problems()), s.Fast())
+		}
+		runtime.KeepAlive(s)
+	}
+	b.ReportMetric(heap, "heap-MB")
+	b.ReportMetric(float64(len(inds))*float64(b.N)/b.Elapsed().Seconds(), "indicators/s")
+}
+
+// BenchmarkEVE1M is the end-to-end figure: EVE JSON lines read, parsed
+// and matched against one million indicators.
+func BenchmarkEVE1M(b *testing.B) {
+	s, data := benchCompiled(), benchEVE()
+	m := s.NewMatcher()
+	var events int64
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := telemetry.NewReader(bytes.NewReader(data), telemetry.EVE)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for r.Next() {
+			m.Match(r.Event())
+		}
+		if st := r.Stats(); st.Malformed != 0 {
+			b.Fatalf("malformed lines: %v", st.Errors)
+		}
+		events += r.Stats().Events
+	}
+	st := m.Stats()
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(st.MatchedEvents)/float64(st.Events), "matched/event")
+}
+
+// BenchmarkParseEVE is the reading and parsing alone, for comparison.
+func BenchmarkParseEVE(b *testing.B) {
+	data := benchEVE()
+	var events int64
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		r, _ := telemetry.NewReader(bytes.NewReader(data), telemetry.EVE)
+		for r.Next() {
+		}
+		events += r.Stats().Events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkLookup1M is the compiled lookups alone: the values of parsed
+// events looked up in the set of one million indicators.
+func BenchmarkLookup1M(b *testing.B) {
+	s := benchCompiled()
+	r, _ := telemetry.NewReader(bytes.NewReader(benchEVE()), telemetry.EVE)
+	var evs []telemetry.Event
+	values := 0
+	for r.Next() {
+		ev := r.Event()
+		c := telemetry.Event{Time: ev.Time}
+		for _, v := range ev.Values {
+			v.Text = bytes.Clone(v.Text)
+			c.Values = append(c.Values, v)
+		}
+		values += len(c.Values)
+		evs = append(evs, c)
+	}
+	m := s.NewMatcher()
+	var hits []uint32
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		for i := range evs {
+			hits = m.Lookup(&evs[i], hits[:0])
+		}
+		n += values
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lookups/s")
+}
+
+// BenchmarkVsGrep writes the indicator values and the EVE lines to files
+// and times grep -F -f over them beside parley's matcher over the same
+// file; it reports the ratio and grep's false positives (lines grep
+// prints that no indicator matches: grep finds substrings).
+func BenchmarkVsGrep(b *testing.B) {
+	dir := b.TempDir()
+	vals, eve := filepath.Join(dir, "indicators.txt"), filepath.Join(dir, "eve.json")
+	f, err := os.Create(vals)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := benchSet().WriteValues(f); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	if err := os.WriteFile(eve, benchEVE(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	s := benchCompiled()
+	for b.Loop() {
+		t0 := time.Now()
+		cmd := exec.Command("grep", "-n", "-F", "-f", vals, eve)
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("grep: %v", err)
+		}
+		grepTime := time.Since(t0)
+
+		t0 = time.Now()
+		in, err := os.Open(eve)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, _ := telemetry.NewReader(in, telemetry.EVE)
+		m := s.NewMatcher()
+		matched := map[int]bool{}
+		line := 0
+		for r.Next() {
+			line++
+			if len(m.Match(r.Event())) > 0 {
+				matched[line] = true
+			}
+		}
+		in.Close()
+		ourTime := time.Since(t0)
+
+		grepLines, fp := 0, 0
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			grepLines++
+			n, _, _ := bytes.Cut(sc.Bytes(), []byte(":"))
+			ln, _ := strconv.Atoi(string(n))
+			if !matched[ln] {
+				fp++
+			}
+		}
+		b.ReportMetric(grepTime.Seconds()/ourTime.Seconds(), "grep/parley")
+		b.ReportMetric(float64(grepLines), "grep-lines")
+		b.ReportMetric(float64(fp), "grep-false-pos")
+		b.ReportMetric(float64(len(matched)), "parley-lines")
+		b.ReportMetric(float64(line)/ourTime.Seconds(), "parley-events/s")
+		b.ReportMetric(float64(line)/grepTime.Seconds(), "grep-lines/s")
+		fmt.Fprintf(os.Stderr, "grep %v, parley %v\n", grepTime, ourTime)
+	}
+}
