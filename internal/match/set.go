@@ -61,8 +61,8 @@ type Set struct {
 
 	strs   [telemetry.NumKinds]map[string]posting // domain, url, email, hashes
 	suffix map[string]posting                     // ".example.com" from LIKE '%.example.com'
-	v4     map[uint64]posting // IPv4 networks of ipv4-addr:value: address<<8 | length
-	v4lens []uint8             // the lengths in v4, longest first
+	v4     map[uint64]posting                     // IPv4 networks of ipv4-addr:value: address<<8 | length
+	v4lens []uint8                                // the lengths in v4, longest first
 	v6     map[netip.Addr]posting
 	nets   [2]*bart.Table[posting] // other networks: IPv6 of ipv6-addr:value, IPv6 of ipv4-addr:value (never matched)
 	multi  [][]uint32
