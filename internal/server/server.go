@@ -17,12 +17,14 @@ import (
 	"syscall"
 	"time"
 
+	jsonapi "github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/taxii"
+	"github.com/parleyhq/parley/internal/workflow"
 )
 
 // ErrAddrInUse: the listen address is taken.
@@ -46,6 +48,9 @@ type Server struct {
 	Node  *node.Node
 	API   *httpapi.Server
 	Peers *peer.Service // nil for a node without log key
+	// Workflow runs the dialogue's workflows (nil for a node without log
+	// key); the JSON API at /api/ calls it.
+	Workflow *workflow.Service
 	// URL is https://HOST:PORT (http:// with InsecureHTTP).
 	URL string
 	// Pin is the node's TLS pin ("" with InsecureHTTP).
@@ -107,6 +112,13 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		scheme = "http"
 	}
 	s := &Server{Node: n, API: api, URL: scheme + "://" + ln.Addr().String(), Pin: pin, done: make(chan struct{})}
+	if n.LogKey() != "" {
+		s.Workflow = workflow.New(n.Store, n.Config.Name, n.LogKey())
+		a := jsonapi.New(s.Workflow, log)
+		// The description is public; every endpoint needs a user.
+		api.MountPublic("/api/openapi.json", http.HandlerFunc(a.ServeOpenAPI))
+		api.Mount("/api", a)
+	}
 	if s.Peers, err = mountRecord(api, n, cert, log, opt.Peer); err != nil {
 		ln.Close()
 		return nil, err

@@ -1,0 +1,151 @@
+// Package workflow runs the dialogue's work on a node: filing incident
+// reports and assistance requests, moving requests through their states,
+// hotline messages and communication checks, threat assessments, meetings
+// and statements, and the figures and summary computed from the shared
+// record. The CLI and the JSON API call it; both go through the same
+// rules here.
+//
+// Every item is a STIX object (internal/stix: Parley's types) added to a
+// channel's collection through the node's write store, so that it is an
+// entry of this node's log and travels to the peer; the peer's items
+// arrive the same way in the same collection. State is computed from the
+// objects of both sides and the clock, never stored by hand. The party an
+// item comes from is its created_by_ref, which peering guarantees for
+// Parley's types (stamped on write; checked on receipt).
+//
+// It must not reach the network or the database directly: the store and
+// the clock are given.
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/ingest"
+	"github.com/parleyhq/parley/internal/peer"
+	"github.com/parleyhq/parley/internal/stix"
+)
+
+// Store is what the workflows need of a node's store.
+type Store = peer.Store
+
+// Service runs the workflows of one node.
+type Service struct {
+	// Store is the node's store, for reads.
+	Store Store
+	// Write is the store writes go through (peer.Origin's Wrap of Store).
+	Write Store
+	// Self is this node's party.
+	Self dialogue.Party
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// New returns the workflows of the node named name, whose log key is
+// logKey, over st.
+func New(st Store, name, logKey string) *Service {
+	self := dialogue.Party{Name: name, IdentityID: peer.IdentityID(logKey), Local: true}
+	o := &peer.Origin{IdentityID: self.IdentityID, Name: name}
+	return &Service{Store: st, Write: o.Wrap(st), Self: self, Now: time.Now}
+}
+
+// Channel finds a channel by id or title and returns it with its two
+// parties: this node's and the peer's. A channel that is not active yet
+// is KindConflict for the workflows that send.
+func (s *Service) Channel(ctx context.Context, idOrTitle string) (*dialogue.Channel, dialogue.Party, error) {
+	const op = "workflow.Channel"
+	ch, err := s.Store.Channel(ctx, idOrTitle)
+	if err != nil {
+		if dialogue.KindOf(err) == dialogue.KindNotFound {
+			return nil, dialogue.Party{}, dialogue.Errorf(op, dialogue.KindNotFound, "no channel %q: list them with 'parley channel list'", idOrTitle)
+		}
+		return nil, dialogue.Party{}, err
+	}
+	p, err := s.Store.Peer(ctx, ch.Peer)
+	if err != nil {
+		return nil, dialogue.Party{}, err
+	}
+	return ch, dialogue.Party{Name: p.Name, IdentityID: peer.IdentityID(p.LogKey)}, nil
+}
+
+// Item is a stored object of a channel with its decoded properties and the
+// party it comes from.
+type Item struct {
+	Object *dialogue.Object
+	Props  map[string]any
+	From   dialogue.Party
+}
+
+// Str returns a string property ("" when absent or not a string).
+func (it *Item) Str(name string) string {
+	s, _ := it.Props[name].(string)
+	return s
+}
+
+// Items returns the latest version of each object of the given types in a
+// channel's collection, oldest first, with the party each comes from
+// (matched by created_by_ref against the two parties; an item of neither
+// is left out).
+func (s *Service) Items(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, types ...string) ([]*Item, error) {
+	var out []*Item
+	f := dialogue.ObjectFilter{Types: types}
+	for {
+		page, err := s.Store.FindObjects(ctx, ch.ID, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Objects {
+			it := &Item{Object: o}
+			if err := json.Unmarshal(o.Raw, &it.Props); err != nil {
+				continue
+			}
+			switch it.Str("created_by_ref") {
+			case s.Self.IdentityID:
+				it.From = s.Self
+			case other.IdentityID:
+				it.From = other
+			default:
+				continue
+			}
+			out = append(out, it)
+		}
+		if !page.More {
+			return out, nil
+		}
+		f.After = page.Next
+	}
+}
+
+// File validates objects and adds them to the channel's collection, all
+// or nothing, as this node's party. It returns their ids.
+func (s *Service) File(ctx context.Context, ch *dialogue.Channel, raws ...json.RawMessage) ([]string, error) {
+	const op = "workflow.File"
+	if ch.State != dialogue.ChannelActive && ch.State != dialogue.ChannelProposed {
+		return nil, dialogue.Errorf(op, dialogue.KindConflict, "channel %s is %s: accept it first with 'parley channel accept'", ch.ID, ch.State)
+	}
+	rep, err := ingest.Objects(ctx, s.Write, ch.ID, raws, ingest.AllOrNothing)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Refused || rep.Rejected > 0 {
+		for _, r := range rep.Results {
+			if r.Err != nil {
+				return nil, dialogue.Errorf(op, dialogue.KindInvalid, "object %s: %s", r.ID, dialogue.Message(r.Err))
+			}
+		}
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "the objects were refused")
+	}
+	ids := make([]string, 0, len(rep.Results))
+	for _, r := range rep.Results {
+		ids = append(ids, r.ID)
+	}
+	return ids, nil
+}
+
+// NewObject builds one of Parley's objects created by this node's party
+// at the service's clock.
+func (s *Service) NewObject(typ string, props map[string]any) (json.RawMessage, error) {
+	return stix.NewParleyObject(typ, s.Now(), s.Self.IdentityID, props)
+}
