@@ -356,6 +356,11 @@ func (c *conn) pull(ctx context.Context, ch *dialogue.Channel) error {
 				// version of Parley?). Skipped, said, counted.
 				c.w.s.log.Warn("object from peer skipped: it does not validate here", "peer", c.p.Name, "channel", ch.ID, "index", i, "err", dialogue.Message(err))
 				c.w.s.metrics.invalid.WithLabelValues(c.p.Name).Inc()
+			} else if err := c.checkParley(o.Type, raw); err != nil {
+				// A dialogue object speaks for its party: one the peer
+				// logged in another party's name is a forgery.
+				c.w.s.alarm(ctx, c.p.Name, dialogue.AlarmBadData, dialogue.Message(err))
+				c.w.s.metrics.invalid.WithLabelValues(c.p.Name).Inc()
 			} else {
 				b.Objects = append(b.Objects, &dialogue.Object{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw})
 			}
@@ -378,6 +383,33 @@ func (c *conn) pull(ctx context.Context, ch *dialogue.Channel) error {
 	}
 	return flush(size)
 }
+
+// checkParley checks that a Parley dialogue object received from the
+// peer names the peer's party as its creator, and that it passes the
+// extension's rules (CheckParley, when set).
+func (c *conn) checkParley(typ string, raw []byte) error {
+	if !stix.IsParleyType(typ) {
+		return nil
+	}
+	var probe struct {
+		ID           string `json:"id"`
+		CreatedByRef string `json:"created_by_ref"`
+	}
+	json.Unmarshal(raw, &probe)
+	if want := IdentityID(c.p.LogKey); probe.CreatedByRef != want {
+		return dialogue.Errorf("peer.checkParley", dialogue.KindInvalid, "%s sent %s with created_by_ref %q, not its own identity %s", c.p.Name, probe.ID, probe.CreatedByRef, want)
+	}
+	if CheckParley != nil {
+		if err := CheckParley(raw); err != nil {
+			return dialogue.Errorf("peer.checkParley", dialogue.KindInvalid, "%s sent %s, which breaks Parley's extension schema: %s", c.p.Name, probe.ID, dialogue.Message(err))
+		}
+	}
+	return nil
+}
+
+// CheckParley, when set, checks a Parley dialogue object against the
+// extension's JSON Schema (set by the package that holds the schema).
+var CheckParley func(raw []byte) error
 
 // largeObject fetches an object whose entry names it by hash, and checks
 // it.
