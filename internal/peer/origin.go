@@ -58,19 +58,43 @@ func (s *stamping) AddObjects(ctx context.Context, collectionID string, objs []*
 			return nil, err
 		}
 	}
-	out := make([]*dialogue.Object, len(objs))
+	out := make([]*dialogue.Object, 0, len(objs))
+	results := make([]dialogue.AddResult, len(objs))
+	var idx []int // positions in objs of what goes to the store
 	for i, obj := range objs {
-		out[i] = obj
+		if stix.IsParleyType(obj.Type) {
+			// A dialogue object speaks for its party: this node writes only
+			// its own party's.
+			var probe struct {
+				CreatedByRef *string `json:"created_by_ref"`
+			}
+			json.Unmarshal(obj.Raw, &probe)
+			if probe.CreatedByRef != nil && *probe.CreatedByRef != s.o.IdentityID {
+				results[i] = dialogue.AddResult{ID: obj.ID, Version: obj.Version(), Status: dialogue.Rejected,
+					Err: dialogue.Errorf("peer.Origin", dialogue.KindForbidden, "%s names %s as its creator: this node sends dialogue objects only as its own party, %s", obj.ID, *probe.CreatedByRef, s.o.IdentityID)}
+				continue
+			}
+		}
+		idx = append(idx, i)
 		if obj.Created.IsZero() || obj.Type == "marking-definition" || stix.IsSCO(obj.Type) || bytes.Contains(obj.Raw, []byte(`"created_by_ref"`)) {
+			out = append(out, obj)
 			continue
 		}
-		if raw := Stamp(obj.Raw, s.o.IdentityID); len(raw) != len(obj.Raw) {
-			c := *obj
-			c.Raw = raw
-			out[i] = &c
-		}
+		c := *obj
+		c.Raw = Stamp(obj.Raw, s.o.IdentityID)
+		out = append(out, &c)
 	}
-	return s.Store.AddObjects(ctx, collectionID, out)
+	if len(out) == 0 {
+		return results, nil
+	}
+	added, err := s.Store.AddObjects(ctx, collectionID, out)
+	if err != nil {
+		return nil, err
+	}
+	for k, r := range added {
+		results[idx[k]] = r
+	}
+	return results, nil
 }
 
 // identity is the party's identity object, as first sent on a channel.

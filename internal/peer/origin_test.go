@@ -1,8 +1,12 @@
 package peer
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
 
 	"github.com/parleyhq/parley/internal/stix"
 )
@@ -54,4 +58,32 @@ func FuzzStamp(f *testing.F) {
 			t.Fatalf("stamped %q: created_by_ref %s", raw, m["created_by_ref"])
 		}
 	})
+}
+
+func TestOriginRefusesForeignDialogueObjects(t *testing.T) {
+	// The wrapper's rule, without a store: a Parley object naming another
+	// creator is rejected before the store is asked.
+	const me = "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8"
+	raw, err := stix.NewParleyObject(stix.TypeHotline, time.Now(), "identity--1a5e1b2c-3d4e-5f60-8172-839405a6b7c8", map[string]any{"text": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _, _ := stix.Parse(raw)
+	st := &stamping{Store: channelOnly{}, o: &Origin{IdentityID: me, Name: "a"}}
+	res, err := st.AddObjects(context.Background(), "6f1c1f4e-3c3a-4a39-9b86-2c1f0f3c8e21", []*dialogue.Object{{ID: o.ID, Type: o.Type, SpecVersion: "2.1", Created: o.Created, Modified: o.Modified, Raw: o.Raw}})
+	if err != nil || len(res) != 1 || res[0].Status != dialogue.Rejected || dialogue.KindOf(res[0].Err) != dialogue.KindForbidden {
+		t.Fatalf("%+v, %v", res, err)
+	}
+}
+
+// channelOnly is a Store whose every collection is an active channel that
+// holds the party's identity already; it stores nothing.
+type channelOnly struct{ Store }
+
+func (channelOnly) Channel(_ context.Context, id string) (*dialogue.Channel, error) {
+	return &dialogue.Channel{ID: id, State: dialogue.ChannelActive}, nil
+}
+
+func (channelOnly) FindObjects(context.Context, string, dialogue.ObjectFilter) (*dialogue.ObjectPage, error) {
+	return &dialogue.ObjectPage{Objects: []*dialogue.Object{{}}}, nil
 }
