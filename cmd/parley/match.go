@@ -1,0 +1,468 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/ingest"
+	"github.com/parleyhq/parley/internal/match"
+	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/peer"
+	"github.com/parleyhq/parley/internal/telemetry"
+)
+
+func init() {
+	moreCommands = append(moreCommands, (*Main).newMatchCommand, (*Main).newExportSensorsCommand)
+}
+
+// sourceFlags are the flags that choose whose indicators to use.
+type sourceFlags struct {
+	dir, channel, collection string
+}
+
+func (m *Main) sourceFlagsOn(cmd *cobra.Command, f *sourceFlags) {
+	m.dirFlag(cmd, &f.dir)
+	cmd.Flags().StringVar(&f.channel, "channel", "", "use the indicators of this channel (id or title)")
+	cmd.Flags().StringVar(&f.collection, "collection", "", "use the indicators of this collection (id or title)")
+}
+
+// indicatorSource is one collection's indicators.
+type indicatorSource struct {
+	collection *dialogue.Collection
+	indicators []match.Indicator
+	from       []int // index of each indicator in the combined list
+}
+
+// loadIndicators reads the STIX indicators (pattern_type stix, not
+// revoked, last versions) of the channel, the collection, or every
+// collection when neither is named.
+func loadIndicators(ctx context.Context, n *node.Node, f sourceFlags) ([]match.Indicator, []*indicatorSource, error) {
+	var cols []*dialogue.Collection
+	switch {
+	case f.channel != "" && f.collection != "":
+		return nil, nil, withHint(errors.New("--channel and --collection name two sources; give one"), "a channel is a collection shared with a peer")
+	case f.channel != "":
+		ch, err := n.Store.Channel(ctx, f.channel)
+		if dialogue.KindOf(err) == dialogue.KindNotFound {
+			return nil, nil, withHint(err, "list the channels with: parley channel list --dir %s", n.Dir)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := n.Store.FindCollection(ctx, ch.ID)
+		if err != nil {
+			return nil, nil, withHint(fmt.Errorf("channel %q has no collection on this node (is it accepted?): %w", ch.Title, err), "accept it with: parley channel accept --dir %s %s", n.Dir, ch.ID)
+		}
+		cols = []*dialogue.Collection{c}
+	case f.collection != "":
+		c, err := findCollection(ctx, n, f.collection)
+		if err != nil {
+			return nil, nil, err
+		}
+		cols = []*dialogue.Collection{c}
+	default:
+		var err error
+		if cols, err = n.Store.Collections(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	var all []match.Indicator
+	var srcs []*indicatorSource
+	for _, c := range cols {
+		src := &indicatorSource{collection: c}
+		flt := dialogue.ObjectFilter{Types: []string{"indicator"}, Limit: exportPage}
+		for {
+			page, err := n.Store.FindObjects(ctx, c.ID, flt)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, o := range page.Objects {
+				var ind struct {
+					ID          string `json:"id"`
+					Pattern     string `json:"pattern"`
+					PatternType string `json:"pattern_type"`
+					Revoked     bool   `json:"revoked"`
+				}
+				if json.Unmarshal(o.Raw, &ind) != nil || ind.PatternType != "stix" || ind.Revoked || ind.Pattern == "" {
+					continue
+				}
+				src.indicators = append(src.indicators, match.Indicator{ID: ind.ID, Pattern: ind.Pattern})
+				src.from = append(src.from, len(all))
+				all = append(all, match.Indicator{ID: ind.ID, Pattern: ind.Pattern})
+			}
+			if !page.More {
+				break
+			}
+			flt.After = page.Next
+		}
+		srcs = append(srcs, src)
+	}
+	return all, srcs, nil
+}
+
+// formatFlags choose how logs are read.
+type formatFlags struct {
+	format    string
+	timeField string
+	maps      []string
+}
+
+func (f *formatFlags) resolve() (telemetry.Format, error) {
+	switch f.format {
+	case "", "auto":
+		return nil, nil
+	case "eve", "suricata":
+		return telemetry.EVE, nil
+	case "zeek":
+		return telemetry.Zeek, nil
+	case "json":
+		mp := telemetry.Mapping{Time: f.timeField, Fields: map[string]telemetry.Kind{}}
+		for _, s := range f.maps {
+			k, field, ok := strings.Cut(s, "=")
+			kind, known := telemetry.ParseKind(k)
+			if !ok || !known || field == "" {
+				return nil, withHint(fmt.Errorf("--map %q: not KIND=FIELD with a known kind", s), "kinds: ip, ipv4, ipv6, domain, url, email, md5, sha1, sha256, sha512; FIELD is a member name, dots reach into objects")
+			}
+			mp.Fields[field] = kind
+		}
+		g, err := telemetry.NewGeneric(mp)
+		if err != nil {
+			return nil, withHint(err, "--format json needs --time-field FIELD and at least one --map KIND=FIELD")
+		}
+		return g, nil
+	}
+	return nil, withHint(fmt.Errorf("--format %q is not a log format", f.format), "use auto, eve, zeek or json")
+}
+
+// fileReport is what one log gave.
+type fileReport struct {
+	Name      string   `json:"name"`
+	Format    string   `json:"format,omitempty"`
+	Lines     int64    `json:"lines"`
+	Events    int64    `json:"events"`
+	Malformed int64    `json:"malformed"`
+	Errors    []string `json:"errors,omitempty"`
+}
+
+type indicatorReport struct {
+	ID        string    `json:"id"`
+	Count     int64     `json:"count"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+type skipReport struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+type matchReport struct {
+	Events        int64             `json:"events"`
+	MatchedEvents int64             `json:"matched_events"`
+	Malformed     int64             `json:"malformed"`
+	Indicators    []indicatorReport `json:"indicators"`
+	Loaded        int               `json:"indicators_loaded"`
+	FastPath      int               `json:"fast_path"`
+	Evaluator     int               `json:"evaluator"`
+	Skipped       []skipReport      `json:"skipped,omitempty"`
+	EvalErrors    int64             `json:"evaluation_errors,omitempty"`
+	Files         []fileReport      `json:"files"`
+	Sightings     int               `json:"sightings_filed,omitempty"`
+}
+
+func (m *Main) newMatchCommand() *cobra.Command {
+	var src sourceFlags
+	var ff formatFlags
+	var asJSON, emit bool
+	cmd := &cobra.Command{
+		Use:   "match --dir DIR [--channel C | --collection ID|TITLE] [--json] [--emit-sightings] LOGFILE...",
+		Short: "Run the node's indicators over telemetry logs and count the matches",
+		Long: `match runs the STIX indicators of a channel or a collection (of every
+collection when none is named) over logs and prints, for each indicator that
+matched, how many events matched it and when it was first and last seen.
+
+Logs are Suricata EVE JSON, Zeek JSON logs (conn, dns, http, ssl, files) or
+other JSON lines (--format json with --time-field and --map KIND=FIELD), plain
+or gzip; '-' is standard input. The format is detected from the first line
+unless --format says. Malformed lines are counted and reported, never fatal.
+
+Each event is judged on its own: indicators whose pattern needs several
+observations (AND or FOLLOWEDBY between brackets, REPEATS) are listed as
+skipped. --emit-sightings files, in the indicator's collection, one STIX
+sighting per matched indicator (count, first and last seen, this node's
+identity as where_sighted; no log lines), so on a channel the peer learns
+that its indicators were seen.`,
+		Example: `  parley match --dir /var/lib/parley --channel "A-B incidents" /var/log/suricata/eve.json
+  zcat dns.log.gz | parley match --json -
+  parley match --format json --time-field @timestamp --map ip=source.ip --map domain=dns.question.name app.log`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return withHint(errors.New("no log files given"), "name one or more files, or '-' for standard input")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			format, err := ff.resolve()
+			if err != nil {
+				return err
+			}
+			n, err := m.openNode(ctx, src.dir)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			inds, srcs, err := loadIndicators(ctx, n, src)
+			if err != nil {
+				return err
+			}
+			if emit && len(srcs) == 0 {
+				return errors.New("--emit-sightings: no collection to file sightings in")
+			}
+			set := match.Compile(inds, match.Options{})
+			rep := &matchReport{Loaded: len(inds), FastPath: set.Fast(), Evaluator: set.Slow(), Indicators: []indicatorReport{}}
+			for _, p := range set.Problems() {
+				rep.Skipped = append(rep.Skipped, skipReport{p.ID, p.Err.Error()})
+			}
+			mt := set.NewMatcher()
+			prog := newProgress(m.Stderr, isTerminal(m.Stderr) && !asJSON)
+			for _, name := range args {
+				fr, err := m.matchFile(name, format, mt, prog)
+				if err != nil {
+					prog.done()
+					return err
+				}
+				rep.Files = append(rep.Files, *fr)
+				rep.Malformed += fr.Malformed
+			}
+			prog.done()
+			st := mt.Stats()
+			rep.Events, rep.MatchedEvents, rep.EvalErrors = st.Events, st.MatchedEvents, st.EvalErrors
+			results := mt.Results()
+			for _, r := range results {
+				rep.Indicators = append(rep.Indicators, indicatorReport{r.ID, r.Count, r.First, r.Last})
+			}
+			if emit && len(results) > 0 {
+				if rep.Sightings, err = fileSightings(ctx, n, srcs, results); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(m.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			printMatchReport(m.Stdout, m.Stderr, rep, st.FirstEvalError)
+			return nil
+		},
+	}
+	m.sourceFlagsOn(cmd, &src)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	cmd.Flags().BoolVar(&emit, "emit-sightings", false, "file a STIX sighting for each matched indicator, in its collection")
+	cmd.Flags().StringVar(&ff.format, "format", "auto", "log format: auto, eve, zeek or json")
+	cmd.Flags().StringVar(&ff.timeField, "time-field", "", "--format json: the field with the event's time")
+	cmd.Flags().StringArrayVar(&ff.maps, "map", nil, "--format json: KIND=FIELD, a field holding values of a kind (repeatable)")
+	return cmd
+}
+
+// matchFile reads one log (name, or "-" for standard input) through the
+// matcher.
+func (m *Main) matchFile(name string, format telemetry.Format, mt *match.Matcher, prog *progress) (*fileReport, error) {
+	var in io.Reader = m.Stdin
+	var size int64
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, dialogue.E("parley match", dialogue.KindNotFound, err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			size = fi.Size()
+		}
+		in = f
+	}
+	r, err := telemetry.NewReader(in, format)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer r.Close()
+	prog.start(name, size)
+	for r.Next() {
+		if len(mt.Match(r.Event())) > 0 {
+			prog.matches++
+		}
+		prog.events++
+		if prog.events&0xffff == 0 {
+			prog.update(r.BytesRead())
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	st := r.Stats()
+	fr := &fileReport{Name: name, Lines: st.Lines, Events: st.Events, Malformed: st.Malformed}
+	if f := r.Format(); f != nil {
+		fr.Format = f.Name()
+	}
+	for _, e := range st.Errors {
+		fr.Errors = append(fr.Errors, e.Error())
+	}
+	return fr, nil
+}
+
+func printMatchReport(out, errOut io.Writer, rep *matchReport, evalErr error) {
+	for _, f := range rep.Files {
+		if f.Malformed > 0 {
+			fmt.Fprintf(errOut, "parley: warning: %s: %d malformed lines skipped, the first:\n", f.Name, f.Malformed)
+			for _, e := range f.Errors {
+				fmt.Fprintf(errOut, "  %s\n", e)
+			}
+		}
+	}
+	if len(rep.Skipped) > 0 {
+		fmt.Fprintf(errOut, "parley: warning: %d indicators not run:\n", len(rep.Skipped))
+		for i, s := range rep.Skipped {
+			if i == 10 {
+				fmt.Fprintf(errOut, "  … and %d more (--json lists them all)\n", len(rep.Skipped)-10)
+				break
+			}
+			fmt.Fprintf(errOut, "  %s: %s\n", s.ID, s.Reason)
+		}
+	}
+	if evalErr != nil {
+		fmt.Fprintf(errOut, "parley: warning: %d evaluations failed, the first: %v\n", rep.EvalErrors, evalErr)
+	}
+	if len(rep.Indicators) > 0 {
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "INDICATOR\tCOUNT\tFIRST SEEN\tLAST SEEN")
+		for _, r := range rep.Indicators {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", r.ID, r.Count, r.FirstSeen.Format(time.RFC3339Nano), r.LastSeen.Format(time.RFC3339Nano))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(out, "%d events, %d matched %d of %d indicators; %d malformed lines\n",
+		rep.Events, rep.MatchedEvents, len(rep.Indicators), rep.Loaded, rep.Malformed)
+	if rep.Sightings > 0 {
+		fmt.Fprintf(out, "Filed %d sightings.\n", rep.Sightings)
+	}
+}
+
+// fileSightings files one sighting per matched indicator in the
+// collection the indicator came from, with this node's identity (added
+// to the collection when it lacks it) as creator and where sighted.
+func fileSightings(ctx context.Context, n *node.Node, srcs []*indicatorSource, results []match.Result) (int, error) {
+	byIndex := map[int]match.Result{}
+	for _, r := range results {
+		byIndex[r.Index] = r
+	}
+	self := peer.IdentityID(n.LogKey())
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+	filed := 0
+	for _, src := range srcs {
+		var raws []json.RawMessage
+		for _, idx := range src.from {
+			r, ok := byIndex[idx]
+			if !ok {
+				continue
+			}
+			first, last := r.First.Truncate(time.Millisecond), r.Last.Truncate(time.Millisecond)
+			if r.Last.After(last) {
+				last = last.Add(time.Millisecond) // keep last_seen at or after the real time
+			}
+			s := map[string]any{
+				"type": "sighting", "spec_version": "2.1", "id": "sighting--" + uuid.NewString(),
+				"created": ts(now), "modified": ts(now), "created_by_ref": self,
+				"count": min(r.Count, 999999999), "first_seen": ts(first), "last_seen": ts(last),
+				"sighting_of_ref": r.ID, "where_sighted_refs": []string{self},
+				"description": "Seen in local telemetry by parley match.",
+			}
+			raw, err := json.Marshal(s)
+			if err != nil {
+				return filed, err
+			}
+			raws = append(raws, raw)
+		}
+		if len(raws) == 0 {
+			continue
+		}
+		page, err := n.Store.FindObjects(ctx, src.collection.ID, dialogue.ObjectFilter{IDs: []string{self}, Limit: 1})
+		if err != nil {
+			return filed, err
+		}
+		if len(page.Objects) == 0 {
+			id, _ := json.Marshal(map[string]any{
+				"type": "identity", "spec_version": "2.1", "id": self, "created": ts(now), "modified": ts(now),
+				"name": n.Config.Name, "identity_class": "organization",
+			})
+			raws = append([]json.RawMessage{id}, raws...)
+		}
+		rep, err := ingest.Objects(ctx, n.Store, src.collection.ID, raws, ingest.AllOrNothing)
+		if err != nil {
+			return filed, err
+		}
+		if rep.Refused {
+			var why []string
+			for _, r := range rep.Results {
+				if r.Err != nil {
+					why = append(why, fmt.Sprintf("%s: %v", r.ID, r.Err))
+				}
+			}
+			return filed, dialogue.Errorf("parley match", dialogue.KindInvalid, "the sightings were refused: %s", strings.Join(why, "; "))
+		}
+		filed += rep.Added
+		if len(page.Objects) == 0 {
+			filed-- // the identity is not a sighting
+		}
+	}
+	return filed, nil
+}
+
+// progress draws a one-line progress report on a terminal: bytes read,
+// events per second, matches. It draws nothing when off.
+type progress struct {
+	w       io.Writer
+	on      bool
+	name    string
+	size    int64
+	t0      time.Time
+	last    time.Time
+	events  int64
+	matches int64
+	drawn   bool
+}
+
+func newProgress(w io.Writer, on bool) *progress { return &progress{w: w, on: on, t0: time.Now()} }
+
+func (p *progress) start(name string, size int64) { p.name, p.size = name, size }
+
+func (p *progress) update(read int64) {
+	if !p.on || time.Since(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	secs := time.Since(p.t0).Seconds()
+	pct := ""
+	if p.size > 0 {
+		pct = fmt.Sprintf(" %3.0f%%", 100*float64(read)/float64(p.size))
+	}
+	fmt.Fprintf(p.w, "\r%s%s  %.1f MB  %d events (%.0f/s)  %d matched\033[K", p.name, pct, float64(read)/1e6, p.events, float64(p.events)/secs, p.matches)
+	p.drawn = true
+}
+
+func (p *progress) done() {
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
