@@ -142,7 +142,7 @@ func (u universe) event(t time.Time) *telemetry.Event {
 // and without the fast path, and checks that every random event matches
 // the same indicators both ways (seeded, so a failure repeats).
 func TestFastPathAgreesWithEvaluator(t *testing.T) {
-	for seed := range uint64(8) {
+	for seed := range uint64(5) {
 		u := universe{rand.New(rand.NewPCG(seed, 7))}
 		inds := make([]Indicator, 200)
 		for i := range inds {
@@ -159,7 +159,7 @@ func TestFastPathAgreesWithEvaluator(t *testing.T) {
 		fm, sm := fast.NewMatcher(), slow.NewMatcher()
 		t0 := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 		matched := 0
-		for e := range 1000 {
+		for e := range 600 {
 			ev := u.event(t0.Add(time.Duration(e) * time.Second))
 			a := slices.Clone(fm.Match(ev))
 			b := slices.Clone(sm.Match(ev))
@@ -176,8 +176,8 @@ func TestFastPathAgreesWithEvaluator(t *testing.T) {
 				matched++
 			}
 		}
-		if matched < 100 {
-			t.Errorf("seed %d: only %d of 1000 events matched: the test tests little", seed, matched)
+		if matched < 60 {
+			t.Errorf("seed %d: only %d of 600 events matched: the test tests little", seed, matched)
 		}
 		if fs, ss := fm.Stats(), sm.Stats(); fs.EvalErrors != 0 || ss.EvalErrors != 0 {
 			t.Errorf("seed %d: evaluation errors %v %v", seed, fs.FirstEvalError, ss.FirstEvalError)
