@@ -386,8 +386,15 @@ func (c *conn) pull(ctx context.Context, ch *dialogue.Channel) error {
 
 // checkParley checks that a Parley dialogue object received from the
 // peer names the peer's party as its creator, and that it passes the
-// extension's rules (CheckParley, when set).
+// extension's JSON Schema (stix.ValidateParley); a report, that it passes
+// the schema when it carries Parley's property-extension.
 func (c *conn) checkParley(typ string, raw []byte) error {
+	if typ == "report" {
+		if err := stix.ValidateParley(raw); err != nil {
+			return dialogue.Errorf("peer.checkParley", dialogue.KindInvalid, "%s sent a report that breaks Parley's extension schema: %w", c.p.Name, err)
+		}
+		return nil
+	}
 	if !stix.IsParleyType(typ) {
 		return nil
 	}
@@ -399,17 +406,11 @@ func (c *conn) checkParley(typ string, raw []byte) error {
 	if want := IdentityID(c.p.LogKey); probe.CreatedByRef != want {
 		return dialogue.Errorf("peer.checkParley", dialogue.KindInvalid, "%s sent %s with created_by_ref %q, not its own identity %s", c.p.Name, probe.ID, probe.CreatedByRef, want)
 	}
-	if CheckParley != nil {
-		if err := CheckParley(raw); err != nil {
-			return dialogue.Errorf("peer.checkParley", dialogue.KindInvalid, "%s sent %s, which breaks Parley's extension schema: %s", c.p.Name, probe.ID, dialogue.Message(err))
-		}
+	if err := stix.ValidateParley(raw); err != nil {
+		return dialogue.Errorf("peer.checkParley", dialogue.KindInvalid, "%s sent %s, which breaks Parley's extension schema: %w", c.p.Name, probe.ID, err)
 	}
 	return nil
 }
-
-// CheckParley, when set, checks a Parley dialogue object against the
-// extension's JSON Schema (set by the package that holds the schema).
-var CheckParley func(raw []byte) error
 
 // largeObject fetches an object whose entry names it by hash, and checks
 // it.
