@@ -118,12 +118,21 @@ func (s *Service) Items(ctx context.Context, ch *dialogue.Channel, other dialogu
 	}
 }
 
-// File validates objects and adds them to the channel's collection, all
-// or nothing, as this node's party. It returns their ids.
+// File validates objects (STIX, and Parley's extension schema for
+// Parley's types and reports: stix.ValidateParley) and adds them to the
+// channel's collection, all or nothing, as this node's party. It returns
+// their ids.
 func (s *Service) File(ctx context.Context, ch *dialogue.Channel, raws ...json.RawMessage) ([]string, error) {
 	const op = "workflow.File"
 	if ch.State != dialogue.ChannelActive && ch.State != dialogue.ChannelProposed {
 		return nil, dialogue.Errorf(op, dialogue.KindConflict, "channel %s is %s: accept it first with 'parley channel accept'", ch.ID, ch.State)
+	}
+	for _, raw := range raws {
+		// Parley's objects, and reports carrying its property-extension,
+		// must pass the extension's schema (the peer checks it too).
+		if err := stix.ValidateParley(raw); err != nil {
+			return nil, dialogue.E(op, dialogue.KindInvalid, err)
+		}
 	}
 	rep, err := ingest.Objects(ctx, s.Write, ch.ID, raws, ingest.AllOrNothing)
 	if err != nil {
