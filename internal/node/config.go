@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -51,6 +52,10 @@ type Config struct {
 	// is "<key name>/parley/<collection>" and that the key signed is
 	// cosigned by POST /witness/add-checkpoint. Optional.
 	Witness []string `json:"witness,omitempty"`
+	// GeoIP lists MaxMind-format databases (.mmdb) that enrichment reads,
+	// in order (for each field the first that knows it answers), before
+	// the files of DIR/geoip. Optional.
+	GeoIP []string `json:"geoip,omitempty"`
 }
 
 // ParseConfig reads a configuration file's contents. Unknown fields,
@@ -70,6 +75,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	if err := c.Validate(); err != nil {
 		return nil, dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	if len(c.GeoIP) == 0 {
+		c.GeoIP = nil // "geoip": [] says what no field says
 	}
 	return &c, nil
 }
@@ -100,6 +108,8 @@ func jsonKind(goKind string) string {
 		return "string"
 	case "int64", "int", "float64":
 		return "number"
+	case "slice":
+		return "list"
 	}
 	return goKind
 }
@@ -125,6 +135,18 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("field \"witness\" item %d: a second key named %q (one key per node)", i+1, v.Name())
 		}
 		seen[v.Name()] = true
+	}
+	listed := make(map[string]bool)
+	for i, p := range c.GeoIP {
+		switch {
+		case p == "":
+			return fmt.Errorf("field \"geoip\" item %d: empty path", i+1)
+		case strings.ContainsRune(p, 0):
+			return fmt.Errorf("field \"geoip\" item %d: contains a NUL byte", i+1)
+		case listed[filepath.Clean(p)]:
+			return fmt.Errorf("field \"geoip\" item %d: %q is listed twice", i+1, p)
+		}
+		listed[filepath.Clean(p)] = true
 	}
 	for _, f := range []struct{ name, v string }{{"database", c.Database}, {"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
 		if f.v == "" {
@@ -178,6 +200,39 @@ func ValidateListen(addr string) error {
 		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
 	}
 	return nil
+}
+
+// GeoIPDir is the folder of a node's data folder whose .mmdb files are
+// read after those the configuration's geoip field lists.
+const GeoIPDir = "geoip"
+
+// GeoIPFiles lists the node's MaxMind-format databases, in the order
+// they are read: the configuration's geoip files (relative to the data
+// folder unless absolute), then DIR/geoip/*.mmdb in name order, each
+// once. It lists no file when there is none; whether the files can be
+// read is for the reader (geo.Open) to say.
+func (n *Node) GeoIPFiles() ([]string, error) {
+	var out []string
+	seen := make(map[string]bool)
+	for _, p := range n.Config.GeoIP {
+		p = filepath.Clean(n.Config.path(n.Dir, p))
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	found, err := filepath.Glob(filepath.Join(n.Dir, GeoIPDir, "*.mmdb"))
+	if err != nil {
+		return nil, dialogue.E("node.GeoIPFiles", dialogue.KindOther, err)
+	}
+	sort.Strings(found)
+	for _, p := range found {
+		if p = filepath.Clean(p); !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // path resolves a configured path against the data folder.

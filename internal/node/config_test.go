@@ -1,6 +1,8 @@
 package node
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -69,6 +71,11 @@ func TestParseConfigBad(t *testing.T) {
 		{"database empty", edit(`"parley.db"`, `""`), []string{`"database"`, "missing"}},
 		{"cert missing", edit(`"tls_cert": "tls/cert.pem",`, ``), []string{`"tls_cert"`, "missing"}},
 		{"key nul", edit(`tls/key.pem`, `tls/key\u0000.pem`), []string{`"tls_key"`, "NUL"}},
+		{"geoip string", edit(`"database"`, `"geoip": "a.mmdb", "database"`), []string{`"geoip"`, "must be a list"}},
+		{"geoip number", edit(`"database"`, `"geoip": [7], "database"`), []string{`"geoip"`, "must be a string"}},
+		{"geoip empty path", edit(`"database"`, `"geoip": ["a.mmdb", ""], "database"`), []string{`"geoip" item 2`, "empty path"}},
+		{"geoip nul", edit(`"database"`, `"geoip": ["a\u0000.mmdb"], "database"`), []string{`"geoip" item 1`, "NUL"}},
+		{"geoip twice", edit(`"database"`, `"geoip": ["geo/a.mmdb", "geo//a.mmdb"], "database"`), []string{`"geoip" item 2`, "listed twice"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig([]byte(tc.in))
@@ -87,10 +94,60 @@ func TestParseConfigBad(t *testing.T) {
 	}
 }
 
+func TestParseConfigGeoIP(t *testing.T) {
+	in := strings.Replace(goodConfig, `"database"`, `"geoip": ["geo/GeoLite2-Country.mmdb", "/srv/GeoLite2-ASN.mmdb"], "database"`, 1)
+	c, err := ParseConfig([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"geo/GeoLite2-Country.mmdb", "/srv/GeoLite2-ASN.mmdb"}
+	if !reflect.DeepEqual(c.GeoIP, want) {
+		t.Fatalf("geoip = %q, want %q", c.GeoIP, want)
+	}
+	c2, err := ParseConfig(c.marshal())
+	if err != nil || !reflect.DeepEqual(c2, c) {
+		t.Fatalf("round trip: %+v, %v", c2, err)
+	}
+	// Without the field, nothing is written for it.
+	c.GeoIP = nil
+	if strings.Contains(string(c.marshal()), "geoip") {
+		t.Errorf("marshal writes an empty geoip field:\n%s", c.marshal())
+	}
+}
+
+// TestGeoIPFiles: the configured files first, in order and resolved
+// against the data folder, then DIR/geoip/*.mmdb in name order, each once.
+func TestGeoIPFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, GeoIPDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"b.mmdb", "a.mmdb", "notes.txt", "c.mmdb"} {
+		if err := os.WriteFile(filepath.Join(dir, GeoIPDir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := &Node{Dir: dir, Config: Config{GeoIP: []string{"geoip/c.mmdb", "/srv/x.mmdb"}}}
+	got, err := n.GeoIPFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "geoip/c.mmdb"), "/srv/x.mmdb", filepath.Join(dir, "geoip/a.mmdb"), filepath.Join(dir, "geoip/b.mmdb")}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("GeoIPFiles = %q, want %q", got, want)
+	}
+	// No configuration and no folder: no file.
+	n = &Node{Dir: t.TempDir()}
+	if got, err := n.GeoIPFiles(); err != nil || len(got) != 0 {
+		t.Fatalf("GeoIPFiles = %q, %v; want none", got, err)
+	}
+}
+
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(goodConfig))
 	f.Add([]byte(`{"name":"x"}`))
 	f.Add([]byte(`{"max_body_bytes":-1}`))
+	f.Add([]byte(strings.Replace(goodConfig, `"database"`, `"geoip": ["a.mmdb"], "database"`, 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig(data)
 		if err != nil {
