@@ -1,0 +1,561 @@
+package workflow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/stix"
+)
+
+// Statements (docs/design/workflow.md, parley-statement and
+// parley-signature): a text, possibly in several languages, that one party
+// proposes and both sign by its hash. A statement is agreed when both
+// parties' signatures name its text_sha256. A statement never changes:
+// its first version is the one that counts (a later version of the same
+// id is ignored), so a changed text is a new statement with a new hash
+// and needs new signatures.
+
+// StatementKind is what a statement is for.
+type StatementKind string
+
+// The kinds of statement.
+const (
+	StatementJoint     StatementKind = "joint-statement"
+	StatementMinutes   StatementKind = "minutes"
+	StatementOffLimits StatementKind = "off-limits"
+)
+
+// ParseStatementKind checks a kind of statement.
+func ParseStatementKind(s string) (StatementKind, error) {
+	switch k := StatementKind(s); k {
+	case StatementJoint, StatementMinutes, StatementOffLimits:
+		return k, nil
+	}
+	return "", dialogue.Errorf("workflow.ParseStatementKind", dialogue.KindInvalid, "statement kind %q: want joint-statement, minutes or off-limits", s)
+}
+
+// The states of a statement.
+const (
+	StatementProposed = "proposed" // no signature that counts yet
+	StatementSigned   = "signed"   // one party signed its hash
+	StatementAgreed   = "agreed"   // both parties signed its hash
+	StatementInvalid  = "invalid"  // its text_sha256 is not its texts' hash: it can never be agreed
+)
+
+// MaxStatementText caps one language's text of a statement, in bytes.
+const MaxStatementText = 256 << 10
+
+// languageTag is a BCP 47 language tag as statements key their texts:
+// a 2- or 3-letter primary language, then subtags.
+var languageTag = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$`)
+
+// TextSHA256 returns the hex SHA-256 of the RFC 8785 (JCS) serialisation
+// of a statement's texts (language → text), after checking them: at least
+// one text, language tags such as "en" or "ru", texts not empty, valid
+// UTF-8 and at most MaxStatementText bytes.
+func TextSHA256(texts map[string]string) (string, error) {
+	const op = "workflow.TextSHA256"
+	if len(texts) == 0 {
+		return "", dialogue.Errorf(op, dialogue.KindInvalid, "texts: want at least one text, keyed by language (en, ru, …)")
+	}
+	for lang, text := range texts {
+		switch {
+		case !languageTag.MatchString(lang):
+			return "", dialogue.Errorf(op, dialogue.KindInvalid, "texts: language %q: want a language tag such as en, ru or en-GB", lang)
+		case strings.TrimSpace(text) == "":
+			return "", dialogue.Errorf(op, dialogue.KindInvalid, "texts[%s]: empty", lang)
+		case !utf8.ValidString(text):
+			return "", dialogue.Errorf(op, dialogue.KindInvalid, "texts[%s]: not valid UTF-8", lang)
+		case len(text) > MaxStatementText:
+			return "", dialogue.Errorf(op, dialogue.KindTooLarge, "texts[%s]: %d bytes, over the limit of %d", lang, len(text), MaxStatementText)
+		}
+	}
+	sum := sha256.Sum256(jcsTexts(texts))
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// jcsTexts serialises a map of strings as RFC 8785 asks: members sorted by
+// the UTF-16 code units of their names, no white space, strings escaped
+// minimally (", \, and control characters only; \b \f \n \r \t in short
+// form, the others as \u00xx) and otherwise left as they are.
+func jcsTexts(texts map[string]string) []byte {
+	keys := make([]string, 0, len(texts))
+	for k := range texts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		return slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
+	})
+	b := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jcsAppendString(b, k)
+		b = append(b, ':')
+		b = jcsAppendString(b, texts[k])
+	}
+	return append(b, '}')
+}
+
+func jcsAppendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b = append(b, '\\', '"')
+		case r == '\\':
+			b = append(b, '\\', '\\')
+		case r == '\b':
+			b = append(b, '\\', 'b')
+		case r == '\f':
+			b = append(b, '\\', 'f')
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r < 0x20:
+			b = fmt.Appendf(b, `\u%04x`, r)
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
+}
+
+// StatementProposal is what ProposeStatement needs.
+type StatementProposal struct {
+	Kind StatementKind `json:"kind"`
+	// Texts is the statement's text per language: {"en": …, "ru": …}.
+	Texts map[string]string `json:"texts"`
+	// MeetingRef is the meeting the statement belongs to (required for
+	// minutes, optional otherwise).
+	MeetingRef string `json:"meeting_ref,omitempty"`
+	// Sectors are the off-limits sector codes (off-limits only, at least
+	// one).
+	Sectors []string `json:"sectors,omitempty"`
+}
+
+// Signature is one party's signature of a statement, as shown.
+type Signature struct {
+	ID         string    `json:"id"`
+	Party      string    `json:"party"`
+	SignedBy   string    `json:"signed_by"`
+	TextSHA256 string    `json:"text_sha256"`
+	Created    time.Time `json:"created"`
+	// Counts is false for a signature that does not name the statement's
+	// hash, or repeats one of the same party; Reason says which.
+	Counts bool   `json:"counts"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Statement is a statement with its computed state.
+type Statement struct {
+	ID         string            `json:"id"`
+	Channel    string            `json:"channel"`
+	Kind       StatementKind     `json:"kind"`
+	Texts      map[string]string `json:"texts"`
+	TextSHA256 string            `json:"text_sha256"`
+	MeetingRef string            `json:"meeting_ref,omitempty"`
+	Sectors    []string          `json:"sectors,omitempty"`
+	ProposedBy string            `json:"proposed_by"`
+	Created    time.Time         `json:"created"`
+	// State is proposed, signed (by the parties in SignedBy), agreed or
+	// invalid (Problem says why).
+	State    string      `json:"state"`
+	SignedBy []string    `json:"signed_by"`
+	AgreedAt *time.Time  `json:"agreed_at,omitempty"`
+	Problem  string      `json:"problem,omitempty"`
+	Sigs     []Signature `json:"signatures"`
+}
+
+// StateText is the state for a person: "proposed", "signed by NAME",
+// "agreed", "invalid: …".
+func (st *Statement) StateText() string {
+	switch st.State {
+	case StatementSigned:
+		return "signed by " + strings.Join(st.SignedBy, ", ")
+	case StatementInvalid:
+		return "invalid: " + st.Problem
+	}
+	return st.State
+}
+
+// ProposeStatement files a statement on a channel (id or title) as this
+// party's proposal and returns its id. Off-limits statements need their
+// sectors (codes of dialogue's sector list); minutes need their meeting.
+func (s *Service) ProposeStatement(ctx context.Context, channel string, p StatementProposal) (string, error) {
+	const op = "workflow.ProposeStatement"
+	ch, other, err := s.Channel(ctx, channel)
+	if err != nil {
+		return "", err
+	}
+	kind, err := ParseStatementKind(string(p.Kind))
+	if err != nil {
+		return "", dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	sum, err := TextSHA256(p.Texts)
+	if err != nil {
+		return "", dialogue.E(op, dialogue.KindOf(err), err)
+	}
+	props := map[string]any{"statement_kind": string(kind), "texts": p.Texts, "text_sha256": sum}
+	switch {
+	case kind == StatementOffLimits:
+		sectors, err := statementSectors(p.Sectors)
+		if err != nil {
+			return "", dialogue.E(op, dialogue.KindInvalid, err)
+		}
+		props["sectors"] = sectors
+	case len(p.Sectors) > 0:
+		return "", dialogue.Errorf(op, dialogue.KindInvalid, "sectors: only an off-limits statement names sectors, not a %s", kind)
+	}
+	if kind == StatementMinutes && p.MeetingRef == "" {
+		return "", dialogue.Errorf(op, dialogue.KindInvalid, "meeting_ref: minutes belong to a meeting: name it")
+	}
+	if p.MeetingRef != "" {
+		if _, err := s.meeting(ctx, ch, other, p.MeetingRef); err != nil {
+			return "", dialogue.Errorf(op, dialogue.KindOf(err), "meeting_ref: %s", dialogue.Message(err))
+		}
+		props["meeting_ref"] = p.MeetingRef
+	}
+	raw, err := s.NewObject(stix.TypeStatement, props)
+	if err != nil {
+		return "", dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	ids, err := s.File(ctx, ch, raw)
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// statementSectors checks off-limits sector codes and returns them sorted,
+// without repeats.
+func statementSectors(in []string) ([]string, error) {
+	if len(in) == 0 {
+		return nil, fmt.Errorf("sectors: an off-limits statement names at least one sector")
+	}
+	var out []string
+	for _, c := range in {
+		code, err := checkSector(c)
+		if err != nil {
+			return nil, fmt.Errorf("sectors: %w", err)
+		}
+		if !slices.Contains(out, code) {
+			out = append(out, code)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// SignStatement signs a statement (by id, on any channel) as this party:
+// textSHA256 is the hash the signer read, and must be the statement's;
+// signedBy names the person ("name (role)"), for the record. A party signs
+// a statement once. It returns the signature's id.
+func (s *Service) SignStatement(ctx context.Context, id, textSHA256, signedBy string) (string, error) {
+	const op = "workflow.SignStatement"
+	ch, other, err := s.statementChannel(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	st, err := s.statement(ctx, ch, other, id)
+	if err != nil {
+		return "", err
+	}
+	textSHA256 = strings.ToLower(strings.TrimSpace(textSHA256))
+	switch {
+	case textSHA256 == "":
+		return "", dialogue.Errorf(op, dialogue.KindInvalid, "text_sha256: give the hash of the text you sign (%s shows it)", id)
+	case st.State == StatementInvalid:
+		return "", dialogue.Errorf(op, dialogue.KindConflict, "statement %s cannot be signed: %s", id, st.Problem)
+	case textSHA256 != st.TextSHA256:
+		return "", dialogue.Errorf(op, dialogue.KindConflict, "text_sha256 %s is not the hash of statement %s's text (%s): read the statement again before signing", textSHA256, id, st.TextSHA256)
+	}
+	for _, sig := range st.Sigs {
+		if sig.Party == s.Self.Name {
+			return "", dialogue.Errorf(op, dialogue.KindConflict, "statement %s is signed by %s already (signature %s): a party signs once", id, s.Self.Name, sig.ID)
+		}
+	}
+	if strings.TrimSpace(signedBy) == "" {
+		return "", dialogue.Errorf(op, dialogue.KindInvalid, "signed_by: name who signs, for the record")
+	}
+	raw, err := s.NewObject(stix.TypeSignature, map[string]any{"statement_ref": id, "text_sha256": textSHA256, "signed_by": signedBy})
+	if err != nil {
+		return "", dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	ids, err := s.File(ctx, ch, raw)
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// StatementByID returns a statement (on any channel) with its state.
+func (s *Service) StatementByID(ctx context.Context, id string) (*Statement, error) {
+	ch, other, err := s.statementChannel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.statement(ctx, ch, other, id)
+}
+
+// Statements lists the statements of a channel (id or title; every
+// channel when empty), of the given kind ("" for all), oldest first.
+func (s *Service) Statements(ctx context.Context, channel string, kind StatementKind) ([]*Statement, error) {
+	chans, err := s.statementChannels(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	out := []*Statement{}
+	for _, ch := range chans {
+		other, err := s.otherParty(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		sts, err := s.channelStatements(ctx, ch, other)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range sts {
+			if kind == "" || st.Kind == kind {
+				out = append(out, st)
+			}
+		}
+	}
+	return out, nil
+}
+
+// OffLimits returns the agreed off-limits sectors of a channel: the
+// sectors of its latest agreed off-limits statement (none when there is
+// none).
+func (s *Service) OffLimits(ctx context.Context, ch *dialogue.Channel) ([]string, error) {
+	return s.offLimitsAt(ctx, ch, time.Time{})
+}
+
+// offLimitsAt is OffLimits as agreed at t (every agreement when t is
+// zero): the sectors of the statement agreed last by then.
+func (s *Service) offLimitsAt(ctx context.Context, ch *dialogue.Channel, t time.Time) ([]string, error) {
+	other, err := s.otherParty(ctx, ch)
+	if err != nil {
+		return nil, err
+	}
+	sts, err := s.channelStatements(ctx, ch, other)
+	if err != nil {
+		return nil, err
+	}
+	var latest *Statement
+	for _, st := range sts {
+		if st.Kind != StatementOffLimits || st.State != StatementAgreed || !t.IsZero() && st.AgreedAt.After(t) {
+			continue
+		}
+		if latest == nil || st.AgreedAt.After(*latest.AgreedAt) || st.AgreedAt.Equal(*latest.AgreedAt) && st.ID > latest.ID {
+			latest = st
+		}
+	}
+	if latest == nil {
+		return []string{}, nil
+	}
+	return slices.Clone(latest.Sectors), nil
+}
+
+// otherParty is the peer's party on a channel.
+func (s *Service) otherParty(ctx context.Context, ch *dialogue.Channel) (dialogue.Party, error) {
+	_, other, err := s.Channel(ctx, ch.ID)
+	return other, err
+}
+
+// statementChannels resolves a channel (id or title), or lists every
+// channel that is not refused when channel is empty.
+func (s *Service) statementChannels(ctx context.Context, channel string) ([]*dialogue.Channel, error) {
+	if channel != "" {
+		ch, _, err := s.Channel(ctx, channel)
+		if err != nil {
+			return nil, err
+		}
+		return []*dialogue.Channel{ch}, nil
+	}
+	all, err := s.Store.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*dialogue.Channel
+	for _, ch := range all {
+		if ch.State == dialogue.ChannelActive || ch.State == dialogue.ChannelProposed {
+			out = append(out, ch)
+		}
+	}
+	return out, nil
+}
+
+// statementChannel finds the channel holding the object id.
+func (s *Service) statementChannel(ctx context.Context, id string) (*dialogue.Channel, dialogue.Party, error) {
+	const op = "workflow.Statement"
+	if !strings.HasPrefix(id, stix.TypeStatement+"--") && !strings.HasPrefix(id, stix.TypeMeeting+"--") {
+		return nil, dialogue.Party{}, dialogue.Errorf(op, dialogue.KindInvalid, "id %q: want a %s-- or %s-- id", id, stix.TypeStatement, stix.TypeMeeting)
+	}
+	chans, err := s.statementChannels(ctx, "")
+	if err != nil {
+		return nil, dialogue.Party{}, err
+	}
+	for _, ch := range chans {
+		page, err := s.Store.FindObjects(ctx, ch.ID, dialogue.ObjectFilter{IDs: []string{id}, Limit: 1, MetaOnly: true})
+		if err != nil {
+			return nil, dialogue.Party{}, err
+		}
+		if len(page.Objects) > 0 {
+			c, other, err := s.Channel(ctx, ch.ID)
+			return c, other, err
+		}
+	}
+	return nil, dialogue.Party{}, dialogue.Errorf(op, dialogue.KindNotFound, "no %s on any channel", id)
+}
+
+// firstItems is Items with the first version of each object instead of
+// the last, ordered by created time then id (the same order on both
+// nodes).
+func (s *Service) firstItems(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, types ...string) ([]*Item, error) {
+	var out []*Item
+	f := dialogue.ObjectFilter{Types: types, Versions: dialogue.VersionMatch{First: true}}
+	for {
+		page, err := s.Store.FindObjects(ctx, ch.ID, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Objects {
+			it := &Item{Object: o}
+			if err := json.Unmarshal(o.Raw, &it.Props); err != nil {
+				continue
+			}
+			switch it.Str("created_by_ref") {
+			case s.Self.IdentityID:
+				it.From = s.Self
+			case other.IdentityID:
+				it.From = other
+			default:
+				continue
+			}
+			out = append(out, it)
+		}
+		if !page.More {
+			break
+		}
+		f.After = page.Next
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Object, out[j].Object
+		if !a.Created.Equal(b.Created) {
+			return a.Created.Before(b.Created)
+		}
+		return a.ID < b.ID
+	})
+	return out, nil
+}
+
+// statement returns one statement of a channel.
+func (s *Service) statement(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, id string) (*Statement, error) {
+	sts, err := s.channelStatements(ctx, ch, other)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range sts {
+		if st.ID == id {
+			return st, nil
+		}
+	}
+	return nil, dialogue.Errorf("workflow.Statement", dialogue.KindNotFound, "no statement %s on channel %s", id, ch.ID)
+}
+
+// channelStatements folds the statements and signatures of a channel.
+func (s *Service) channelStatements(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) ([]*Statement, error) {
+	items, err := s.firstItems(ctx, ch, other, stix.TypeStatement, stix.TypeSignature)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Statement
+	byID := map[string]*Statement{}
+	for _, it := range items {
+		if it.Object.Type != stix.TypeStatement {
+			continue
+		}
+		st := &Statement{
+			ID: it.Object.ID, Channel: ch.ID, Kind: StatementKind(it.Str("statement_kind")),
+			TextSHA256: it.Str("text_sha256"), MeetingRef: it.Str("meeting_ref"),
+			ProposedBy: it.From.Name, Created: it.Object.Created, SignedBy: []string{}, Sigs: []Signature{},
+		}
+		var body struct {
+			Texts   map[string]string `json:"texts"`
+			Sectors []string          `json:"sectors"`
+		}
+		if err := json.Unmarshal(it.Object.Raw, &body); err != nil {
+			st.Problem = "texts: want an object of strings"
+		}
+		st.Texts, st.Sectors = body.Texts, body.Sectors
+		if st.Problem == "" {
+			sum, err := TextSHA256(st.Texts)
+			switch {
+			case err != nil:
+				st.Problem = dialogue.Message(err)
+			case sum != st.TextSHA256:
+				st.Problem = fmt.Sprintf("its text_sha256 %s is not the hash of its texts (%s)", st.TextSHA256, sum)
+			}
+		}
+		if st.Problem == "" && st.Kind == StatementOffLimits {
+			if _, err := statementSectors(st.Sectors); err != nil {
+				st.Problem = err.Error()
+			}
+		}
+		byID[st.ID] = st
+		out = append(out, st)
+	}
+	for _, it := range items {
+		if it.Object.Type != stix.TypeSignature {
+			continue
+		}
+		st := byID[it.Str("statement_ref")]
+		if st == nil {
+			continue
+		}
+		sig := Signature{ID: it.Object.ID, Party: it.From.Name, SignedBy: it.Str("signed_by"), TextSHA256: it.Str("text_sha256"), Created: it.Object.Created, Counts: true}
+		switch {
+		case sig.TextSHA256 != st.TextSHA256:
+			sig.Counts, sig.Reason = false, "it names another text's hash"
+		case slices.Contains(st.SignedBy, sig.Party):
+			sig.Counts, sig.Reason = false, "the party signed before"
+		}
+		if sig.Counts {
+			st.SignedBy = append(st.SignedBy, sig.Party)
+			if len(st.SignedBy) == 2 {
+				t := sig.Created
+				st.AgreedAt = &t
+			}
+		}
+		st.Sigs = append(st.Sigs, sig)
+	}
+	for _, st := range out {
+		switch {
+		case st.Problem != "":
+			st.State, st.AgreedAt = StatementInvalid, nil
+		case len(st.SignedBy) >= 2:
+			st.State = StatementAgreed
+		case len(st.SignedBy) == 1:
+			st.State = StatementSigned
+		default:
+			st.State = StatementProposed
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,126 @@
+package workflow_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/peer"
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/workflow"
+)
+
+// The test helpers of the statement, meeting and assessment tests: two
+// real nodes over real mutual TLS on 127.0.0.1 (after
+// internal/peer/peer_test.go), each with a workflow service on a fake
+// clock the test moves.
+
+// stmtClock is a fake clock both nodes' services read.
+type stmtClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stmtClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *stmtClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// stmtNode is one served node and a workflow service over it.
+type stmtNode struct {
+	name string
+	srv  *server.Server
+	wf   *workflow.Service
+}
+
+var stmtPeers = peer.Config{PollInterval: 2 * time.Second, LocalInterval: 100 * time.Millisecond, MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, Timeout: 10 * time.Second}
+
+func stmtNewNode(t testing.TB, name string, clock *stmtClock) *stmtNode {
+	t.Helper()
+	ctx := context.Background()
+	n, _, err := node.Init(ctx, filepath.Join(t.TempDir(), name), node.InitOptions{Name: name, Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.Start(ctx, n, server.Options{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Peer: stmtPeers})
+	if err != nil {
+		n.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(5 * time.Second); err != nil {
+			t.Error(err)
+		}
+	})
+	wf := workflow.New(n.Store, name, n.LogKey())
+	wf.Now = clock.Now
+	return &stmtNode{name: name, srv: s, wf: wf}
+}
+
+// stmtTwoNodes starts two nodes, pins them on each other and shares a
+// channel titled "a-b" (a proposes, b accepts). It returns the channel id.
+func stmtTwoNodes(t testing.TB, clock *stmtClock) (a, b *stmtNode, channel string) {
+	t.Helper()
+	ctx := context.Background()
+	a, b = stmtNewNode(t, "party-a", clock), stmtNewNode(t, "party-b", clock)
+	for _, p := range [][2]*stmtNode{{a, b}, {b, a}} {
+		pr, err := peer.NewPeer(p[1].name, p[1].srv.URL, p[1].srv.Pin, p[1].srv.Node.LogKey(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr.CreatedAt = time.Now()
+		if err := p[0].srv.Node.Store.AddPeer(ctx, pr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch := &dialogue.Channel{Title: "a-b", Peer: b.name, State: dialogue.ChannelProposed, CreatedAt: time.Now()}
+	if err := a.srv.Node.Store.ProposeChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	stmtWaitFor(t, "b is offered the channel", func() bool {
+		c, err := b.srv.Node.Store.Channel(ctx, ch.ID)
+		return err == nil && c.State == dialogue.ChannelOffered
+	})
+	if _, err := b.srv.Node.Store.AcceptChannel(ctx, ch.ID, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	stmtWaitFor(t, "a sees the channel accepted", func() bool {
+		c, err := a.srv.Node.Store.Channel(ctx, ch.ID)
+		return err == nil && c.State == dialogue.ChannelActive
+	})
+	return a, b, ch.ID
+}
+
+// stmtWaitFor polls ok for up to 20 seconds.
+func stmtWaitFor(t testing.TB, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 20s: not yet: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stmtHas waits until n holds the object id on the channel.
+func stmtHas(t testing.TB, n *stmtNode, channel, id string) {
+	t.Helper()
+	stmtWaitFor(t, n.name+" has "+id, func() bool {
+		page, err := n.srv.Node.Store.FindObjects(context.Background(), channel, dialogue.ObjectFilter{IDs: []string{id}, Versions: dialogue.VersionMatch{All: true}, MetaOnly: true})
+		return err == nil && len(page.Objects) > 0
+	})
+}
