@@ -133,8 +133,8 @@ func TestOffLimitsTwoNodes(t *testing.T) {
 	// Refused signatures.
 	for _, c := range []struct {
 		name, id, sum, by string
-		kind             dialogue.Kind
-		want             string
+		kind              dialogue.Kind
+		want              string
 	}{
 		{"wrong hash", id, strings.Repeat("0", 64), "alice (expert)", dialogue.KindConflict, "is not the hash of statement"},
 		{"no hash", id, "", "alice (expert)", dialogue.KindInvalid, "text_sha256: give the hash"},
