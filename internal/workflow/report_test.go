@@ -1,0 +1,175 @@
+package workflow_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/shareddata"
+	"github.com/parleyhq/parley/internal/stix"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// reqOfficialSchema validates an object against the OASIS STIX 2.1 JSON
+// Schema of its type, when there is one (after internal/stix's
+// officialSchemas).
+func reqOfficialSchema(t *testing.T) func(raw []byte) {
+	t.Helper()
+	const base = "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/"
+	dir := shareddata.Dir(t, "stix", "schemas")
+	c := jsonschema.NewCompiler()
+	locs := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			return err
+		}
+		id, _ := doc.(map[string]any)["$id"].(string)
+		if !strings.HasPrefix(id, base) {
+			t.Fatalf("%s: unexpected $id %q", p, id)
+		}
+		locs[strings.TrimSuffix(filepath.Base(p), ".json")] = id
+		return c.AddResource(id, doc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(raw []byte) {
+		t.Helper()
+		var probe struct{ Type string }
+		json.Unmarshal(raw, &probe)
+		if err := stix.ValidateParley(raw); err != nil {
+			t.Errorf("Parley's schema: %v\n%s", err, raw)
+		}
+		loc, ok := locs[probe.Type]
+		if !ok {
+			return // Parley's own types: no OASIS schema
+		}
+		s, err := c.Compile(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err := s.Validate(doc); err != nil {
+			t.Errorf("the OASIS %s schema: %v\n%s", probe.Type, err, raw)
+		}
+	}
+}
+
+// A files an incident report on the channel: its objects and a report
+// referencing all of them, marked, with sectors and severity; it travels
+// to B, which reads the same report as A's.
+func TestFileReport(t *testing.T) {
+	ctx := context.Background()
+	clock := &reqClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	a, b, ch := reqTwoNodes(t, clock)
+	valid := reqOfficialSchema(t)
+
+	bundle := reqBundle(t, clock.Now())
+	var bo struct{ Objects []json.RawMessage }
+	json.Unmarshal(bundle, &bo)
+	id, err := a.wf.FileReport(ctx, "a-b", bundle, "amber", []string{"energy", " Drinking-Water ", "energy"}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqHas(t, b, ch, id)
+	for _, n := range []*reqNode{a, b} {
+		r, err := n.wf.Report(ctx, id)
+		if err != nil {
+			t.Fatalf("%s: %v", n.name, err)
+		}
+		if r.From != "party-a" || r.TLP != "amber" || !slices.Equal(r.Sectors, []string{"energy", "drinking-water"}) || r.Severity != 5 || r.Channel != ch {
+			t.Errorf("%s reads %+v", n.name, r)
+		}
+		valid(r.Raw)
+		// The report references every object but the published TLP
+		// definition; each is stored and carries a TLP marking.
+		if len(r.ObjectRefs) != len(bo.Objects)-1 || len(r.Objects) != len(r.ObjectRefs) {
+			t.Errorf("%s: %d refs, %d objects", n.name, len(r.ObjectRefs), len(r.Objects))
+		}
+		types := map[string]int{}
+		for _, raw := range r.Objects {
+			var m struct {
+				Type    string   `json:"type"`
+				ID      string   `json:"id"`
+				Marking []string `json:"object_marking_refs"`
+			}
+			json.Unmarshal(raw, &m)
+			types[m.Type]++
+			if !slices.Contains(m.Marking, stix.TLPAmber.ID) {
+				t.Errorf("%s: %s has markings %v", n.name, m.ID, m.Marking)
+			}
+			if n == a {
+				valid(raw)
+			}
+		}
+		for _, typ := range []string{"incident", "indicator", "observed-data", "infrastructure", "attack-pattern", "malware"} {
+			if types[typ] == 0 {
+				t.Errorf("%s: the report holds no %s (%v)", n.name, typ, types)
+			}
+		}
+		list, err := n.wf.Reports(ctx, "")
+		if err != nil || len(list) != 1 || list[0].ID != id || list[0].Objects != nil {
+			t.Errorf("%s: Reports = %v, %v", n.name, list, err)
+		}
+	}
+}
+
+// Every refused report, with the error naming the field.
+func TestFileReportRefused(t *testing.T) {
+	ctx := context.Background()
+	clock := &reqClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	a, _, _ := reqTwoNodes(t, clock)
+	good := reqBundle(t, clock.Now())
+	ts := stix.FormatTime(clock.Now())
+	onlyMalware, _ := json.Marshal(map[string]any{"type": "bundle", "id": stix.NewID("bundle"), "objects": []any{
+		map[string]any{"type": "malware", "spec_version": "2.1", "id": stix.NewID("malware"), "created": ts, "modified": ts, "name": "x", "is_family": false}}})
+	badPattern, _ := json.Marshal(map[string]any{"type": "indicator", "spec_version": "2.1", "id": stix.NewID("indicator"), "created": ts, "modified": ts,
+		"pattern": "[file:hashes.'SHA-256' = 'abc']", "pattern_type": "stix", "valid_from": ts})
+	for _, c := range []struct {
+		name     string
+		channel  string
+		bundle   []byte
+		tlp      string
+		sectors  []string
+		severity int
+		kind     dialogue.Kind
+		want     string
+	}{
+		{"no TLP", "a-b", good, "", []string{"energy"}, 3, dialogue.KindInvalid, "tlp: required"},
+		{"TLP 1.0 white", "a-b", good, "white", []string{"energy"}, 3, dialogue.KindInvalid, `tlp "white": want clear, green, amber, amber+strict or red`},
+		{"no sector", "a-b", good, "green", nil, 3, dialogue.KindInvalid, "sector: required"},
+		{"unknown sector", "a-b", good, "green", []string{"energy", "shipping"}, 3, dialogue.KindInvalid, `sector: sector "shipping": not a sector code`},
+		{"severity 0", "a-b", good, "green", []string{"energy"}, 0, dialogue.KindInvalid, "severity 0: want 1 low, 2 moderate, 3 significant, 4 high, 5 critical"},
+		{"severity 6", "a-b", good, "green", []string{"energy"}, 6, dialogue.KindInvalid, "severity 6: want 1 low"},
+		{"no incident or indicator", "a-b", onlyMalware, "green", []string{"energy"}, 3, dialogue.KindInvalid, "bundle: holds no incident and no indicator"},
+		{"invalid pattern", "a-b", reqBundle(t, clock.Now(), badPattern), "green", []string{"energy"}, 3, dialogue.KindInvalid, "/pattern"},
+		{"not a bundle", "a-b", []byte(`{"type":"indicator"}`), "green", []string{"energy"}, 3, dialogue.KindInvalid, "bundle:"},
+		{"not JSON", "a-b", []byte(`{`), "green", []string{"energy"}, 3, dialogue.KindInvalid, "bundle:"},
+		{"unknown channel", "nope", good, "green", []string{"energy"}, 3, dialogue.KindNotFound, `no channel "nope"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id, err := a.wf.FileReport(ctx, c.channel, c.bundle, c.tlp, c.sectors, c.severity)
+			if err == nil || dialogue.KindOf(err) != c.kind || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %q, %v (%v); want %v %q", id, err, dialogue.KindOf(err), c.kind, c.want)
+			}
+		})
+	}
+	if list, err := a.wf.Reports(ctx, ""); err != nil || len(list) != 0 {
+		t.Errorf("after refusals: %v, %v", list, err)
+	}
+}
