@@ -19,6 +19,7 @@ import (
 
 	jsonapi "github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/enrich"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
@@ -59,6 +60,9 @@ type Server struct {
 	stop   context.CancelFunc
 	done   chan struct{} // closed when the peer service stopped
 	closed bool
+
+	// enriched is closed when the enrichment worker stopped.
+	enriched <-chan struct{}
 }
 
 // Start listens and serves n in the background. On success the Server
@@ -93,6 +97,12 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		}
 		return nil, dialogue.E("server.Start", dialogue.KindUnavailable, fmt.Errorf("cannot listen on %s: %w", addr, err))
 	}
+	// The node's .mmdb files, checked in full: a bad one stops the start.
+	en, err := enrich.OpenNode(n, log)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	api := httpapi.New(httpapi.Config{
 		Store:        n.Store,
 		Peers:        n.Store,
@@ -121,14 +131,20 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 	}
 	if s.Peers, err = mountRecord(api, n, cert, log, opt.Peer); err != nil {
 		ln.Close()
+		if en != nil {
+			en.Close()
+		}
 		return nil, err
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
+	// Enrichment of what is added, imported by another process or received.
+	s.enriched = enrich.Start(runCtx, en, n.Store)
 	if s.Peers != nil && !opt.InsecureHTTP {
 		n.Store.OnAppend(s.Peers.Notify)
 		go func() {
 			defer close(s.done)
+			defer func(stopped <-chan struct{}) { <-stopped }(s.Workflow.StartScheduler(runCtx, log)) // the dialogue's receipts, escalations, scheduled checks
 			s.Peers.Run(runCtx)
 		}()
 	} else {
@@ -175,6 +191,10 @@ func (s *Server) Close(timeout time.Duration) error {
 	}
 	select {
 	case <-s.done:
+	case <-ctx.Done():
+	}
+	select {
+	case <-s.enriched:
 	case <-ctx.Done():
 	}
 	if err := s.Node.Close(); err != nil {
