@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/workflow"
+)
+
+func init() {
+	moreCommands = append(moreCommands, (*Main).newReportCommand)
+}
+
+// reportWorkflow opens the node in dir and the workflows over it.
+func (m *Main) reportWorkflow(ctx context.Context, dir string) (*node.Node, *workflow.Service, error) {
+	n, err := m.openNode(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n.LogKey() == "" {
+		n.Close()
+		return nil, nil, withHint(fmt.Errorf("node %s has no log key: the dialogue needs one", n.Config.Name), "make it with: parley keys init --dir %s", n.Dir)
+	}
+	return n, workflow.New(n.Store, n.Config.Name, n.LogKey()), nil
+}
+
+// reportPrintJSON prints v as one indented JSON document.
+func reportPrintJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (m *Main) newReportCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "File incident reports on a channel, list and show them",
+	}
+	cmd.AddCommand(m.newReportFileCommand(), m.newReportListCommand(), m.newReportShowCommand())
+	return cmd
+}
+
+func (m *Main) newReportFileCommand() *cobra.Command {
+	var dir, channel, tlp string
+	var sectors []string
+	var severity int
+	cmd := &cobra.Command{
+		Use:   "file --dir D --channel C --tlp clear|green|amber|amber+strict|red --sector S [--sector S2] [--severity N] BUNDLE.json",
+		Short: "File an incident report: a STIX bundle, its TLP marking, the sectors hit and the severity",
+		Long: `file sends an incident report on a channel. BUNDLE.json is a STIX 2.1 bundle
+holding an incident or indicators (STIX patterns, checked), and whatever else
+the report carries: observed data, infrastructure, attack patterns, malware,
+evidence artifacts. Parley adds a STIX report referencing every object, marked
+with the TLP 2.0 level --tlp (required); each object without a TLP marking
+gets the same one. The report carries the sectors hit and the severity.
+
+Severity scale: ` + workflow.SeverityScale + ` (default 3).
+
+Sectors (--sector, at least one, repeat or separate with commas) are the
+codes of the 16 US critical-infrastructure sectors and of the EU NIS2 sectors:
+` + sectorHelp() + `
+
+It prints the new report's id.`,
+		Example: `  parley report file --dir a --channel a-b --tlp amber --sector energy --severity 4 incident.json`,
+		Args:    exactArgs(1, "the bundle file BUNDLE.json"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			n, wf, err := m.reportWorkflow(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			id, err := wf.FileReport(cmd.Context(), channel, data, tlp, sectors, severity)
+			if err != nil {
+				if dialogue.KindOf(err) == dialogue.KindNotFound {
+					return withHint(err, "list the channels with: parley channel list --dir %s", n.Dir)
+				}
+				return err
+			}
+			fmt.Fprintln(m.Stdout, id)
+			return nil
+		},
+	}
+	m.dirFlag(cmd, &dir)
+	f := cmd.Flags()
+	f.StringVar(&channel, "channel", "", "the channel (id or title)")
+	f.StringVar(&tlp, "tlp", "", "the TLP 2.0 level: clear, green, amber, amber+strict or red (required)")
+	f.StringSliceVar(&sectors, "sector", nil, "a sector code the incident hit (repeat for more)")
+	f.IntVar(&severity, "severity", workflow.SeveritySignificant, "the severity: "+workflow.SeverityScale)
+	return cmd
+}
+
+// sectorHelp lists the sector codes with their names, for help texts.
+func sectorHelp() string {
+	var b strings.Builder
+	for _, s := range dialogue.Sectors {
+		fmt.Fprintf(&b, "  %-24s %s (%s)\n", s.Code, s.Name(), strings.Join(s.Lists(), ", "))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (m *Main) newReportListCommand() *cobra.Command {
+	var dir, channel string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list --dir D [--channel C] [--json]",
+		Short: "List the incident reports of a channel, or of every channel",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, wf, err := m.reportWorkflow(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			rs, err := wf.Reports(cmd.Context(), channel)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if rs == nil {
+					rs = []*workflow.Report{}
+				}
+				return reportPrintJSON(m.Stdout, rs)
+			}
+			if len(rs) == 0 {
+				fmt.Fprintln(m.Stdout, "No incident reports.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tFROM\tTLP\tSEVERITY\tSECTORS\tOBJECTS\tNAME")
+			for _, r := range rs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%s\n", r.ID, r.From, r.TLP, r.Severity, strings.Join(r.Sectors, ","), len(r.ObjectRefs), r.Name)
+			}
+			return tw.Flush()
+		},
+	}
+	m.dirFlag(cmd, &dir)
+	cmd.Flags().StringVar(&channel, "channel", "", "only this channel (id or title)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	return cmd
+}
+
+func (m *Main) newReportShowCommand() *cobra.Command {
+	var dir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show --dir D REPORT_ID [--json]",
+		Short: "Show an incident report and its objects",
+		Args:  exactArgs(1, "the report's id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, wf, err := m.reportWorkflow(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			r, err := wf.Report(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return reportPrintJSON(m.Stdout, r)
+			}
+			fmt.Fprintf(m.Stdout, "Report %s\n  name:     %s\n  from:     %s\n  channel:  %s\n  created:  %s\n  TLP:      %s\n  severity: %d (%s)\n  sectors:  %s\n  objects:  %d\n",
+				r.ID, r.Name, r.From, r.Channel, r.Created.UTC().Format("2006-01-02 15:04:05Z"), r.TLP, r.Severity, workflow.SeverityScale, strings.Join(r.Sectors, ", "), len(r.ObjectRefs))
+			for _, ref := range r.ObjectRefs {
+				fmt.Fprintf(m.Stdout, "    %s\n", ref)
+			}
+			return nil
+		},
+	}
+	m.dirFlag(cmd, &dir)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	return cmd
+}
