@@ -25,7 +25,7 @@ func stmtReport(t *testing.T, n *stmtNode, channel string, published time.Time, 
 	repRaw, _ := json.Marshal(map[string]any{"type": "report", "spec_version": "2.1", "id": rep, "created": ts, "modified": ts,
 		"name": "incident", "published": ts, "object_refs": []string{ind},
 		"object_marking_refs": []string{"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"},
-		"extensions": map[string]any{stix.ParleyExtensionID: map[string]any{"extension_type": "property-extension", "sectors": sectors, "severity": severity}}})
+		"extensions":          map[string]any{stix.ParleyExtensionID: map[string]any{"extension_type": "property-extension", "sectors": sectors, "severity": severity}}})
 	ch, _, err := n.wf.Channel(context.Background(), channel)
 	if err != nil {
 		t.Fatal(err)
