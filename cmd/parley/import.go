@@ -81,6 +81,9 @@ the others. The exit status is non-zero when anything was rejected.`,
 			if len(args) > 1 {
 				fmt.Fprintf(m.Stdout, "total: %d new, %d unchanged, %d rejected in %q\n", total.Added, total.Unchanged, total.Rejected, c.Title)
 			}
+			if total.Added > 0 {
+				m.enrichImported(ctx, n, c) // country and AS of the addresses, when the node has databases
+			}
 			switch {
 			case refused > 0:
 				return withHint(fmt.Errorf("%d of %d files refused: %d objects invalid", refused, len(args), total.Rejected),

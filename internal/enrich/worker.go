@@ -106,3 +106,29 @@ func (w *Worker) round(ctx context.Context) Stats {
 	}
 	return total
 }
+
+// Start runs a Worker of e in the background until ctx is done, woken by
+// every append to a log of the store (hooks, the store's OnAppend), then
+// closes e. The channel it returns is closed once the worker has stopped.
+// A nil e (a node without databases) starts nothing and returns a closed
+// channel.
+func Start(ctx context.Context, e *Enricher, hooks interface {
+	OnAppend(func(collectionID string, size int64))
+}) <-chan struct{} {
+	stopped := make(chan struct{})
+	if e == nil {
+		close(stopped)
+		return stopped
+	}
+	w := e.NewWorker()
+	if hooks != nil {
+		hooks.OnAppend(w.Notify)
+	}
+	e.log.Info("enriching objects with country and AS", "databases", e.fingerprint)
+	go func() {
+		defer close(stopped)
+		defer e.Close()
+		w.Run(ctx)
+	}()
+	return stopped
+}
