@@ -1,0 +1,140 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/workflow"
+)
+
+func init() {
+	Register(reportEndpoints)
+	Schemas["Report"] = map[string]any{
+		"type":        "object",
+		"description": "An incident report: a STIX report with Parley's property-extension (sectors, severity) and one TLP 2.0 marking.",
+		"properties": map[string]any{
+			"id":          map[string]any{"type": "string"},
+			"channel":     map[string]any{"type": "string"},
+			"from":        map[string]any{"type": "string", "description": "the reporting party's name"},
+			"name":        map[string]any{"type": "string"},
+			"created":     map[string]any{"type": "string", "format": "date-time"},
+			"tlp":         map[string]any{"type": "string", "enum": []string{"clear", "green", "amber", "amber+strict", "red"}},
+			"sectors":     map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+			"severity":    map[string]any{"type": "integer", "minimum": 1, "maximum": 5, "description": workflow.SeverityScale},
+			"object_refs": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+			"objects":     map[string]any{"type": "array", "items": map[string]any{"type": "object"}, "description": "the report's objects (GET /reports/{id} only)"},
+			"report":      map[string]any{"type": "object", "description": "the STIX report object"},
+		},
+		"required": []string{"id", "channel", "from", "tlp", "sectors", "severity", "object_refs", "report"},
+	}
+	Schemas["ReportFiling"] = map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"channel":  map[string]any{"type": "string", "description": "the channel's id or title"},
+			"bundle":   map[string]any{"type": "object", "description": "a STIX 2.1 bundle holding an incident or indicators"},
+			"tlp":      map[string]any{"type": "string", "enum": []string{"clear", "green", "amber", "amber+strict", "red"}},
+			"sectors":  map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "minItems": 1, "description": "sector codes (US critical-infrastructure and EU NIS2)"},
+			"severity": map[string]any{"type": "integer", "minimum": 1, "maximum": 5, "description": workflow.SeverityScale},
+		},
+		"required":             []string{"channel", "bundle", "tlp", "sectors", "severity"},
+		"additionalProperties": false,
+	}
+}
+
+// reportFiling is the body of POST /reports.
+type reportFiling struct {
+	Channel  string          `json:"channel"`
+	Bundle   json.RawMessage `json:"bundle"`
+	TLP      string          `json:"tlp"`
+	Sectors  []string        `json:"sectors"`
+	Severity int             `json:"severity"`
+}
+
+func reportEndpoints(s *Server) []Endpoint {
+	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+	jsonBody := func(schema any) map[string]any {
+		return map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+	}
+	return []Endpoint{
+		{
+			Method: http.MethodPost, Path: "/reports", Write: true,
+			Handler: s.fileReport,
+			Operation: map[string]any{
+				"operationId": "fileReport",
+				"summary":     "File an incident report on a channel",
+				"description": "Files the bundle's objects and a report referencing them all, marked with the TLP 2.0 level (objects without a TLP marking get it too), with the sectors and the severity (" + workflow.SeverityScale + ").",
+				"requestBody": map[string]any{"required": true, "content": jsonBody(ref("ReportFiling"))["content"]},
+				"responses": map[string]any{"201": map[string]any{"description": "The report's id.", "content": jsonBody(map[string]any{
+					"type": "object", "properties": map[string]any{"id": map[string]any{"type": "string"}}, "required": []string{"id"}})["content"]}},
+			},
+		},
+		{
+			Method: http.MethodGet, Path: "/reports",
+			Handler: s.listReports,
+			Operation: map[string]any{
+				"operationId": "listReports",
+				"summary":     "List the incident reports",
+				"parameters": []any{map[string]any{"name": "channel", "in": "query", "required": false, "schema": map[string]any{"type": "string"},
+					"description": "only this channel (id or title)"}},
+				"responses": map[string]any{"200": map[string]any{"description": "The reports, oldest first.", "content": jsonBody(map[string]any{"type": "array", "items": ref("Report")})["content"]}},
+			},
+		},
+		{
+			Method: http.MethodGet, Path: "/reports/{id}",
+			Handler: s.showReport,
+			Operation: map[string]any{
+				"operationId": "showReport",
+				"summary":     "Show an incident report with its objects",
+				"parameters":  []any{map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "string"}}},
+				"responses":   map[string]any{"200": map[string]any{"description": "The report.", "content": jsonBody(ref("Report"))["content"]}},
+			},
+		},
+	}
+}
+
+func (s *Server) fileReport(w http.ResponseWriter, r *http.Request) {
+	var in reportFiling
+	if err := DecodeJSON(r, &in); err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if in.Channel == "" {
+		httpapi.Error(w, r, dialogue.Errorf("api.fileReport", dialogue.KindInvalid, "channel: required"))
+		return
+	}
+	if len(in.Bundle) == 0 {
+		httpapi.Error(w, r, dialogue.Errorf("api.fileReport", dialogue.KindInvalid, "bundle: required"))
+		return
+	}
+	id, err := s.WF.FileReport(r.Context(), in.Channel, in.Bundle, in.TLP, in.Sectors, in.Severity)
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.WF.Reports(r.Context(), r.URL.Query().Get("channel"))
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if rs == nil {
+		rs = []*workflow.Report{}
+	}
+	WriteJSON(w, http.StatusOK, rs)
+}
+
+func (s *Server) showReport(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.WF.Report(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, rep)
+}
