@@ -203,7 +203,7 @@ func statementEndpoints(s *Server) []Endpoint {
 			"requestBody": body(obj(map[string]any{"texts": textsSchema}, "texts")), "responses": resp("201", "The minutes statement's id.", idOut)}},
 		{Method: http.MethodPost, Path: "/meetings/{id}/actions", Write: true, Handler: s.meetingAction, Operation: map[string]any{
 			"operationId": "meetingAction", "summary": "Add an action item (description, owner, due) or set one's status (index, status)",
-			"parameters":  idParam("the meeting's id"),
+			"parameters": idParam("the meeting's id"),
 			"requestBody": body(obj(map[string]any{"description": str, "owner": map[string]any{"type": "string", "description": "the owning party's name"},
 				"due": map[string]any{"type": "string", "format": "date-time"}, "index": map[string]any{"type": "integer", "minimum": 0},
 				"status": map[string]any{"enum": []string{"open", "done", "dropped"}}})),
