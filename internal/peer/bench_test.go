@@ -261,6 +261,10 @@ func benchReplicate(b *testing.B, n, batch int, replicate bool) {
 // collection over HTTPS (bearer token, a kept-alive connection), timed
 // from before the request. It reports the median and the 95th percentile
 // and the largest (ms-median, ms-p95, ms-max).
+//
+// PARLEY_BENCH_PEER_HISTORY=N first commits N objects on A one by one, so
+// that A's log of the channel has N checkpoints, as after months of
+// single-object TAXII POSTs (default 0: a new channel).
 func BenchmarkLatency(b *testing.B) {
 	b.Run("store", func(b *testing.B) { benchLatency(b, false) })
 	b.Run("taxii-https", func(b *testing.B) { benchLatency(b, true) })
@@ -271,6 +275,20 @@ func benchLatency(b *testing.B, overHTTPS bool) {
 	commit := func(raws [][]byte) { add(b, a, id, raws) }
 	if overHTTPS {
 		commit = taxiiPoster(b, a, id)
+	}
+	if h := benchEnv(b, "PARLEY_BENCH_PEER_HISTORY", -1); h > 0 {
+		start := time.Now()
+		for i, raw := range indicators(h, "history") {
+			add(b, a, id, [][]byte{raw})
+			if i%1000 == 999 {
+				b.Logf("history: %d commits", i+1)
+			}
+		}
+		waitFor(b, 10*time.Minute, "b applied the history", func() bool {
+			n, err := bn.store().Store.Applied(context.Background(), a.name, id)
+			return err == nil && n >= int64(h)
+		})
+		b.Logf("history of %d single-object commits made and replicated in %s", h, time.Since(start).Round(time.Millisecond))
 	}
 	// Warm up: the first exchange opens the connections.
 	warm := indicators(1, "warm-up")

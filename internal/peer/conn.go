@@ -176,16 +176,25 @@ func (c *conn) push(ctx context.Context, ch *dialogue.Channel) error {
 		return err
 	}
 	// Add the cosignature to the note as stored now (another peer may have
-	// added one since it was read).
-	cps, err := st.Checkpoints(ctx, ch.ID)
+	// added one since it was read). That is the latest checkpoint still,
+	// unless an append came meanwhile: only then are they all listed (a
+	// log of single-object commits has as many checkpoints as entries).
+	stored, err := st.LatestCheckpoint(ctx, ch.ID)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(cps, func(x *dialogue.Checkpoint) bool { return x.Size == cp.Size })
-	if i < 0 {
-		return dialogue.Errorf("peer.push", dialogue.KindNotFound, "the checkpoint at size %d of channel %s is no longer stored", cp.Size, ch.ID)
+	if stored.Size != cp.Size {
+		cps, err := st.Checkpoints(ctx, ch.ID)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(cps, func(x *dialogue.Checkpoint) bool { return x.Size == cp.Size })
+		if i < 0 {
+			return dialogue.Errorf("peer.push", dialogue.KindNotFound, "the checkpoint at size %d of channel %s is no longer stored", cp.Size, ch.ID)
+		}
+		stored = cps[i]
 	}
-	cosigned, err := tlog.AddCosignatures(cps[i].Note, sigs, v)
+	cosigned, err := tlog.AddCosignatures(stored.Note, sigs, v)
 	if err != nil {
 		c.w.s.alarm(ctx, c.p.Name, dialogue.AlarmBadData, "its cosignature of channel "+ch.ID+" does not verify: "+dialogue.Message(err))
 		return err
