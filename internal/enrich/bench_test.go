@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/enrich"
 )
 
@@ -60,5 +59,3 @@ func BenchmarkCatchUp(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/object")
 }
-
-var _ = dialogue.Added
