@@ -138,10 +138,7 @@ func (s *scanner) str() ([]byte, error) {
 	}
 	start := s.i + 1
 	b := s.b
-	i := start
-	for i < len(b) && !strStop[b[i]] {
-		i++
-	}
+	i := firstStrStop(b, start)
 	switch {
 	case i == len(b):
 		return nil, s.fail("unterminated string")
@@ -341,11 +338,12 @@ func (s *scanner) skipNested() error {
 	var stack [maxDepth]byte
 	depth := 0
 	b := s.b
-	for i := s.i; i < len(b); i++ {
-		c := b[i]
-		if !special[c] {
-			continue
+	for i := s.i; ; i++ {
+		i = firstSpecial(b, i)
+		if i >= len(b) {
+			break
 		}
+		c := b[i]
 		switch c {
 		case '"':
 			s.i = i
@@ -386,13 +384,14 @@ func (s *scanner) skipStr() (struct{}, error) {
 		return struct{}{}, s.fail("expected a string")
 	}
 	b := s.b
-	for i := s.i + 1; i < len(b); i++ {
-		switch b[i] {
-		case '"':
+	for i := s.i + 1; ; i += 2 {
+		i = firstQuoteOrBackslash(b, i)
+		if i >= len(b) {
+			break
+		}
+		if b[i] == '"' {
 			s.i = i + 1
 			return struct{}{}, nil
-		case '\\':
-			i++
 		}
 	}
 	return struct{}{}, s.fail("unterminated string")
