@@ -32,8 +32,13 @@ const (
 	// insertObject adds a version, its superseded flag decided by
 	// AddObjects, its origin NULL for this node's own (migrations/00005). There is no unique index to conflict with: AddObjects
 	// keeps (collection, id, version) unique (see migrations/00003).
-	insertObject = `INSERT INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded, origin)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertObject = insertObjectsHead + insertObjectRow
+	// insertObjectsHead and insertObjectRow make insertObjects.
+	insertObjectsHead = `INSERT INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded, origin)
+		VALUES `
+	insertObjectRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// insertColumns is the number of parameters of insertObjectRow.
+	insertColumns = 13
 	// probeIDs lists the stored versions of every object whose id hash is
 	// in ?2, a JSON array of them: one statement for a whole batch, the
 	// index probed in hash order. Rows of other ids that share a hash are
@@ -46,7 +51,15 @@ const (
 	setDateAdded  = `UPDATE store_state SET last_date_added = ?`
 )
 
-var preparedQueries = []string{insertObject, probeIDs, getBySeq, supersedeSeq, lastDateAdded, setDateAdded}
+// insertChunk is how many rows one execution of insertObjects adds: a
+// statement per row cost its own cursors, bindings and database/sql
+// round trip, a tenth of an import.
+const insertChunk = 50
+
+// insertObjects is insertObject for insertChunk rows.
+var insertObjects = insertObjectsHead + strings.TrimSuffix(strings.Repeat(insertObjectRow+", ", insertChunk), ", ")
+
+var preparedQueries = []string{insertObject, insertObjects, probeIDs, getBySeq, supersedeSeq, lastDateAdded, setDateAdded}
 
 // idHash is the id_hash column of an object: the first 8 bytes of the
 // SHA-256 of its id, as a signed big-endian integer.
@@ -299,12 +312,10 @@ objects:
 		add[i] = true
 		st.latest = max(st.latest, versions[i])
 	}
-	ins, err := db.stmt(ctx, tx, insertObject)
-	if err != nil {
-		return nil, err
-	}
 	now := micros(db.now())
 	var entries []logEntry
+	var idx []int // of the objects added, in order
+	args := make([]any, 0, insertChunk*insertColumns)
 	for i, o := range objs {
 		if !add[i] {
 			continue
@@ -315,21 +326,22 @@ objects:
 			sv = "2.1"
 		}
 		superseded := versions[i] < ids[o.ID].latest
-		res, err := ins.ExecContext(ctx, pk, o.ID, b.hashes[i], versions[i], o.Type, sv,
+		args = append(args, pk, o.ID, b.hashes[i], versions[i], o.Type, sv,
 			nullStamp(o.Created), nullStamp(o.Modified), added, b.sums[i][:], o.Raw, superseded, origin)
-		if err != nil {
-			return nil, err
-		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return nil, err
-		}
-		if b.leaves != nil {
-			entries = append(entries, logEntry{seq: seq, data: entryData(o.Raw), leaf: b.leaves[i]})
-		}
+		idx = append(idx, i)
 		last = added
 		results[i].Status = dialogue.Added
 		results[i].DateAdded = fromMicros(added)
+	}
+	seqs, err := db.insertRows(ctx, tx, args, len(idx))
+	if err != nil {
+		return nil, err
+	}
+	if b.leaves != nil {
+		entries = make([]logEntry, len(idx))
+		for k, i := range idx {
+			entries[k] = logEntry{seq: seqs[k], data: entryData(objs[i].Raw), leaf: b.leaves[i]}
+		}
 	}
 	for i, j := range dupOf {
 		results[i].DateAdded = results[j].DateAdded
@@ -365,6 +377,46 @@ objects:
 	// moves later dates on; it never breaks their order.
 	db.lastAdded = last
 	return entries, nil
+}
+
+// insertRows inserts n rows into objects, args holding insertColumns
+// values per row, insertChunk rows per execution and the rest one by one,
+// and returns their seqs. The rows of one statement get consecutive seqs:
+// AUTOINCREMENT gives each the largest seq ever used plus one, and the
+// write transaction holds the only writer.
+func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, args []any, n int) ([]int64, error) {
+	seqs := make([]int64, 0, n)
+	var chunk, one *sql.Stmt
+	var err error
+	for len(args) > 0 {
+		rows, st := 1, one
+		if len(args) >= insertChunk*insertColumns {
+			if chunk == nil {
+				if chunk, err = db.stmt(ctx, tx, insertObjects); err != nil {
+					return nil, err
+				}
+			}
+			rows, st = insertChunk, chunk
+		} else if one == nil {
+			if one, err = db.stmt(ctx, tx, insertObject); err != nil {
+				return nil, err
+			}
+			st = one
+		}
+		res, err := st.ExecContext(ctx, args[:rows*insertColumns]...)
+		if err != nil {
+			return nil, err
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return nil, err
+		}
+		for k := int64(rows) - 1; k >= 0; k-- {
+			seqs = append(seqs, last-k)
+		}
+		args = args[rows*insertColumns:]
+	}
+	return seqs, nil
 }
 
 // committed sets DateAdded on the objects of b that were added, once their

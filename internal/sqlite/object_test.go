@@ -13,8 +13,9 @@ import (
 )
 
 // TestAddObjectsLargeCall adds a call large enough to be hashed on two
-// goroutines, with invalid objects, repeats and conflicts in both halves,
-// and then the same call again.
+// goroutines and inserted in chunks of insertChunk rows, with invalid
+// objects, repeats and conflicts in both halves, and then the same call
+// again.
 func TestAddObjectsLargeCall(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
@@ -68,6 +69,35 @@ func TestAddObjectsLargeCall(t *testing.T) {
 			t.Errorf("repeat %d: DateAdded %v, want the first one's %v", i, r.DateAdded, res[i-1].DateAdded)
 		}
 	}
+	// The rows are inserted insertChunk at a time: each log entry points
+	// at the row of its own object (the seqs a chunk's rows got), in the
+	// order of the call.
+	rows, err := db.r.QueryContext(ctx, `SELECT o.id, o.date_added FROM log_entries e JOIN objects o ON o.seq = e.object_seq ORDER BY e.idx`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k int
+	for rows.Next() {
+		var id string
+		var added int64
+		if err := rows.Scan(&id, &added); err != nil {
+			t.Fatal(err)
+		}
+		for k < len(res) && res[k].Status != dialogue.Added {
+			k++
+		}
+		if k == len(res) {
+			t.Fatalf("log entry of %s beyond the %d objects added", id, added)
+		}
+		if id != res[k].ID || added != res[k].DateAdded.UnixMicro() {
+			t.Errorf("log entry %d: row of %s added %d, want %s added %d", k, id, added, res[k].ID, res[k].DateAdded.UnixMicro())
+		}
+		k++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
 	// Again: what was added is unchanged, with the same DateAdded.
 	res2, err := db.AddObjects(ctx, "c", objs)
 	if err != nil {
