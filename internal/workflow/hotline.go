@@ -482,7 +482,14 @@ func (s *Service) loadComms(ctx context.Context, ch *dialogue.Channel, other dia
 	if err != nil {
 		return nil, err
 	}
-	c := &comms{ch: ch, self: s.Self, other: other, byID: map[string]*Item{},
+	return foldComms(ch, s.Self, other, items), nil
+}
+
+// foldComms folds the items of a channel (of both parties, oldest first):
+// a receipt, acknowledgement or answer counts only when the party that
+// did not send the message wrote it, the first by its own timestamp.
+func foldComms(ch *dialogue.Channel, self, other dialogue.Party, items []*Item) *comms {
+	c := &comms{ch: ch, self: self, other: other, byID: map[string]*Item{},
 		delivered: map[string]*Item{}, acked: map[string]*Item{}, answers: map[string]*Item{}, escalations: map[string]*Item{}}
 	for _, it := range items {
 		switch {
@@ -529,7 +536,7 @@ func (s *Service) loadComms(ctx context.Context, ch *dialogue.Channel, other dia
 			}
 		}
 	}
-	return c, nil
+	return c
 }
 
 func validTime(it *Item, prop string) bool {
