@@ -139,3 +139,13 @@ func reqBundle(t testing.TB, now time.Time, extra ...json.RawMessage) []byte {
 	b, _ := json.Marshal(map[string]any{"type": "bundle", "id": stix.NewID("bundle"), "objects": objs})
 	return b
 }
+
+// wfChannel returns the channel as the node's store has it.
+func (n *reqNode) wfChannel(t testing.TB, id string) *dialogue.Channel {
+	t.Helper()
+	ch, _, err := n.wf.Channel(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}

@@ -104,6 +104,24 @@ func TestRequestTwoNodes(t *testing.T) {
 		t.Errorf("a: %+v\nb: %+v", ra, rb)
 	}
 
+	// a transition that breaks the rules (the requester acknowledging),
+	// filed around MoveRequest, is ignored in the fold on both nodes
+	forged, err := a.wf.NewObject(stix.TypeTransition, map[string]any{"request_ref": id, "action": "acknowledge", "from_state": "submitted", "to_state": "acknowledged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fids, err := a.wf.File(ctx, a.wfChannel(t, ch), forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqHas(t, b, ch, fids[0])
+	for _, n := range []*reqNode{a, b} {
+		r, _ := n.wf.Request(ctx, id)
+		if r.State != dialogue.RequestSubmitted || len(r.Refused) != 1 || !strings.Contains(r.Refused[0].Refused, "only the receiving party may acknowledge") {
+			t.Errorf("%s after a forged transition: %s, refused %+v", n.name, r.State, r.Refused)
+		}
+	}
+
 	// refused moves: the error says who may do what
 	refuse := func(n *reqNode, m workflow.Move, kind dialogue.Kind, want string) {
 		t.Helper()
@@ -209,7 +227,7 @@ func TestRequestTwoNodes(t *testing.T) {
 		}
 	}
 	want := []string{"file:submitted:party-a", "acknowledge:acknowledged:party-b", "answer:answered:party-b", "close:closed:party-a"}
-	if !slices.Equal(acts, want) || len(ra.Refused) != 0 {
+	if !slices.Equal(acts, want) || len(ra.Refused) != 1 {
 		t.Errorf("history %v, refused %v; want %v", acts, ra.Refused, want)
 	}
 	if h := ra.History[2]; h.Kind != dialogue.ResponseTakedown || h.Text != "the server is down" || !slices.Equal(h.ObjectRefs, []string{report}) {
