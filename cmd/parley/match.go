@@ -236,7 +236,7 @@ that its indicators were seen.`,
 				rep.Skipped = append(rep.Skipped, skipReport{p.ID, p.Err.Error()})
 			}
 			mt := set.NewMatcher()
-			prog := newProgress(m.Stderr, isTerminal(m.Stderr) && !asJSON)
+			prog := newProgress(m.Stderr, isTerminal(m.Stderr))
 			for _, name := range args {
 				fr, err := m.matchFile(name, format, mt, prog)
 				if err != nil {

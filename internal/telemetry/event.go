@@ -13,6 +13,7 @@ package telemetry
 import (
 	"bytes"
 	"net/netip"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -44,7 +45,7 @@ func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
 		return kindNames[k]
 	}
-	return "kind(" + string(rune('0'+k)) + ")"
+	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // ParseKind reads a kind's short name (ipv4, ip, domain, url, email,

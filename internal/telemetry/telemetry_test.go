@@ -125,6 +125,8 @@ func TestBadLines(t *testing.T) {
 		{EVE, `{"timestamp":"2024-01-01T00:00:00Z","x":01}`, "offset 40: bad number"},
 		{EVE, `{"timestamp":"2024-01-01T00:00:00Z","x":"a` + "\t" + `b"}`, ""}, // a tab inside a skipped string is not checked
 		{EVE, `{"timestamp":"2024-01-01T00:00:00Z","src_ip":"a` + "\x01" + `"}`, "field src_ip: offset 47: control character in a string"},
+		{EVE, `{"timestamp":"2024-01-01T00:00:00Z","flow":{"a":[1}}`, "offset 50: unbalanced }"},
+		{EVE, `{"timestamp":"2024-01-01T00:00:00Z","flow":{"a":"}`, "offset 48: unterminated string"},
 		{Zeek, `{"uid":"C1","id.orig_h":"10.0.0.1"}`, "field ts: missing"},
 		{Zeek, `{"ts":"x","uid":"C1"}`, "field ts: not a timestamp"},
 		{Zeek, `{"ts":1.5,"answers":["a",}`, "field answers: offset 25: unexpected character"},
