@@ -41,10 +41,11 @@ func (db *DB) TailObjects(ctx context.Context, collectionID string, after time.T
 		args = append(args, pk, lower)
 	}
 	args = append(args, limit)
-	// INDEXED BY: the walk is in date_added order and stops at limit; a
-	// type index would sort the whole tail first.
+	// No condition on the type: the walk goes through objects_date_added
+	// in order and stops at limit (a type condition could make the
+	// planner take objects_type and sort the whole tail first).
 	q := "SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, " + raw +
-		" FROM objects o INDEXED BY objects_date_added WHERE o.collection_pk = ? AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
+		" FROM objects o WHERE o.collection_pk = ? AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
 	rows, err := db.rQuery(ctx, q, args...)
 	if err != nil {
 		return nil, dbErr(op, err)
