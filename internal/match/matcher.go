@@ -83,21 +83,21 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 			u := uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
 			for _, l := range s.v4lens {
 				k := (u&^(1<<(32-uint64(l))-1))<<8 | uint64(l)
-				if s.inFilter(s.hashV4(k)) {
+				if s.filters[classV4+int(l)].has(s.hashV4(k)) {
 					if p, ok := s.v4[k]; ok {
 						hits = m.add(hits, p)
 					}
 				}
 			}
 		case telemetry.IPv6:
-			if s.inFilter(s.hashV6(v.Addr)) {
+			if s.filters[telemetry.IPv6].has(s.hashV6(v.Addr)) {
 				if p, ok := s.v6[v.Addr]; ok {
 					hits = m.add(hits, p)
 				}
 			}
 			hits = m.nets(hits, s.nets[1], v.Addr)
 		default:
-			if s.inFilter(s.hashBytes(v.Kind, v.Text)) {
+			if s.filters[v.Kind].has(s.hashBytes(v.Kind, v.Text)) {
 				if p, ok := s.strs[v.Kind][string(v.Text)]; ok {
 					hits = m.add(hits, p)
 				}
@@ -108,7 +108,7 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 						continue
 					}
 					suf := v.Text[i:]
-					if s.inFilter(s.hashBytes(suffixKind, suf)) {
+					if s.filters[suffixKind].has(s.hashBytes(suffixKind, suf)) {
 						if p, ok := s.suffix[string(suf)]; ok {
 							hits = m.add(hits, p)
 						}

@@ -68,8 +68,10 @@ type Set struct {
 	multi  [][]uint32
 
 	seed   maphash.Seed
-	filter []uint64 // a two-bit Bloom filter of every key above
-	fmask  uint64
+	// filters are two-bit Bloom filters of the keys above, one per class
+	// of key (a kind, domain suffixes, each IPv4 prefix length), each
+	// sized for its class: the small classes stay in cache.
+	filters [numClasses]bloom
 
 	slow      []slowIndicator
 	slowByObj [numObj][]int32
@@ -113,6 +115,35 @@ func objOf(k telemetry.Kind) int {
 // suffixKind is the filter's kind for domain suffixes.
 const suffixKind = telemetry.NumKinds
 
+// Filter classes: the kinds, suffixKind, then one per IPv4 prefix length.
+const (
+	classV4    = int(suffixKind) + 1
+	numClasses = classV4 + 33
+)
+
+// classKey is a key's filter class and hash, kept until the filters are
+// sized.
+type classKey struct {
+	class int
+	h     uint64
+}
+
+// bloom is a blocked Bloom filter: both bits of a key are in one 64-bit
+// word, so a look-up costs one cache miss at most.
+type bloom struct {
+	words []uint64
+	mask  uint64
+}
+
+func (f *bloom) set(h uint64) { f.words[h&f.mask] |= filterBits(h) }
+
+func (f *bloom) has(h uint64) bool {
+	b := filterBits(h)
+	return f.words[h&f.mask]&b == b
+}
+
+func filterBits(h uint64) uint64 { return 1<<(h>>52&63) | 1<<(h>>58) }
+
 // ErrMultiObservation is the problem of a pattern that no single event
 // can match.
 var ErrMultiObservation = fmt.Errorf("the pattern needs more than one observation; parley match judges each event on its own")
@@ -137,7 +168,7 @@ func Compile(inds []Indicator, opt Options) *Set {
 		s.strs[k] = map[string]posting{}
 	}
 	s.nets[0], s.nets[1] = new(bart.Table[posting]), new(bart.Table[posting])
-	var keys []uint64 // filter hashes, set once the size is known
+	var keys []classKey // filter hashes, set once the sizes are known
 	for i, ind := range inds {
 		s.ids[i] = ind.ID
 		e, err := pattern.Parse(ind.Pattern)
@@ -182,11 +213,16 @@ func Compile(inds []Indicator, opt Options) *Set {
 			}
 		}
 	}
-	words := max(16, 1<<bits.Len(uint(len(keys)/4))) // 16 to 32 bits a key
-	s.filter = make([]uint64, words)
-	s.fmask = uint64(words - 1)
-	for _, h := range keys {
-		s.setFilter(h)
+	var count [numClasses]int
+	for _, k := range keys {
+		count[k.class]++
+	}
+	for c, n := range count {
+		words := max(1, 1<<bits.Len(uint(n/4))) // 16 to 32 bits a key
+		s.filters[c] = bloom{make([]uint64, words), uint64(words - 1)}
+	}
+	for _, k := range keys {
+		s.filters[k.class].set(k.h)
 	}
 	return s
 }
@@ -372,7 +408,7 @@ func ascii(s string) bool {
 	return true
 }
 
-func (s *Set) addFast(i uint32, c fastComparison, keys []uint64) []uint64 {
+func (s *Set) addFast(i uint32, c fastComparison, keys []classKey) []classKey {
 	switch {
 	case c.isNet:
 		t := s.nets[c.family]
@@ -386,12 +422,12 @@ func (s *Set) addFast(i uint32, c fastComparison, keys []uint64) []uint64 {
 				slices.Sort(s.v4lens)
 				slices.Reverse(s.v4lens)
 			}
-			return append(keys, s.hashV4(k))
+			return append(keys, classKey{classV4 + c.net.Bits(), s.hashV4(k)})
 		}
 		if c.family == 1 && c.net.IsSingleIP() && !c.net.Addr().Is4() {
 			a := c.net.Addr()
 			s.v6[a] = s.post(s.v6[a], has(s.v6, a), i)
-			return append(keys, s.hashV6(a))
+			return append(keys, classKey{int(telemetry.IPv6), s.hashV6(a)})
 		}
 		p := c.net.Masked()
 		old, ok := t.Get(p)
@@ -403,7 +439,7 @@ func (s *Set) addFast(i uint32, c fastComparison, keys []uint64) []uint64 {
 		m := s.strs[c.kind]
 		m[c.str] = s.post(m[c.str], has(m, c.str), i)
 	}
-	return append(keys, s.hashStr(c.kind, c.str))
+	return append(keys, classKey{int(c.kind), s.hashStr(c.kind, c.str)})
 }
 
 func has[K comparable](m map[K]posting, k K) bool { _, ok := m[k]; return ok }
@@ -443,16 +479,3 @@ func (s *Set) hashV4(u uint64) uint64 {
 }
 
 func (s *Set) hashV6(a netip.Addr) uint64 { return maphash.Comparable(s.seed, a) }
-
-// The filter is blocked: both bits of a key are in one 64-bit word, so
-// a look-up costs one cache miss at most.
-func (s *Set) setFilter(h uint64) {
-	s.filter[h&s.fmask] |= filterBits(h)
-}
-
-func (s *Set) inFilter(h uint64) bool {
-	b := filterBits(h)
-	return s.filter[h&s.fmask]&b == b
-}
-
-func filterBits(h uint64) uint64 { return 1<<(h>>52&63) | 1<<(h>>58) }
