@@ -67,7 +67,7 @@ type Set struct {
 	nets   [2]*bart.Table[posting] // other networks: IPv6 of ipv6-addr:value, IPv6 of ipv4-addr:value (never matched)
 	multi  [][]uint32
 
-	seed   maphash.Seed
+	seed maphash.Seed
 	// filters are two-bit Bloom filters of the keys above, one per class
 	// of key (a kind, domain suffixes, each IPv4 prefix length), each
 	// sized for its class: the small classes stay in cache.
