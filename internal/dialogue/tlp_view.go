@@ -1,0 +1,165 @@
+package dialogue
+
+import (
+	"context"
+	"slices"
+)
+
+// TLPReader reads what an object's JSON says about TLP: the level of its
+// TLP marking ("clear" … "red", "" when unmarked), the RED recipients it
+// names and, for a report, its object_refs. stix.ReadTLP is the one; it is
+// passed in so that this package stays free of STIX parsing.
+type TLPReader func(raw []byte) (level string, recipients, reportRefs []string)
+
+// ObjectFinder is the part of a Store a TLPView reads.
+type ObjectFinder interface {
+	FindObjects(ctx context.Context, collectionID string, f ObjectFilter) (*ObjectPage, error)
+}
+
+// ParseTLPLevel returns the level of a TLP 2.0 name ("clear" … "red",
+// "white" for TLP 1.0); false for anything else.
+func ParseTLPLevel(s string) (TLPLevel, bool) {
+	if s == "white" {
+		return TLPClear, true
+	}
+	for l := TLPClear; l <= TLPRed; l++ {
+		if tlpNames[l] == s {
+			return l, true
+		}
+	}
+	return 0, false
+}
+
+// TLPView decides what one user sees of one collection (docs/design/tlp.md):
+//
+//   - an object's marking is its own TLP marking;
+//   - an unmarked object that a report of the collection holds (object_refs)
+//     takes the least restrictive marking of those reports (each report
+//     shares it at its level), RED recipients joined; an unmarked object no
+//     report holds is CLEAR;
+//   - a RED object that names no recipients takes those of the RED reports
+//     that hold it.
+//
+// The reports are read once, on the first object that needs them. A view
+// is for one request: it does not see reports added after that.
+type TLPView struct {
+	store        ObjectFinder
+	collectionID string
+	user         *User
+	read         TLPReader
+
+	reports map[string]Marking // object id → marking from the reports holding it
+}
+
+// NewTLPView returns the view of user u (nil: no one) of a collection.
+func NewTLPView(st ObjectFinder, collectionID string, u *User, read TLPReader) *TLPView {
+	return &TLPView{store: st, collectionID: collectionID, user: u, read: read}
+}
+
+// Marking returns the marking that applies to a stored object version
+// (which must carry its Raw).
+func (v *TLPView) Marking(ctx context.Context, o *Object) (Marking, error) {
+	level, recipients, _ := v.read(o.Raw)
+	if level == "" {
+		if err := v.loadReports(ctx); err != nil {
+			return Marking{}, err
+		}
+		if m, ok := v.reports[o.ID]; ok {
+			return m, nil
+		}
+		return Marking{Level: TLPClear}, nil
+	}
+	l, ok := ParseTLPLevel(level)
+	if !ok {
+		l = TLPRed
+	}
+	if l == TLPRed && len(recipients) == 0 {
+		if err := v.loadReports(ctx); err != nil {
+			return Marking{}, err
+		}
+		if m, ok := v.reports[o.ID]; ok && m.Level == TLPRed {
+			recipients = m.Recipients
+		}
+	}
+	return Marking{Level: l, Recipients: recipients}, nil
+}
+
+// Visible reports whether the view's user may see the object version.
+func (v *TLPView) Visible(ctx context.Context, o *Object) (bool, error) {
+	m, err := v.Marking(ctx, o)
+	if err != nil {
+		return false, err
+	}
+	return Visible(v.user, m), nil
+}
+
+// Filter returns the objects of objs the user may see, in their order.
+// The objects must carry their Raw.
+func (v *TLPView) Filter(ctx context.Context, objs []*Object) ([]*Object, error) {
+	out := objs[:0:0]
+	for _, o := range objs {
+		ok, err := v.Visible(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func (v *TLPView) loadReports(ctx context.Context) error {
+	if v.reports != nil {
+		return nil
+	}
+	reports := map[string]Marking{}
+	f := ObjectFilter{Types: []string{"report"}}
+	for {
+		page, err := v.store.FindObjects(ctx, v.collectionID, f)
+		if err != nil {
+			return E("dialogue.TLPView", KindOther, err)
+		}
+		for _, r := range page.Objects {
+			level, recipients, refs := v.read(r.Raw)
+			rm := Marking{Level: TLPClear}
+			if level != "" {
+				l, ok := ParseTLPLevel(level)
+				if !ok {
+					l = TLPRed
+				}
+				rm = Marking{Level: l, Recipients: recipients}
+			}
+			for _, id := range refs {
+				reports[id] = leastRestrictive(reports[id], rm)
+			}
+		}
+		if !page.More {
+			break
+		}
+		f.After = page.Next
+	}
+	v.reports = reports
+	return nil
+}
+
+// leastRestrictive combines the markings of two reports that share an
+// object: the lower level wins; two REDs join their recipients. A zero a
+// is "none yet".
+func leastRestrictive(a, b Marking) Marking {
+	switch {
+	case a.Level == 0 || b.Level < a.Level:
+		return b
+	case a.Level < b.Level:
+		return a
+	case a.Level == TLPRed:
+		rs := slices.Clone(a.Recipients)
+		for _, r := range b.Recipients {
+			if !slices.Contains(rs, r) {
+				rs = append(rs, r)
+			}
+		}
+		return Marking{Level: TLPRed, Recipients: rs}
+	}
+	return a
+}
