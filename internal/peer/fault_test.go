@@ -281,3 +281,28 @@ func TestExchangeUnderLoad(t *testing.T) {
 		t.Errorf("a holds %d objects, want 2100", n)
 	}
 }
+
+// TestStatesOffered: the state of a peer that proposed a channel not
+// accepted here yet (no collection) lists the offer: `parley channel list`
+// shows it, to be accepted.
+func TestStatesOffered(t *testing.T) {
+	ctx := context.Background()
+	a, b := newNode(t, "party-a"), newNode(t, "party-b")
+	pin(t, a, b)
+	pin(t, b, a)
+	ch := &dialogue.Channel{Title: "offer", Peer: b.name, State: dialogue.ChannelProposed, CreatedAt: time.Now()}
+	if err := a.store().Store.ProposeChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "b is offered the channel", func() bool {
+		c, err := b.store().Store.Channel(ctx, ch.ID)
+		return err == nil && c.State == dialogue.ChannelOffered
+	})
+	states, err := peer.States(ctx, b.store().Store)
+	if err != nil {
+		t.Fatalf("b's states with a channel offered: %v", err)
+	}
+	if len(states) != 1 || len(states[0].Channels) != 1 || states[0].Channels[0].State != dialogue.ChannelOffered || states[0].Channels[0].ID != ch.ID || states[0].Behind != 0 {
+		t.Errorf("b's states: %+v", states)
+	}
+}

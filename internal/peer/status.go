@@ -51,10 +51,13 @@ func States(ctx context.Context, st Store) ([]*PeerState, error) {
 				continue
 			}
 			cs := ChannelState{ID: ch.ID, Title: ch.Title, State: ch.State}
-			if ch.State != dialogue.ChannelOffered {
-				if cs.Sent, err = st.LogSize(ctx, ch.ID); err != nil {
-					return nil, err
-				}
+			if ch.State == dialogue.ChannelOffered {
+				// Not accepted here: no collection yet, nothing exchanged.
+				ps.Channels = append(ps.Channels, cs)
+				continue
+			}
+			if cs.Sent, err = st.LogSize(ctx, ch.ID); err != nil {
+				return nil, err
 			}
 			if cs.Cosigned, err = st.Cosigned(ctx, p.Name, ch.ID); err != nil {
 				return nil, err
