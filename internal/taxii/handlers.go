@@ -162,6 +162,9 @@ func (s *Server) getObjects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.find(r, op, c.ID, s.filter(q))
+	if err == nil {
+		page, err = s.visiblePage(r, op, c.ID, page)
+	}
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -199,21 +202,6 @@ func writeEnvelope(w http.ResponseWriter, r *http.Request, page *dialogue.Object
 	writeBytes(w, r, http.StatusOK, b.Bytes())
 }
 
-// objectExists reports whether any version of id is in the collection,
-// so that an empty filtered answer can be told from an unknown object.
-func (s *Server) objectExists(r *http.Request, op, collectionID, id string) error {
-	page, err := s.find(r, op, collectionID, dialogue.ObjectFilter{
-		IDs: []string{id}, Versions: dialogue.VersionMatch{All: true}, Limit: 1, MetaOnly: true,
-	})
-	if err != nil {
-		return err
-	}
-	if len(page.Objects) == 0 {
-		return dialogue.Errorf(op, dialogue.KindNotFound, "no object %s in collection %s", id, collectionID)
-	}
-	return nil
-}
-
 func objectID(r *http.Request, op string) (string, error) {
 	id := chi.URLParam(r, "object")
 	if !validID(id) {
@@ -244,12 +232,15 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 	f := s.filter(q)
 	f.IDs = []string{id}
 	page, err := s.find(r, op, c.ID, f)
+	if err == nil {
+		page, err = s.visiblePage(r, op, c.ID, page)
+	}
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
 	if len(page.Objects) == 0 && q.Next == "" {
-		if err := s.objectExists(r, op, c.ID, id); err != nil {
+		if err := s.objectVisible(r, op, c.ID, id); err != nil {
 			httpapi.Error(w, r, err)
 			return
 		}
@@ -271,6 +262,14 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request) {
 	}
 	q, err := ParseQuery(r.URL.Query(), ParamMatchVersion|ParamMatchSpecVersion)
 	if err != nil {
+		httpapi.Error(w, r, err)
+		return
+	}
+	if err := s.objectVisible(r, op, c.ID, id); err != nil {
+		// A RED object is not there for the others.
+		if dialogue.KindOf(err) == dialogue.KindNotFound {
+			err = dialogue.Errorf(op, dialogue.KindNotFound, "no version of %s in collection %s matches", id, c.ID)
+		}
 		httpapi.Error(w, r, err)
 		return
 	}
@@ -313,14 +312,16 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 	f := s.filter(q)
 	f.IDs = []string{id}
 	f.Versions = dialogue.VersionMatch{All: true}
-	f.MetaOnly = true
-	page, err := s.find(r, op, c.ID, f)
+	page, err := s.find(r, op, c.ID, f) // with Raw: TLP is read from the objects
+	if err == nil {
+		page, err = s.visiblePage(r, op, c.ID, page)
+	}
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
 	if len(page.Objects) == 0 && q.Next == "" {
-		if err := s.objectExists(r, op, c.ID, id); err != nil {
+		if err := s.objectVisible(r, op, c.ID, id); err != nil {
 			httpapi.Error(w, r, err)
 			return
 		}
@@ -348,9 +349,10 @@ func (s *Server) manifest(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	f := s.filter(q)
-	f.MetaOnly = true
-	page, err := s.find(r, op, c.ID, f)
+	page, err := s.find(r, op, c.ID, s.filter(q)) // with Raw: TLP is read from the objects
+	if err == nil {
+		page, err = s.visiblePage(r, op, c.ID, page)
+	}
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
