@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/geo"
+	"github.com/parleyhq/parley/internal/node"
 )
 
 func init() { moreCommands = append(moreCommands, (*Main).newGeoCommand) }
@@ -50,8 +50,9 @@ func (m *Main) newGeoLookupCommand() *cobra.Command {
 		Long: `lookup answers for each ADDR, an IPv4 or IPv6 address or a network in CIDR
 notation, or for each line of the standard input when ADDR is '-'.
 
-The databases are the --geoip files, in the order given, then the .mmdb
-files of the node's DIR/geoip folder (--dir, or $PARLEY_DIR), in name order.
+The databases are the --geoip files, in the order given, then those of the
+node in DIR (--dir, or $PARLEY_DIR): the files its configuration's "geoip"
+field lists, then the .mmdb files of DIR/geoip, in name order.
 For each field the first database that knows it answers: put a City file
 before a Country file to prefer it, and add an ASN file for the autonomous
 system. Every database is checked in full before the first answer; a
@@ -99,7 +100,10 @@ line with an error, the others are answered, and parley exits with 1.`,
 	return cmd
 }
 
-// geoFiles is the list of databases: the --geoip files, then DIR/geoip/*.mmdb.
+// geoFiles is the list of databases: the --geoip files, then the node's
+// (node.GeoIPFiles: its configuration's geoip list, then DIR/geoip/*.mmdb).
+// A folder without a configuration (not a node, just a geoip folder) gives
+// its DIR/geoip/*.mmdb.
 func (m *Main) geoFiles(dir string, dirGiven bool, files []string) ([]string, error) {
 	if dir == "" {
 		dir = m.Getenv("PARLEY_DIR")
@@ -111,15 +115,33 @@ func (m *Main) geoFiles(dir string, dirGiven bool, files []string) ([]string, er
 				return nil, withHint(fmt.Errorf("data folder %s: no such folder", dir), "pass the folder of a node, made by parley init")
 			}
 		}
-		found, err := filepath.Glob(filepath.Join(dir, geoDirName, "*.mmdb"))
+		n := &node.Node{Dir: dir}
+		cfg, err := node.ReadConfig(dir)
+		switch {
+		case err == nil:
+			n.Config = *cfg
+		case errors.Is(err, node.ErrNoNode):
+			// A folder with a geoip folder and no node: its files alone.
+		default:
+			return nil, err
+		}
+		found, err := n.GeoIPFiles()
 		if err != nil {
 			return nil, err
 		}
-		sort.Strings(found)
-		paths = append(paths, found...)
+		seen := make(map[string]bool)
+		for _, p := range paths {
+			seen[filepath.Clean(p)] = true
+		}
+		for _, p := range found {
+			if !seen[p] {
+				seen[p] = true
+				paths = append(paths, p)
+			}
+		}
 		if len(paths) == 0 {
-			return nil, withHint(fmt.Errorf("no database: %s has no .mmdb file", filepath.Join(dir, geoDirName)),
-				"put GeoLite2 or DB-IP Lite .mmdb files there, or pass --geoip FILE")
+			return nil, withHint(fmt.Errorf("no database: the configuration lists no geoip file and %s has no .mmdb file", filepath.Join(dir, geoDirName)),
+				"put GeoLite2 or DB-IP Lite .mmdb files there, list them in the configuration's \"geoip\" field, or pass --geoip FILE")
 		}
 	}
 	if len(paths) == 0 {

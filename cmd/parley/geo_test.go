@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/internal/geo"
+	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/shareddata"
 )
 
@@ -108,5 +111,58 @@ func TestGeoLookupBadData(t *testing.T) {
 		if stdout.String() != "" {
 			t.Errorf("%s: answered %q", f, stdout)
 		}
+	}
+}
+
+// TestGeoLookupNodeConfig: geo lookup --dir reads the files the node's
+// configuration lists (geoip) before DIR/geoip/*.mmdb.
+func TestGeoLookupNodeConfig(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a")
+	mustRun(t, "", "init", "--dir", dir, "--name", "a")
+	// The configured file maps the documentation ranges to XC/XD; the
+	// demo file in DIR/geoip to XA/XB: the configured one answers first.
+	conf := filepath.Join(t.TempDir(), "conf.mmdb")
+	if err := geo.WriteDemo(conf, geo.DemoTerritories("XC", "XD")...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := geo.DemoDatabase(dir, "XA", "XB"); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, node.ConfigFile)
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["geoip"] = []string{conf}
+	data, _ = json.Marshal(cfg)
+	if err := os.WriteFile(cfgPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "", "geo", "lookup", "--dir", dir, "--json", "192.0.2.1")
+	if !strings.Contains(out, `"country":"XC"`) || !strings.Contains(out, `"file":"`+conf+`"`) {
+		t.Errorf("configured file not read first:\n%s", out)
+	}
+	// Without it, the demo file of DIR/geoip answers.
+	cfg["geoip"] = nil
+	data, _ = json.Marshal(cfg)
+	if err := os.WriteFile(cfgPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = mustRun(t, "", "geo", "lookup", "--dir", dir, "--json", "192.0.2.1")
+	if !strings.Contains(out, `"country":"XA"`) || !strings.Contains(out, geo.DemoFile) {
+		t.Errorf("DIR/geoip file not read:\n%s", out)
+	}
+	// A configured file that is missing is named.
+	cfg["geoip"] = []string{"missing.mmdb"}
+	data, _ = json.Marshal(cfg)
+	if err := os.WriteFile(cfgPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runMain(t, "", "geo", "lookup", "--dir", dir, "192.0.2.1"); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "missing.mmdb")+": no such file") {
+		t.Errorf("missing configured file: %v", err)
 	}
 }

@@ -138,3 +138,34 @@ func WriteDemo(path string, territories ...Territory) error {
 	}
 	return nil
 }
+
+// DemoFile is the name DemoDatabase gives the demo database in a node's
+// geoip folder.
+const DemoFile = "parley-demo.mmdb"
+
+// DemoDatabase writes the demo database of two territories, a and b (ISO
+// codes; DemoTerritories shares the documentation ranges between them),
+// into the node's data folder dir as DIR/geoip/parley-demo.mmdb, making
+// the geoip folder (mode 0755) when missing, and returns the file's path.
+// A node reads it there like any database of its geoip folder
+// (node.GeoIPFiles), through Open. Writing it again replaces it.
+func DemoDatabase(dir, a, b string) (string, error) {
+	const op = "geo.DemoDatabase"
+	if a == b {
+		return "", dialogue.Errorf(op, dialogue.KindInvalid, "territories: %q twice; want two different codes", a)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return "", dialogue.Errorf(op, dialogue.KindNotFound, "data folder %s: no such folder", dir)
+	}
+	// The folder's name is node.GeoIPDir (geo does not import node).
+	gdir := filepath.Join(dir, "geoip")
+	if err := os.MkdirAll(gdir, 0o755); err != nil {
+		return "", dialogue.E(op, dialogue.KindOther, fmt.Errorf("making %s: %w", gdir, err))
+	}
+	path := filepath.Join(gdir, DemoFile)
+	if err := WriteDemo(path, DemoTerritories(a, b)...); err != nil {
+		return "", dialogue.E(op, dialogue.KindOf(err), err)
+	}
+	return path, nil
+}

@@ -275,3 +275,46 @@ func TestIPv4OnlyFile(t *testing.T) {
 		t.Errorf("2001:db8::/32: %+v, %v; want nothing known, no error", pr, err)
 	}
 }
+
+// TestDemoDatabase: the demo database lands in DIR/geoip of a data folder
+// (made when missing), answers for both territories, and is refused for a
+// missing folder or twice the same code.
+func TestDemoDatabase(t *testing.T) {
+	dir := t.TempDir()
+	path, err := geo.DemoDatabase(dir, "XA", "XB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "geoip", geo.DemoFile); path != want {
+		t.Fatalf("path %s, want %s", path, want)
+	}
+	// Again: replaced, not refused.
+	if _, err := geo.DemoDatabase(dir, "XA", "XB"); err != nil {
+		t.Fatalf("second time: %v", err)
+	}
+	db, err := geo.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for addr, want := range map[string]string{"192.0.2.1": "XA", "198.51.100.7": "XB", "2001:db8:8000::1": "XB", "203.0.113.1": "XA"} {
+		r, err := db.Lookup(netip.MustParseAddr(addr))
+		if err != nil || r.Country != want {
+			t.Errorf("%s: %q, %v; want %s", addr, r.Country, err, want)
+		}
+	}
+	for _, c := range []struct {
+		dir, a, b string
+		kind      dialogue.Kind
+		msg       string
+	}{
+		{filepath.Join(dir, "nosuch"), "XA", "XB", dialogue.KindNotFound, "nosuch: no such folder"},
+		{dir, "XA", "XA", dialogue.KindInvalid, `territories: "XA" twice`},
+		{dir, "XA", "xb", dialogue.KindInvalid, `country "xb" is not an ISO 3166-1 alpha-2 code`},
+	} {
+		_, err := geo.DemoDatabase(c.dir, c.a, c.b)
+		if dialogue.KindOf(err) != c.kind || err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("DemoDatabase(%s, %s, %s) = %v; want %v containing %q", c.dir, c.a, c.b, err, c.kind, c.msg)
+		}
+	}
+}
