@@ -27,7 +27,8 @@ type Origin struct {
 // Wrap returns st, but its AddObjects stamps the objects added to a
 // channel (see Origin) and stores the party's identity object in the
 // channel first when the channel lacks it (its own entry, so that the
-// results still match the objects passed). Every write path of a node
+// results still match the objects passed). It rejects an object received
+// from a peer on another channel (see crossChannel). Every write path of a node
 // (TAXII, import, pull, the dialogue) goes through it.
 func (o *Origin) Wrap(st Store) Store { return &stamping{Store: st, o: o} }
 
@@ -58,10 +59,18 @@ func (s *stamping) AddObjects(ctx context.Context, collectionID string, objs []*
 			return nil, err
 		}
 	}
+	refused, err := s.crossChannel(ctx, collectionID, objs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*dialogue.Object, 0, len(objs))
 	results := make([]dialogue.AddResult, len(objs))
 	var idx []int // positions in objs of what goes to the store
 	for i, obj := range objs {
+		if err := refused[obj.ID]; err != nil {
+			results[i] = dialogue.AddResult{ID: obj.ID, Version: obj.Version(), Status: dialogue.Rejected, Err: err}
+			continue
+		}
 		if stix.IsParleyType(obj.Type) {
 			// A dialogue object speaks for its party: this node writes only
 			// its own party's.
