@@ -2,6 +2,7 @@ package stix_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/parleyhq/parley/internal/stix"
@@ -45,4 +46,22 @@ func FuzzReadTLP(f *testing.F) {
 			t.Fatalf("ReadTLP level %q", level)
 		}
 	})
+}
+
+// TestParleyRecipientsSchema: the report property-extension takes RED
+// recipients (user names, role:ROLE); a bad one is named with its reason.
+func TestParleyRecipientsSchema(t *testing.T) {
+	report := func(recipients string) []byte {
+		return []byte(`{"type":"report","spec_version":"2.1","id":"report--20000000-0000-4000-8000-000000000001","created":"2024-01-02T03:04:05.000Z","modified":"2024-01-02T03:04:05.000Z","name":"r","published":"2024-01-02T03:04:05Z","object_refs":["indicator--10000000-0000-4000-8000-000000000001"],"object_marking_refs":["` +
+			stix.TLPRed.ID + `"],"extensions":{"` + stix.ParleyExtensionID + `":{"extension_type":"property-extension","sectors":["energy"],"severity":3,"recipients":` + recipients + `}}}`)
+	}
+	if err := stix.ValidateParley(report(`["alice","role:duty","a.b@example.org"]`)); err != nil {
+		t.Errorf("good recipients: %v", err)
+	}
+	for _, bad := range []string{`[]`, `["role:chief"]`, `[""]`, `["alice","alice"]`, `"alice"`, `[" alice"]`} {
+		err := stix.ValidateParley(report(bad))
+		if err == nil || !strings.Contains(err.Error(), "recipients") {
+			t.Errorf("recipients %s: %v, want an error naming recipients", bad, err)
+		}
+	}
 }
