@@ -51,10 +51,10 @@ func (m *Main) newReportCommand() *cobra.Command {
 
 func (m *Main) newReportFileCommand() *cobra.Command {
 	var dir, channel, tlp string
-	var sectors []string
+	var sectors, recipients []string
 	var severity int
 	cmd := &cobra.Command{
-		Use:   "file --dir D --channel C --tlp clear|green|amber|amber+strict|red --sector S [--sector S2] [--severity N] BUNDLE.json",
+		Use:   "file --dir D --channel C --tlp clear|green|amber|amber+strict|red [--recipient NAME|role:ROLE] --sector S [--sector S2] [--severity N] BUNDLE.json",
 		Short: "File an incident report: a STIX bundle, its TLP marking, the sectors hit and the severity",
 		Long: `file sends an incident report on a channel. BUNDLE.json is a STIX 2.1 bundle
 holding an incident or indicators (STIX patterns, checked), and whatever else
@@ -62,6 +62,8 @@ the report carries: observed data, infrastructure, attack patterns, malware,
 evidence artifacts. Parley adds a STIX report referencing every object, marked
 with the TLP 2.0 level --tlp (required); each object without a TLP marking
 gets the same one. The report carries the sectors hit and the severity.
+A TLP:RED report names its recipients (--recipient NAME or role:ROLE):
+only they see it and its objects, on both nodes.
 
 Severity scale: ` + workflow.SeverityScale + ` (default 3).
 
@@ -82,7 +84,7 @@ It prints the new report's id.`,
 				return err
 			}
 			defer n.Close()
-			id, err := wf.FileReport(cmd.Context(), channel, data, tlp, sectors, severity)
+			id, err := wf.FileReportTo(cmd.Context(), channel, data, tlp, sectors, severity, recipients)
 			if err != nil {
 				if dialogue.KindOf(err) == dialogue.KindNotFound {
 					return withHint(err, "list the channels with: parley channel list --dir %s", n.Dir)
@@ -99,6 +101,7 @@ It prints the new report's id.`,
 	f.StringVar(&tlp, "tlp", "", "the TLP 2.0 level: clear, green, amber, amber+strict or red (required)")
 	f.StringSliceVar(&sectors, "sector", nil, "a sector code the incident hit (repeat for more)")
 	f.IntVar(&severity, "severity", workflow.SeveritySignificant, "the severity: "+workflow.SeverityScale)
+	f.StringSliceVar(&recipients, "recipient", nil, "TLP:RED only (and required for it): a user NAME or role:ROLE who may read the report, on either node (repeat for more; name yourself to see it here)")
 	return cmd
 }
 

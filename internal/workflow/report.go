@@ -83,8 +83,19 @@ var reportKinds = []string{"incident", "indicator"}
 // incident or an indicator, an indicator whose STIX pattern does not pass
 // pattern.Check, and any object that is not valid STIX.
 func (s *Service) FileReport(ctx context.Context, chID string, bundle []byte, tlp string, sectors []string, severity int) (string, error) {
+	return s.FileReportTo(ctx, chID, bundle, tlp, sectors, severity, nil)
+}
+
+// FileReportTo is FileReport naming the recipients of a TLP:RED report
+// (user names and role:ROLE of the nodes; see docs/design/tlp.md): a RED
+// report needs at least one, and only a RED report takes them.
+func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, tlp string, sectors []string, severity int, recipients []string) (string, error) {
 	const op = "workflow.FileReport"
 	marking, err := ParseTLP(tlp)
+	if err != nil {
+		return "", err
+	}
+	recipients, err = reportRecipients(marking, recipients)
 	if err != nil {
 		return "", err
 	}
@@ -160,13 +171,15 @@ func (s *Service) FileReport(ctx context.Context, chID string, bundle []byte, tl
 		name = "Incident report"
 	}
 	now := stix.FormatTime(s.Now().UTC().Truncate(time.Millisecond))
+	ext := map[string]any{"extension_type": "property-extension", "sectors": codes, "severity": severity}
+	if len(recipients) > 0 {
+		ext["recipients"] = recipients
+	}
 	report := map[string]any{
 		"type": "report", "spec_version": "2.1", "id": stix.NewID("report"), "created": now, "modified": now,
 		"created_by_ref": s.Self.IdentityID, "name": name, "report_types": []string{"threat-report"}, "published": now,
 		"object_refs": refs, "object_marking_refs": []string{marking.ID},
-		"extensions": map[string]any{stix.ParleyExtensionID: map[string]any{
-			"extension_type": "property-extension", "sectors": codes, "severity": severity,
-		}},
+		"extensions": map[string]any{stix.ParleyExtensionID: ext},
 	}
 	rb, err := json.Marshal(report)
 	if err != nil {
