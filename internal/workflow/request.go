@@ -26,8 +26,8 @@ import (
 // (ack_by, answer_by): dialogue.DefaultDeadlines, or
 // dialogue.OffLimitsDeadlines when the request names a sector of the
 // channel's agreed off-limits list (Service.OffLimits). Overdue is
-// computed from the clock. Per-channel deadlines other than the defaults
-// are not configurable yet.
+// computed from the clock. A channel may set its own deadlines
+// (SetRequestDeadlines, deadline.go).
 
 // MaxRequestText caps a request's or a transition's text.
 const MaxRequestText = 16 << 10
@@ -43,6 +43,9 @@ type RequestFiling struct {
 	Name string `json:"name,omitempty"`
 	// Sectors are sector codes; empty: those of the reports.
 	Sectors []string `json:"sectors,omitempty"`
+	// Unrouted are the items of a routed request that went to no party
+	// (set by RouteRequest, route.go); kept in the request.
+	Unrouted []Unrouted `json:"-"`
 }
 
 var domainRE = regexp.MustCompile(`^(?i:[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.(?i:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?))*\.(?i:[a-z][a-z0-9-]{0,62})\.?$`)
@@ -118,19 +121,24 @@ func (s *Service) FileRequest(ctx context.Context, f RequestFiling) (string, err
 			}
 		}
 	}
+	hit := slices.Clone(sectors) // the reports' sectors count even when f.Sectors replaces them
 	if len(f.Sectors) > 0 {
 		if sectors, err = ParseSectors("sectors", f.Sectors); err != nil {
 			return "", err
 		}
 	}
-	d := dialogue.DefaultDeadlines
+	cd, err := s.channelDeadlines(ctx, ch)
+	if err != nil {
+		return "", err
+	}
+	d := cd.Normal.Deadlines()
 	off, err := s.OffLimits(ctx, ch)
 	if err != nil {
 		return "", err
 	}
-	offLimits := slices.ContainsFunc(sectors, func(c string) bool { return slices.Contains(off, c) })
+	offLimits := slices.ContainsFunc(append(hit, sectors...), func(c string) bool { return slices.Contains(off, c) })
 	if offLimits {
-		d = dialogue.OffLimitsDeadlines
+		d = cd.OffLimits.Deadlines()
 	}
 	name := f.Name
 	if name == "" {
@@ -149,6 +157,9 @@ func (s *Service) FileRequest(ctx context.Context, f RequestFiling) (string, err
 	}
 	if len(sectors) > 0 {
 		props["sectors"] = sectors
+	}
+	if len(f.Unrouted) > 0 {
+		props["unrouted"] = f.Unrouted
 	}
 	raw, err := stix.NewParleyObject(stix.TypeRequest, now, s.Self.IdentityID, props)
 	if err != nil {
@@ -245,11 +256,13 @@ type Request struct {
 	To             string                `json:"to"`   // the receiving party's name
 	About          []string              `json:"about"`
 	Infrastructure []string              `json:"infrastructure,omitempty"`
-	Sectors        []string              `json:"sectors,omitempty"`
-	OffLimits      bool                  `json:"off_limits"`
-	Submitted      time.Time             `json:"submitted"`
-	AckDeadline    time.Time             `json:"ack_deadline"`
-	AnswerDeadline time.Time             `json:"answer_deadline"`
+	// Unrouted are the items of a routed request that went to no party.
+	Unrouted       []Unrouted `json:"unrouted,omitempty"`
+	Sectors        []string   `json:"sectors,omitempty"`
+	OffLimits      bool       `json:"off_limits"`
+	Submitted      time.Time  `json:"submitted"`
+	AckDeadline    time.Time  `json:"ack_deadline"`
+	AnswerDeadline time.Time  `json:"answer_deadline"`
 	// Overdue is AckOverdue || AnswerOverdue, at the service's clock.
 	Overdue       bool `json:"overdue"`
 	AckOverdue    bool `json:"ack_overdue"`
@@ -381,11 +394,12 @@ func (s *Service) channelRequests(ctx context.Context, ch *dialogue.Channel) ([]
 			r.To = s.Self.Name
 		}
 		json.Unmarshal(it.Object.Raw, &struct {
-			About     *[]string `json:"about_refs"`
-			Infra     *[]string `json:"infrastructure"`
-			Sectors   *[]string `json:"sectors"`
-			OffLimits *bool     `json:"off_limits"`
-		}{&r.About, &r.Infrastructure, &r.Sectors, &r.OffLimits})
+			About     *[]string   `json:"about_refs"`
+			Infra     *[]string   `json:"infrastructure"`
+			Unrouted  *[]Unrouted `json:"unrouted"`
+			Sectors   *[]string   `json:"sectors"`
+			OffLimits *bool       `json:"off_limits"`
+		}{&r.About, &r.Infrastructure, &r.Unrouted, &r.Sectors, &r.OffLimits})
 		r.AckDeadline, _ = stix.ParseTime(it.Str("ack_by"))
 		r.AnswerDeadline, _ = stix.ParseTime(it.Str("answer_by"))
 		r.Log, r.LogIndex = s.requestLogIndex(ctx, ch, it)
@@ -397,6 +411,11 @@ func (s *Service) channelRequests(ctx context.Context, ch *dialogue.Channel) ([]
 		a, b := trans[i].Object, trans[j].Object
 		if !a.Created.Equal(b.Created) {
 			return a.Created.Before(b.Created)
+		}
+		// At the same millisecond, the moves in the order the states
+		// allow them (an answer and its close can share one).
+		if ra, rb := actionRank[trans[i].Str("action")], actionRank[trans[j].Str("action")]; ra != rb {
+			return ra < rb
 		}
 		return a.ID < b.ID
 	})
@@ -428,6 +447,9 @@ func (s *Service) channelRequests(ctx context.Context, ch *dialogue.Channel) ([]
 	}
 	return out, nil
 }
+
+// actionRank orders the moves of a request as the states allow them.
+var actionRank = map[string]int{string(dialogue.ActionAcknowledge): 1, string(dialogue.ActionAnswer): 2, string(dialogue.ActionDecline): 2, string(dialogue.ActionClose): 3}
 
 // requestLogIndex finds an item's index in this node's log when it is
 // this node's; the peer's items are in the peer's log, index not known
