@@ -6,8 +6,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
@@ -79,8 +82,10 @@ func openBench(b *testing.B, files ...string) *geo.DB {
 	return db
 }
 
-// BenchmarkLookup measures Lookup ("table") and, for comparison, the same
-// through the files' own search trees ("tree"): ns/op is one address
+// BenchmarkLookup measures Lookup ("flat": the flat IPv4 table, then the
+// trie) and, for comparison, the same through the tries alone ("trie",
+// what Lookup did before the flat table) and through the files' own
+// search trees ("tree"): ns/op is one address
 // answered from all the files given (lookups/s per core with -cpu 1).
 // Large is a file the size of a real country database, where the tree
 // takes a cache miss per level.
@@ -97,6 +102,7 @@ func BenchmarkLookup(b *testing.B) {
 			[]string{"GeoLite2-Country-Test.json", "GeoLite2-ASN-Test.json"}},
 		{"Demo", nil, nil},
 		{"Large", nil, nil},
+		{"Large4", nil, nil},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -106,22 +112,47 @@ func BenchmarkLookup(b *testing.B) {
 			case "Demo":
 				db = openBench(b, writeDemo(b))
 				addrs = demoAddrs(1 << 12)
-			case "Large":
+			case "Large", "Large4":
 				var path string
 				path, addrs = writeLarge(b)
 				db = openBench(b, path)
+				if c.name == "Large4" {
+					// Its IPv4 addresses alone: the flat table's case.
+					var v4 []netip.Addr
+					for _, a := range addrs {
+						if a.Is4() {
+							v4 = append(v4, a)
+						}
+					}
+					addrs = v4[:1<<15]
+				}
 			default:
 				db = openBench(b, c.files...)
 				addrs = benchAddrs(b, 1<<12, c.sources...)
 			}
-			for _, path := range []string{"table", "tree"} {
+			if c.name == "Large4" {
+				var m0, m1 runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&m0)
+				again := openBench(b, db.Sources()[0].File)
+				runtime.GC()
+				runtime.ReadMemStats(&m1)
+				flat, fallbacks := again.FlatBytes()
+				b.Logf("Open: heap +%.1f MiB, of which the flat IPv4 table %.1f MiB (%d /24s fall back to the trie)",
+					float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), float64(flat)/(1<<20), fallbacks)
+			}
+			for _, path := range []string{"flat", "trie", "tree"} {
 				lookup := db.Lookup
-				if path == "tree" {
+				switch path {
+				case "trie":
+					lookup = db.LookupTable
+				case "tree":
 					lookup = db.LookupTree
 				}
 				b.Run(path, func(b *testing.B) {
 					b.ReportAllocs()
 					known := 0
+					cpu0 := cpuTime()
 					for i := 0; b.Loop(); i++ {
 						r, err := lookup(addrs[i&(len(addrs)-1)])
 						if err != nil {
@@ -132,11 +163,23 @@ func BenchmarkLookup(b *testing.B) {
 						}
 					}
 					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+					b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "lookups/cpu-s")
 					b.ReportMetric(float64(known)/float64(b.N), "known/op")
 				})
 			}
 		})
 	}
+}
+
+// cpuTime is the CPU time the process has used: with -cpu 1 and no
+// allocation in the loop, the benchmark's own, whatever else the machine
+// runs.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // demoAddrs is n addresses in and around the demo database's ranges.

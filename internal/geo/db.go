@@ -34,6 +34,9 @@ type source struct {
 	// and its ::/96 names, and its aliases) to its record. Lookups use it;
 	// the file's own tree takes a cache miss per bit of the address.
 	table *bart.Table[leaf]
+	// flat is the table's IPv4 part flattened by /16 and /24 (flat.go):
+	// IPv4 lookups read it first. Nil when the file has no IPv4 network.
+	flat *flat4
 	// ipv4Only is true for a database without IPv6 (ip_version 4).
 	ipv4Only bool
 	// hasCountry and hasAS say whether any record has the field group.
@@ -178,6 +181,7 @@ func openSource(path string) (s *source, err error) {
 	if err := s.index(); err != nil {
 		return nil, bad("%v", err)
 	}
+	s.flat = newFlat4(s.table)
 	if len(m.Description) == 0 {
 		return nil, bad("the metadata has no description, which the format requires: the file is damaged or was not written as a MaxMind DB")
 	}
@@ -285,12 +289,22 @@ func isAlpha2(cc string) bool {
 // that Open accepted) names the file that failed; the Result is then
 // empty.
 func (db *DB) Lookup(addr netip.Addr) (Result, error) {
-	return db.lookup(addr, false)
+	return db.lookup(addr, viaFlat)
 }
 
-// lookup is Lookup through the tables or, with tree, through the files'
-// own search trees.
-func (db *DB) lookup(addr netip.Addr, tree bool) (Result, error) {
+// How lookup finds a file's record: through the flat IPv4 table then the
+// trie (what Lookup does), through the trie alone, or through the file's
+// own search tree. The last two are the references of the tests.
+type via int
+
+const (
+	viaFlat via = iota
+	viaTable
+	viaTree
+)
+
+// lookup is Lookup by the given way.
+func (db *DB) lookup(addr netip.Addr, how via) (Result, error) {
 	const op = "geo.Lookup"
 	if !addr.IsValid() {
 		return Result{}, dialogue.Errorf(op, dialogue.KindInvalid, "the address is empty")
@@ -309,9 +323,12 @@ func (db *DB) lookup(addr netip.Addr, tree bool) (Result, error) {
 		var e *entry
 		var network netip.Prefix
 		var err error
-		if tree {
+		switch how {
+		case viaTree:
 			e, network, err = s.lookupTree(addr)
-		} else {
+		case viaTable:
+			e, network, err = s.lookupTable(addr)
+		default:
 			e, network, err = s.lookup(addr)
 		}
 		if err != nil {
@@ -335,6 +352,19 @@ func (db *DB) lookup(addr netip.Addr, tree bool) (Result, error) {
 // lookup finds the record for addr in one file: nil when the file has
 // none.
 func (s *source) lookup(addr netip.Addr) (*entry, netip.Prefix, error) {
+	if s.flat != nil && addr.Is4() {
+		if l, ok := s.flat.lookup(addr.As4()); ok {
+			if l == nil {
+				return nil, netip.Prefix{}, nil
+			}
+			return l.e, l.network, nil
+		}
+	}
+	return s.lookupTable(addr)
+}
+
+// lookupTable is lookup through the trie alone.
+func (s *source) lookupTable(addr netip.Addr) (*entry, netip.Prefix, error) {
 	l, ok := s.table.Lookup(addr)
 	if !ok {
 		return nil, netip.Prefix{}, nil

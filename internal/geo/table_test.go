@@ -1,10 +1,17 @@
 package geo_test
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 
 	"github.com/parleyhq/parley/internal/geo"
 	"github.com/parleyhq/parley/internal/shareddata"
@@ -96,4 +103,139 @@ func randomIn(r *rand.Rand, p netip.Prefix) netip.Addr {
 	}
 	out, _ := netip.AddrFromSlice(a)
 	return out
+}
+
+// TestFlatMatchesTable: the flat IPv4 tables give exactly the answers of
+// the tries and of the files' own search trees, on files made to stress
+// them: networks of every length from /1 to /32, nested (a /9 holding
+// /16s holding /24s holding /30s), painted in random order, in an IPv4
+// file and in the IPv4 subtree of an IPv6 file, read alone and after
+// another file. Addresses: the first, last, previous and next address of
+// every network, and random ones in the nested ranges.
+func TestFlatMatchesTable(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var nets []netip.Prefix
+	for range 3000 {
+		// Half in 10.0.0.0/9 and 100.64.0.0/10, so that they nest.
+		var base netip.Prefix
+		switch r.IntN(4) {
+		case 0:
+			base = netip.MustParsePrefix("10.0.0.0/9")
+		case 1:
+			base = netip.MustParsePrefix("100.64.0.0/10")
+		default:
+			base = netip.MustParsePrefix("0.0.0.0/0")
+		}
+		min := max(base.Bits(), 6)
+		bits := min + r.IntN(33-min)
+		nets = append(nets, netip.PrefixFrom(randomIn(r, base), bits).Masked())
+	}
+	// Mostly shorter first, so that longer networks stay nested in the
+	// shorter ones (a shorter one written later replaces what it covers).
+	slices.SortStableFunc(nets[:2700], func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
+	paths := map[string]string{}
+	for _, ipv := range []int{4, 6} {
+		paths[fmt.Sprintf("ipv%d", ipv)] = writeNets(t, ipv, nets, r)
+	}
+	demo := writeDemo(t)
+	for _, c := range []struct {
+		name  string
+		files []string
+	}{
+		{"ipv4", []string{paths["ipv4"]}},
+		{"ipv6", []string{paths["ipv6"]}},
+		{"demo+ipv6", []string{demo, paths["ipv6"]}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db, err := geo.Open(c.files...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			_, fallbacks := db.FlatBytes()
+			if fallbacks == 0 {
+				t.Fatal("no /24 falls back to the trie: the test does not reach that path")
+			}
+			var addrs []netip.Addr
+			for _, p := range append(db.Networks(), nets...) {
+				if !p.Addr().Is4() {
+					continue
+				}
+				first, last := p.Masked().Addr(), lastAddr(p)
+				addrs = append(addrs, first, last, first.Prev(), last.Next())
+			}
+			for range 20000 {
+				for _, b := range []string{"10.0.0.0/9", "100.64.0.0/10", "0.0.0.0/0", "192.0.2.0/24"} {
+					addrs = append(addrs, randomIn(r, netip.MustParsePrefix(b)))
+				}
+			}
+			known := 0
+			for _, a := range addrs {
+				if !a.IsValid() || !a.Is4() {
+					continue
+				}
+				got, err := db.Lookup(a)
+				if err != nil {
+					t.Fatalf("Lookup(%s): %v", a, err)
+				}
+				trie, err := db.LookupTable(a)
+				if err != nil {
+					t.Fatalf("LookupTable(%s): %v", a, err)
+				}
+				tree, err := db.LookupTree(a)
+				if err != nil {
+					t.Fatalf("LookupTree(%s): %v", a, err)
+				}
+				if got != trie || got != tree {
+					t.Fatalf("%s: flat %+v\ntrie %+v\ntree %+v", a, got, trie, tree)
+				}
+				if got.Known() {
+					known++
+				}
+			}
+			if known < len(addrs)/10 {
+				t.Fatalf("only %d of %d addresses known: the comparison proves little", known, len(addrs))
+			}
+			t.Logf("%d addresses, %d known, %d /24s falling back, identical", len(addrs), known, fallbacks)
+		})
+	}
+}
+
+// writeNets writes a database of the networks (ip_version ipv), each
+// with a country and an AS of its own, inserted in the order given.
+func writeNets(t *testing.T, ipv int, nets []netip.Prefix, r *rand.Rand) string {
+	t.Helper()
+	tree, err := mmdbwriter.New(mmdbwriter.Options{
+		DatabaseType: "Test-Nested", Description: map[string]string{"en": "geo flat table test"},
+		IncludeReservedNetworks: true, IPVersion: ipv, RecordSize: 28,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range nets {
+		cc := mmdbtype.Map{"iso_code": mmdbtype.String([]byte{byte('A' + i/26%26), byte('A' + i%26)})}
+		rec := mmdbtype.Map{"country": cc, "autonomous_system_number": mmdbtype.Uint32(64512 + r.IntN(1000))}
+		ip := net.IP(p.Addr().AsSlice())
+		bits := p.Bits()
+		mask := net.CIDRMask(bits, 32)
+		if ipv == 6 {
+			// Under ::/96, where an IPv6 file keeps its IPv4 tree.
+			ip, mask = append(net.IP(make([]byte, 12)), ip...), net.CIDRMask(bits+96, 128)
+		}
+		if err := tree.Insert(&net.IPNet{IP: ip, Mask: mask}, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("nested-%d.mmdb", ipv))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
