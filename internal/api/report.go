@@ -39,6 +39,8 @@ func init() {
 			"tlp":      map[string]any{"type": "string", "enum": []string{"clear", "green", "amber", "amber+strict", "red"}},
 			"sectors":  map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "minItems": 1, "description": "sector codes (US critical-infrastructure and EU NIS2)"},
 			"severity": map[string]any{"type": "integer", "minimum": 1, "maximum": 5, "description": workflow.SeverityScale},
+			"recipients": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "minItems": 1,
+				"description": "TLP:RED only, and required for it: the user names and role:ROLE who may read the report, on both nodes"},
 		},
 		"required":             []string{"channel", "bundle", "tlp", "sectors", "severity"},
 		"additionalProperties": false,
@@ -52,6 +54,8 @@ type reportFiling struct {
 	TLP      string          `json:"tlp"`
 	Sectors  []string        `json:"sectors"`
 	Severity int             `json:"severity"`
+	// Recipients of a TLP:RED report.
+	Recipients []string `json:"recipients,omitempty"`
 }
 
 func reportEndpoints(s *Server) []Endpoint {
@@ -78,6 +82,7 @@ func reportEndpoints(s *Server) []Endpoint {
 			Operation: map[string]any{
 				"operationId": "listReports",
 				"summary":     "List the incident reports",
+				"description": "Only the reports the user may see: a TLP:RED report is listed for its named recipients only.",
 				"parameters": []any{map[string]any{"name": "channel", "in": "query", "required": false, "schema": map[string]any{"type": "string"},
 					"description": "only this channel (id or title)"}},
 				"responses": map[string]any{"200": map[string]any{"description": "The reports, oldest first.", "content": jsonBody(map[string]any{"type": "array", "items": ref("Report")})["content"]}},
@@ -89,6 +94,7 @@ func reportEndpoints(s *Server) []Endpoint {
 			Operation: map[string]any{
 				"operationId": "showReport",
 				"summary":     "Show an incident report with its objects",
+				"description": "A TLP:RED report is NOT-FOUND for the users it does not name; objects the user may not see are left out of objects.",
 				"parameters":  []any{map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "string"}}},
 				"responses":   map[string]any{"200": map[string]any{"description": "The report.", "content": jsonBody(ref("Report"))["content"]}},
 			},
@@ -110,7 +116,7 @@ func (s *Server) fileReport(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, dialogue.Errorf("api.fileReport", dialogue.KindInvalid, "bundle: required"))
 		return
 	}
-	id, err := s.WF.FileReport(r.Context(), in.Channel, in.Bundle, in.TLP, in.Sectors, in.Severity)
+	id, err := s.WF.FileReportTo(r.Context(), in.Channel, in.Bundle, in.TLP, in.Sectors, in.Severity, in.Recipients)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -119,7 +125,7 @@ func (s *Server) fileReport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.WF.Reports(r.Context(), r.URL.Query().Get("channel"))
+	rs, err := s.WF.ReportsFor(r.Context(), httpapi.UserFrom(r.Context()), r.URL.Query().Get("channel"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -131,7 +137,7 @@ func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showReport(w http.ResponseWriter, r *http.Request) {
-	rep, err := s.WF.Report(r.Context(), chi.URLParam(r, "id"))
+	rep, err := s.WF.ReportFor(r.Context(), httpapi.UserFrom(r.Context()), chi.URLParam(r, "id"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
