@@ -33,10 +33,22 @@ func routeTerritories() []geo.Territory {
 		Networks: []netip.Prefix{netip.MustParsePrefix("233.252.0.0/24"), netip.MustParsePrefix("3fff::/20")}})
 }
 
-// routeNewNode starts a node like reqNewNode, with the demo database in
-// its geoip folder (so that its server enriches what it stores) when
-// withDB. It returns the node and its databases (nil without).
-func routeNewNode(t testing.TB, name string, clock *reqClock, withDB bool) (*reqNode, *geo.DB) {
+// routeDB writes the database of routeTerritories once for a test, so
+// that every node given it has the same file (type and build time).
+func routeDB(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "route.mmdb")
+	if err := geo.WriteDemo(path, routeTerritories()...); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// routeNewNode starts a node like reqNewNode, with the database dbFile
+// (when not "") copied into its geoip folder, so that its server
+// enriches what it stores. It returns the node and its databases (nil
+// without).
+func routeNewNode(t testing.TB, name string, clock *reqClock, dbFile string) (*reqNode, *geo.DB) {
 	t.Helper()
 	ctx := context.Background()
 	n, _, err := node.Init(ctx, filepath.Join(t.TempDir(), name), node.InitOptions{Name: name, Listen: "127.0.0.1:0"})
@@ -44,14 +56,19 @@ func routeNewNode(t testing.TB, name string, clock *reqClock, withDB bool) (*req
 		t.Fatal(err)
 	}
 	var db *geo.DB
-	if withDB {
-		if err := os.MkdirAll(filepath.Join(n.Dir, node.GeoIPDir), 0o755); err != nil {
+	if dbFile != "" {
+		data, err := os.ReadFile(dbFile)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := geo.WriteDemo(filepath.Join(n.Dir, node.GeoIPDir, geo.DemoFile), routeTerritories()...); err != nil {
+		dst := filepath.Join(n.Dir, node.GeoIPDir, "route.mmdb")
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if db, err = geo.Open(filepath.Join(n.Dir, node.GeoIPDir, geo.DemoFile)); err != nil {
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if db, err = geo.Open(dst); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
@@ -138,9 +155,9 @@ func TestRouteRequest(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	clock := &reqClock{t: t0}
-	a, db := routeNewNode(t, "party-a", clock, true)
-	b, _ := routeNewNode(t, "party-b", clock, false)
-	c, _ := routeNewNode(t, "party-c", clock, false)
+	a, db := routeNewNode(t, "party-a", clock, routeDB(t))
+	b, _ := routeNewNode(t, "party-b", clock, "")
+	c, _ := routeNewNode(t, "party-c", clock, "")
 	ab := routePair(t, a, b, "XB", "a-b")
 	ac := routePair(t, a, c, "XC", "a-c")
 
