@@ -50,7 +50,7 @@ func TestOriginFiguresTwoNodes(t *testing.T) {
 				{ASN: 64498, Org: "Demo network of XD", Reports: 1, Addresses: 1}}},
 		"party-b": {Party: "party-b", Reports: 1, WithAddresses: 1,
 			Territories: []workflow.TerritoryCount{{Territory: "", Reports: 1, Addresses: 1}, {Territory: "XB", Reports: 1, Addresses: 1}, {Territory: "XC", Reports: 1, Addresses: 1}},
-			ASNs: []workflow.ASCount{{ASN: 0, Reports: 1, Addresses: 1}, {ASN: 64496, Org: "Demo network of XB", Reports: 1, Addresses: 1}, {ASN: 64497, Org: "Demo network of XC", Reports: 1, Addresses: 1}}},
+			ASNs:        []workflow.ASCount{{ASN: 0, Reports: 1, Addresses: 1}, {ASN: 64496, Org: "Demo network of XB", Reports: 1, Addresses: 1}, {ASN: 64497, Org: "Demo network of XC", Reports: 1, Addresses: 1}}},
 	}
 	figures := func(n *reqNode) *workflow.Origins {
 		t.Helper()
