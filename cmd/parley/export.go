@@ -18,10 +18,11 @@ import (
 const exportPage = 1000
 
 func (m *Main) newExportCommand() *cobra.Command {
-	var dir, collection, since string
+	var dir, collection, since, as string
 	var types []string
+	var includeRestricted bool
 	cmd := &cobra.Command{
-		Use:   "export --dir DIR [--collection ID|TITLE] [--type T] [--since TIME]",
+		Use:   "export --dir DIR [--collection ID|TITLE] [--type T] [--since TIME] [--as USER] [--include-restricted]",
 		Short: "Write a collection's objects as one STIX 2.1 bundle on standard output",
 		Long: `export writes every version of the objects of a collection ("local" unless
 --collection says otherwise) as one STIX 2.1 bundle, in the order they were
@@ -29,7 +30,13 @@ added. Each object is written byte for byte as it was received.
 
 --type keeps only the given STIX types (repeat it, or separate with commas);
 --since keeps only objects added to this node at or after TIME, an RFC 3339
-timestamp such as 2024-05-01T00:00:00Z.`,
+timestamp such as 2024-05-01T00:00:00Z.
+
+TLP: objects marked TLP:AMBER+STRICT or TLP:RED never leave the organisation,
+so they are left out (their count is said on standard error) unless
+--include-restricted writes them, with a warning. --as USER exports only what
+that user of the node may see (TLP:RED only where the user is a named
+recipient).`,
 		Example: `  parley export --dir /var/lib/parley > local.json
   parley export --type indicator --since 2024-05-01T00:00:00Z > new-indicators.json`,
 		Args: cobra.NoArgs,
@@ -57,21 +64,31 @@ timestamp such as 2024-05-01T00:00:00Z.`,
 			if err != nil {
 				return err
 			}
-			_, err = writeBundle(ctx, m.Stdout, n.Store, c.ID, f)
-			return err
+			tlp, err := newExportTLP(ctx, n.Store, c.ID, as, includeRestricted)
+			if err != nil {
+				return err
+			}
+			if _, err = writeBundle(ctx, m.Stdout, n.Store, c.ID, f, tlp.keep); err != nil {
+				return err
+			}
+			tlp.report(m.Stderr)
+			return nil
 		},
 	}
 	m.dirFlag(cmd, &dir)
 	cmd.Flags().StringVar(&collection, "collection", dialogue.DefaultCollectionTitle, "the collection to export (id or title)")
 	cmd.Flags().StringSliceVar(&types, "type", nil, "export only objects of this STIX type (repeatable)")
 	cmd.Flags().StringVar(&since, "since", "", "export only objects added at or after this time (RFC 3339)")
+	cmd.Flags().StringVar(&as, "as", "", "export only what this user of the node may see (TLP)")
+	cmd.Flags().BoolVar(&includeRestricted, "include-restricted", false, "also write objects marked TLP:AMBER+STRICT or TLP:RED (they must not leave the organisation)")
 	return cmd
 }
 
-// writeBundle streams the objects f selects as a bundle with a new id.
-// The bundle is built by concatenation so that each object's bytes are
-// exactly those stored. It returns the number of objects written.
-func writeBundle(ctx context.Context, w io.Writer, st dialogue.Store, collectionID string, f dialogue.ObjectFilter) (int, error) {
+// writeBundle streams the objects f selects and keep keeps as a bundle
+// with a new id. The bundle is built by concatenation so that each
+// object's bytes are exactly those stored. It returns the number of
+// objects written.
+func writeBundle(ctx context.Context, w io.Writer, st dialogue.Store, collectionID string, f dialogue.ObjectFilter, keep func(context.Context, *dialogue.Object) (bool, error)) (int, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(`{"type":"bundle","id":"bundle--` + uuid.NewString() + `","objects":[`)
 	count := 0
@@ -81,6 +98,12 @@ func writeBundle(ctx context.Context, w io.Writer, st dialogue.Store, collection
 			return count, err
 		}
 		for _, o := range page.Objects {
+			if ok, err := keep(ctx, o); err != nil || !ok {
+				if err != nil {
+					return count, err
+				}
+				continue
+			}
 			if count > 0 {
 				bw.WriteByte(',')
 			}
