@@ -313,7 +313,7 @@ func (s *Service) routeChannel(ctx context.Context, p *dialogue.Peer, named stri
 		}
 	}
 	if best == nil {
-		return nil, dialogue.Errorf("", dialogue.KindConflict, "peer %s (territory %s) shares no active channel with this node: propose one with 'parley channel propose'", p.Name, p.Territory)
+		return nil, dialogue.Errorf("", dialogue.KindConflict, "peer %s (territory %s) shares no active channel with this node: share one with 'parley channel create TITLE --with %s', accepted on its side", p.Name, p.Territory, p.Name)
 	}
 	return best, nil
 }
