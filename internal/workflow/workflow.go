@@ -20,6 +20,7 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
@@ -89,6 +90,22 @@ func (it *Item) Str(name string) string {
 // (matched by created_by_ref against the two parties; an item of neither
 // is left out).
 func (s *Service) Items(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, types ...string) ([]*Item, error) {
+	// One listing per type: each walks the store's (type, date_added)
+	// index, where a listing of several types would walk the whole
+	// collection (a channel holds far more indicators than dialogue
+	// items, and the scheduler asks every half second).
+	if len(types) > 1 {
+		var out []*Item
+		for _, t := range types {
+			items, err := s.Items(ctx, ch, other, t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, items...)
+		}
+		slices.SortStableFunc(out, func(a, b *Item) int { return a.Object.DateAdded.Compare(b.Object.DateAdded) })
+		return out, nil
+	}
 	var out []*Item
 	f := dialogue.ObjectFilter{Types: types}
 	for {
