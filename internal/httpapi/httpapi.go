@@ -77,6 +77,7 @@ type Server struct {
 	router   chi.Router
 	authed   chi.Router
 	srv      *http.Server
+	conns    connTracker
 }
 
 // New returns a Server with /metrics mounted; mount protocol handlers
@@ -124,6 +125,7 @@ func New(cfg Config) *Server {
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          log.New(serverErrorLog{cfg.Logger}, "", 0),
+		ConnState:         s.conns.track,
 	}
 	return s
 }
@@ -184,9 +186,27 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting connections and waits for in-flight requests
-// to finish, or for ctx to end.
+// to finish, or for ctx to end. Connections that never sent a request (a
+// peer's client dials ahead and may not use what it dialled) hold no work:
+// once no request is in flight, they are closed rather than waited for
+// (net/http waits five seconds for them).
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.srv.Shutdown(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.srv.Shutdown(ctx) }()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if s.conns.busy() == 0 {
+				s.srv.Close()
+				<-done
+				return nil
+			}
+		}
+	}
 }
 
 // recoverer turns a handler's panic into a logged 500 with a TAXII error.
