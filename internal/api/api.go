@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/geo"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -64,6 +65,10 @@ var Schemas = map[string]any{
 type Server struct {
 	WF     *workflow.Service
 	Logger *slog.Logger
+	// Geo are the node's GeoIP databases, which POST /requests/route
+	// needs (nil: that endpoint answers that the node has none). Set it
+	// before serving.
+	Geo *geo.DB
 
 	router    chi.Router
 	endpoints []Endpoint
