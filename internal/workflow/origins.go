@@ -72,6 +72,14 @@ var originTypes = []string{"indicator", "observed-data", "infrastructure", "ipv4
 // incident reports and the enrichment records of their objects. A store
 // that keeps no records gives figures with no address.
 func (s *Service) OriginFigures(ctx context.Context, ch *dialogue.Channel) (*Origins, error) {
+	return s.OriginFiguresOf(ctx, ch, nil)
+}
+
+// OriginFiguresOf is OriginFigures over the reports keep accepts (all
+// when nil): the leadership summary counts only those its TLP rule lets
+// through (Report.TLP). A report left out counts nowhere, not even in
+// Reports.
+func (s *Service) OriginFiguresOf(ctx context.Context, ch *dialogue.Channel, keep func(*Report) bool) (*Origins, error) {
 	const op = "workflow.OriginFigures"
 	_, other, err := s.Channel(ctx, ch.ID)
 	if err != nil {
@@ -102,7 +110,7 @@ func (s *Service) OriginFigures(ctx context.Context, ch *dialogue.Channel) (*Ori
 	sort.Slice(reports, func(i, j int) bool { return reports[i].ID < reports[j].ID })
 	for _, r := range reports {
 		po := byParty[r.From]
-		if po == nil {
+		if po == nil || (keep != nil && !keep(r)) {
 			continue
 		}
 		po.Reports++

@@ -79,5 +79,14 @@ func TestOriginFiguresTwoNodes(t *testing.T) {
 	if len(got[0].Databases) != 1 || got[0].Databases[0].Type != "Parley-Demo-Country-ASN" {
 		t.Errorf("databases %+v", got[0].Databases)
 	}
+	// A filter (the summary's TLP rule) leaves reports out entirely.
+	chA := a.wfChannel(t, ch)
+	only, err := a.wf.OriginFiguresOf(ctx, chA, func(r *workflow.Report) bool { return r.From == "party-b" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if only.Parties[0].Reports != 0 || len(only.Parties[0].Territories) != 0 || !reflect.DeepEqual(only.Parties[1], want["party-b"]) {
+		t.Errorf("filtered: %+v %+v", only.Parties[0], only.Parties[1])
+	}
 	t.Logf("%s", ja)
 }
