@@ -14,6 +14,7 @@ import (
 // channel in the node's store), back to the defaults with zeros; every
 // refused setting names the deadline and the reason.
 func TestRequestDeadlines(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := &reqClock{t: time.Date(2036, 1, 5, 8, 0, 0, 0, time.UTC)}
 	a, b, ch := reqTwoNodes(t, clock)

@@ -76,6 +76,7 @@ func olAgree(t *testing.T, a, b *reqNode, channel string, sectors ...string) {
 // gets the channel's short deadlines even when it names other sectors; a
 // report in another sector is not escalated.
 func TestOffLimitsEscalation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := &reqClock{t: time.Now().UTC().Truncate(time.Millisecond)}
 	a, b, ch := reqTwoNodes(t, clock)
@@ -146,7 +147,7 @@ func TestOffLimitsEscalation(t *testing.T) {
 			t.Errorf("%s's request jobs wrote %v (%v)", n.name, ids, err)
 		}
 	}
-	time.Sleep(2 * workflow.RequestJobsInterval)
+	time.Sleep(workflow.RequestJobsInterval + time.Second) // the schedulers run the jobs again
 	for _, n := range []*reqNode{a, b} {
 		for subject, by := range want {
 			ev, no := olEscalations(t, n, ch, subject)
@@ -180,6 +181,7 @@ func TestOffLimitsEscalation(t *testing.T) {
 // event from the running server's scheduler (the request is filed on a
 // clock two days behind, so its deadline is past on the server's clock).
 func TestServerEscalatesOverdueRequest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clock := &reqClock{t: time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Millisecond)}
 	a, b, ch := reqTwoNodes(t, clock)

@@ -66,6 +66,7 @@ func sumSecrets(t *testing.T, n *reqNode, id string, ips ...string) []string {
 // nodes at the same fake time; and nothing of the AMBER and RED reports
 // (ids, names, patterns, addresses, evidence), nor any indicator value.
 func TestSummaryTwoNodes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t0 := time.Now().UTC().Truncate(time.Second)
 	clock := &reqClock{t: t0}
