@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/note"
@@ -324,12 +325,13 @@ func (c *conn) pull(ctx context.Context, ch *dialogue.Channel) error {
 		return nil
 	}
 	b := &dialogue.ApplyBatch{Peer: c.p.Name, CollectionID: ch.ID, From: applied}
+	applyCtx := ctx
 	flush := func(to int64) error {
 		if to == b.From {
 			return nil
 		}
 		b.To = to
-		res, err := st.ApplyReceived(ctx, b)
+		res, err := st.ApplyReceived(applyCtx, b)
 		if err != nil {
 			return err
 		}
@@ -384,7 +386,11 @@ func (c *conn) pull(ctx context.Context, ch *dialogue.Channel) error {
 		c.w.s.alarm(ctx, c.p.Name, dialogue.AlarmBadData, "its entries of channel "+ch.ID+" do not match its cosigned checkpoint: "+dialogue.Message(err))
 	}
 	if err != nil {
-		// Keep what was checked before the failure.
+		// Keep what was checked before the failure, even when the failure
+		// is this node stopping.
+		var cancel context.CancelFunc
+		applyCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
 		if ferr := flush(done); ferr != nil {
 			c.w.s.log.Warn("applying entries from peer failed", "peer", c.p.Name, "channel", ch.ID, "err", dialogue.Message(ferr))
 		}

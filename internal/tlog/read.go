@@ -2,6 +2,7 @@ package tlog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -76,9 +77,16 @@ func ReadVerified(ctx context.Context, fetch Fetcher, size int64, root Hash, fro
 			}()
 		}
 		wg.Wait()
-		for _, err := range errs {
+		// Hand over the bundles before the first that failed, then stop:
+		// a connection cut mid-chunk costs only what did not arrive.
+		var failed error
+		for i, err := range errs {
 			if err != nil {
-				return err
+				if i == 0 {
+					return err
+				}
+				failed, n, k1 = err, i, k0+int64(i)
+				break
 			}
 		}
 		lo, hi := max(from, k0*TileWidth), min(to, k1*TileWidth)
@@ -94,8 +102,12 @@ func ReadVerified(ctx context.Context, fetch Fetcher, size int64, root Hash, fro
 			hashes, err = hr.ReadHashes(idx)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			var fe *fetchError
+			switch {
+			case ctx.Err() != nil:
 				return ctx.Err()
+			case errors.As(err, &fe):
+				return fe.err
 			}
 			return verifyErr(op, "tile", lo, "hash tiles for entries [%d, %d): %v", lo, hi, err)
 		}
@@ -113,6 +125,9 @@ func ReadVerified(ctx context.Context, fetch Fetcher, size int64, root Hash, fro
 					return err
 				}
 			}
+		}
+		if failed != nil {
+			return failed
 		}
 		tr.dropLevel0()
 	}
@@ -151,8 +166,12 @@ func ProveRemote(ctx context.Context, fetch Fetcher, size int64, root Hash, old 
 	tr := &tileReader{ctx: ctx, fetch: fetch, cache: map[Tile][]byte{}}
 	p, err := tlog.ProveTree(size, old, tlog.TileHashReader(tlog.Tree{N: size, Hash: root}, tr))
 	if err != nil {
-		if ctx.Err() != nil {
+		var fe *fetchError
+		switch {
+		case ctx.Err() != nil:
 			return nil, ctx.Err()
+		case errors.As(err, &fe):
+			return nil, fe.err // not the log's fault: try again later
 		}
 		return nil, verifyErr(op, "tile", -1, "proving size %d in the tree of size %d: %v", old, size, err)
 	}

@@ -149,3 +149,44 @@ func TestProveRemote(t *testing.T) {
 		t.Errorf("wrong root: %v", err)
 	}
 }
+
+// A fetch that fails mid-chunk still hands over, checked, every entry of
+// the bundles before it.
+func TestReadVerifiedKeepsWhatArrived(t *testing.T) {
+	ctx := context.Background()
+	l := newMemLog(t, 3000)
+	root, _ := TreeHash(3000, l.hashes)
+	down := errors.New("connection reset")
+	fetch := memFetcher(l, func(path string, b []byte) ([]byte, error) {
+		if path == "tile/entries/005" {
+			return nil, down
+		}
+		return b, nil
+	})
+	var got int64
+	err := ReadVerified(ctx, fetch, 3000, root, 100, 3000, func(i int64, e []byte) error {
+		if i != 100+got || !bytes.Equal(e, l.entries[i]) {
+			return fmt.Errorf("entry %d out of order", i)
+		}
+		got++
+		return nil
+	})
+	if !errors.Is(err, down) {
+		t.Fatalf("got %v, want the fetch's error", err)
+	}
+	if want := int64(5*TileWidth - 100); got != want {
+		t.Errorf("handed over %d entries before the failed bundle, want %d", got, want)
+	}
+}
+
+// A tile that cannot be fetched is a fetch failure, not a log that does
+// not verify (which would raise an alarm against the peer).
+func TestProveRemoteFetchFailure(t *testing.T) {
+	l := newMemLog(t, 3000)
+	root, _ := TreeHash(3000, l.hashes)
+	down := errors.New("connection reset")
+	_, err := ProveRemote(context.Background(), memFetcher(l, func(string, []byte) ([]byte, error) { return nil, down }), 3000, root, 1000)
+	if !errors.Is(err, down) || errors.Is(err, ErrVerify) {
+		t.Errorf("got %v, want the fetch's error and not ErrVerify", err)
+	}
+}

@@ -311,7 +311,7 @@ func (t *tileReader) ReadTiles(tiles []Tile) ([][]byte, error) {
 			defer wg.Done()
 			b, err := t.fetch(t.ctx, TilePath(tile))
 			if err != nil {
-				errs[i] = fmt.Errorf("%s: %w", TilePath(tile), err)
+				errs[i] = &fetchError{fmt.Errorf("%s: %w", TilePath(tile), err)}
 				return
 			}
 			out[i] = b
@@ -339,3 +339,10 @@ func (t *tileReader) SaveTiles(tiles []Tile, data [][]byte) {
 		}
 	}
 }
+
+// fetchError marks a tile the Fetcher could not get (as opposed to one that
+// does not match the tree), so that readers return it as a fetch failure.
+type fetchError struct{ err error }
+
+func (e *fetchError) Error() string { return e.err.Error() }
+func (e *fetchError) Unwrap() error { return e.err }
