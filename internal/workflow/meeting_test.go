@@ -41,7 +41,7 @@ func stmtReport(t *testing.T, n *stmtNode, channel string, published time.Time, 
 // minutes are agreed on both nodes. B cannot update A's meeting.
 func TestMeetingTwoNodes(t *testing.T) {
 	ctx := context.Background()
-	clock := &stmtClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	clock := &stmtClock{t: time.Date(2036, 12, 1, 9, 0, 0, 0, time.UTC)}
 	a, b, chID := stmtTwoNodes(t, clock)
 	rep := stmtReport(t, a, chID, clock.Now(), 4, "energy")
 	start := clock.Now().Add(48 * time.Hour)
@@ -149,7 +149,7 @@ func TestMeetingTwoNodes(t *testing.T) {
 // on both nodes at a fixed fake time, and the formula's values.
 func TestThreatTwoNodes(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	now := time.Date(2036, 12, 1, 9, 0, 0, 0, time.UTC)
 	clock := &stmtClock{t: now.Add(-40 * 24 * time.Hour)}
 	a, b, chID := stmtTwoNodes(t, clock)
 	day := 24 * time.Hour

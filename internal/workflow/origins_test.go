@@ -17,7 +17,7 @@ import (
 // counts the database gives.
 func TestOriginFiguresTwoNodes(t *testing.T) {
 	ctx := context.Background()
-	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	t0 := time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)
 	clock := &reqClock{t: t0}
 	dbFile := routeDB(t)
 	a, _ := routeNewNode(t, "party-a", clock, dbFile)

@@ -75,7 +75,7 @@ func reqOfficialSchema(t *testing.T) func(raw []byte) {
 // to B, which reads the same report as A's.
 func TestFileReport(t *testing.T) {
 	ctx := context.Background()
-	clock := &reqClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	clock := &reqClock{t: time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)}
 	a, b, ch := reqTwoNodes(t, clock)
 	valid := reqOfficialSchema(t)
 
@@ -132,7 +132,7 @@ func TestFileReport(t *testing.T) {
 // Every refused report, with the error naming the field.
 func TestFileReportRefused(t *testing.T) {
 	ctx := context.Background()
-	clock := &reqClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	clock := &reqClock{t: time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)}
 	a, _, _ := reqTwoNodes(t, clock)
 	good := reqBundle(t, clock.Now())
 	ts := stix.FormatTime(clock.Now())

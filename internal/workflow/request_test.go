@@ -49,7 +49,7 @@ func FuzzParseInfrastructure(f *testing.F) {
 // same fake time; reminders and escalations written once each.
 func TestRequestTwoNodes(t *testing.T) {
 	ctx := context.Background()
-	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	t0 := time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)
 	clock := &reqClock{t: t0}
 	a, b, ch := reqTwoNodes(t, clock)
 	valid := reqOfficialSchema(t)

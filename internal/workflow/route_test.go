@@ -153,7 +153,7 @@ var _ dialogue.EnrichmentStore = (*sqlite.DB)(nil)
 // part. Then the refusals, each naming the field.
 func TestRouteRequest(t *testing.T) {
 	ctx := context.Background()
-	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	t0 := time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)
 	clock := &reqClock{t: t0}
 	a, db := routeNewNode(t, "party-a", clock, routeDB(t))
 	b, _ := routeNewNode(t, "party-b", clock, "")

@@ -92,7 +92,7 @@ func stmtRaw(t *testing.T, n *stmtNode, channel, id string) []byte {
 // not count.
 func TestOffLimitsTwoNodes(t *testing.T) {
 	ctx := context.Background()
-	clock := &stmtClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	clock := &stmtClock{t: time.Date(2036, 12, 1, 9, 0, 0, 0, time.UTC)}
 	a, b, chID := stmtTwoNodes(t, clock)
 	ch, _, err := a.wf.Channel(ctx, chID)
 	if err != nil {
@@ -235,7 +235,7 @@ func TestOffLimitsTwoNodes(t *testing.T) {
 // Proposals that break a rule are refused with the field and the reason.
 func TestProposeStatementRefused(t *testing.T) {
 	ctx := context.Background()
-	clock := &stmtClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	clock := &stmtClock{t: time.Date(2036, 12, 1, 9, 0, 0, 0, time.UTC)}
 	a, _, chID := stmtTwoNodes(t, clock)
 	en := map[string]string{"en": "text"}
 	for _, c := range []struct {

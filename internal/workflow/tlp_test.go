@@ -16,7 +16,7 @@ import (
 // RED one takes them, and each must be a user name or role:ROLE.
 func TestFileReportRecipientsRefused(t *testing.T) {
 	ctx := context.Background()
-	clock := &reqClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	clock := &reqClock{t: time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)}
 	a, _, _ := reqTwoNodes(t, clock)
 	bundle := reqBundle(t, clock.Now())
 	for _, tc := range []struct {
@@ -44,7 +44,7 @@ func TestFileReportRecipientsRefused(t *testing.T) {
 // unknown to the others.
 func TestReportsForTLP(t *testing.T) {
 	ctx := context.Background()
-	clock := &reqClock{t: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	clock := &reqClock{t: time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)}
 	a, b, ch := reqTwoNodes(t, clock)
 	valid := reqOfficialSchema(t)
 	red, err := a.wf.FileReportTo(ctx, "a-b", reqBundle(t, clock.Now()), "red", []string{"energy"}, 4, []string{"role:duty", "alice", "alice"})
