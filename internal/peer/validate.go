@@ -62,11 +62,13 @@ func NewPeer(name, rawURL, pin, logKey, territory string) (*dialogue.Peer, error
 		return bad("--tls-pin %q: want the base64 SHA-256 of the peer's TLS public key (44 characters)", clip(pin))
 	}
 	if territory != "" {
-		r, err := language.ParseRegion(territory)
-		if err != nil || len(territory) != 2 || r.String() != strings.ToUpper(territory) || !r.IsCountry() {
-			return bad("--territory %q: want an ISO 3166-1 alpha-2 country code, such as FI or NO", clip(territory))
+		territory = strings.ToUpper(territory)
+		if !userAssigned(territory) {
+			r, err := language.ParseRegion(territory)
+			if err != nil || len(territory) != 2 || r.String() != territory || !r.IsCountry() {
+				return bad("--territory %q: want an ISO 3166-1 alpha-2 country code, such as FI or NO (or a user-assigned one: AA, QM–QZ, XA–XZ, ZZ)", clip(territory))
+			}
 		}
-		territory = r.String()
 	}
 	return &dialogue.Peer{
 		Name:      name,
@@ -85,4 +87,18 @@ var identityNamespace = uuid.MustParse("8f1d4c3e-6a0b-5b6e-9a0e-70a9c1e1f2d3")
 // that each side knows the other's identity without being told.
 func IdentityID(logKey string) string {
 	return "identity--" + uuid.NewSHA1(identityNamespace, []byte(logKey)).String()
+}
+
+// userAssigned reports whether code is one of ISO 3166-1's user-assigned
+// alpha-2 codes (AA, QM–QZ, XA–XZ, ZZ): private territories, such as the
+// demo's, that no real state has.
+func userAssigned(code string) bool {
+	if len(code) != 2 {
+		return false
+	}
+	a, b := code[0], code[1]
+	if b < 'A' || b > 'Z' {
+		return false
+	}
+	return code == "AA" || code == "ZZ" || a == 'X' || a == 'Q' && b >= 'M'
 }

@@ -31,6 +31,11 @@ func TestNewPeer(t *testing.T) {
 	if p, err := NewPeer("cert-b", "https://[::1]:9443", goodPin, key, ""); err != nil || p.URL != "https://[::1]:9443" {
 		t.Errorf("IPv6 URL: %+v, %v", p, err)
 	}
+	for _, code := range []string{"xa", "XB", "QM", "QZ", "AA", "ZZ"} {
+		if p, err := NewPeer("cert-b", "https://b:1", goodPin, key, code); err != nil || p.Territory != strings.ToUpper(code) {
+			t.Errorf("user-assigned territory %s: %+v, %v", code, p, err)
+		}
+	}
 }
 
 func TestNewPeerBad(t *testing.T) {
@@ -55,8 +60,9 @@ func TestNewPeerBad(t *testing.T) {
 		{"cert-b", "https://b:1", "not base64!", key, "", "--tls-pin"},
 		{"cert-b", "https://b:1", "AAAA", key, "", "44 characters"},
 		{"cert-b", "https://b:1", goodPin, key, "NOR", "--territory"},
-		{"cert-b", "https://b:1", goodPin, key, "ZZ", "--territory"},
+		{"cert-b", "https://b:1", goodPin, key, "QB", "--territory"},
 		{"cert-b", "https://b:1", goodPin, key, "EU", "--territory"},
+		{"cert-b", "https://b:1", goodPin, key, "X1", "--territory"},
 		{"cert-b", "https://b:1", goodPin, key, "1", "--territory"},
 	} {
 		_, err := NewPeer(tc.name, tc.url, tc.pin, tc.key, tc.territory)

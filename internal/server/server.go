@@ -125,6 +125,9 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 	if n.LogKey() != "" {
 		s.Workflow = workflow.New(n.Store, n.Config.Name, n.LogKey())
 		a := jsonapi.New(s.Workflow, log)
+		if en != nil {
+			a.Geo = en.GeoDB() // request routing by territory
+		}
 		// The description is public; every endpoint needs a user.
 		api.MountPublic("/api/openapi.json", http.HandlerFunc(a.ServeOpenAPI))
 		api.Mount("/api", a)
