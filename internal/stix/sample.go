@@ -30,6 +30,12 @@ type SampleOptions struct {
 	// Evidence adds an artifact per file, by SHA-256 (the bytes travel as
 	// blobs), to the report.
 	Evidence []SampleEvidence
+	// C2Address is the command-and-control server's IPv4 address
+	// (203.0.113.42 when empty).
+	C2Address string
+	// NoReport leaves the report out: the caller files the objects as a
+	// report of its own (parley report file).
+	NoReport bool
 }
 
 // SampleEvidence is one evidence file of the sample incident.
@@ -84,6 +90,9 @@ func SampleIncidentWith(opt SampleOptions) ([]json.RawMessage, error) {
 	delete(identity, "created_by_ref")
 
 	ipValue, domainValue := "203.0.113.42", "update-check.example.net"
+	if opt.C2Address != "" {
+		ipValue = opt.C2Address
+	}
 	ipID, err := SCOID("ipv4-addr", map[string]any{"value": ipValue})
 	if err != nil {
 		return nil, err
@@ -98,7 +107,7 @@ func SampleIncidentWith(opt SampleOptions) ([]json.RawMessage, error) {
 
 	incident := sdo("incident", map[string]any{
 		"name":        "Intrusion into the energy ministry's mail gateway",
-		"description": "A remote-access trojan on the ministry's mail gateway beaconed over HTTPS to a command-and-control server in 203.0.113.0/24 for about 34 hours before it was contained.",
+		"description": "A remote-access trojan on the ministry's mail gateway beaconed over HTTPS to a command-and-control server at " + ipValue + " for about 34 hours before it was contained.",
 		"kill_chain_phases": []map[string]string{
 			{"kill_chain_name": "mitre-attack", "phase_name": "command-and-control"},
 		},
@@ -193,7 +202,10 @@ func SampleIncidentWith(opt SampleOptions) ([]json.RawMessage, error) {
 	})
 
 	out := []json.RawMessage{TLPAmber.JSON}
-	for _, o := range append([]map[string]any{report}, objs...) {
+	if !opt.NoReport {
+		objs = append([]map[string]any{report}, objs...)
+	}
+	for _, o := range objs {
 		js, err := json.Marshal(o)
 		if err != nil {
 			return nil, fmt.Errorf("stix.SampleIncident: %w", err)
