@@ -1,6 +1,7 @@
 package match
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"time"
@@ -73,6 +74,7 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 		m.gen = 1
 	}
 	s := m.set
+	t := s.tab
 	var objs int
 	for vi := range ev.Values {
 		v := &ev.Values[vi]
@@ -80,41 +82,59 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 		switch v.Kind {
 		case telemetry.IPv4:
 			b := v.Addr.As4()
-			u := uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+			u := uint64(binary.BigEndian.Uint32(b[:]))
+			wide := s.hasWide && s.v4wide.has(hash24(u>>8))
 			for _, l := range s.v4lens {
-				k := (u&^(1<<(32-uint64(l))-1))<<8 | uint64(l)
-				if s.filters[classV4+int(l)].has(s.hashV4(k)) {
-					if p, ok := s.v4[k]; ok {
-						hits = m.add(hits, p)
+				switch {
+				case l >= 24:
+					if !wide {
+						continue
 					}
+				case l <= maxBitmapLen:
+					if n := u >> (32 - uint64(l)); s.v4bits[l][n/64]&(1<<(n%64)) == 0 {
+						continue
+					}
+				}
+				k := (u&^(1<<(32-uint64(l))-1))<<8 | uint64(l)
+				h := hashV4(k)
+				if l > maxBitmapLen && l < 24 && !s.v4mid.has(h) {
+					continue
+				}
+				if post, ok := t.find(h, uint8(classV4Net), nil, k); ok {
+					hits = m.add(hits, post)
 				}
 			}
 		case telemetry.IPv6:
-			if s.filters[telemetry.IPv6].has(s.hashV6(v.Addr)) {
-				if p, ok := s.v6[v.Addr]; ok {
-					hits = m.add(hits, p)
+			a := v.Addr.As16()
+			if h := t.hashBytes(uint8(ipv6Class), a[:]); t.maybe(h) {
+				if post, ok := t.find(h, uint8(ipv6Class), a[:], 0); ok {
+					hits = m.add(hits, post)
 				}
 			}
-			hits = m.nets(hits, s.nets[1], v.Addr)
 		default:
-			if s.filters[v.Kind].has(s.hashBytes(v.Kind, v.Text)) {
-				if p, ok := s.strs[v.Kind][string(v.Text)]; ok {
-					hits = m.add(hits, p)
+			if h := t.hashBytes(uint8(v.Kind), v.Text); t.maybe(h) {
+				if post, ok := t.find(h, uint8(v.Kind), v.Text, 0); ok {
+					hits = m.add(hits, post)
 				}
 			}
-			if v.Kind == telemetry.Domain && len(s.suffix) > 0 {
+			if v.Kind == telemetry.Domain && s.hasSuffix {
 				for i := 1; i < len(v.Text); i++ {
 					if v.Text[i] != '.' {
 						continue
 					}
 					suf := v.Text[i:]
-					if s.filters[suffixKind].has(s.hashBytes(suffixKind, suf)) {
-						if p, ok := s.suffix[string(suf)]; ok {
-							hits = m.add(hits, p)
+					if h := t.hashBytes(uint8(suffixKind), suf); s.suffixes.has(h) {
+						if post, ok := t.find(h, uint8(suffixKind), suf, 0); ok {
+							hits = m.add(hits, post)
 						}
 					}
 				}
 			}
+		}
+	}
+	for vi := range ev.Values {
+		if v := &ev.Values[vi]; v.Kind == telemetry.IPv6 {
+			hits = m.nets(hits, s.nets[1], v.Addr)
 		}
 	}
 	if len(s.slow) > 0 && objs != 0 {

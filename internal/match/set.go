@@ -13,8 +13,8 @@
 package match
 
 import (
+	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"math/bits"
 	"net/netip"
 	"slices"
@@ -59,19 +59,23 @@ type Set struct {
 	problems []Problem
 	fast     int
 
-	strs   [telemetry.NumKinds]map[string]posting // domain, url, email, hashes
-	suffix map[string]posting                     // ".example.com" from LIKE '%.example.com'
-	v4     map[uint64]posting                     // IPv4 networks of ipv4-addr:value: address<<8 | length
-	v4lens []uint8                                // the lengths in v4, longest first
-	v6     map[netip.Addr]posting
-	nets   [2]*bart.Table[posting] // other networks: IPv6 of ipv6-addr:value, IPv6 of ipv4-addr:value (never matched)
-	multi  [][]uint32
-
-	seed maphash.Seed
-	// filters are two-bit Bloom filters of the keys above, one per class
-	// of key (a kind, domain suffixes, each IPv4 prefix length), each
-	// sized for its class: the small classes stay in cache.
-	filters [numClasses]bloom
+	tab *table
+	// v4lens are the IPv4 prefix lengths present, longest first. v4bits
+	// has, for each length up to maxBitmapLen present, a bitmap of its
+	// networks (8 KiB at most, in cache), so that short prefixes cost no
+	// probe of the table when the bit is not set.
+	v4lens []uint8
+	v4bits [maxBitmapLen + 1][]uint64
+	// Blocked Bloom filters in front of the table for the keys an event
+	// tries many of, each sized for its class so that small classes stay
+	// in cache: v4wide holds the /24 networks of the IPv4 networks of
+	// 24 bits and more (an address tries them all with one look), v4mid
+	// the networks of 17 to 23 bits, suffixes the domain suffixes.
+	v4wide, v4mid, suffixes bloom
+	hasWide, hasSuffix      bool
+	filterKeys              [3][]uint64             // the filters' hashes until Compile sizes them
+	nets                    [2]*bart.Table[posting] // other networks: IPv6 of ipv6-addr:value, IPv6 of ipv4-addr:value (never matched)
+	multi                   [][]uint32
 
 	slow      []slowIndicator
 	slowByObj [numObj][]int32
@@ -112,30 +116,31 @@ func objOf(k telemetry.Kind) int {
 	return objFile
 }
 
-// suffixKind is the filter's kind for domain suffixes.
+// suffixKind is the key class of domain suffixes.
 const suffixKind = telemetry.NumKinds
 
-// Filter classes: the kinds, suffixKind, then one per IPv4 prefix length.
-const (
-	classV4    = int(suffixKind) + 1
-	numClasses = classV4 + 33
-)
+// ipv6Class is the key class of IPv6 addresses.
+const ipv6Class = telemetry.IPv6
 
-// classKey is a key's filter class and hash, kept until the filters are
-// sized.
-type classKey struct {
-	class int
-	h     uint64
-}
+// maxBitmapLen is the longest IPv4 prefix length kept in a bitmap
+// beside the table (2^16 bits, 8 KiB).
+const maxBitmapLen = 16
 
 // bloom is a blocked Bloom filter: both bits of a key are in one 64-bit
-// word, so a look-up costs one cache miss at most.
+// word, so a look-up costs one cache miss at most, 16 to 32 bits a key.
 type bloom struct {
 	words []uint64
 	mask  uint64
 }
 
-func (f *bloom) set(h uint64) { f.words[h&f.mask] |= filterBits(h) }
+func newBloom(hashes []uint64) bloom {
+	n := max(1, 1<<bits.Len(uint(len(hashes)/4)))
+	f := bloom{make([]uint64, n), uint64(n - 1)}
+	for _, h := range hashes {
+		f.words[h&f.mask] |= filterBits(h)
+	}
+	return f
+}
 
 func (f *bloom) has(h uint64) bool {
 	b := filterBits(h)
@@ -143,6 +148,9 @@ func (f *bloom) has(h uint64) bool {
 }
 
 func filterBits(h uint64) uint64 { return 1<<(h>>52&63) | 1<<(h>>58) }
+
+// hash24 is the filter hash of a /24 network number.
+func hash24(n uint64) uint64 { return mix(n ^ 0x2424) }
 
 // ErrMultiObservation is the problem of a pattern that no single event
 // can match.
@@ -157,18 +165,9 @@ var ErrNoTelemetryType = fmt.Errorf("the pattern tests no object type that telem
 // readers produce are listed in Problems and left out; the indexes of
 // the others are their positions in inds.
 func Compile(inds []Indicator, opt Options) *Set {
-	s := &Set{
-		ids:    make([]string, len(inds)),
-		suffix: map[string]posting{},
-		v4:     map[uint64]posting{},
-		v6:     map[netip.Addr]posting{},
-		seed:   maphash.MakeSeed(),
-	}
-	for k := range s.strs {
-		s.strs[k] = map[string]posting{}
-	}
+	s := &Set{ids: make([]string, len(inds))}
 	s.nets[0], s.nets[1] = new(bart.Table[posting]), new(bart.Table[posting])
-	var keys []classKey // filter hashes, set once the sizes are known
+	tb := newTableBuilder(s)
 	for i, ind := range inds {
 		s.ids[i] = ind.ID
 		e, err := pattern.Parse(ind.Pattern)
@@ -184,7 +183,7 @@ func Compile(inds []Indicator, opt Options) *Set {
 		if !opt.NoFastPath {
 			if comps, ok := fastForm(e, nil); ok {
 				for _, c := range comps {
-					keys = s.addFast(uint32(i), c, keys)
+					s.addFast(tb, uint32(i), c)
 				}
 				s.fast++
 				continue
@@ -213,17 +212,11 @@ func Compile(inds []Indicator, opt Options) *Set {
 			}
 		}
 	}
-	var count [numClasses]int
-	for _, k := range keys {
-		count[k.class]++
+	s.tab = tb.build()
+	for i, f := range []*bloom{&s.v4wide, &s.v4mid, &s.suffixes} {
+		*f = newBloom(s.filterKeys[i])
 	}
-	for c, n := range count {
-		words := max(1, 1<<bits.Len(uint(n/4))) // 16 to 32 bits a key
-		s.filters[c] = bloom{make([]uint64, words), uint64(words - 1)}
-	}
-	for _, k := range keys {
-		s.filters[k.class].set(k.h)
-	}
+	s.filterKeys = [3][]uint64{}
 	return s
 }
 
@@ -408,41 +401,51 @@ func ascii(s string) bool {
 	return true
 }
 
-func (s *Set) addFast(i uint32, c fastComparison, keys []classKey) []classKey {
+func (s *Set) addFast(tb *tableBuilder, i uint32, c fastComparison) {
 	switch {
 	case c.isNet:
-		t := s.nets[c.family]
 		if c.family == 0 && c.net.Addr().Is4() {
 			v := c.net.Masked().Addr().As4()
-			u := uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
-			k := uint64(u)<<8 | uint64(c.net.Bits())
-			s.v4[k] = s.post(s.v4[k], has(s.v4, k), i)
-			if !slices.Contains(s.v4lens, uint8(c.net.Bits())) {
-				s.v4lens = append(s.v4lens, uint8(c.net.Bits()))
+			u := binary.BigEndian.Uint32(v[:])
+			l := uint8(c.net.Bits())
+			tb.add(i, uint8(classV4Net), u, uint32(l), nil)
+			if !slices.Contains(s.v4lens, l) {
+				s.v4lens = append(s.v4lens, l)
 				slices.Sort(s.v4lens)
 				slices.Reverse(s.v4lens)
 			}
-			return append(keys, classKey{classV4 + c.net.Bits(), s.hashV4(k)})
+			switch {
+			case l <= maxBitmapLen:
+				if s.v4bits[l] == nil {
+					s.v4bits[l] = make([]uint64, max(1, (1<<l)/64))
+				}
+				n := uint64(u) >> (32 - uint64(l))
+				s.v4bits[l][n/64] |= 1 << (n % 64)
+			case l < 24:
+				s.filterKeys[1] = append(s.filterKeys[1], hashV4(v4Key(u, l)))
+			default:
+				s.hasWide = true
+				s.filterKeys[0] = append(s.filterKeys[0], hash24(uint64(u)>>8))
+			}
+			return
 		}
 		if c.family == 1 && c.net.IsSingleIP() && !c.net.Addr().Is4() {
-			a := c.net.Addr()
-			s.v6[a] = s.post(s.v6[a], has(s.v6, a), i)
-			return append(keys, classKey{int(telemetry.IPv6), s.hashV6(a)})
+			a := c.net.Addr().As16()
+			tb.add(i, uint8(ipv6Class), 0, 0, a[:])
+			return
 		}
+		t := s.nets[c.family]
 		p := c.net.Masked()
 		old, ok := t.Get(p)
 		t.Insert(p, s.post(old, ok, i))
-		return keys
 	case c.kind == suffixKind:
-		s.suffix[c.str] = s.post(s.suffix[c.str], has(s.suffix, c.str), i)
+		s.hasSuffix = true
+		tb.add(i, uint8(suffixKind), 0, 0, []byte(c.str))
+		s.filterKeys[2] = append(s.filterKeys[2], tb.t.hashBytes(uint8(suffixKind), []byte(c.str)))
 	default:
-		m := s.strs[c.kind]
-		m[c.str] = s.post(m[c.str], has(m, c.str), i)
+		tb.add(i, uint8(c.kind), 0, 0, []byte(c.str))
 	}
-	return append(keys, classKey{int(c.kind), s.hashStr(c.kind, c.str)})
 }
-
-func has[K comparable](m map[K]posting, k K) bool { _, ok := m[k]; return ok }
 
 // post adds indicator i to a posting.
 func (s *Set) post(old posting, exists bool, i uint32) posting {
@@ -462,20 +465,3 @@ func (s *Set) post(old posting, exists bool, i uint32) posting {
 	}
 	return old
 }
-
-func (s *Set) hashStr(k telemetry.Kind, v string) uint64 {
-	return maphash.String(s.seed, v) ^ uint64(k)*0x9e3779b97f4a7c15
-}
-
-func (s *Set) hashBytes(k telemetry.Kind, v []byte) uint64 {
-	return maphash.Bytes(s.seed, v) ^ uint64(k)*0x9e3779b97f4a7c15
-}
-
-func (s *Set) hashV4(u uint64) uint64 {
-	h := u*0x9e3779b97f4a7c15 ^ 0x51afd7ed558ccd
-	h ^= h >> 29
-	h *= 0xbf58476d1ce4e5b9
-	return h ^ h>>32
-}
-
-func (s *Set) hashV6(a netip.Addr) uint64 { return maphash.Comparable(s.seed, a) }
