@@ -213,32 +213,31 @@ func parseAddr(b []byte) (netip.Addr, bool) {
 
 func parseIPv4(b []byte) (netip.Addr, bool) {
 	var out [4]byte
-	part, val, digits := 0, 0, 0
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if digits > 0 && val == 0 {
-				return netip.Addr{}, false // leading zero
-			}
-			val = val*10 + int(c-'0')
-			digits++
-			if val > 255 {
+	i := 0
+	for part := range 4 {
+		if part > 0 {
+			if i >= len(b) || b[i] != '.' {
 				return netip.Addr{}, false
 			}
-		case c == '.':
-			if digits == 0 || part == 3 {
-				return netip.Addr{}, false
+			i++
+		}
+		start, val := i, 0
+		for i < len(b) && i-start < 3 {
+			d := b[i] - '0'
+			if d > 9 {
+				break
 			}
-			out[part] = byte(val)
-			part, val, digits = part+1, 0, 0
-		default:
+			val = val*10 + int(d)
+			i++
+		}
+		switch n := i - start; {
+		case n == 0, val > 255, n > 1 && b[start] == '0': // empty, too big, leading zero
 			return netip.Addr{}, false
 		}
+		out[part] = byte(val)
 	}
-	if part != 3 || digits == 0 {
+	if i != len(b) {
 		return netip.Addr{}, false
 	}
-	out[3] = byte(val)
 	return netip.AddrFrom4(out), true
 }

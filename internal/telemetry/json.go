@@ -1,7 +1,9 @@
 package telemetry
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -38,6 +40,14 @@ func (s *scanner) reset(b []byte) {
 }
 
 func (s *scanner) ws() {
+	// Most JSON lines have no spaces: one test, inlined.
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return
+	}
+	s.wsSlow()
+}
+
+func (s *scanner) wsSlow() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\r', '\n':
@@ -86,6 +96,11 @@ func (s *scanner) open(c byte) error {
 // or array being read, consuming the comma or the closing byte. first is
 // true before the first member.
 func (s *scanner) next(close byte, first bool) (bool, error) {
+	if !first && s.i+1 < len(s.b) && s.b[s.i] == ',' && s.b[s.i+1] == '"' {
+		// The common case: a comma right before the next member's name.
+		s.i++
+		return true, nil
+	}
 	c := s.peek()
 	if c == close {
 		s.i++
@@ -106,6 +121,14 @@ func (s *scanner) next(close byte, first bool) (bool, error) {
 func (s *scanner) key() ([]byte, error) {
 	if s.peek() != '"' {
 		return nil, s.fail("expected a member name")
+	}
+	b := s.b
+	start := s.i + 1
+	i := firstStrStop(b, start)
+	if i < len(b) && b[i] == '"' && i+1 < len(b) && b[i+1] == ':' {
+		// The common case: a plain name right before its colon.
+		s.i = i + 2
+		return b[start:i], nil
 	}
 	k, err := s.str()
 	if err != nil {
@@ -245,25 +268,57 @@ func hex4(b []byte, i int) (rune, bool) {
 func (s *scanner) num() ([]byte, error) {
 	s.ws()
 	start := s.i
-	if s.i < len(s.b) && s.b[s.i] == '-' {
-		s.i++
+	b := s.b
+	i := start
+	// The common case, checked as it is read: an integer without a
+	// leading zero, then an optional fraction.
+	if i < len(b) && b[i] >= '1' && b[i] <= '9' {
+		i++
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i < len(b) && b[i] == '.' {
+			j := i + 1
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+				j++
+			}
+			if j > i+1 {
+				i = j
+			}
+		}
+		if i == len(b) || !numByte[b[i]] {
+			s.i = i
+			return b[start:i], nil
+		}
+	}
+	i = start
+	if i < len(b) && b[i] == '-' {
+		i++
 	}
 	digits := 0
-	for s.i < len(s.b) {
-		c := s.b[s.i]
+	for i < len(b) {
+		c := b[i]
 		if (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || (c == '-' && digits > 0) {
-			s.i++
+			i++
 			digits++
 			continue
 		}
 		break
 	}
-	if digits == 0 || !validNumber(s.b[start:s.i]) {
-		s.i = start
+	if digits == 0 || !validNumber(b[start:i]) {
 		return nil, s.fail("bad number")
 	}
-	return s.b[start:s.i], nil
+	s.i = i
+	return b[start:i], nil
 }
+
+// numByte marks the bytes num's general case reads as part of a number.
+var numByte = func() (t [256]bool) {
+	for _, c := range "0123456789.eE+-" {
+		t[c] = true
+	}
+	return t
+}()
 
 // validNumber checks JSON's number grammar.
 func validNumber(b []byte) bool {
@@ -330,52 +385,111 @@ func (s *scanner) skip() error {
 	}
 }
 
-// special marks the bytes skipNested stops at.
-var special = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
-
-// skipNested passes over an object or array by counting brackets.
+// skipNested passes over an object or array by counting brackets,
+// eight bytes at a time: the quotes of a word give, by a prefix XOR,
+// which of its bytes are inside strings, and only the brackets outside
+// them are looked at. A word with a backslash (or after one) is read a
+// byte at a time.
 func (s *scanner) skipNested() error {
 	var stack [maxDepth]byte
 	depth := 0
 	b := s.b
-	for i := s.i; ; i++ {
-		i = firstSpecial(b, i)
-		if i >= len(b) {
-			break
+	i := s.i
+	inStr, esc := false, false
+	lastOpen := 0 // where the string being read began
+	for i < len(b) {
+		var x uint64
+		if i+8 <= len(b) && !esc {
+			x = binary.LittleEndian.Uint64(b[i:])
 		}
-		c := b[i]
-		switch c {
-		case '"':
-			s.i = i
-			if _, err := s.skipStr(); err != nil {
+		if i+8 > len(b) || esc || exactEq(x, '\\') != 0 {
+			// A byte at a time, to the end of this word.
+			end := min(i+8, len(b))
+			for ; i < end; i++ {
+				c := b[i]
+				if inStr {
+					switch {
+					case esc:
+						esc = false
+					case c == '\\':
+						esc = true
+					case c == '"':
+						inStr = false
+					}
+					continue
+				}
+				switch c {
+				case '"':
+					inStr, lastOpen = true, i
+				case '{', '[', '}', ']':
+					done, err := s.bracket(&stack, &depth, c, i)
+					if err != nil || done {
+						return err
+					}
+				}
+			}
+			continue
+		}
+		q := exactEq(x, '"')
+		p := q ^ q<<8
+		p ^= p << 16
+		p ^= p << 32 // byte j: an odd number of quotes at bytes 0..j
+		if inStr {
+			p ^= highs
+		}
+		if p>>63 != 0 {
+			if open := q & p; open != 0 {
+				lastOpen = i + (63-bits.LeadingZeros64(open))/8
+			}
+			inStr = true
+		} else {
+			inStr = false
+		}
+		y := x | ones*0x20 // [ and ] read as { and }
+		for br := (exactEq(y, '{') | exactEq(y, '}')) &^ p; br != 0; br &= br - 1 {
+			j := i + bits.TrailingZeros64(br)/8
+			done, err := s.bracket(&stack, &depth, b[j], j)
+			if err != nil || done {
 				return err
 			}
-			i = s.i - 1
-		case '{', '[':
-			if s.depth+depth >= maxDepth {
-				s.i = i
-				return s.fail("nested too deeply")
-			}
-			stack[depth] = c
-			depth++
-		default:
-			want := byte('{')
-			if c == ']' {
-				want = '['
-			}
-			if depth == 0 || stack[depth-1] != want {
-				s.i = i
-				return s.fail("unbalanced " + string(c))
-			}
-			depth--
-			if depth == 0 {
-				s.i = i + 1
-				return nil
-			}
 		}
+		i += 8
+	}
+	if inStr {
+		s.i = lastOpen
+		return s.fail("unterminated string")
 	}
 	s.i = len(b)
 	return s.fail("unexpected end of line")
+}
+
+// bracket takes the bracket c at byte i of a skipped value: done when
+// it closes the value.
+func (s *scanner) bracket(stack *[maxDepth]byte, depth *int, c byte, i int) (done bool, err error) {
+	switch c {
+	case '{', '[':
+		if s.depth+*depth >= maxDepth {
+			s.i = i
+			return false, s.fail("nested too deeply")
+		}
+		stack[*depth] = c
+		*depth++
+		return false, nil
+	}
+	want := byte('{')
+	if c == ']' {
+		want = '['
+	}
+	if *depth == 0 || stack[*depth-1] != want {
+		s.i = i
+		return false, s.fail("unbalanced " + string(c))
+	}
+	*depth--
+	if *depth == 0 {
+		s.i = i + 1
+		return true, nil
+	}
+	return false, nil
 }
 
 // skipStr passes over a string without unescaping it.

@@ -20,6 +20,14 @@ func eqBytes(x uint64, c byte) uint64 { return zeroBytes(x ^ (ones * uint64(c)))
 
 func lessBytes(x uint64, n byte) uint64 { return (x - ones*uint64(n)) & ^x & highs }
 
+// exactEq returns a word whose byte i has its high bit set exactly when
+// byte i of x is c (no borrows: every flag is right).
+func exactEq(x uint64, c byte) uint64 {
+	y := x ^ ones*uint64(c)
+	const lows = ^uint64(highs)
+	return ^((y&lows + lows) | y | lows)
+}
+
 // firstStrStop returns the index in b, from i, of the first quote,
 // backslash or control character; len(b) when there is none.
 func firstStrStop(b []byte, i int) int {
@@ -44,20 +52,6 @@ func firstQuoteOrBackslash(b []byte, i int) int {
 		}
 	}
 	for ; i < len(b) && b[i] != '"' && b[i] != '\\'; i++ {
-	}
-	return i
-}
-
-// firstSpecial returns the index in b, from i, of the first quote or
-// bracket; len(b) when there is none.
-func firstSpecial(b []byte, i int) int {
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		if m := eqBytes(x, '"') | eqBytes(x, '{') | eqBytes(x, '}') | eqBytes(x, '[') | eqBytes(x, ']'); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b) && !special[b[i]]; i++ {
 	}
 	return i
 }
