@@ -132,11 +132,31 @@ func (e *Event) addAddr(b []byte) bool {
 // Empty names, names with spaces or slashes and names that are not
 // UTF-8 are ignored.
 func (e *Event) addDomain(b []byte, scratch *[]byte) {
-	b = bytes.TrimSuffix(b, []byte("."))
-	if len(b) == 0 || len(b) > 253 || bytes.ContainsAny(b, " /\t") || !utf8.Valid(b) {
+	if len(b) > 0 && b[len(b)-1] == '.' {
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 || len(b) > 253 {
 		return
 	}
-	b = lower(b, scratch)
+	// One pass: refuse spaces and slashes, note upper case and bytes
+	// beyond ASCII (which must then be UTF-8).
+	up, high := false, false
+	for _, c := range b {
+		switch {
+		case c == ' ' || c == '/' || c == '\t':
+			return
+		case c >= 0x80:
+			high = true
+		case c >= 'A' && c <= 'Z':
+			up = true
+		}
+	}
+	if high && !utf8.Valid(b) {
+		return
+	}
+	if up {
+		b = lower(b, scratch)
+	}
 	e.addUnique(Domain, b)
 }
 

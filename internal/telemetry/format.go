@@ -68,7 +68,7 @@ func (eveFormat) parse(s *scanner, ev *Event) error {
 			if err != nil {
 				return &fieldError{"timestamp", err}
 			}
-			if ev.Time, err = parseTime(v); err != nil {
+			if ev.Time, err = s.times.parse(v); err != nil {
 				return &fieldError{"timestamp", err}
 			}
 			hasTime = true
@@ -411,7 +411,7 @@ func (zeekFormat) parse(s *scanner, ev *Event) error {
 				v, err = s.num()
 			}
 			if err == nil {
-				ev.Time, err = parseTime(v)
+				ev.Time, err = s.times.parse(v)
 			}
 			hasTime = err == nil
 		case "id.orig_h", "id.resp_h", "tx_hosts", "rx_hosts":
@@ -530,7 +530,7 @@ func (g *generic) walk(s *scanner, ev *Event, prefix string, hasTime *bool) erro
 						v, err = s.num()
 					}
 					if err == nil {
-						ev.Time, err = parseTime(v)
+						ev.Time, err = s.times.parse(v)
 					}
 					*hasTime = err == nil
 				} else {

@@ -19,6 +19,7 @@ type scanner struct {
 	i       int
 	scratch []byte
 	depth   int
+	times   timeCache
 }
 
 // errSyntax is a JSON syntax error at a byte offset.

@@ -18,6 +18,69 @@ func parseTime(b []byte) (time.Time, error) {
 	return parseEpoch(b)
 }
 
+// timeCache remembers the minute and zone of the last RFC 3339
+// timestamp read: the lines of a log share them, so that most
+// timestamps only need their seconds, fraction and zone checked.
+type timeCache struct {
+	minute [16]byte // yyyy-mm-ddThh:mm
+	zone   [8]byte  // the zone's text, as written
+	zlen   int
+	base   int64 // the minute, in seconds since 1970
+	ok     bool
+}
+
+// parse is parseTime, from the cache when the minute and zone are the
+// last ones; the answers are the same.
+func (c *timeCache) parse(b []byte) (time.Time, error) {
+	if c.ok && len(b) >= 20 && string(b[:16]) == string(c.minute[:]) && b[16] == ':' {
+		sec, ok := digits(b[17:], 2)
+		if ok && sec <= 60 {
+			i := 19
+			nsec := 0
+			if i < len(b) && b[i] == '.' {
+				i++
+				n := 0
+				for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+					if n < 9 {
+						nsec = nsec*10 + int(b[i]-'0')
+					}
+					n++
+					i++
+				}
+				if n == 0 {
+					return time.Time{}, errTime
+				}
+				for ; n < 9; n++ {
+					nsec *= 10
+				}
+			}
+			if string(b[i:]) == string(c.zone[:c.zlen]) {
+				return time.Unix(c.base+int64(sec), int64(nsec)).UTC(), nil
+			}
+		}
+	}
+	t, err := parseTime(b)
+	if err != nil || len(b) < 20 || b[4] != '-' {
+		return t, err
+	}
+	// Remember the minute and the zone (what follows the seconds and
+	// the fraction).
+	i := 19
+	if b[i] == '.' {
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		}
+	}
+	if len(b)-i > len(c.zone) {
+		return t, nil
+	}
+	sec, _ := digits(b[17:], 2)
+	copy(c.minute[:], b[:16])
+	c.zlen = copy(c.zone[:], b[i:])
+	c.base = t.Unix() - int64(sec)
+	c.ok = true
+	return t, nil
+}
+
 func digits(b []byte, n int) (int, bool) {
 	if len(b) < n {
 		return 0, false
