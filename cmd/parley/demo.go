@@ -18,8 +18,8 @@ import (
 
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/geo"
 	"github.com/parleyhq/parley/internal/httpapi"
-	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/peer"
@@ -86,8 +86,8 @@ type demoState struct {
 	committed time.Time     // when party A's report was committed
 	latency   time.Duration // from then until party B held it
 	steps     []string
-	noteID    string
 	reportID  string
+	requestID string
 	sizeA     int64
 	sizeB     int64
 	verifiedA string
@@ -101,8 +101,8 @@ func (m *Main) runDemo(ctx context.Context, once bool) error {
 	}
 	m.cleanup = append(m.cleanup, func() { os.RemoveAll(tmp) })
 	d := &demoState{tmp: tmp, start: time.Now(), types: map[string]int{},
-		a: &demoParty{name: "party-a", label: "A", territory: "AA"},
-		b: &demoParty{name: "party-b", label: "B", territory: "BB"}}
+		a: &demoParty{name: "party-a", label: "A", territory: "XA"},
+		b: &demoParty{name: "party-b", label: "B", territory: "XB"}}
 	if m.Logger == nil {
 		m.Logger = m.quietLogger() // the story is the output; warnings only
 	}
@@ -118,7 +118,7 @@ func (m *Main) runDemo(ctx context.Context, once bool) error {
 
 	// Each pins the other's two keys, as 'parley peer add' does.
 	for _, pair := range [][2]*demoParty{{d.a, d.b}, {d.b, d.a}} {
-		p, err := peer.NewPeer(pair[1].name, pair[1].srv.URL, pair[1].srv.Pin, pair[1].n.LogKey(), "")
+		p, err := peer.NewPeer(pair[1].name, pair[1].srv.URL, pair[1].srv.Pin, pair[1].n.LogKey(), pair[1].territory)
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func (m *Main) runDemo(ctx context.Context, once bool) error {
 			return err
 		}
 	}
-	d.step("pinned each other: %s pins %s's tls-pin and log-key, and %s pins %s's", d.a.name, d.b.name, d.b.name, d.a.name)
+	d.step("pinned each other: %s pins %s's tls-pin and log-key (territory %s), and %s pins %s's (territory %s)", d.a.name, d.b.name, d.b.territory, d.b.name, d.a.name, d.a.territory)
 	fmt.Fprintln(w, d.lastStep())
 
 	d.channel = &dialogue.Channel{Title: "A-B incidents", Description: "Incident reports between party A and party B", Peer: d.b.name, State: dialogue.ChannelProposed, CreatedAt: time.Now()}
@@ -159,6 +159,10 @@ func (m *Main) runDemo(ctx context.Context, once bool) error {
 	d.step("%s proposed channel %q (%s); %s accepted it", d.a.name, d.channel.Title, id, d.b.name)
 	fmt.Fprintln(w, d.lastStep())
 
+	if err := m.agreeOffLimits(ctx, d); err != nil {
+		return err
+	}
+	m.say(d)
 	if err := m.fileDemoReport(ctx, d); err != nil {
 		return err
 	}
@@ -168,28 +172,42 @@ func (m *Main) runDemo(ctx context.Context, once bool) error {
 	}
 	fmt.Fprintln(w, d.steps[len(d.steps)-2])
 	fmt.Fprintln(w, d.lastStep())
-	if err := m.answerDemoReport(ctx, d); err != nil {
-		return err
+	for _, step := range []func(context.Context, *demoState) error{m.requestAssistance, m.hotlineAndCheck, m.meetAndSign} {
+		if err := step(ctx, d); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintln(w, d.lastStep())
 	if err := m.verifyDemo(ctx, d); err != nil {
 		return fmt.Errorf("the demo's own check of the logs failed: %w", err)
 	}
 	fmt.Fprintln(w, d.lastStep())
+	sum, err := d.a.srv.Workflow.Summary(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nThe leadership summary on %s (nothing above TLP:GREEN; 'parley summary --dir %s'):\n\n", d.a.name, d.a.dir)
+	printSummary(w, sum)
 	m.printDemo(d)
 	if !once {
 		fmt.Fprintf(w, "\nServing both nodes until Ctrl-C; then %s is removed.\n", tmp)
 		return nil
 	}
-	got, err := m.fetchDemo(ctx, d)
+	// Both nodes hold the same channel once what is in flight arrived
+	// (their schedulers may still be writing an event or a receipt).
+	var got, onA int
+	err = demoUntil(ctx, "both nodes to hold the same channel", func() (bool, error) {
+		var err error
+		if got, err = m.fetchDemo(ctx, d); err != nil {
+			return false, err
+		}
+		onA, err = countObjects(ctx, d.a.n.Store, id)
+		return got == onA, err
+	})
 	if err != nil {
-		return fmt.Errorf("the demo's own check failed: %w", err)
+		return fmt.Errorf("the demo's own check failed: fetched %d objects from party-b, party-a holds %d: %w", got, onA, err)
 	}
-	fmt.Fprintf(w, "\nChecked: fetched %d objects of the channel from %s over HTTPS (TLS 1.3, pin checked) with Parley's TAXII client, as %s; %d of them came from %s.\n",
-		got, demoObjectsURL(d.b, id), demoUser, d.objects, d.a.name)
-	if got != d.objects+2 {
-		return fmt.Errorf("the demo's own check failed: fetched %d objects from party-b, want %d", got, d.objects+2)
-	}
+	fmt.Fprintf(w, "\nChecked: fetched %d objects of the channel from %s over HTTPS (TLS 1.3, pin checked) with Parley's TAXII client, as %s; %s holds the same %d.\n",
+		got, demoObjectsURL(d.b, id), demoUser, d.a.name, onA)
 	if err := m.Close(); err != nil {
 		return err
 	}
@@ -256,6 +274,12 @@ func (m *Main) startDemoParty(ctx context.Context, d *demoState, p *demoParty) e
 		return err
 	}
 	p.identity = peer.IdentityID(n.LogKey())
+	// No real GeoIP data: the documentation ranges mapped to the demo's
+	// two territories, read through the same code as a real database.
+	if _, err := geo.DemoDatabase(p.dir, "XA", "XB"); err != nil {
+		n.Close()
+		return err
+	}
 	log := m.logger().With("node", p.name)
 	srv, err := m.startNode(ctx, n, "127.0.0.1:0", false, log)
 	if err != nil {
@@ -294,32 +318,36 @@ func (m *Main) fileDemoReport(ctx context.Context, d *demoState) error {
 	d.evidence, d.evSize = sum, size
 	raws, err := stix.SampleIncidentWith(stix.SampleOptions{
 		Now: time.Now(), IdentityID: a.identity, IdentityName: a.name + " (national CERT, demo)",
-		Evidence: []stix.SampleEvidence{{SHA256: sum, MimeType: "text/plain", URL: a.srv.URL + peer.BlobsPath + "/" + blob.Hex(sum)}},
+		Evidence:  []stix.SampleEvidence{{SHA256: sum, MimeType: "text/plain", URL: a.srv.URL + peer.BlobsPath + "/" + blob.Hex(sum)}},
+		C2Address: demoC2, NoReport: true,
 	})
+	if err != nil {
+		return err
+	}
+	bundle, err := json.Marshal(map[string]any{"type": "bundle", "id": stix.NewID("bundle"), "objects": raws})
 	if err != nil {
 		return err
 	}
 	if _, err := a.n.Store.AppendBlob(ctx, id, sum, size); err != nil {
 		return err
 	}
-	rep, err := ingest.Objects(ctx, a.n.Store, id, raws, ingest.AllOrNothing)
+	d.reportID, err = a.srv.Workflow.FileReport(ctx, id, bundle, "amber", []string{"energy"}, 4)
 	if err != nil {
 		return err
 	}
-	if rep.Rejected > 0 {
-		return fmt.Errorf("the sample incident has %d invalid objects: %v", rep.Rejected, rep.Results[0].Err)
+	rep, err := a.srv.Workflow.Report(ctx, d.reportID)
+	if err != nil {
+		return err
 	}
-	d.objects = rep.Added
-	for _, raw := range raws {
+	d.objects = len(rep.Objects) + 1
+	d.types["report"]++
+	for _, raw := range rep.Objects {
 		if o, _, err := stix.Parse(raw); err == nil {
 			d.types[o.Type]++
-			if o.Type == "report" {
-				d.reportID = o.ID
-			}
 		}
 	}
 	d.committed = time.Now()
-	d.step("%s filed an incident report: %d STIX objects (%s) and an evidence file (sha256:%s…, %d bytes)",
+	d.step("%s filed an incident report (sector energy, severity 4 of 5, TLP:AMBER): %d STIX objects (%s) and an evidence file (sha256:%s…, %d bytes)",
 		a.name, d.objects, typeSummary(d.types), blob.Hex(sum)[:16], size)
 	return nil
 }
@@ -329,8 +357,8 @@ func (m *Main) fileDemoReport(ctx context.Context, d *demoState) error {
 func (m *Main) receiveDemoReport(ctx context.Context, d *demoState) error {
 	a, b, id := d.a, d.b, d.channel.ID
 	if err := demoUntil(ctx, "party-b to receive the report", func() (bool, error) {
-		n, err := countObjects(ctx, b.n.Store, id)
-		return n >= d.objects, err
+		_, err := b.srv.Workflow.Report(ctx, d.reportID)
+		return err == nil, nil
 	}); err != nil {
 		return err
 	}
@@ -350,8 +378,12 @@ func (m *Main) receiveDemoReport(ctx context.Context, d *demoState) error {
 	var size int64
 	if err := demoUntil(ctx, "party-b to cosign party-a's checkpoint", func() (bool, error) {
 		c, err := a.n.Store.Cosigned(ctx, b.name, id)
+		if err != nil {
+			return false, err
+		}
+		n, err := a.n.Store.LogSize(ctx, id)
 		size = c
-		return c == int64(d.objects)+1, err
+		return c == n, err
 	}); err != nil {
 		return err
 	}
@@ -360,46 +392,8 @@ func (m *Main) receiveDemoReport(ctx context.Context, d *demoState) error {
 		return err
 	}
 	d.sizeA = size
-	d.step("%s cosigned %s's checkpoint: size %d (the report's objects and the evidence hash), root %s…",
+	d.step("%s cosigned %s's checkpoint: size %d (the off-limits list, the report's objects, the evidence hash), root %s…",
 		b.name, a.name, size, base64.StdEncoding.EncodeToString(cp.Root[:])[:16])
-	return nil
-}
-
-// answerDemoReport has party B answer with a note that party A receives.
-func (m *Main) answerDemoReport(ctx context.Context, d *demoState) error {
-	a, b, id := d.a, d.b, d.channel.ID
-	now := stix.FormatTime(time.Now().UTC().Truncate(time.Millisecond))
-	identity, _ := json.Marshal(map[string]any{
-		"type": "identity", "spec_version": "2.1", "id": b.identity, "created": now, "modified": now,
-		"name": b.name + " (national CERT, demo)", "identity_class": "organization", "sectors": []string{"government-national"},
-	})
-	d.noteID = stix.NewID("note")
-	note, _ := json.Marshal(map[string]any{
-		"type": "note", "spec_version": "2.1", "id": d.noteID, "created": now, "modified": now,
-		"created_by_ref": b.identity, "object_marking_refs": []string{stix.TLPAmber.ID},
-		"abstract":    "Received; investigating",
-		"content":     "Received the report. We are investigating 203.0.113.42 and update-check.example.net on our territory and will answer within 72 hours.",
-		"object_refs": []string{d.reportID},
-	})
-	rep, err := ingest.Objects(ctx, b.n.Store, id, []json.RawMessage{identity, note}, ingest.AllOrNothing)
-	if err != nil {
-		return err
-	}
-	if rep.Rejected > 0 {
-		return fmt.Errorf("the demo's note is invalid: %v", rep.Results)
-	}
-	if err := demoUntil(ctx, "party-a to receive the note and cosign party-b's log", func() (bool, error) {
-		n, err := countObjects(ctx, a.n.Store, id)
-		if err != nil {
-			return false, err
-		}
-		c, err := b.n.Store.Cosigned(ctx, a.name, id)
-		return n == d.objects+2 && c == 2, err
-	}); err != nil {
-		return err
-	}
-	d.sizeB = 2
-	d.step("%s answered with a note (received, investigating); %s received it and cosigned %s's log at size 2", b.name, a.name, b.name)
 	return nil
 }
 
@@ -455,7 +449,7 @@ func (m *Main) verifyDemo(ctx context.Context, d *demoState) error {
 
 func countObjects(ctx context.Context, st dialogue.Store, id string) (int, error) {
 	total := 0
-	f := dialogue.ObjectFilter{Limit: 1000, Versions: dialogue.VersionMatch{All: true}, MetaOnly: true}
+	f := dialogue.ObjectFilter{Limit: 1000, MetaOnly: true} // the latest version of each, as TAXII serves
 	for {
 		page, err := st.FindObjects(ctx, id, f)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	jsonapi "github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/enrich"
+	"github.com/parleyhq/parley/internal/geo"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
@@ -49,6 +50,8 @@ type Server struct {
 	Node  *node.Node
 	API   *httpapi.Server
 	Peers *peer.Service // nil for a node without log key
+	// Geo is the node's GeoIP databases (nil when it has none).
+	Geo *geo.DB
 	// Workflow runs the dialogue's workflows (nil for a node without log
 	// key); the JSON API at /api/ calls it.
 	Workflow *workflow.Service
@@ -126,7 +129,8 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		s.Workflow = workflow.New(n.Store, n.Config.Name, n.LogKey())
 		a := jsonapi.New(s.Workflow, log)
 		if en != nil {
-			a.Geo = en.GeoDB() // request routing by territory
+			s.Geo = en.GeoDB()
+			a.Geo = s.Geo // request routing by territory
 		}
 		// The description is public; every endpoint needs a user.
 		api.MountPublic("/api/openapi.json", http.HandlerFunc(a.ServeOpenAPI))
