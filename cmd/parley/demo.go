@@ -89,7 +89,6 @@ type demoState struct {
 	reportID  string
 	requestID string
 	sizeA     int64
-	sizeB     int64
 	verifiedA string
 	verifiedB string
 }

@@ -12,8 +12,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
