@@ -61,12 +61,12 @@ func NewPeer(name, rawURL, pin, logKey, territory string) (*dialogue.Peer, error
 	case err != nil || len(sum) != sha256.Size:
 		return bad("--tls-pin %q: want the base64 SHA-256 of the peer's TLS public key (44 characters)", clip(pin))
 	}
-	if territory != "" {
+	if given := territory; territory != "" {
 		territory = strings.ToUpper(territory)
 		if !userAssigned(territory) {
 			r, err := language.ParseRegion(territory)
 			if err != nil || len(territory) != 2 || r.String() != territory || !r.IsCountry() {
-				return bad("--territory %q: want an ISO 3166-1 alpha-2 country code, such as FI or NO (or a user-assigned one: AA, QM–QZ, XA–XZ, ZZ)", clip(territory))
+				return bad("--territory %q: want an ISO 3166-1 alpha-2 country code, such as FI or NO (or a user-assigned one: AA, QM–QZ, XA–XZ, ZZ)", clip(given))
 			}
 		}
 	}
