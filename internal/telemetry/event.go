@@ -115,17 +115,40 @@ func (e *Event) addAddr(b []byte) bool {
 	if !ok {
 		return false
 	}
+	e.addAddrValue(a)
+	return true
+}
+
+// addAddrValue adds an address unless the event has it already.
+func (e *Event) addAddrValue(a netip.Addr) {
 	k := IPv6
 	if a.Is4() {
 		k = IPv4
 	}
 	for _, v := range e.Values {
 		if v.Kind == k && v.Addr == a {
-			return true
+			return
 		}
 	}
 	e.Values = append(e.Values, Value{Kind: k, Addr: a})
-	return true
+}
+
+// quotedIPv4 reads a JSON string that is a plain IPv4 address, "a.b.c.d"
+// without escapes, and says how many bytes it took; not ok for anything
+// else, which the general path then reads.
+func quotedIPv4(b []byte) (netip.Addr, int, bool) {
+	if len(b) < 9 || b[0] != '"' {
+		return netip.Addr{}, 0, false
+	}
+	end := 1
+	for end < len(b) && end <= 16 && (b[end] == '.' || b[end]-'0' <= 9) {
+		end++
+	}
+	if end >= len(b) || b[end] != '"' {
+		return netip.Addr{}, 0, false
+	}
+	a, ok := parseIPv4(b[1:end])
+	return a, end + 1, ok
 }
 
 // addDomain adds a domain name, lower case and without a trailing dot.

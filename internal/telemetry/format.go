@@ -73,6 +73,12 @@ func (eveFormat) parse(s *scanner, ev *Event) error {
 			}
 			hasTime = true
 		case "src_ip", "dest_ip":
+			if a, n, ok := quotedIPv4(s.b[s.i:]); ok {
+				// The common case, read in one go: "a.b.c.d".
+				s.i += n
+				ev.addAddrValue(a)
+				continue
+			}
 			v, err := s.strOrSkip()
 			if err != nil {
 				return &fieldError{string(k), err}

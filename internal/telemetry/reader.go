@@ -131,7 +131,9 @@ func (r *Reader) Next() bool {
 }
 
 func (r *Reader) parse(line []byte) bool {
-	line = bytes.TrimRight(line, "\r\n")
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
 	if len(bytes.TrimSpace(line)) == 0 {
 		return false
 	}
