@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"sort"
@@ -212,6 +213,28 @@ func printSummary(w io.Writer, s *workflow.Summary) {
 	sort.Slice(parties, func(i, j int) bool { return parties[i].Party < parties[j].Party })
 	printResponsivenessRows(tw, parties)
 	tw.Flush()
+
+	fmt.Fprintln(w, "\nOrigins of the attacks reported (TLP:CLEAR and TLP:GREEN reports):")
+	none := true
+	for _, o := range s.Origins {
+		for _, p := range o.Parties {
+			if len(p.Territories) == 0 && len(p.ASNs) == 0 {
+				continue
+			}
+			none = false
+			var ts, as []string
+			for _, t := range p.Territories {
+				ts = append(ts, fmt.Sprintf("%s %d", cmp.Or(t.Territory, "unknown"), t.Reports))
+			}
+			for _, a := range p.ASNs {
+				as = append(as, fmt.Sprintf("AS%d %d", a.ASN, a.Reports))
+			}
+			fmt.Fprintf(w, "  %s, reported by %s: territories %s; AS %s\n", o.Title, p.Party, orNone(ts), orNone(as))
+		}
+	}
+	if none {
+		fmt.Fprintln(w, "  none")
+	}
 }
 
 func orNone(xs []string) string {

@@ -70,8 +70,9 @@ func init() {
 				"texts": map[string]any{"type": "object", "additionalProperties": str},
 			}, "id", "kind", "agreed_at")},
 			"responsiveness": byParty,
+			"origins":        map[string]any{"type": "array", "items": Schemas["Origins"], "description": "per channel, attacks by origin territory and AS, from the TLP:CLEAR and TLP:GREEN reports"},
 		},
-		"required": []string{"as_of", "counts", "threat", "requests", "overdue", "statements", "responsiveness"},
+		"required": []string{"as_of", "counts", "threat", "requests", "overdue", "statements", "responsiveness", "origins"},
 	}
 	pair := obj(map[string]any{"ack_seconds": integer, "answer_seconds": integer, "default": map[string]any{"type": "boolean"}}, "ack_seconds", "answer_seconds", "default")
 	Schemas["Deadlines"] = map[string]any{

@@ -44,6 +44,10 @@ type Summary struct {
 	// Responsiveness is each party's figures over every channel, keyed by
 	// the party's name.
 	Responsiveness map[string]PartyResponsiveness `json:"responsiveness"`
+	// Origins are, per channel, the attacks each party reported by origin
+	// territory and by AS (from the TLP:CLEAR and TLP:GREEN reports only;
+	// counts, no addresses).
+	Origins []*Origins `json:"origins"`
 }
 
 // Counts are the summary's counts over every channel proposed or active.
@@ -130,10 +134,16 @@ func (s *Service) Summary(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	out.Counts.Channels = len(chans)
+	out.Origins = []*Origins{}
 	for _, ch := range chans {
 		if err := s.summaryChannel(ctx, ch, now, out); err != nil {
 			return nil, err
 		}
+		o, err := s.OriginFiguresOf(ctx, ch, func(r *Report) bool { return r.TLP == "clear" || r.TLP == "green" })
+		if err != nil {
+			return nil, err
+		}
+		out.Origins = append(out.Origins, o)
 	}
 	slices.SortStableFunc(out.Overdue, func(a, b OverdueItem) int {
 		return cmp.Or(cmp.Compare(priorityRank(a.Priority), priorityRank(b.Priority)), a.Due.Compare(b.Due), cmp.Compare(a.ID, b.ID))
