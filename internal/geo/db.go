@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -26,9 +27,12 @@ type DB struct {
 type source struct {
 	info Source
 	r    *maxminddb.Reader
-	// records holds the fields geo reads of every record that the search
-	// tree reaches, by the record's offset, decoded once at Open.
-	records map[uintptr]*entry
+	// recs holds the fields geo reads of every record that the search
+	// tree reaches, decoded once at Open; records indexes it by the
+	// record's offset in the file. Tables name a record by its index in
+	// recs, so that a lookup reads no pointer but the one to recs.
+	recs    []entry
+	records map[uintptr]uint32
 	// table is the search tree again, as a multibit trie: every network
 	// of the tree (the IPv4 subtree of an IPv6 file under both its IPv4
 	// and its ::/96 names, and its aliases) to its record. Lookups use it;
@@ -43,9 +47,10 @@ type source struct {
 	hasCountry, hasAS bool
 }
 
-// leaf is a network of a file's search tree and its record.
+// leaf is a network of a file's search tree and its record (an index
+// in source.recs).
 type leaf struct {
-	e       *entry
+	rec     uint32
 	network netip.Prefix
 }
 
@@ -174,14 +179,14 @@ func openSource(path string) (s *source, err error) {
 	s = &source{
 		info:     Source{File: path, Type: m.DatabaseType, Built: time.Unix(int64(m.BuildEpoch), 0).UTC()},
 		r:        r,
-		records:  make(map[uintptr]*entry),
+		records:  make(map[uintptr]uint32),
 		table:    new(bart.Table[leaf]),
 		ipv4Only: m.IPVersion == 4,
 	}
 	if err := s.index(); err != nil {
 		return nil, bad("%v", err)
 	}
-	s.flat = newFlat4(s.table)
+	s.flat = newFlat4(s.table, len(s.recs))
 	if len(m.Description) == 0 {
 		return nil, bad("the metadata has no description, which the format requires: the file is damaged or was not written as a MaxMind DB")
 	}
@@ -215,41 +220,44 @@ func (s *source) index() error {
 		if !res.Found() {
 			continue
 		}
-		e, ok := s.records[res.Offset()]
+		i, ok := s.records[res.Offset()]
 		if !ok {
-			var err error
-			if e, err = decode(res); err != nil {
+			e, err := decode(res)
+			if err != nil {
 				return fmt.Errorf("record for %s: %v", res.Prefix(), err)
 			}
-			s.records[res.Offset()] = e
+			i = uint32(len(s.recs))
+			s.recs = append(s.recs, e)
+			s.records[res.Offset()] = i
 			s.hasCountry = s.hasCountry || e.hasCountry()
 			s.hasAS = s.hasAS || e.hasAS()
 		}
 		p := res.Prefix()
-		s.table.Insert(p, leaf{e, p})
+		s.table.Insert(p, leaf{i, p})
 		if p.Addr().Is4() && !s.ipv4Only {
 			// The file answers ::a.b.c.d (IPv6) from the same record.
 			var a [16]byte
 			v4 := p.Addr().As4()
 			copy(a[12:], v4[:])
 			p6 := netip.PrefixFrom(netip.AddrFrom16(a), p.Bits()+96)
-			s.table.Insert(p6, leaf{e, p6})
+			s.table.Insert(p6, leaf{i, p6})
 		}
 	}
+	s.recs = slices.Clip(s.recs)
 	return nil
 }
 
 // decode reads and checks the fields geo uses of one record.
-func decode(res maxminddb.Result) (*entry, error) {
+func decode(res maxminddb.Result) (entry, error) {
 	var rec record
 	if err := res.Decode(&rec); err != nil {
 		var te maxminddb.UnmarshalTypeError
 		if errors.As(err, &te) && te.Type == reflect.TypeFor[record]() {
-			return nil, fmt.Errorf("the record is not a map of fields, as in a geolocation or ASN database (it holds %s)", te.Value)
+			return entry{}, fmt.Errorf("the record is not a map of fields, as in a geolocation or ASN database (it holds %s)", te.Value)
 		}
-		return nil, err
+		return entry{}, err
 	}
-	e := &entry{
+	e := entry{
 		country:    rec.Country.ISOCode,
 		registered: rec.RegisteredCountry.ISOCode,
 		asn:        rec.ASN,
@@ -259,16 +267,16 @@ func decode(res maxminddb.Result) (*entry, error) {
 		e.asn, e.asOrg = rec.Traits.ASN, rec.Traits.ASOrg
 	}
 	if err := checkCountry("country.iso_code", e.country); err != nil {
-		return nil, err
+		return entry{}, err
 	}
 	if err := checkCountry("registered_country.iso_code", e.registered); err != nil {
-		return nil, err
+		return entry{}, err
 	}
 	if !utf8.ValidString(e.asOrg) {
-		return nil, errors.New("autonomous_system_organization is not UTF-8")
+		return entry{}, errors.New("autonomous_system_organization is not UTF-8")
 	}
 	if e.asn == 0 && e.asOrg != "" {
-		return nil, fmt.Errorf("autonomous_system_organization %q without an autonomous_system_number", e.asOrg)
+		return entry{}, fmt.Errorf("autonomous_system_organization %q without an autonomous_system_number", e.asOrg)
 	}
 	return e, nil
 }
@@ -353,11 +361,12 @@ func (db *DB) lookup(addr netip.Addr, how via) (Result, error) {
 // none.
 func (s *source) lookup(addr netip.Addr) (*entry, netip.Prefix, error) {
 	if s.flat != nil && addr.Is4() {
-		if l, ok := s.flat.lookup(addr.As4()); ok {
-			if l == nil {
+		a := addr.As4()
+		if v := s.flat.lookup(a); v != fallback {
+			if v == 0 {
 				return nil, netip.Prefix{}, nil
 			}
-			return l.e, l.network, nil
+			return &s.recs[v>>flatBits-1], flatNetwork(a, v), nil
 		}
 	}
 	return s.lookupTable(addr)
@@ -369,7 +378,7 @@ func (s *source) lookupTable(addr netip.Addr) (*entry, netip.Prefix, error) {
 	if !ok {
 		return nil, netip.Prefix{}, nil
 	}
-	return l.e, l.network, nil
+	return &s.recs[l.rec], l.network, nil
 }
 
 // lookupTree is lookup through the file's own search tree: the reference
@@ -382,13 +391,13 @@ func (s *source) lookupTree(addr netip.Addr) (*entry, netip.Prefix, error) {
 	if !res.Found() {
 		return nil, netip.Prefix{}, nil
 	}
-	e, ok := s.records[res.Offset()]
+	i, ok := s.records[res.Offset()]
 	if !ok {
 		// Open indexed every record the tree reaches; this is a record
 		// it did not see.
 		return nil, netip.Prefix{}, fmt.Errorf("database %s: looking up %s: record at offset %d was not indexed", s.info.File, addr, res.Offset())
 	}
-	return e, res.Prefix(), nil
+	return &s.recs[i], res.Prefix(), nil
 }
 
 // maxPrefixNetworks bounds how many networks LookupPrefix walks in one
@@ -459,10 +468,11 @@ func (s *source) uniform(p netip.Prefix, first *Result, checkCountry, checkAS bo
 		}
 		var e *entry
 		if res.Found() {
-			var ok bool
-			if e, ok = s.records[res.Offset()]; !ok {
+			i, ok := s.records[res.Offset()]
+			if !ok {
 				return false, false, fmt.Errorf("database %s: networks within %s: record at offset %d was not indexed", s.info.File, p, res.Offset())
 			}
+			e = &s.recs[i]
 		}
 		if checkCountry && country {
 			if ownCountry {

@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 
@@ -12,12 +13,18 @@ import (
 // through the trie's nodes, which on a country-sized file takes a cache
 // miss per level for random addresses.
 //
-// top has an entry per /16: 0 when no network holds it, leaf index + 1
-// when one network of /16 or shorter holds the whole /16 and nothing
-// longer is in it, or blockFlag | block number when networks from /17 on
-// lie in it. A block has an entry per /24 of its /16, the same way, or
-// fallback when a network longer than /24 lies in the /24: the address
-// is then looked up in the trie (bart), which has the final word.
+// An entry is 0 when no network holds its range, fallback when the trie
+// must answer, or the answer itself: the record's index in source.recs
+// plus one, shifted left by flatBits, or'd with the network's length
+// (0–24). The network is then the address masked to that length, so
+// that a lookup reads nothing but the two entries and the record.
+//
+// top has an entry per /16: an answer when one network of /16 or
+// shorter holds the whole /16 and nothing longer is in it, or
+// blockFlag | block number when networks from /17 on lie in it. A block
+// has an entry per /24 of its /16, the same way, or fallback when a
+// network longer than /24 lies in the /24: the address is then looked up
+// in the trie (bart), which has the final word.
 //
 // It is built at Open from the trie's IPv4 networks, so that it gives
 // the trie's answer for every address (TestFlatMatchesTable,
@@ -25,22 +32,25 @@ import (
 type flat4 struct {
 	top    [1 << 16]uint32
 	blocks []uint32 // 256 entries per block
-	leaves []leaf
 }
 
 const (
-	// blockFlag marks a top entry that names a block.
+	// flatBits is how many low bits of an answer hold the network's
+	// length.
+	flatBits = 5
+	// blockFlag marks a top entry that names a block; no answer has it.
 	blockFlag = 1 << 31
 	// fallback marks a /24 with a network longer than /24 in it.
 	fallback = 1<<32 - 1
-	// maxFlatLeaves bounds the leaves, so that an index + 1 never reaches
+	// maxFlatRecords bounds the records, so that no answer reaches
 	// blockFlag.
-	maxFlatLeaves = blockFlag - 2
+	maxFlatRecords = blockFlag>>flatBits - 1
 )
 
-// newFlat4 flattens the IPv4 networks of t. It returns nil for a table
-// without IPv4 networks, or one with more networks than an index holds.
-func newFlat4(t *bart.Table[leaf]) *flat4 {
+// newFlat4 flattens the IPv4 networks of t, whose leaves index nrecs
+// records. It returns nil for a table without IPv4 networks, or with
+// more records than an answer holds.
+func newFlat4(t *bart.Table[leaf], nrecs int) *flat4 {
 	type pl struct {
 		p netip.Prefix
 		l leaf
@@ -49,7 +59,7 @@ func newFlat4(t *bart.Table[leaf]) *flat4 {
 	for p, l := range t.All4() {
 		all = append(all, pl{p, l})
 	}
-	if len(all) == 0 || len(all) > maxFlatLeaves {
+	if len(all) == 0 || nrecs > maxFlatRecords {
 		return nil
 	}
 	// Shorter networks first: a longer one, painted later, overrides the
@@ -77,8 +87,7 @@ func newFlat4(t *bart.Table[leaf]) *flat4 {
 			block(i16)[a[2]] = fallback
 			continue
 		}
-		f.leaves = append(f.leaves, x.l)
-		v := uint32(len(f.leaves)) // index + 1
+		v := (x.l.rec+1)<<flatBits | uint32(bits)
 		if bits <= 16 {
 			// No block exists yet: blocks come from longer networks.
 			n := uint32(1) << (16 - bits)
@@ -94,33 +103,33 @@ func newFlat4(t *bart.Table[leaf]) *flat4 {
 		}
 	}
 	f.blocks = slices.Clip(f.blocks)
-	f.leaves = slices.Clip(f.leaves)
 	return f
 }
 
-// lookup answers for an IPv4 address: the leaf holding it (nil when no
-// network does), or ok false when the trie must answer.
-func (f *flat4) lookup(a [4]byte) (l *leaf, ok bool) {
+// lookup answers for an IPv4 address: 0 when no network holds it,
+// fallback when the trie must answer, or an answer (see flat4): the
+// record is recs[v>>flatBits-1], the network flatNetwork(a, v).
+func (f *flat4) lookup(a [4]byte) uint32 {
 	t := f.top[uint32(a[0])<<8|uint32(a[1])]
 	if t&blockFlag != 0 {
 		t = f.blocks[(t&^blockFlag)<<8|uint32(a[2])]
-		if t == fallback {
-			return nil, false
-		}
 	}
-	if t == 0 {
-		return nil, true
-	}
-	return &f.leaves[t-1], true
+	return t
 }
 
-// leafSize is the size of a leaf in memory: a pointer and a netip.Prefix.
-const leafSize = 8 + 32
+// flatNetwork is the network of answer v that holds a.
+func flatNetwork(a [4]byte, v uint32) netip.Prefix {
+	bits := int(v & (1<<flatBits - 1))
+	u := binary.BigEndian.Uint32(a[:]) & uint32(^uint64(0)<<(32-bits))
+	var m [4]byte
+	binary.BigEndian.PutUint32(m[:], u)
+	return netip.PrefixFrom(netip.AddrFrom4(m), bits)
+}
 
 // bytes is the memory the flat table takes.
 func (f *flat4) bytes() int {
 	if f == nil {
 		return 0
 	}
-	return len(f.top)*4 + cap(f.blocks)*4 + cap(f.leaves)*leafSize
+	return len(f.top)*4 + cap(f.blocks)*4
 }
