@@ -137,9 +137,10 @@ func BenchmarkLookup(b *testing.B) {
 				again := openBench(b, db.Sources()[0].File)
 				runtime.GC()
 				runtime.ReadMemStats(&m1)
-				flat, fallbacks := again.FlatBytes()
-				b.Logf("Open: heap +%.1f MiB, of which the flat IPv4 table %.1f MiB (%d /24s fall back to the trie)",
-					float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), float64(flat)/(1<<20), fallbacks)
+				st := again.FlatStats()
+				b.Logf("Open: heap +%.1f MiB, of which the flat IPv4 table %.1f MiB (%d /24s fall back to the trie), the IPv6 ranges %.1f MiB (%d ranges, %d fall back)",
+					float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), float64(st.Bytes4)/(1<<20), st.Fallbacks24,
+					float64(st.Bytes6)/(1<<20), st.Ranges6, st.Fallbacks64)
 			}
 			for _, path := range []string{"flat", "trie", "tree"} {
 				lookup := db.Lookup

@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -41,6 +42,10 @@ type source struct {
 	// flat is the table's IPv4 part flattened by /16 and /24 (flat.go):
 	// IPv4 lookups read it first. Nil when the file has no IPv4 network.
 	flat *flat4
+	// flat6 is the table's IPv6 part as ranges of the first 64 bits
+	// (flat6.go): IPv6 lookups read it first. Nil when the file has no
+	// IPv6 network.
+	flat6 *flat6
 	// ipv4Only is true for a database without IPv6 (ip_version 4).
 	ipv4Only bool
 	// hasCountry and hasAS say whether any record has the field group.
@@ -187,6 +192,9 @@ func openSource(path string) (s *source, err error) {
 		return nil, bad("%v", err)
 	}
 	s.flat = newFlat4(s.table, len(s.recs))
+	if !s.ipv4Only && len(s.recs) < fallback {
+		s.flat6 = newFlat6(s.table)
+	}
 	if len(m.Description) == 0 {
 		return nil, bad("the metadata has no description, which the format requires: the file is damaged or was not written as a MaxMind DB")
 	}
@@ -367,6 +375,16 @@ func (s *source) lookup(addr netip.Addr) (*entry, netip.Prefix, error) {
 				return nil, netip.Prefix{}, nil
 			}
 			return &s.recs[v>>flatBits-1], flatNetwork(a, v), nil
+		}
+	} else if s.flat6 != nil && addr.Is6() {
+		a := addr.As16()
+		r := s.flat6.lookup(binary.BigEndian.Uint64(a[:8]))
+		switch r.rec {
+		case 0:
+			return nil, netip.Prefix{}, nil
+		case fallback:
+		default:
+			return &s.recs[r.rec-1], flatNetwork6(a, int(r.bits)), nil
 		}
 	}
 	return s.lookupTable(addr)

@@ -10,20 +10,40 @@ func (db *DB) LookupTree(addr netip.Addr) (Result, error) { return db.lookup(add
 // tables, for tests and benchmarks that compare the two.
 func (db *DB) LookupTable(addr netip.Addr) (Result, error) { return db.lookup(addr, viaTable) }
 
-// FlatBytes is the memory of the files' flat IPv4 tables, and how many
-// of their /24s fall back to the trie.
-func (db *DB) FlatBytes() (bytes, fallbacks int) {
+// FlatStats describes the files' flat tables.
+type FlatStats struct {
+	// Bytes4 and Bytes6 are the memory of the IPv4 and IPv6 tables.
+	Bytes4, Bytes6 int
+	// Fallbacks24 is how many /24s of the IPv4 tables fall back to the
+	// trie; Ranges6 how many ranges the IPv6 tables have, Fallbacks64 how
+	// many of them fall back.
+	Fallbacks24, Ranges6, Fallbacks64 int
+}
+
+// FlatStats is the size of the files' flat tables and how much of them
+// falls back to the trie.
+func (db *DB) FlatStats() FlatStats {
+	var st FlatStats
 	for _, s := range db.sources {
-		bytes += s.flat.bytes()
+		st.Bytes4 += s.flat.bytes()
+		st.Bytes6 += s.flat6.bytes()
 		if s.flat != nil {
 			for _, v := range s.flat.blocks {
 				if v == fallback {
-					fallbacks++
+					st.Fallbacks24++
+				}
+			}
+		}
+		if s.flat6 != nil {
+			st.Ranges6 += len(s.flat6.ranges)
+			for _, r := range s.flat6.ranges {
+				if r.rec == fallback {
+					st.Fallbacks64++
 				}
 			}
 		}
 	}
-	return bytes, fallbacks
+	return st
 }
 
 // Networks lists the networks of the tables, for the same tests.

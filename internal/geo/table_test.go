@@ -105,13 +105,15 @@ func randomIn(r *rand.Rand, p netip.Prefix) netip.Addr {
 	return out
 }
 
-// TestFlatMatchesTable: the flat IPv4 tables give exactly the answers of
-// the tries and of the files' own search trees, on files made to stress
-// them: networks of every length from /1 to /32, nested (a /9 holding
-// /16s holding /24s holding /30s), painted in random order, in an IPv4
-// file and in the IPv4 subtree of an IPv6 file, read alone and after
-// another file. Addresses: the first, last, previous and next address of
-// every network, and random ones in the nested ranges.
+// TestFlatMatchesTable: the flat IPv4 tables and the IPv6 ranges give
+// exactly the answers of the tries and of the files' own search trees, on
+// files made to stress them: IPv4 networks of every length from /6 to
+// /32, nested (a /9 holding /16s holding /24s holding /30s), in an IPv4
+// file and in the IPv4 subtree of an IPv6 file; IPv6 networks from /1 to
+// /128, nested likewise (2001:db8::/32 holding /48s holding /64s holding
+// /100s), in the IPv6 file; inserted in random order, read alone and
+// after another file. Addresses: the first, last, previous and next
+// address of every network, and random ones in the nested ranges.
 func TestFlatMatchesTable(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	var nets []netip.Prefix
@@ -133,9 +135,29 @@ func TestFlatMatchesTable(t *testing.T) {
 	// Mostly shorter first, so that longer networks stay nested in the
 	// shorter ones (a shorter one written later replaces what it covers).
 	slices.SortStableFunc(nets[:2700], func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
+	// IPv6, clear of the ranges an IPv6 file aliases to its IPv4 tree
+	// (::/96 …, 2001::/32, 2002::/16).
+	var nets6 []netip.Prefix
+	bases6 := []string{"2001:db8::/32", "2001:db8:100::/40", "2400::/6", "3000::/4", "8000::/1"}
+	for range 3000 {
+		base := netip.MustParsePrefix(bases6[r.IntN(len(bases6))])
+		bits := base.Bits() + r.IntN(129-base.Bits())
+		if r.IntN(3) > 0 {
+			// Most at the lengths of real files.
+			bits = max(base.Bits(), 24+r.IntN(41))
+		}
+		nets6 = append(nets6, netip.PrefixFrom(randomIn(r, base), bits).Masked())
+	}
+	// All shorter first: a wide network written late would wipe out the
+	// long ones inside it.
+	slices.SortStableFunc(nets6, func(a, b netip.Prefix) int { return a.Bits() - b.Bits() })
 	paths := map[string]string{}
 	for _, ipv := range []int{4, 6} {
-		paths[fmt.Sprintf("ipv%d", ipv)] = writeNets(t, ipv, nets, r)
+		all := nets
+		if ipv == 6 {
+			all = append(slices.Clip(nets), nets6...)
+		}
+		paths[fmt.Sprintf("ipv%d", ipv)] = writeNets(t, ipv, all, r)
 	}
 	demo := writeDemo(t)
 	for _, c := range []struct {
@@ -152,26 +174,34 @@ func TestFlatMatchesTable(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			_, fallbacks := db.FlatBytes()
-			if fallbacks == 0 {
+			ipv6 := c.name != "ipv4"
+			st := db.FlatStats()
+			if st.Fallbacks24 == 0 {
 				t.Fatal("no /24 falls back to the trie: the test does not reach that path")
 			}
+			if ipv6 && (st.Fallbacks64 < 10 || st.Ranges6 < 3000) {
+				t.Fatalf("%d IPv6 ranges, %d falling back to the trie: the test does not reach both paths", st.Ranges6, st.Fallbacks64)
+			}
 			var addrs []netip.Addr
-			for _, p := range append(db.Networks(), nets...) {
-				if !p.Addr().Is4() {
+			for _, p := range slices.Concat(db.Networks(), nets, nets6) {
+				if p.Addr().Is6() && !ipv6 {
 					continue
 				}
 				first, last := p.Masked().Addr(), lastAddr(p)
 				addrs = append(addrs, first, last, first.Prev(), last.Next())
 			}
-			for range 20000 {
-				for _, b := range []string{"10.0.0.0/9", "100.64.0.0/10", "0.0.0.0/0", "192.0.2.0/24"} {
+			bases := []string{"10.0.0.0/9", "100.64.0.0/10", "0.0.0.0/0", "192.0.2.0/24"}
+			if ipv6 {
+				bases = append(bases, "2001:db8::/32", "2001:db8:100::/40", "2400::/6", "::/0", "::/64", "2001::/32", "2002::/16")
+			}
+			for range 8000 {
+				for _, b := range bases {
 					addrs = append(addrs, randomIn(r, netip.MustParsePrefix(b)))
 				}
 			}
 			known := 0
 			for _, a := range addrs {
-				if !a.IsValid() || !a.Is4() {
+				if !a.IsValid() || (a.Is6() && !ipv6) {
 					continue
 				}
 				got, err := db.Lookup(a)
@@ -196,7 +226,8 @@ func TestFlatMatchesTable(t *testing.T) {
 			if known < len(addrs)/10 {
 				t.Fatalf("only %d of %d addresses known: the comparison proves little", known, len(addrs))
 			}
-			t.Logf("%d addresses, %d known, %d /24s falling back, identical", len(addrs), known, fallbacks)
+			t.Logf("%d addresses, %d known, %d /24s falling back, %d IPv6 ranges (%d falling back), identical",
+				len(addrs), known, st.Fallbacks24, st.Ranges6, st.Fallbacks64)
 		})
 	}
 }
@@ -218,7 +249,9 @@ func writeNets(t *testing.T, ipv int, nets []netip.Prefix, r *rand.Rand) string 
 		ip := net.IP(p.Addr().AsSlice())
 		bits := p.Bits()
 		mask := net.CIDRMask(bits, 32)
-		if ipv == 6 {
+		if p.Addr().Is6() {
+			mask = net.CIDRMask(bits, 128)
+		} else if ipv == 6 {
 			// Under ::/96, where an IPv6 file keeps its IPv4 tree.
 			ip, mask = append(net.IP(make([]byte, 12)), ip...), net.CIDRMask(bits+96, 128)
 		}
