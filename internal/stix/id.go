@@ -42,6 +42,10 @@ func SCOID(typ string, contributing map[string]any) (string, error) {
 	return typ + "--" + uuid.NewSHA1(SCONamespace, js).String(), nil
 }
 
+// CanonicalJSON returns v serialised as RFC 8785 (JCS) asks (values as
+// SCOID takes them): what a statement's text hash is computed over.
+func CanonicalJSON(v any) ([]byte, error) { return canonicalJSON(nil, v) }
+
 // canonicalJSON appends v serialised as RFC 8785 (JCS) asks: object
 // members sorted by their UTF-16 code units, no white space, strings
 // escaped minimally, numbers as ECMAScript prints them.

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/dialogue"
@@ -81,59 +80,12 @@ func TextSHA256(texts map[string]string) (string, error) {
 			return "", dialogue.Errorf(op, dialogue.KindTooLarge, "texts[%s]: %d bytes, over the limit of %d", lang, len(text), MaxStatementText)
 		}
 	}
-	sum := sha256.Sum256(jcsTexts(texts))
+	b, err := stix.CanonicalJSON(texts)
+	if err != nil {
+		return "", dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
-}
-
-// jcsTexts serialises a map of strings as RFC 8785 asks: members sorted by
-// the UTF-16 code units of their names, no white space, strings escaped
-// minimally (", \, and control characters only; \b \f \n \r \t in short
-// form, the others as \u00xx) and otherwise left as they are.
-func jcsTexts(texts map[string]string) []byte {
-	keys := make([]string, 0, len(texts))
-	for k := range texts {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b string) int {
-		return slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
-	})
-	b := []byte{'{'}
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jcsAppendString(b, k)
-		b = append(b, ':')
-		b = jcsAppendString(b, texts[k])
-	}
-	return append(b, '}')
-}
-
-func jcsAppendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b = append(b, '\\', '"')
-		case r == '\\':
-			b = append(b, '\\', '\\')
-		case r == '\b':
-			b = append(b, '\\', 'b')
-		case r == '\f':
-			b = append(b, '\\', 'f')
-		case r == '\n':
-			b = append(b, '\\', 'n')
-		case r == '\r':
-			b = append(b, '\\', 'r')
-		case r == '\t':
-			b = append(b, '\\', 't')
-		case r < 0x20:
-			b = fmt.Appendf(b, `\u%04x`, r)
-		default:
-			b = utf8.AppendRune(b, r)
-		}
-	}
-	return append(b, '"')
 }
 
 // StatementProposal is what ProposeStatement needs.

@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/parleyhq/parley/internal/stix"
 )
 
-// jcsTexts is JSON that reads back as the same texts, and is what Go's
+// The JCS of texts (stix.CanonicalJSON) is JSON that reads back as the same texts, and is what Go's
 // encoder writes (members sorted, no HTML escapes) but for the characters
 // JCS leaves alone and Go escapes (U+2028, U+2029) and the control
 // characters Go writes as \u00XX where JCS uses the short forms.
@@ -21,7 +23,10 @@ func FuzzJCSTexts(f *testing.F) {
 			return
 		}
 		texts := map[string]string{k1: v1, k2: v2}
-		out := jcsTexts(texts)
+		out, err := stix.CanonicalJSON(texts)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var back map[string]string
 		if err := json.Unmarshal(out, &back); err != nil {
 			t.Fatalf("%q: %s: %v", texts, out, err)
