@@ -380,32 +380,9 @@ func (s *Service) statementChannel(ctx context.Context, id string) (*dialogue.Ch
 // the last, ordered by created time then id (the same order on both
 // nodes).
 func (s *Service) firstItems(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, types ...string) ([]*Item, error) {
-	var out []*Item
-	f := dialogue.ObjectFilter{Types: types, Versions: dialogue.VersionMatch{First: true}}
-	for {
-		page, err := s.Store.FindObjects(ctx, ch.ID, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range page.Objects {
-			it := &Item{Object: o}
-			if err := json.Unmarshal(o.Raw, &it.Props); err != nil {
-				continue
-			}
-			switch it.Str("created_by_ref") {
-			case s.Self.IdentityID:
-				it.From = s.Self
-			case other.IdentityID:
-				it.From = other
-			default:
-				continue
-			}
-			out = append(out, it)
-		}
-		if !page.More {
-			break
-		}
-		f.After = page.Next
+	out, err := s.items(ctx, ch, other, dialogue.VersionMatch{First: true}, types...)
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i].Object, out[j].Object

@@ -90,6 +90,11 @@ func (it *Item) Str(name string) string {
 // (matched by created_by_ref against the two parties; an item of neither
 // is left out).
 func (s *Service) Items(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, types ...string) ([]*Item, error) {
+	return s.items(ctx, ch, other, dialogue.VersionMatch{}, types...)
+}
+
+// items is Items with the versions to list (zero: the latest of each).
+func (s *Service) items(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, versions dialogue.VersionMatch, types ...string) ([]*Item, error) {
 	// One listing per type: each walks the store's (type, date_added)
 	// index, where a listing of several types would walk the whole
 	// collection (a channel holds far more indicators than dialogue
@@ -97,7 +102,7 @@ func (s *Service) Items(ctx context.Context, ch *dialogue.Channel, other dialogu
 	if len(types) > 1 {
 		var out []*Item
 		for _, t := range types {
-			items, err := s.Items(ctx, ch, other, t)
+			items, err := s.items(ctx, ch, other, versions, t)
 			if err != nil {
 				return nil, err
 			}
@@ -107,7 +112,7 @@ func (s *Service) Items(ctx context.Context, ch *dialogue.Channel, other dialogu
 		return out, nil
 	}
 	var out []*Item
-	f := dialogue.ObjectFilter{Types: types}
+	f := dialogue.ObjectFilter{Types: types, Versions: versions}
 	for {
 		page, err := s.Store.FindObjects(ctx, ch.ID, f)
 		if err != nil {
