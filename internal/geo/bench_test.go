@@ -82,8 +82,8 @@ func openBench(b *testing.B, files ...string) *geo.DB {
 	return db
 }
 
-// BenchmarkLookup measures Lookup ("flat": the flat IPv4 table, then the
-// trie) and, for comparison, the same through the tries alone ("trie",
+// BenchmarkLookup measures Lookup ("flat": the flat IPv4 table or the
+// IPv6 ranges, then the trie where they fall back) and, for comparison, the same through the tries alone ("trie",
 // what Lookup did before the flat table) and through the files' own
 // search trees ("tree"): ns/op is one address
 // answered from all the files given (lookups/s per core with -cpu 1).

@@ -308,8 +308,8 @@ func (db *DB) Lookup(addr netip.Addr) (Result, error) {
 	return db.lookup(addr, viaFlat)
 }
 
-// How lookup finds a file's record: through the flat IPv4 table then the
-// trie (what Lookup does), through the trie alone, or through the file's
+// How lookup finds a file's record: through the flat IPv4 table or the
+// IPv6 ranges, then the trie where they fall back (what Lookup does), through the trie alone, or through the file's
 // own search tree. The last two are the references of the tests.
 type via int
 
