@@ -50,13 +50,19 @@ func (m *Main) newRequestFileCommand() *cobra.Command {
 	var dir, channel, text, name string
 	var about, infra, sectors []string
 	cmd := &cobra.Command{
-		Use:   "file --dir D --channel C --about REPORT_ID [--infra ADDR,...] --text TEXT",
+		Use:   "file --dir D [--channel C] --about REPORT_ID [--infra ADDR,...] --text TEXT",
 		Short: "Ask the other party of a channel for assistance about incident reports",
 		Long: `file sends an assistance request about one or more incident reports of the
 channel (--about, repeat or separate with commas). --infra lists the
 infrastructure to act on: IPv4/IPv6 addresses, CIDRs, domain names, URLs.
 The sectors are the reports' unless --sector says otherwise. It prints the
-request's id.`,
+request's id.
+
+Without --channel the request is routed: the infrastructure is grouped by
+the territory where it lies (the node's GeoIP databases), and each group
+goes to the party registered for that territory, as 'parley route' does;
+it prints each request's id, and on standard error what lies on no party's
+territory (kept with the requests as unrouted).`,
 		Example: `  parley request file --dir a --channel a-b --about report--… --infra 203.0.113.7,c2.example --text 'Please take the C2 server down'`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,6 +71,9 @@ request's id.`,
 				return err
 			}
 			defer n.Close()
+			if channel == "" {
+				return m.routeRequest(cmd.Context(), n, wf, workflow.RouteFiling{About: about, Infrastructure: infra, Text: text, Name: name, Sectors: sectors})
+			}
 			id, err := wf.FileRequest(cmd.Context(), workflow.RequestFiling{Channel: channel, About: about, Infrastructure: infra, Text: text, Name: name, Sectors: sectors})
 			if err != nil {
 				if dialogue.KindOf(err) == dialogue.KindNotFound {
@@ -78,7 +87,7 @@ request's id.`,
 	}
 	m.dirFlag(cmd, &dir)
 	f := cmd.Flags()
-	f.StringVar(&channel, "channel", "", "the channel (id or title)")
+	f.StringVar(&channel, "channel", "", "the channel (id or title); without it, routed by territory")
 	f.StringSliceVar(&about, "about", nil, "the incident report(s) the request is about")
 	f.StringSliceVar(&infra, "infra", nil, "addresses, CIDRs, domains or URLs to act on")
 	f.StringVar(&text, "text", "", "what you ask the other party to do")

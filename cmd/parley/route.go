@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -205,4 +207,33 @@ channels, each with its parties' figures and the databases used.`,
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel (id or title)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	return cmd
+}
+
+// routeRequest files a request per party of the territories the
+// infrastructure lies on ('parley request file' without --channel): it
+// prints each request's id, and what went to no party on standard error.
+func (m *Main) routeRequest(ctx context.Context, n *node.Node, wf *workflow.Service, f workflow.RouteFiling) error {
+	e, err := openEnricher(n)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return withHint(fmt.Errorf("no --channel, and no GeoIP database to route the request by territory"),
+			"name the channel with --channel, or put .mmdb files in %s/%s", n.Dir, node.GeoIPDir)
+	}
+	defer e.Close()
+	res, err := wf.RouteRequest(ctx, e.GeoDB(), f)
+	if err != nil {
+		if res != nil && len(res.Requests) == 0 && dialogue.KindOf(err) == dialogue.KindInvalid && strings.Contains(err.Error(), "nothing lies on the territory") {
+			return withHint(err, "register the party of a territory with: parley peer add --territory CC, or name the channel with --channel")
+		}
+		return err
+	}
+	for _, r := range res.Requests {
+		fmt.Fprintln(m.Stdout, r.ID)
+	}
+	for _, u := range res.Unrouted {
+		fmt.Fprintf(m.Stderr, "not routed: %s (%s, %s)\n", u.Value, cmp.Or(u.Territory, "-"), u.Reason)
+	}
+	return nil
 }
