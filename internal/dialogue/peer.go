@@ -93,6 +93,9 @@ type ApplyBatch struct {
 	// Objects are the objects of the batch (parsed and validated), in
 	// entry order. Each keeps its bytes exactly as the peer logged them.
 	Objects []*Object
+	// Indexes, when set, are the objects' indexes in the peer's log (one
+	// per object); the store keeps those of dialogue objects.
+	Indexes []int64
 	// Blobs are the evidence blobs the batch names, to fetch from the peer.
 	Blobs []BlobRef
 }

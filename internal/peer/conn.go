@@ -374,6 +374,7 @@ func (c *conn) pull(ctx context.Context, ch *dialogue.Channel) error {
 				c.w.s.metrics.invalid.WithLabelValues(c.p.Name).Inc()
 			} else {
 				b.Objects = append(b.Objects, &dialogue.Object{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw})
+				b.Indexes = append(b.Indexes, i)
 			}
 		}
 		done = i + 1

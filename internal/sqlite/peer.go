@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
@@ -681,6 +682,17 @@ func (db *DB) ApplyReceived(ctx context.Context, b *dialogue.ApplyBatch) (*dialo
 		if _, err := db.addBatch(ctx, tx, pk, ba, b.Peer); err != nil {
 			return err
 		}
+		if len(b.Indexes) == len(b.Objects) {
+			for i, o := range b.Objects {
+				if !stix.IsParleyType(o.Type) {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO received_index (collection_pk, id, version, peer, idx) VALUES (?, ?, ?, ?, ?)`,
+					pk, o.ID, ba.versions[i], b.Peer, b.Indexes[i]); err != nil {
+					return err
+				}
+			}
+		}
 		now := micros(db.now())
 		for _, r := range b.Blobs {
 			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO wanted_blobs (sha256, peer, size, wanted_at)
@@ -809,4 +821,30 @@ func (db *DB) Origin(ctx context.Context, collectionID, id string, version time.
 		return "", dbErr(op, err)
 	}
 	return origin.String, nil
+}
+
+// ReceivedIndex returns the index, in the sending peer's log, of a
+// dialogue object version received from that peer (ok false when none is
+// recorded: this node's own, or not a dialogue object).
+func (db *DB) ReceivedIndex(ctx context.Context, collectionID, id string, version time.Time) (peer string, idx int64, ok bool, err error) {
+	const op = "sqlite.ReceivedIndex"
+	pk, err := db.pk(ctx, db.r, op, collectionID)
+	if err != nil {
+		return "", 0, false, err
+	}
+	v := ""
+	if !version.IsZero() {
+		if !stampable(version) {
+			return "", 0, false, nil
+		}
+		v = stamp(version)
+	}
+	err = db.rQueryRow(ctx, `SELECT peer, idx FROM received_index WHERE collection_pk = ? AND id = ? AND version = ?`, pk, id, v).Scan(&peer, &idx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, false, nil
+	}
+	if err != nil {
+		return "", 0, false, dbErr(op, err)
+	}
+	return peer, idx, true, nil
 }

@@ -451,11 +451,19 @@ func (s *Service) channelRequests(ctx context.Context, ch *dialogue.Channel) ([]
 // actionRank orders the moves of a request as the states allow them.
 var actionRank = map[string]int{string(dialogue.ActionAcknowledge): 1, string(dialogue.ActionAnswer): 2, string(dialogue.ActionDecline): 2, string(dialogue.ActionClose): 3}
 
-// requestLogIndex finds an item's index in this node's log when it is
-// this node's; the peer's items are in the peer's log, index not known
-// here.
+// requestLogIndex finds an item's index in its sender's log: this node's
+// log for its own items; for the peer's, the index the exchange recorded
+// when it applied the entry (nil when none was recorded).
 func (s *Service) requestLogIndex(ctx context.Context, ch *dialogue.Channel, it *Item) (string, *int64) {
 	if !it.From.Local {
+		type receivedIndexer interface {
+			ReceivedIndex(ctx context.Context, collectionID, id string, version time.Time) (string, int64, bool, error)
+		}
+		if ri, ok := s.Store.(receivedIndexer); ok {
+			if _, i, ok, err := ri.ReceivedIndex(ctx, ch.ID, it.Object.ID, it.Object.Version()); err == nil && ok {
+				return "peer's log", &i
+			}
+		}
 		return "peer's log", nil
 	}
 	h := tlog.LeafHash(tlog.ObjectEntry(it.Object.Raw))

@@ -100,7 +100,9 @@ func TestRequestTwoNodes(t *testing.T) {
 	same("filed", dialogue.RequestSubmitted, false, false)
 	ra, _ := a.wf.Request(ctx, id)
 	rb, _ := b.wf.Request(ctx, id)
-	if ra.Log != "own" || ra.LogIndex == nil || rb.Log != "peer's log" || rb.LogIndex != nil || ra.Name != "Please take down the C2 server." || !slices.Equal(ra.Sectors, []string{"energy"}) {
+	// Both nodes name the same entry of a's log: a from its own log, b
+	// from the index the exchange recorded when it applied it.
+	if ra.Log != "own" || ra.LogIndex == nil || rb.Log != "peer's log" || rb.LogIndex == nil || *rb.LogIndex != *ra.LogIndex || ra.Name != "Please take down the C2 server." || !slices.Equal(ra.Sectors, []string{"energy"}) {
 		t.Errorf("a: %+v\nb: %+v", ra, rb)
 	}
 
@@ -221,9 +223,12 @@ func TestRequestTwoNodes(t *testing.T) {
 		if hb := rb.History[i]; hb.ID != h.ID || hb.ToState != h.ToState {
 			t.Errorf("history %d: a %+v, b %+v", i, h, hb)
 		}
+		// Every entry names its index in its sender's log, the same on
+		// both nodes.
 		own := h.By == "party-a"
-		if (h.Log == "own") != own || (h.LogIndex != nil) != own {
-			t.Errorf("a's history %d by %s: log %q index %v", i, h.By, h.Log, h.LogIndex)
+		hb := rb.History[i]
+		if (h.Log == "own") != own || h.LogIndex == nil || hb.LogIndex == nil || *h.LogIndex != *hb.LogIndex {
+			t.Errorf("history %d by %s: on a log %q index %v, on b log %q index %v", i, h.By, h.Log, h.LogIndex, hb.Log, hb.LogIndex)
 		}
 	}
 	want := []string{"file:submitted:party-a", "acknowledge:acknowledged:party-b", "answer:answered:party-b", "close:closed:party-a"}
