@@ -466,6 +466,14 @@ func (s *Service) requestLogIndex(ctx context.Context, ch *dialogue.Channel, it 
 		}
 		return "peer's log", nil
 	}
+	type ownIndexer interface {
+		OwnLogIndex(ctx context.Context, collectionID, id string, version time.Time) (int64, bool, error)
+	}
+	if oi, ok := s.Store.(ownIndexer); ok {
+		if i, ok, err := oi.OwnLogIndex(ctx, ch.ID, it.Object.ID, it.Object.Version()); err == nil && ok {
+			return "own", &i
+		}
+	}
 	h := tlog.LeafHash(tlog.ObjectEntry(it.Object.Raw))
 	i, err := s.Store.LeafIndex(ctx, ch.ID, [32]byte(h))
 	if err != nil {
