@@ -279,8 +279,15 @@ func (c *conn) poll(ctx context.Context, ch *dialogue.Channel) error {
 	if err != nil {
 		return err
 	}
-	if s.Size <= size {
-		if s.Size == size && s.Hash != root && size > 0 {
+	if s.Size < size {
+		// Its log is behind the checkpoint this node cosigned: restored
+		// from an older copy? Its next push decides (a fork if it grows
+		// another way); say it meanwhile.
+		c.w.s.log.Warn("peer serves a checkpoint older than the one cosigned here", "peer", c.p.Name, "channel", ch.ID, "served", s.Size, "cosigned", size)
+		return nil
+	}
+	if s.Size == size {
+		if s.Hash != root && size > 0 {
 			c.w.s.alarm(ctx, c.p.Name, dialogue.AlarmFork, fmt.Sprintf("its checkpoint of channel %s at size %d has another root than the one cosigned here", ch.ID, size))
 			return dialogue.Errorf("peer.poll", dialogue.KindConflict, "peer %s: fork of channel %s at size %d", c.p.Name, ch.ID, size)
 		}
