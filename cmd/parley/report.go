@@ -115,19 +115,31 @@ func sectorHelp() string {
 }
 
 func (m *Main) newReportListCommand() *cobra.Command {
-	var dir, channel string
+	var dir, channel, as string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "list --dir D [--channel C] [--json]",
+		Use:   "list --dir D [--channel C] [--as USER] [--json]",
 		Short: "List the incident reports of a channel, or of every channel",
-		Args:  cobra.NoArgs,
+		Long: `list shows the incident reports. --as USER shows only what that user of the
+node may see under TLP 2.0 (a RED report only to its named recipients);
+without it, the node's operator sees every report.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, wf, err := m.reportWorkflow(cmd.Context(), dir)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			rs, err := wf.Reports(cmd.Context(), channel)
+			var rs []*workflow.Report
+			if as != "" {
+				u, uerr := n.Store.User(cmd.Context(), as)
+				if uerr != nil {
+					return withHint(fmt.Errorf("--as %s: %s", as, dialogue.Message(uerr)), "list the users with: parley user list --dir %s", n.Dir)
+				}
+				rs, err = wf.ReportsFor(cmd.Context(), u, channel)
+			} else {
+				rs, err = wf.Reports(cmd.Context(), channel)
+			}
 			if err != nil {
 				return err
 			}
@@ -151,24 +163,37 @@ func (m *Main) newReportListCommand() *cobra.Command {
 	}
 	m.dirFlag(cmd, &dir)
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel (id or title)")
+	cmd.Flags().StringVar(&as, "as", "", "show only what this user may see (TLP 2.0)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	return cmd
 }
 
 func (m *Main) newReportShowCommand() *cobra.Command {
-	var dir string
+	var dir, as string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "show --dir D REPORT_ID [--json]",
+		Use:   "show --dir D REPORT_ID [--as USER] [--json]",
 		Short: "Show an incident report and its objects",
-		Args:  exactArgs(1, "the report's id"),
+		Long: `show prints an incident report and the ids of its objects. --as USER shows it
+only if that user may see it under TLP 2.0 (a RED report only to its named
+recipients); without it, the node's operator sees every report.`,
+		Args: exactArgs(1, "the report's id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, wf, err := m.reportWorkflow(cmd.Context(), dir)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			r, err := wf.Report(cmd.Context(), args[0])
+			var r *workflow.Report
+			if as != "" {
+				u, uerr := n.Store.User(cmd.Context(), as)
+				if uerr != nil {
+					return withHint(fmt.Errorf("--as %s: %s", as, dialogue.Message(uerr)), "list the users with: parley user list --dir %s", n.Dir)
+				}
+				r, err = wf.ReportFor(cmd.Context(), u, args[0])
+			} else {
+				r, err = wf.Report(cmd.Context(), args[0])
+			}
 			if err != nil {
 				return err
 			}
@@ -184,6 +209,7 @@ func (m *Main) newReportShowCommand() *cobra.Command {
 		},
 	}
 	m.dirFlag(cmd, &dir)
+	cmd.Flags().StringVar(&as, "as", "", "show it only if this user may see it (TLP 2.0)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	return cmd
 }
