@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/taxii"
+	"github.com/parleyhq/parley/internal/webui"
 	"github.com/parleyhq/parley/internal/workflow"
 )
 
@@ -135,6 +136,17 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		// The description is public; every endpoint needs a user.
 		api.MountPublic("/api/openapi.json", http.HandlerFunc(a.ServeOpenAPI))
 		api.Mount("/api", a)
+		// The web UI checks its own sessions: its login page and assets
+		// are public, its pages need a signed-in user.
+		ui, err := webui.New(webui.Config{Workflow: s.Workflow, Store: n.Store, Logger: log, InsecureCookies: opt.InsecureHTTP})
+		if err != nil {
+			ln.Close()
+			if en != nil {
+				en.Close()
+			}
+			return nil, err
+		}
+		api.MountPublic("/", ui)
 	}
 	if s.Peers, err = mountRecord(api, n, cert, log, opt.Peer); err != nil {
 		ln.Close()

@@ -1,0 +1,535 @@
+// Package webui is the node's web interface for people: server-rendered
+// pages (html/template, assets embedded, no JavaScript) behind a login
+// with the node's users, in English and Russian. Duty officers work the
+// inbox (incoming assistance requests and hotline messages, acknowledged
+// from there); leads read the leadership summary.
+//
+// Every change goes through internal/workflow, under the same rules as
+// the CLI and the JSON API; this package must hold no dialogue logic of
+// its own and must not reach the database except to check a password and
+// load the signed-in user. It sets its own session cookie (random id,
+// kept on the server with an expiry), checks a per-session CSRF token on
+// every POST, and sends a strict Content-Security-Policy.
+package webui
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/workflow"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// The headers every response carries. No inline script or style, no
+// framing, no resource from elsewhere.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+const (
+	sessionCookie = "parley_session"
+	// loginCookie carries the CSRF token of the login form, before there
+	// is a session.
+	loginCookie = "parley_login"
+	// DefaultSessionTTL is how long a session lasts from sign-in.
+	DefaultSessionTTL = 8 * time.Hour
+	// maxSessions bounds the session map; the oldest go first.
+	maxSessions = 10000
+)
+
+// Config configures New.
+type Config struct {
+	// Workflow runs the dialogue; required.
+	Workflow *workflow.Service
+	// Store checks passwords and loads users; required.
+	Store dialogue.Store
+	// Logger logs internal errors (never passwords or session ids).
+	Logger *slog.Logger
+	// InsecureCookies leaves the Secure flag off the cookies: for a node
+	// served over plain HTTP (local experiments) only.
+	InsecureCookies bool
+	// SessionTTL is how long a session lasts (DefaultSessionTTL when 0).
+	SessionTTL time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// UI is the web interface; it is an http.Handler for the paths under "/".
+type UI struct {
+	cfg   Config
+	log   *slog.Logger
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+	// logins bounds the password checks running at once (argon2id costs
+	// 64 MiB each).
+	logins chan struct{}
+
+	mu       sync.Mutex
+	sessions map[string]*session
+}
+
+type session struct {
+	user    string
+	csrf    string
+	expires time.Time
+}
+
+// New returns the web interface of the node cfg describes.
+func New(cfg Config) (*UI, error) {
+	const op = "webui.New"
+	if cfg.Workflow == nil || cfg.Store == nil {
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "config: Workflow and Store are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	u := &UI{cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{}, logins: make(chan struct{}, 2), sessions: map[string]*session{}}
+	for _, name := range []string{"login", "inbox", "summary"} {
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, dialogue.E(op, dialogue.KindOther, err)
+		}
+		u.pages[name] = t
+	}
+	assets, err := fs.Sub(assetFS, "assets")
+	if err != nil {
+		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
+	m := http.NewServeMux()
+	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
+	m.HandleFunc("GET /login", u.loginPage)
+	m.HandleFunc("POST /login", u.login)
+	m.HandleFunc("POST /lang", u.setLang)
+	m.HandleFunc("POST /logout", u.signedIn(u.logout))
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/inbox", http.StatusSeeOther) })
+	m.HandleFunc("GET /inbox", u.signedIn(u.inbox))
+	m.HandleFunc("GET /summary", u.signedIn(u.summary))
+	m.HandleFunc("POST /requests/{id}/acknowledge", u.signedIn(u.ackRequest))
+	m.HandleFunc("POST /hotline/{id}/acknowledge", u.signedIn(u.ackHotline))
+	m.HandleFunc("/", u.notFound)
+	u.mux = m
+	return u, nil
+}
+
+// ServeHTTP serves the interface with its security headers.
+func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	if !strings.HasPrefix(r.URL.Path, "/assets/") {
+		h.Set("Cache-Control", "no-store")
+	}
+	u.mux.ServeHTTP(w, r)
+}
+
+// page is what a template sees.
+type page struct {
+	locale
+	Lang     string
+	Title    string
+	Node     string
+	User     *dialogue.User
+	CanWrite bool
+	CSRF     string
+	Error    string
+	Data     any
+	now      time.Time
+}
+
+// Date formats t in the page's language.
+func (p *page) Date(t time.Time) string { return p.date(t) }
+
+// Countdown says how long until t, or how long it is overdue.
+func (p *page) Countdown(t time.Time) string { return p.countdown(t, p.now) }
+
+func (u *UI) newPage(r *http.Request, title string) *page {
+	l := newLocale(langOf(r))
+	p := &page{locale: l, Lang: l.code(), Title: l.T(title), Node: u.cfg.Workflow.Self.Name, now: u.cfg.Now()}
+	if s := sessionFrom(r.Context()); s != nil {
+		p.User = s.u
+		p.CanWrite = s.u.Role.CanWrite()
+		p.CSRF = s.s.csrf
+	}
+	return p
+}
+
+func (u *UI) render(w http.ResponseWriter, name string, status int, p *page) {
+	var b strings.Builder
+	if err := u.pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
+		u.log.Error("webui: rendering a page", "page", name, "err", err)
+		http.Error(w, p.T("Something went wrong on the server; the details are in its log."), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+func (u *UI) notFound(w http.ResponseWriter, r *http.Request) {
+	p := u.newPage(r, "Page not found.")
+	p.Error = p.T("Page not found.")
+	u.render(w, "login", http.StatusNotFound, p)
+}
+
+// newToken is 32 random bytes, base64url.
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (u *UI) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: !u.cfg.InsecureCookies, SameSite: http.SameSiteStrictMode}
+}
+
+// ---- sessions
+
+type sessionKey struct{}
+
+type signed struct {
+	s  *session
+	id string
+	u  *dialogue.User
+}
+
+func sessionFrom(ctx context.Context) *signed {
+	s, _ := ctx.Value(sessionKey{}).(*signed)
+	return s
+}
+
+// session returns the live session of the request's cookie, or nil.
+func (u *UI) session(r *http.Request) (string, *session) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return "", nil
+	}
+	now := u.cfg.Now()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s := u.sessions[c.Value]
+	if s == nil {
+		return "", nil
+	}
+	if !now.Before(s.expires) {
+		delete(u.sessions, c.Value)
+		return "", nil
+	}
+	return c.Value, s
+}
+
+func (u *UI) newSession(user string) (string, *session) {
+	now := u.cfg.Now()
+	id := newToken()
+	s := &session{user: user, csrf: newToken(), expires: now.Add(u.cfg.SessionTTL)}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.sessions) >= maxSessions {
+		var oldest string
+		for k, v := range u.sessions {
+			if !now.Before(v.expires) {
+				delete(u.sessions, k)
+			} else if oldest == "" || v.expires.Before(u.sessions[oldest].expires) {
+				oldest = k
+			}
+		}
+		if len(u.sessions) >= maxSessions {
+			delete(u.sessions, oldest)
+		}
+	}
+	u.sessions[id] = s
+	return id, s
+}
+
+// signedIn runs h for a request of a live session whose user still
+// exists, with the CSRF token checked on a POST; otherwise it sends the
+// browser to the login page (a page) or refuses (a POST).
+func (u *UI) signedIn(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, s := u.session(r)
+		if s == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			u.forbidden(w, r)
+			return
+		}
+		if r.Method == http.MethodPost && !u.csrfOK(r, s.csrf) {
+			u.forbidden(w, r)
+			return
+		}
+		usr, err := u.cfg.Store.User(r.Context(), s.user)
+		if err != nil {
+			if dialogue.KindOf(err) == dialogue.KindNotFound {
+				u.drop(id)
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			u.internal(w, r, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, &signed{s: s, id: id, u: usr})))
+	}
+}
+
+func (u *UI) drop(id string) {
+	u.mu.Lock()
+	delete(u.sessions, id)
+	u.mu.Unlock()
+}
+
+// csrfOK checks the form's token against want, and the Origin header,
+// when the browser sends one, against the host.
+func (u *UI) csrfOK(r *http.Request, want string) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		_, host, _ := strings.Cut(o, "://")
+		if host != r.Host {
+			return false
+		}
+	}
+	got := r.PostFormValue("csrf")
+	return want != "" && len(got) == len(want) && subtleEqual(got, want)
+}
+
+func (u *UI) forbidden(w http.ResponseWriter, r *http.Request) {
+	p := u.newPage(r, "Sign in")
+	p.Error = p.T("The form has expired or did not come from this site. Reload the page and try again.")
+	u.render(w, "login", http.StatusForbidden, p)
+}
+
+func (u *UI) internal(w http.ResponseWriter, r *http.Request, err error) {
+	u.log.Error("webui: internal error", "path", r.URL.Path, "err", err)
+	p := u.newPage(r, "Inbox")
+	http.Error(w, p.T("Something went wrong on the server; the details are in its log."), http.StatusInternalServerError)
+}
+
+// ---- login, logout, language
+
+func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
+	if _, s := u.session(r); s != nil {
+		http.Redirect(w, r, "/inbox", http.StatusSeeOther)
+		return
+	}
+	u.renderLogin(w, r, http.StatusOK, "")
+}
+
+func (u *UI) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	p := u.newPage(r, "Sign in")
+	p.CSRF = newToken()
+	if msg != "" {
+		p.Error = p.T(msg)
+	}
+	http.SetCookie(w, u.cookie(loginCookie, p.CSRF, 3600))
+	u.render(w, "login", status, p)
+}
+
+func (u *UI) login(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !u.csrfOK(r, c.Value) {
+		u.renderLogin(w, r, http.StatusForbidden, "The form has expired or did not come from this site. Reload the page and try again.")
+		return
+	}
+	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
+	ok, err := u.checkPassword(r.Context(), name, password)
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	if !ok {
+		u.log.Info("webui: sign-in refused", "user", name)
+		u.renderLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
+		return
+	}
+	id, _ := u.newSession(name)
+	http.SetCookie(w, u.cookie(loginCookie, "", -1))
+	http.SetCookie(w, u.cookie(sessionCookie, id, int(u.cfg.SessionTTL/time.Second)))
+	http.Redirect(w, r, "/inbox", http.StatusSeeOther)
+}
+
+// dummyHash is checked for an unknown user, so that it costs as much
+// time as a wrong password.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := dialogue.HashPassword("parley-webui-dummy-never-matches")
+	return h
+})
+
+func (u *UI) checkPassword(ctx context.Context, name, password string) (bool, error) {
+	if name == "" || password == "" {
+		return false, nil
+	}
+	select {
+	case u.logins <- struct{}{}:
+		defer func() { <-u.logins }()
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	hash, err := u.cfg.Store.PasswordHash(ctx, name)
+	switch {
+	case dialogue.KindOf(err) == dialogue.KindNotFound:
+		dialogue.CheckPassword(dummyHash(), password)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return dialogue.CheckPassword(hash, password), nil
+}
+
+func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
+	u.drop(sessionFrom(r.Context()).id)
+	http.SetCookie(w, u.cookie(sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// setLang remembers the language the user picked. A signed-in user's
+// form carries the session's token; before sign-in, the login form's.
+func (u *UI) setLang(w http.ResponseWriter, r *http.Request) {
+	want := ""
+	if _, s := u.session(r); s != nil {
+		want = s.csrf
+	} else if c, err := r.Cookie(loginCookie); err == nil {
+		want = c.Value
+	}
+	if !u.csrfOK(r, want) {
+		u.forbidden(w, r)
+		return
+	}
+	lang := r.PostFormValue("lang")
+	if lang != "en" && lang != "ru" {
+		lang = "en"
+	}
+	c := u.cookie(langCookie, lang, 365*24*3600)
+	http.SetCookie(w, c)
+	back := "/inbox"
+	if _, s := u.session(r); s == nil {
+		back = "/login"
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// ---- pages
+
+type inboxData struct {
+	Requests []*workflow.Request
+	Hotline  []*workflow.Hotline
+}
+
+func (u *UI) inboxData(ctx context.Context) (*inboxData, error) {
+	rs, err := u.cfg.Workflow.Requests(ctx, workflow.RequestFilter{})
+	if err != nil {
+		return nil, err
+	}
+	d := &inboxData{}
+	self := u.cfg.Workflow.Self.Name
+	for _, r := range rs {
+		if r.From != self && (r.State == dialogue.RequestSubmitted || r.State == dialogue.RequestAcknowledged) {
+			d.Requests = append(d.Requests, r)
+		}
+	}
+	hs, err := u.cfg.Workflow.ListHotline(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hs {
+		if !h.Outgoing {
+			d.Hotline = append(d.Hotline, h)
+		}
+	}
+	return d, nil
+}
+
+func (u *UI) inbox(w http.ResponseWriter, r *http.Request) {
+	u.renderInbox(w, r, http.StatusOK, "")
+}
+
+func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	d, err := u.inboxData(r.Context())
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	p := u.newPage(r, "Inbox")
+	p.Data = d
+	p.Error = msg
+	u.render(w, "inbox", status, p)
+}
+
+func (u *UI) summary(w http.ResponseWriter, r *http.Request) {
+	sum, err := u.cfg.Workflow.Summary(r.Context())
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	p := u.newPage(r, "Summary")
+	p.Data = sum
+	u.render(w, "summary", http.StatusOK, p)
+}
+
+func (u *UI) ackRequest(w http.ResponseWriter, r *http.Request) {
+	u.act(w, r, "The request could not be acknowledged: %s", func(ctx context.Context, usr *dialogue.User) error {
+		_, err := u.cfg.Workflow.MoveRequest(ctx, r.PathValue("id"), workflow.Move{Action: dialogue.ActionAcknowledge, Text: r.PostFormValue("text")})
+		return err
+	})
+}
+
+func (u *UI) ackHotline(w http.ResponseWriter, r *http.Request) {
+	u.act(w, r, "The hotline message could not be acknowledged: %s", func(ctx context.Context, usr *dialogue.User) error {
+		_, err := u.cfg.Workflow.AckHotline(ctx, r.PathValue("id"), usr)
+		return err
+	})
+}
+
+// act runs a change for a user who may write, and shows the inbox again:
+// after a redirect when it went through, with the refusal otherwise.
+func (u *UI) act(w http.ResponseWriter, r *http.Request, refused string, do func(context.Context, *dialogue.User) error) {
+	s := sessionFrom(r.Context())
+	l := newLocale(langOf(r))
+	if !s.u.Role.CanWrite() {
+		u.renderInbox(w, r, http.StatusForbidden, l.T("Your role may only read; acknowledging needs the role duty, expert or admin."))
+		return
+	}
+	err := do(r.Context(), s.u)
+	if err == nil {
+		http.Redirect(w, r, "/inbox", http.StatusSeeOther)
+		return
+	}
+	if dialogue.KindOf(err) == dialogue.KindOther {
+		u.internal(w, r, err)
+		return
+	}
+	u.renderInbox(w, r, statusOf(err), l.T(refused, dialogue.Message(err)))
+}
+
+func statusOf(err error) int {
+	switch dialogue.KindOf(err) {
+	case dialogue.KindNotFound:
+		return http.StatusNotFound
+	case dialogue.KindForbidden:
+		return http.StatusForbidden
+	case dialogue.KindConflict:
+		return http.StatusConflict
+	case dialogue.KindInvalid:
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
