@@ -103,7 +103,7 @@ func New(cfg Config) (*UI, error) {
 		cfg.Now = time.Now
 	}
 	u := &UI{cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{}, logins: make(chan struct{}, 2), sessions: map[string]*session{}}
-	for _, name := range []string{"login", "inbox", "summary"} {
+	for _, name := range []string{"login", "inbox", "summary", "error"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, dialogue.E(op, dialogue.KindOther, err)
@@ -189,7 +189,7 @@ func (u *UI) render(w http.ResponseWriter, name string, status int, p *page) {
 func (u *UI) notFound(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(r, "Page not found.")
 	p.Error = p.T("Page not found.")
-	u.render(w, "login", http.StatusNotFound, p)
+	u.render(w, "error", http.StatusNotFound, p)
 }
 
 // newToken is 32 random bytes, base64url.
@@ -313,9 +313,9 @@ func (u *UI) csrfOK(r *http.Request, want string) bool {
 }
 
 func (u *UI) forbidden(w http.ResponseWriter, r *http.Request) {
-	p := u.newPage(r, "Sign in")
+	p := u.newPage(r, "Refused")
 	p.Error = p.T("The form has expired or did not come from this site. Reload the page and try again.")
-	u.render(w, "login", http.StatusForbidden, p)
+	u.render(w, "error", http.StatusForbidden, p)
 }
 
 func (u *UI) internal(w http.ResponseWriter, r *http.Request, err error) {
