@@ -73,6 +73,10 @@ var ru = map[string]string{
 	"The request could not be acknowledged: %s":                                           "Не удалось подтвердить получение запроса: %s",
 	"The hotline message could not be acknowledged: %s":                                   "Не удалось подтвердить получение сообщения горячей линии: %s",
 	"Something went wrong on the server; the details are in its log.":                     "На сервере произошла ошибка; подробности в журнале сервера.",
+	"Pages":         "Страницы",
+	"Previous page": "Предыдущая страница",
+	"Next page":     "Следующая страница",
+	"Page %d: %d requests and %d hotline messages in all.": "Страница %d; всего запросов: %d, сообщений горячей линии: %d.",
 	"Back to the inbox": "Вернуться во входящие",
 	"Refused":           "Отказано",
 	"Page not found.":   "Страница не найдена.",
@@ -155,7 +159,21 @@ func (l locale) code() string {
 // T translates key (printed with %v when it is no string) and formats
 // args into it.
 func (l locale) T(key any, args ...any) string {
-	return l.p.Sprintf(fmt.Sprint(key), args...)
+	k, ok := key.(string)
+	if !ok {
+		k = fmt.Sprint(key)
+	}
+	if len(args) == 0 {
+		// A plain string: looked up without formatting (the catalogue
+		// holds the same text; a page calls this thousands of times).
+		if l.tag == language.Russian {
+			if v, ok := ru[k]; ok {
+				return v
+			}
+		}
+		return k
+	}
+	return l.p.Sprintf(k, args...)
 }
 
 var ruMonths = [...]string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"}

@@ -21,6 +21,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -102,14 +104,11 @@ func New(cfg Config) (*UI, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	u := &UI{cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{}, logins: make(chan struct{}, 2), sessions: map[string]*session{}}
-	for _, name := range []string{"login", "inbox", "summary", "error"} {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, dialogue.E(op, dialogue.KindOther, err)
-		}
-		u.pages[name] = t
+	pages, err := parsePages()
+	if err != nil {
+		return nil, dialogue.E(op, dialogue.KindOther, err)
 	}
+	u := &UI{cfg: cfg, log: cfg.Logger, pages: pages, logins: make(chan struct{}, 2), sessions: map[string]*session{}}
 	assets, err := fs.Sub(assetFS, "assets")
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOther, err)
@@ -128,6 +127,19 @@ func New(cfg Config) (*UI, error) {
 	m.HandleFunc("/", u.notFound)
 	u.mux = m
 	return u, nil
+}
+
+// parsePages parses each page's template with the layout.
+func parsePages() (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"login", "inbox", "summary", "error"} {
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		pages[name] = t
+	}
+	return pages, nil
 }
 
 // ServeHTTP serves the interface with its security headers.
@@ -429,9 +441,55 @@ func (u *UI) setLang(w http.ResponseWriter, r *http.Request) {
 
 // ---- pages
 
+// PageSize is how many requests, and how many hotline messages, the
+// inbox shows on one page.
+const PageSize = 100
+
 type inboxData struct {
 	Requests []*workflow.Request
 	Hotline  []*workflow.Hotline
+	// Page is the page shown (from 1); Prev and Next the neighbours (0:
+	// none); Total the requests and messages in all.
+	Page, Prev, Next            int
+	TotalRequests, TotalHotline int
+}
+
+// nextDue is when a request's receiving party must act next.
+func nextDue(r *workflow.Request) time.Time {
+	if r.State == dialogue.RequestSubmitted {
+		return r.AckDeadline
+	}
+	return r.AnswerDeadline
+}
+
+// paged cuts the inbox to page n (from 1): the requests by their next
+// deadline, the unacknowledged messages first, each by when it is due.
+func (d *inboxData) paged(n int) {
+	slices.SortStableFunc(d.Requests, func(a, b *workflow.Request) int { return nextDue(a).Compare(nextDue(b)) })
+	slices.SortStableFunc(d.Hotline, func(a, b *workflow.Hotline) int {
+		if (a.Acknowledged == nil) != (b.Acknowledged == nil) {
+			if a.Acknowledged == nil {
+				return -1
+			}
+			return 1
+		}
+		return a.AckDue.Compare(b.AckDue)
+	})
+	d.TotalRequests, d.TotalHotline = len(d.Requests), len(d.Hotline)
+	last := max(1, (max(d.TotalRequests, d.TotalHotline)+PageSize-1)/PageSize)
+	n = min(max(n, 1), last)
+	cut := func(total int) (int, int) { return min((n-1)*PageSize, total), min(n*PageSize, total) }
+	i, j := cut(d.TotalRequests)
+	d.Requests = d.Requests[i:j]
+	i, j = cut(d.TotalHotline)
+	d.Hotline = d.Hotline[i:j]
+	d.Page = n
+	if n > 1 {
+		d.Prev = n - 1
+	}
+	if n < last {
+		d.Next = n + 1
+	}
 }
 
 func (u *UI) inboxData(ctx context.Context) (*inboxData, error) {
@@ -468,6 +526,8 @@ func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, status int, msg
 		u.internal(w, r, err)
 		return
 	}
+	n, _ := strconv.Atoi(r.URL.Query().Get("page")) // a bad number: the first page
+	d.paged(n)
 	p := u.newPage(r, "Inbox")
 	p.Data = d
 	p.Error = msg

@@ -398,6 +398,12 @@ func TestInboxAcknowledge(t *testing.T) {
 		hs, err := a.srv.Workflow.ListHotline(ctx, "a-b")
 		return err == nil && len(hs) == 1 && hs[0].State == workflow.HotlineAcknowledged && strings.Contains(hs[0].AcknowledgedBy, "olga")
 	})
+	_, page = lead.do("GET", "/summary", nil)
+	for _, re := range []string{`Requests</th><td>1</td>`, `Incident reports \(TLP:CLEAR and TLP:GREEN\)</th><td>1</td>`, `Hotline messages not acknowledged</th><td>0</td>`} {
+		if !regexp.MustCompile(re).MatchString(page) {
+			t.Errorf("lead's summary does not match %s:\n%s", re, page)
+		}
+	}
 	_, page = duty.do("GET", "/inbox", nil)
 	if !strings.Contains(page, "Acknowledged by olga") || strings.Contains(page, `action="/hotline/`+h.ID+`/acknowledge"`) {
 		t.Errorf("inbox after acknowledging:\n%s", page)
