@@ -320,6 +320,10 @@ func TestInboxAcknowledge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An AMBER report: the summary does not count it.
+	if _, err := a.srv.Workflow.FileReport(ctx, "a-b", uiBundle(t), "amber", []string{"energy"}, 3); err != nil {
+		t.Fatal(err)
+	}
 	id, err := a.srv.Workflow.FileRequest(ctx, workflow.RequestFiling{Channel: "a-b", About: []string{report}, Text: "Please take down the C2 server."})
 	if err != nil {
 		t.Fatal(err)
@@ -331,7 +335,8 @@ func TestInboxAcknowledge(t *testing.T) {
 	uiWait(t, "b has the request and the hotline message", func() bool {
 		_, err1 := bn.srv.Workflow.Request(ctx, id)
 		hs, err2 := bn.srv.Workflow.ListHotline(ctx, "a-b")
-		return err1 == nil && err2 == nil && len(hs) == 1
+		rs, err3 := bn.srv.Workflow.Reports(ctx, "a-b")
+		return err1 == nil && err2 == nil && err3 == nil && len(hs) == 1 && len(rs) == 2
 	})
 	state := func(n *uiNode) dialogue.RequestState {
 		r, err := n.srv.Workflow.Request(ctx, id)
