@@ -169,6 +169,11 @@ type page struct {
 	now      time.Time
 }
 
+// States are the request states, in their order, for the summary.
+func (p *page) States() []string {
+	return []string{"submitted", "acknowledged", "answered", "closed", "declined"}
+}
+
 // Date formats t in the page's language.
 func (p *page) Date(t time.Time) string { return p.date(t) }
 

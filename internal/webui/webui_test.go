@@ -234,7 +234,19 @@ func TestLanguage(t *testing.T) {
 	if !strings.Contains(page, `lang="ru"`) || !strings.Contains(page, "Имя пользователя") || !strings.Contains(page, "Пароль") || strings.Contains(page, "User name") {
 		t.Fatalf("login page for ru:\n%s", page)
 	}
-	resp, page := b.login("lena", "password-lena")
+	// Before sign-in, the login form's token lets the user pick a
+	// language.
+	other := a.browser(t)
+	_, page = other.do("GET", "/login", nil)
+	resp, _ := other.do("POST", "/lang", url.Values{"csrf": {csrfOf(t, page)}, "lang": {"ru"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("picking Russian before sign-in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, page := other.do("GET", "/login", nil); !strings.Contains(page, `lang="ru"`) {
+		t.Errorf("login page after picking Russian, without Accept-Language:\n%s", page)
+	}
+
+	resp, page = b.login("lena", "password-lena")
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d\n%s", resp.StatusCode, page)
 	}
@@ -375,9 +387,13 @@ func TestInboxAcknowledge(t *testing.T) {
 		t.Errorf("inbox: no countdown of about a day, or something marked overdue:\n%s", page)
 	}
 	token := csrfOf(t, page)
+	forged := "x" + token[1:]
+	if token[0] == 'x' {
+		forged = "y" + token[1:]
+	}
 
 	// Without the token, or with another one: refused, nothing changes.
-	for _, form := range []url.Values{{}, {"csrf": {"x" + token[1:]}}, {"csrf": {csrfOf(t, body)}}} {
+	for _, form := range []url.Values{{}, {"csrf": {forged}}, {"csrf": {csrfOf(t, body)}}} {
 		resp, _ := duty.do("POST", "/requests/"+id+"/acknowledge", form)
 		if resp.StatusCode != http.StatusForbidden || state(bn) != dialogue.RequestSubmitted {
 			t.Errorf("acknowledging with csrf %q: %d, %s", form.Get("csrf"), resp.StatusCode, state(bn))
@@ -404,7 +420,7 @@ func TestInboxAcknowledge(t *testing.T) {
 		return err == nil && len(hs) == 1 && hs[0].State == workflow.HotlineAcknowledged && strings.Contains(hs[0].AcknowledgedBy, "olga")
 	})
 	_, page = lead.do("GET", "/summary", nil)
-	for _, re := range []string{`Requests</th><td>1</td>`, `Incident reports \(TLP:CLEAR and TLP:GREEN\)</th><td>1</td>`, `Hotline messages not acknowledged</th><td>0</td>`} {
+	for _, re := range []string{`Requests</th><td>1</td>`, `submitted</th><td>0</td>`, `acknowledged</th><td>1</td>`, `Incident reports \(TLP:CLEAR and TLP:GREEN\)</th><td>1</td>`, `Hotline messages not acknowledged</th><td>0</td>`} {
 		if !regexp.MustCompile(re).MatchString(page) {
 			t.Errorf("lead's summary does not match %s:\n%s", re, page)
 		}
