@@ -479,6 +479,7 @@ func (m *Main) printDemo(d *demoState) {
 		fmt.Fprintf(w, "  API token        %s (also in %s)\n", p.token, p.tokenFile)
 		fmt.Fprintf(w, "  tls-pin          %s\n", p.srv.Pin)
 		fmt.Fprintf(w, "  log-key          %s\n", p.n.LogKey())
+		fmt.Fprintf(w, "  web UI           %s/ (sign in as %s; English or Russian)\n", p.srv.URL, demoUser)
 		fmt.Fprintf(w, "  discovery        %s/taxii2/\n", p.srv.URL)
 		fmt.Fprintf(w, "  channel objects  %s\n", demoObjectsURL(p, id))
 		fmt.Fprintf(w, "  log checkpoint   %s/log/%s/checkpoint (C2SP tlog-checkpoint and tlog-tiles)\n", p.srv.URL, id)
