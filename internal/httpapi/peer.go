@@ -64,8 +64,7 @@ func NewContextWithPeer(ctx context.Context, p *dialogue.Peer) context.Context {
 }
 
 // PinOf returns the pin of a certificate: the base64 (standard, padded)
-// SHA-256 of its SubjectPublicKeyInfo. It is the same as taxii.PinOf,
-// which this package cannot import (taxii imports httpapi).
+// SHA-256 of its SubjectPublicKeyInfo (taxii.PinOf calls it).
 func PinOf(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
 	return base64.StdEncoding.EncodeToString(sum[:])

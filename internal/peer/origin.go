@@ -90,7 +90,9 @@ func (s *stamping) AddObjects(ctx context.Context, collectionID string, objs []*
 			continue
 		}
 		c := *obj
-		c.Raw = Stamp(obj.Raw, s.o.IdentityID)
+		// Validated, with created, not an SCO or a marking definition,
+		// naming no creator: Stamp's probe would only decide it again.
+		c.Raw = insertCreator(obj.Raw, s.o.IdentityID)
 		out = append(out, &c)
 	}
 	if len(out) == 0 {
@@ -135,6 +137,12 @@ func Stamp(raw json.RawMessage, creator string) json.RawMessage {
 		probe.Type == "marking-definition" || stix.IsSCO(probe.Type) {
 		return raw
 	}
+	return insertCreator(raw, creator)
+}
+
+// insertCreator adds "created_by_ref":creator as the first member of the
+// JSON object raw, whose eligibility the caller has decided.
+func insertCreator(raw json.RawMessage, creator string) json.RawMessage {
 	i := bytes.IndexByte(raw, '{')
 	if i < 0 {
 		return raw

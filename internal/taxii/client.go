@@ -25,10 +25,7 @@ import (
 // PinOf returns the pin of a certificate: the base64 (standard, padded)
 // SHA-256 of its SubjectPublicKeyInfo, as HPKP and curl's --pinnedpubkey
 // write it (without the "sha256//" prefix).
-func PinOf(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return base64.StdEncoding.EncodeToString(sum[:])
-}
+func PinOf(cert *x509.Certificate) string { return httpapi.PinOf(cert) }
 
 // ClientOptions configures a Client. At most one of Password (with User)
 // and Token is used; Pin and Insecure are exclusive.
