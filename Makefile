@@ -11,9 +11,13 @@ export CGO_ENABLED ?= 1
 test: deps check unit
 
 # deps installs the programs the tests run besides Go (Debian packages,
-# as root, only when missing): curl runs the demo's printed commands.
+# as root, only when missing): curl runs the demo's printed commands;
+# Chromium runs the web UI's browser tests (internal/webui), which write
+# their screenshots to artifacts/screenshots.
+DEBS := $(if $(shell command -v curl),,curl) $(if $(wildcard /usr/bin/chromium),,chromium)
 deps:
-	@command -v curl >/dev/null || { echo "installing curl"; apt-get update -qq && apt-get install -y -qq curl; }
+	@if [ -n "$(strip $(DEBS))" ]; then echo "installing $(strip $(DEBS))"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS); fi
 
 check: fmt-check vet staticcheck
 

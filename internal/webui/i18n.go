@@ -3,6 +3,7 @@ package webui
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/text/language"
@@ -14,8 +15,21 @@ import (
 var (
 	languages = []language.Tag{language.English, language.Russian}
 	matcher   = language.NewMatcher(languages)
-	cat       = newCatalog()
+	// cat is built on first use, after every file's init has added its
+	// strings (addRU).
+	cat = sync.OnceValue(newCatalog)
 )
+
+// addRU adds the Russian text of a page file's strings; it is called
+// from init functions only. A key given twice must have the same text.
+func addRU(m map[string]string) {
+	for k, v := range m {
+		if old, ok := ru[k]; ok && old != v {
+			panic("webui: two Russian texts for " + k)
+		}
+		ru[k] = v
+	}
+}
 
 // ru holds the Russian text of every English key. Each key is also set
 // for English, so that the catalogue knows every string (a key missing
@@ -147,7 +161,7 @@ type locale struct {
 }
 
 func newLocale(tag language.Tag) locale {
-	return locale{tag: tag, p: message.NewPrinter(tag, message.Catalog(cat))}
+	return locale{tag: tag, p: message.NewPrinter(tag, message.Catalog(cat()))}
 }
 
 // code is the language's code for the html lang attribute and the cookie.

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,6 +116,9 @@ func New(cfg Config) (*UI, error) {
 	}
 	m := http.NewServeMux()
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/assets/favicon.svg", http.StatusMovedPermanently)
+	})
 	m.HandleFunc("GET /login", u.loginPage)
 	m.HandleFunc("POST /login", u.login)
 	m.HandleFunc("POST /lang", u.setLang)
@@ -124,16 +128,41 @@ func New(cfg Config) (*UI, error) {
 	m.HandleFunc("GET /summary", u.signedIn(u.summary))
 	m.HandleFunc("POST /requests/{id}/acknowledge", u.signedIn(u.ackRequest))
 	m.HandleFunc("POST /hotline/{id}/acknowledge", u.signedIn(u.ackHotline))
+	for _, add := range routes {
+		add(u, m)
+	}
 	m.HandleFunc("/", u.notFound)
 	u.mux = m
 	return u, nil
 }
 
-// parsePages parses each page's template with the layout.
+// routes are the handlers of the pages kept in their own files, each
+// added by the file's init: func(u *UI, m *http.ServeMux) registers its
+// paths on m (wrapping them in u.signedIn).
+var routes []func(u *UI, m *http.ServeMux)
+
+// parsePages parses each page's template (templates/NAME.html, which
+// defines "content") with the layout; the page is then rendered by NAME.
+// Templates whose name starts with "_" are partials, parsed into every
+// page.
 func parsePages() (map[string]*template.Template, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	shared := []string{"templates/layout.html"}
+	for _, f := range names {
+		if strings.HasPrefix(path.Base(f), "_") {
+			shared = append(shared, f)
+		}
+	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "inbox", "summary", "error"} {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+	for _, f := range names {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" || strings.HasPrefix(name, "_") {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, append(slices.Clone(shared), f)...)
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +177,9 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer a browser sends
+	// "Origin: null" on a form's POST, which the CSRF check must refuse.
+	h.Set("Referrer-Policy", "same-origin")
 	if !strings.HasPrefix(r.URL.Path, "/assets/") {
 		h.Set("Cache-Control", "no-store")
 	}
@@ -551,38 +582,53 @@ func (u *UI) summary(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) ackRequest(w http.ResponseWriter, r *http.Request) {
-	u.act(w, r, "The request could not be acknowledged: %s", func(ctx context.Context, usr *dialogue.User) error {
-		_, err := u.cfg.Workflow.MoveRequest(ctx, r.PathValue("id"), workflow.Move{Action: dialogue.ActionAcknowledge, Text: r.PostFormValue("text")})
-		return err
+	id := r.PathValue("id")
+	u.act(w, r, "The request could not be acknowledged: %s", func(ctx context.Context, usr *dialogue.User) (string, any, error) {
+		if _, err := u.cfg.Workflow.MoveRequest(ctx, id, workflow.Move{Action: dialogue.ActionAcknowledge, Text: r.PostFormValue("text")}); err != nil {
+			return "", nil, err
+		}
+		req, err := u.cfg.Workflow.Request(ctx, id)
+		return "request-row", req, err
 	})
 }
 
 func (u *UI) ackHotline(w http.ResponseWriter, r *http.Request) {
-	u.act(w, r, "The hotline message could not be acknowledged: %s", func(ctx context.Context, usr *dialogue.User) error {
-		_, err := u.cfg.Workflow.AckHotline(ctx, r.PathValue("id"), usr)
-		return err
+	u.act(w, r, "The hotline message could not be acknowledged: %s", func(ctx context.Context, usr *dialogue.User) (string, any, error) {
+		h, err := u.cfg.Workflow.AckHotline(ctx, r.PathValue("id"), usr)
+		return "hotline-row", h, err
 	})
 }
 
-// act runs a change for a user who may write, and shows the inbox again:
-// after a redirect when it went through, with the refusal otherwise.
-func (u *UI) act(w http.ResponseWriter, r *http.Request, refused string, do func(context.Context, *dialogue.User) error) {
+// act runs a change for a user who may write. A plain form then shows
+// the inbox again: after a redirect when it went through, with the
+// refusal otherwise. An htmx request gets the changed item's row (the
+// inbox template's block) or the refusal in the page's #flash area.
+func (u *UI) act(w http.ResponseWriter, r *http.Request, refused string, do func(context.Context, *dialogue.User) (string, any, error)) {
 	s := sessionFrom(r.Context())
 	l := newLocale(langOf(r))
+	fail := func(status int, msg string) {
+		if isHTMX(r) {
+			u.flash(w, status, msg)
+			return
+		}
+		u.renderInbox(w, r, status, msg)
+	}
 	if !s.u.Role.CanWrite() {
-		u.renderInbox(w, r, http.StatusForbidden, l.T("Your role may only read; acknowledging needs the role duty, expert or admin."))
+		fail(http.StatusForbidden, l.T("Your role may only read; acknowledging needs the role duty, expert or admin."))
 		return
 	}
-	err := do(r.Context(), s.u)
-	if err == nil {
+	block, item, err := do(r.Context(), s.u)
+	switch {
+	case err == nil && isHTMX(r):
+		p := u.newPage(r, "Inbox")
+		u.renderFragment(w, "inbox", block, http.StatusOK, p.Row(item))
+	case err == nil:
 		http.Redirect(w, r, "/inbox", http.StatusSeeOther)
-		return
-	}
-	if dialogue.KindOf(err) == dialogue.KindOther {
+	case dialogue.KindOf(err) == dialogue.KindOther:
 		u.internal(w, r, err)
-		return
+	default:
+		fail(statusOf(err), l.T(refused, dialogue.Message(err)))
 	}
-	u.renderInbox(w, r, statusOf(err), l.T(refused, dialogue.Message(err)))
 }
 
 func statusOf(err error) int {
