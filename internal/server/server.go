@@ -138,7 +138,12 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		api.Mount("/api", a)
 		// The web UI checks its own sessions: its login page and assets
 		// are public, its pages need a signed-in user.
-		ui, err := webui.New(webui.Config{Workflow: s.Workflow, Store: n.Store, Logger: log, InsecureCookies: opt.InsecureHTTP})
+		// It keeps uploaded evidence in the node's blob store.
+		var ui *webui.UI
+		blobs, err := n.Blobs()
+		if err == nil {
+			ui, err = webui.New(webui.Config{Workflow: s.Workflow, Store: n.Store, Blobs: blobs, Logger: log, InsecureCookies: opt.InsecureHTTP})
+		}
 		if err != nil {
 			ln.Close()
 			if en != nil {

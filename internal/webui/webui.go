@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -59,6 +60,10 @@ type Config struct {
 	Workflow *workflow.Service
 	// Store checks passwords and loads users; required.
 	Store dialogue.Store
+	// Blobs is the node's evidence blob store: the report pages keep
+	// uploaded evidence there and serve it for download (nil: no
+	// evidence can be uploaded or downloaded).
+	Blobs *blob.Store
 	// Logger logs internal errors (never passwords or session ids).
 	Logger *slog.Logger
 	// InsecureCookies leaves the Secure flag off the cookies: for a node
