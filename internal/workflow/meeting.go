@@ -248,8 +248,8 @@ func (s *Service) MeetingByID(ctx context.Context, id string) (*Meeting, error) 
 	return s.meeting(ctx, ch, other, id)
 }
 
-// meeting folds the versions of a meeting: the latest written by the
-// party that wrote the first.
+// meeting reads the versions of a meeting and folds them (foldMeeting),
+// with its minutes.
 func (s *Service) meeting(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, id string) (*Meeting, error) {
 	const op = "workflow.Meeting"
 	if !strings.HasPrefix(id, stix.TypeMeeting+"--") {
@@ -271,6 +271,23 @@ func (s *Service) meeting(ctx context.Context, ch *dialogue.Channel, other dialo
 	if len(versions) == 0 {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "no meeting %s on channel %s", id, ch.ID)
 	}
+	m, err := s.foldMeeting(ch, other, id, versions)
+	if err != nil {
+		return nil, err
+	}
+	if m.MinutesRef != "" {
+		st, err := s.statement(ctx, ch, other, m.MinutesRef)
+		if err == nil && st.Kind == StatementMinutes && st.MeetingRef == id {
+			m.Minutes = st
+		}
+	}
+	return m, nil
+}
+
+// foldMeeting folds the versions of a meeting (at least one): the latest
+// written by the party that wrote the first. The minutes are not read.
+func (s *Service) foldMeeting(ch *dialogue.Channel, other dialogue.Party, id string, versions []*dialogue.Object) (*Meeting, error) {
+	const op = "workflow.Meeting"
 	sort.SliceStable(versions, func(i, j int) bool { return versions[i].Modified.Before(versions[j].Modified) })
 	m := &Meeting{ID: id, Channel: ch.ID}
 	var creator string
@@ -340,12 +357,6 @@ func (s *Service) meeting(ctx context.Context, ch *dialogue.Channel, other dialo
 		due, _ := stix.ParseTime(a.Due)
 		m.ActionItems = append(m.ActionItems, ActionItem{Index: i, Description: a.Description, Owner: name(a.OwnerRef), Due: due, Status: a.Status,
 			Overdue: a.Status == ActionOpen && now.After(due)})
-	}
-	if m.MinutesRef != "" {
-		st, err := s.statement(ctx, ch, other, m.MinutesRef)
-		if err == nil && st.Kind == StatementMinutes && st.MeetingRef == id {
-			m.Minutes = st
-		}
 	}
 	return m, nil
 }
