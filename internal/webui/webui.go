@@ -30,6 +30,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/geo"
 	"github.com/parleyhq/parley/internal/workflow"
 )
 
@@ -73,6 +74,9 @@ type Config struct {
 	SessionTTL time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Geo is the node's GeoIP databases (nil when it has none): with
+	// them, a request can be routed by territory (workflow.RouteRequest).
+	Geo *geo.DB
 }
 
 // UI is the web interface; it is an http.Handler for the paths under "/".
