@@ -61,6 +61,9 @@ type Config struct {
 	Workflow *workflow.Service
 	// Store checks passwords and loads users; required.
 	Store dialogue.Store
+	// Record reads the node's logs and peers' state and verifies the logs,
+	// for the Record page (nil: the page shows no log).
+	Record Record
 	// Blobs is the node's evidence blob store: the report pages keep
 	// uploaded evidence there and serve it for download (nil: no
 	// evidence can be uploaded or downloaded).

@@ -1,0 +1,34 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+)
+
+// WitnessCheckpoint returns the latest checkpoint this node cosigned for
+// another log's origin: its size and root, the signed note as the log
+// sent it, and when it was cosigned here (CreatedAt). KindNotFound when
+// none was. The web UI's Record page shows it as the peer's log received.
+func (db *DB) WitnessCheckpoint(ctx context.Context, origin string) (*dialogue.Checkpoint, error) {
+	const op = "sqlite.WitnessCheckpoint"
+	c := &dialogue.Checkpoint{}
+	var root []byte
+	var at int64
+	err := db.rQueryRow(ctx, `SELECT size, root, note, updated_at FROM witness_state WHERE origin = ?`, origin).Scan(&c.Size, &root, &c.Note, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "no checkpoint of %s was cosigned here", origin)
+	}
+	if err != nil {
+		return nil, dbErr(op, err)
+	}
+	if len(root) != len(c.Root) {
+		return nil, dbErr(op, fmt.Errorf("witness state of %q: root of %d bytes", origin, len(root)))
+	}
+	c.Root = [32]byte(root)
+	c.CreatedAt = fromMicros(at)
+	return c, nil
+}
