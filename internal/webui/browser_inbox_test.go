@@ -44,6 +44,9 @@ func TestBrowserInboxAcknowledge(t *testing.T) {
 	c.login(bn, "olga")
 	c.reloadUntil("main", "Please take down the C2 server.")
 	c.screenshot("inbox")
+	if got := c.text(`tr[id="` + report + `"]`); !strings.Contains(got, "party-a") || !strings.Contains(got, "TLP:GREEN") {
+		t.Errorf("the received report's row reads %q", got)
+	}
 	row := `tr[id="` + first + `"]`
 	if got := c.text(row); !strings.Contains(got, "submitted") || !strings.Contains(got, "party-a") {
 		t.Errorf("the request's row reads %q", got)

@@ -13,6 +13,14 @@ func init() {
 		"Threat picture": "Картина угроз",
 		"Responsiveness": "Оперативность",
 		"Record":         "Журнал",
+		// The inbox's reports.
+		"Incident reports received":     "Полученные отчёты об инцидентах",
+		"Report":                        "Отчёт",
+		"Received":                      "Получен",
+		"Sectors":                       "Секторы",
+		"Severity":                      "Серьёзность",
+		"All incident reports":          "Все отчёты об инцидентах",
+		"No incident reports received.": "Полученных отчётов об инцидентах нет.",
 	})
 }
 
@@ -28,7 +36,8 @@ var funcs = template.FuncMap{
 		}
 		return s[:n] + "…"
 	},
-	"join": strings.Join,
+	"join":  strings.Join,
+	"upper": strings.ToUpper,
 }
 
 // isHTMX says the request came from htmx, which wants a fragment.

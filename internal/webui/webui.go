@@ -496,6 +496,9 @@ const PageSize = 100
 type inboxData struct {
 	Requests []*workflow.Request
 	Hotline  []*workflow.Hotline
+	// Reports are the newest incident reports received from the other
+	// parties that the user may see (at most InboxReports).
+	Reports []*workflow.Report
 	// Page is the page shown (from 1); Prev and Next the neighbours (0:
 	// none); Total the requests and messages in all.
 	Page, Prev, Next            int
@@ -540,7 +543,11 @@ func (d *inboxData) paged(n int) {
 	}
 }
 
-func (u *UI) inboxData(ctx context.Context) (*inboxData, error) {
+// InboxReports is how many received incident reports the inbox shows;
+// the reports page has them all.
+const InboxReports = 20
+
+func (u *UI) inboxData(ctx context.Context, usr *dialogue.User) (*inboxData, error) {
 	rs, err := u.cfg.Workflow.Requests(ctx, workflow.RequestFilter{})
 	if err != nil {
 		return nil, err
@@ -561,6 +568,17 @@ func (u *UI) inboxData(ctx context.Context) (*inboxData, error) {
 			d.Hotline = append(d.Hotline, h)
 		}
 	}
+	reps, err := u.cfg.Workflow.ReportsFor(ctx, usr, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, rep := range slices.Backward(reps) { // newest first
+		if rep.From != self {
+			d.Reports = append(d.Reports, rep)
+		}
+	}
+	slices.SortStableFunc(d.Reports, func(a, b *workflow.Report) int { return b.Created.Compare(a.Created) })
+	d.Reports = d.Reports[:min(len(d.Reports), InboxReports)]
 	return d, nil
 }
 
@@ -569,7 +587,7 @@ func (u *UI) inbox(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	d, err := u.inboxData(r.Context())
+	d, err := u.inboxData(r.Context(), sessionFrom(r.Context()).u)
 	if err != nil {
 		u.internal(w, r, err)
 		return
