@@ -194,9 +194,15 @@ func eveDNS(s *scanner, ev *Event) error {
 			if v != nil {
 				addrOrDomain(ev, v, &s.scratch)
 			}
-		case "answers", "queries", "authorities":
+		case "answers":
 			// Lists of records: {"rrname": ..., "rrtype": ..., "rdata": ...}.
-			err = eveRecords(s, ev, "dns."+string(k))
+			// (The field names are constants: a name built here would be
+			// allocated on every line.)
+			err = eveRecords(s, ev, "dns.answers")
+		case "queries":
+			err = eveRecords(s, ev, "dns.queries")
+		case "authorities":
+			err = eveRecords(s, ev, "dns.authorities")
 		case "grouped":
 			err = eveGrouped(s, ev)
 		default:
@@ -407,8 +413,7 @@ func (zeekFormat) parse(s *scanner, ev *Event) error {
 		if err != nil {
 			return err
 		}
-		name := string(k)
-		switch name {
+		switch string(k) { // (a string kept from k would be allocated on every member)
 		case "ts":
 			var v []byte
 			if s.isStr() {
@@ -443,7 +448,7 @@ func (zeekFormat) parse(s *scanner, ev *Event) error {
 			err = s.skip()
 		}
 		if err != nil {
-			return &fieldError{name, err}
+			return &fieldError{string(k), err}
 		}
 	}
 	if !hasTime {
