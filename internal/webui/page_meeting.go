@@ -256,6 +256,27 @@ func (d *meetingData) RefShown(ref string) bool {
 	return true
 }
 
+// formShown says the page shows the form named form to a user who may
+// write (canWrite) or not.
+func (d *meetingData) formShown(form string, canWrite bool) bool {
+	if !canWrite {
+		return false
+	}
+	switch form {
+	case "agenda", "action":
+		return d.Convener
+	case "minutes":
+		return d.MayRecordMinutes()
+	case "sign":
+		return d.MaySign()
+	}
+	if n, ok := strings.CutPrefix(form, "status-"); ok {
+		i, err := strconv.Atoi(n)
+		return d.Convener && err == nil && i >= 0 && i < len(d.M.ActionItems)
+	}
+	return false
+}
+
 // IsReport says an agenda item's link is a report (else a request).
 func (d *meetingData) IsReport(ref string) bool { return strings.HasPrefix(ref, "report--") }
 
@@ -657,17 +678,21 @@ func (u *UI) renderMeeting(w http.ResponseWriter, r *http.Request, status int, f
 			d.Reports[rep.ID] = rep.Name
 		}
 	}
+	p := u.newPage(r, "Meeting")
 	for k, v := range values {
 		d.Form[form+"."+k] = v
 	}
+	shown := d.formShown(form, p.CanWrite)
 	for k, v := range errs {
-		if k == "" {
+		switch {
+		case !shown:
+			p.Error = v // the form is not on the page: the refusal goes above it
+		case k == "":
 			d.Errors[form] = v
-		} else {
+		default:
 			d.Errors[form+"."+k] = v
 		}
 	}
-	p := u.newPage(r, "Meeting")
 	p.Title = m.Name
 	p.Data = d
 	if isHTMX(r) {
@@ -856,7 +881,11 @@ func (u *UI) renderStatement(w http.ResponseWriter, r *http.Request, status int,
 		errs = map[string]string{}
 	}
 	p := u.newPage(r, "Statement")
-	p.Data = &statementData{S: st, Channel: titles[st.Channel], Self: u.cfg.Workflow.Self.Name, Errors: errs}
+	d := &statementData{S: st, Channel: titles[st.Channel], Self: u.cfg.Workflow.Self.Name, Errors: errs}
+	if msg := errs["sign"]; msg != "" && !(p.CanWrite && d.MaySign()) {
+		p.Error = msg // the sign form is not on the page: the refusal goes above it
+	}
+	p.Data = d
 	if isHTMX(r) {
 		u.renderFragment(w, "statement", "statement-body", status, p)
 		return
