@@ -326,6 +326,8 @@ type requestData struct {
 	Hidden  int
 	// Peer is the other party's name (whose log holds its entries).
 	Peer string
+	// ChannelTitle is the channel's title here.
+	ChannelTitle string
 	// Moves are the moves this party may make now (the forms shown to a
 	// user who may write).
 	Moves []dialogue.RequestAction
@@ -373,6 +375,10 @@ func (u *UI) requestData(ctx context.Context, usr *dialogue.User, id string) (*r
 		d.Peer = req.From
 	}
 	d.Moves = movesOpen(req, !d.Incoming)
+	d.ChannelTitle = req.Channel
+	if ch, err := u.cfg.Workflow.Store.Channel(ctx, req.Channel); err == nil {
+		d.ChannelTitle = ch.Title
+	}
 	visible, err := u.cfg.Workflow.ReportsFor(ctx, usr, req.Channel)
 	if err != nil {
 		return nil, err
