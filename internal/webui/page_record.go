@@ -136,7 +136,10 @@ func (d *recordData) Ago(t time.Time) string {
 	if t.IsZero() {
 		return d.l.T("never")
 	}
-	return d.l.T("%s ago", d.l.duration(max(d.now.Sub(t), 0)))
+	if d.now.Sub(t) < time.Minute {
+		return d.l.T("less than a minute ago")
+	}
+	return d.l.T("%s ago", d.l.duration(d.now.Sub(t)))
 }
 
 // Channel is the channel (by id) of the peers' table.
@@ -322,6 +325,7 @@ func init() {
 		"Page %d: %d checkpoints of this node's log in all, newest first.": "Страница %d; всего контрольных точек журнала этого узла: %d, сначала новые.",
 		"never":                                "никогда",
 		"%s ago":                               "%s назад",
+		"less than a minute ago":               "меньше минуты назад",
 		"This node keeps no record to verify.": "Этот узел не ведёт журнала, который можно проверить.",
 		"A verification of this node's logs is running already; wait for its result and try again.": "Проверка журналов этого узла уже идёт; дождитесь её результата и повторите.",
 		"The verification took longer than %s and was stopped.":                                     "Проверка заняла больше %s и была остановлена.",
