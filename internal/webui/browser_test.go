@@ -267,9 +267,13 @@ func TestBrowserLoginAndLanguage(t *testing.T) {
 	if got := c.text("h1"); got != "Inbox" {
 		t.Errorf("after sign-in the page is %q, want the inbox", got)
 	}
+	// The script is deferred: wait for the document to be complete.
+	if _, err := chromedp.Run(c.ctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
+		t.Fatalf("the page never completed: %v", err)
+	}
 	htmx, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](`typeof htmx === "object" && htmx.version.startsWith("2.")`))
 	if err != nil || !htmx {
-		t.Error("htmx 2 is not loaded on the page")
+		t.Errorf("htmx 2 is not loaded on the page (%v)", err)
 	}
 	c.screenshot("inbox-empty")
 	c.run("pick Russian",

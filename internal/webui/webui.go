@@ -20,6 +20,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"path"
 	"slices"
@@ -91,6 +92,8 @@ type UI struct {
 	// logins bounds the password checks running at once (argon2id costs
 	// 64 MiB each).
 	logins chan struct{}
+	// throttle counts failed sign-ins per user name and client address.
+	throttle *throttle
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -121,7 +124,7 @@ func New(cfg Config) (*UI, error) {
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOther, err)
 	}
-	u := &UI{cfg: cfg, log: cfg.Logger, pages: pages, logins: make(chan struct{}, 2), sessions: map[string]*session{}}
+	u := &UI{cfg: cfg, log: cfg.Logger, pages: pages, logins: make(chan struct{}, 2), throttle: newThrottle(), sessions: map[string]*session{}}
 	assets, err := fs.Sub(assetFS, "assets")
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOther, err)
@@ -411,20 +414,41 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
+	userKey, addrKey := "user:"+strings.ToLower(name), "addr:"+clientAddr(r)
+	now := u.cfg.Now()
+	if until := u.throttle.locked(now, userKey, addrKey); !until.IsZero() {
+		u.log.Warn("webui: sign-in refused, too many failures", "user", name, "addr", clientAddr(r), "until", until)
+		w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+		p := u.newPage(r, "Sign in")
+		u.renderLogin(w, r, http.StatusTooManyRequests, p.T("Too many failed sign-ins. Try again after %s.", p.Date(until)))
+		return
+	}
 	ok, err := u.checkPassword(r.Context(), name, password)
 	if err != nil {
 		u.internal(w, r, err)
 		return
 	}
 	if !ok {
-		u.log.Info("webui: sign-in refused", "user", name)
+		u.throttle.fail(now, userKey, addrKey)
+		u.log.Info("webui: sign-in refused", "user", name, "addr", clientAddr(r))
 		u.renderLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
+	u.throttle.succeed(userKey)
 	id, _ := u.newSession(name)
 	http.SetCookie(w, u.cookie(loginCookie, "", -1))
 	http.SetCookie(w, u.cookie(sessionCookie, id, int(u.cfg.SessionTTL/time.Second)))
 	http.Redirect(w, r, "/inbox", http.StatusSeeOther)
+}
+
+// clientAddr is the client's IP address (the node is reached directly,
+// not through a proxy, so the connection's address is the client's).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // dummyHash is checked for an unknown user, so that it costs as much
