@@ -1,0 +1,1133 @@
+package webui
+
+// The incident report pages (issue 8, page 3): the reports of this
+// node's channels, one report with its indicators (their territory and
+// autonomous system, from the node's enrichment records), its objects,
+// its evidence with hashes and download, and the form to file a new one.
+//
+// What a user sees goes through the workflow's TLP 2.0 reads
+// (ReportsFor, ReportFor): a report the user may not see is "page not
+// found", as an unknown one is, and so is its evidence. Filing goes
+// through Workflow.FileReportTo, as the CLI and the JSON API do; the form
+// is turned into a STIX bundle here (an incident, an indicator per line,
+// a file object per evidence file), the same way a bundle file is given
+// to 'parley report file'.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/enrich"
+	"github.com/parleyhq/parley/internal/match"
+	"github.com/parleyhq/parley/internal/pattern"
+	"github.com/parleyhq/parley/internal/stix"
+	"github.com/parleyhq/parley/internal/workflow"
+)
+
+func init() {
+	routes = append(routes, func(u *UI, m *http.ServeMux) {
+		m.HandleFunc("GET /reports", u.signedIn(u.reportsPage))
+		m.HandleFunc("GET /reports/new", u.signedIn(u.newReportPage))
+		m.HandleFunc("POST /reports", u.fileReportUpload)
+		m.HandleFunc("GET /reports/{id}", u.signedIn(u.reportPage))
+		m.HandleFunc("GET /reports/{id}/evidence/{sha256}", u.signedIn(u.evidence))
+	})
+	funcs["tlpBadge"] = tlpBadge
+	funcs["upperTLP"] = strings.ToUpper
+	funcs["severities"] = func() []int { return []int{1, 2, 3, 4, 5} }
+	addRU(reportRU)
+}
+
+// ReportPageSize is how many incident reports the reports page shows on
+// one page.
+const ReportPageSize = 100
+
+// Limits of the report form's fields.
+const (
+	maxTitle       = 300   // characters
+	maxDescription = 20000 // characters
+	maxIndicators  = 1000  // lines
+	maxLine        = 4096  // bytes of one indicator line
+	// maxField bounds the bytes of one text field of the form read into
+	// memory, maxFields the number of text fields.
+	maxField  = 1 << 20
+	maxFields = 200
+)
+
+// tlpLevels are the TLP 2.0 levels, from the least restrictive.
+var tlpLevels = []string{"clear", "green", "amber", "amber+strict", "red"}
+
+// tlpBadge is a report's TLP 2.0 marking as a labelled badge: the label
+// says the level, the class gives it the level's colour.
+func tlpBadge(level string) template.HTML {
+	if !slices.Contains(tlpLevels, level) {
+		level = "unknown"
+	}
+	class := strings.ReplaceAll(level, "+", "-")
+	return template.HTML(`<span class="tlp tlp-` + class + `">TLP:` + template.HTMLEscapeString(strings.ToUpper(level)) + `</span>`)
+}
+
+// severityNames are the words of the severity scale (1 … 5).
+var severityNames = [...]string{1: "low", 2: "moderate", 3: "significant", 4: "high", 5: "critical"}
+
+// SeverityText is a report's severity as its number and word: "4 · high".
+func (p *page) SeverityText(n int) string {
+	if n < 1 || n >= len(severityNames) {
+		return strconv.Itoa(n)
+	}
+	return strconv.Itoa(n) + " · " + p.word(severityRU, severityNames[n])
+}
+
+// SectorName is a sector's name (its code when unknown).
+func (p *page) SectorName(code string) string {
+	s, err := dialogue.ParseSector(code)
+	if err != nil {
+		return code
+	}
+	return p.word(sectorRU, s.Name())
+}
+
+// ---- the list
+
+type reportsData struct {
+	Reports []*workflow.Report
+	// Page is the page shown (from 1); Prev and Next its neighbours (0:
+	// none); Total the reports the user may see in all.
+	Page, Prev, Next, Total int
+}
+
+// pageReports sorts the reports newest first and cuts page n (from 1).
+func pageReports(rs []*workflow.Report, n int) *reportsData {
+	slices.SortStableFunc(rs, func(a, b *workflow.Report) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	last := max(1, (len(rs)+ReportPageSize-1)/ReportPageSize)
+	n = min(max(n, 1), last)
+	d := &reportsData{Page: n, Total: len(rs), Reports: rs[min((n-1)*ReportPageSize, len(rs)):min(n*ReportPageSize, len(rs))]}
+	if n > 1 {
+		d.Prev = n - 1
+	}
+	if n < last {
+		d.Next = n + 1
+	}
+	return d
+}
+
+func (u *UI) reportsPage(w http.ResponseWriter, r *http.Request) {
+	rs, err := u.cfg.Workflow.ReportsFor(r.Context(), sessionFrom(r.Context()).u, "")
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	n, _ := strconv.Atoi(r.URL.Query().Get("page")) // a bad number: the first page
+	p := u.newPage(r, "Incident reports")
+	p.Data = pageReports(rs, n)
+	u.render(w, "reports", http.StatusOK, p)
+}
+
+// ---- one report
+
+type reportView struct {
+	R            *workflow.Report
+	ChannelTitle string
+	Description  string
+	Indicators   []*indicatorView
+	Evidence     []*evidenceView
+	Related      []relatedView
+	Requests     []*workflow.Request
+	// Hidden is the number of the report's objects not shown: not
+	// received yet, or marked above what the user may see.
+	Hidden int
+	// Enrichment says whether this node keeps enrichment records.
+	Enrichment bool
+}
+
+// indicatorView is an indicator with the values its pattern names and
+// what the node's GeoIP databases say of its addresses.
+type indicatorView struct {
+	ID, Name, Pattern string
+	// Values are the addresses, networks, domains, URLs and hashes the
+	// pattern looks for (none for a pattern that is not a list of values).
+	Values []string
+	// Addresses come from the indicator's enrichment record.
+	Addresses []enrich.Address
+	Truncated bool
+}
+
+// evidenceView is an artifact or file of the report that names a blob by
+// its SHA-256.
+type evidenceView struct {
+	Type, Name, MediaType, SHA256 string
+	Size                          int64
+	// Kept says the node holds the bytes (an evidence file of the other
+	// party arrives after the report).
+	Kept bool
+}
+
+type relatedView struct{ Type, Name, ID string }
+
+// object is what the report page reads of a STIX object.
+type object struct {
+	Type        string            `json:"type"`
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	Pattern     string            `json:"pattern"`
+	PatternType string            `json:"pattern_type"`
+	MimeType    string            `json:"mime_type"`
+	Size        *int64            `json:"size"`
+	Hashes      map[string]string `json:"hashes"`
+	Value       string            `json:"value"`
+}
+
+// sha256Of is the SHA-256 an object's hashes give (any spelling of the
+// key), lower case; "" when none.
+func (o *object) sha256Of() string {
+	for k, v := range o.Hashes {
+		if strings.EqualFold(strings.ReplaceAll(k, "-", ""), "sha256") {
+			if _, err := blob.ParseSum(strings.ToLower(v)); err == nil {
+				return strings.ToLower(v)
+			}
+		}
+	}
+	return ""
+}
+
+// reportFor is the report as the signed-in user may see it; ok is false
+// (and the answer sent: page not found) when the user may not, or there
+// is none.
+func (u *UI) reportFor(w http.ResponseWriter, r *http.Request) (*workflow.Report, bool) {
+	rep, err := u.cfg.Workflow.ReportFor(r.Context(), sessionFrom(r.Context()).u, r.PathValue("id"))
+	if err != nil {
+		switch dialogue.KindOf(err) {
+		case dialogue.KindNotFound, dialogue.KindInvalid:
+			u.notFound(w, r)
+		default:
+			u.internal(w, r, err)
+		}
+		return nil, false
+	}
+	return rep, true
+}
+
+func (u *UI) reportPage(w http.ResponseWriter, r *http.Request) {
+	rep, ok := u.reportFor(w, r)
+	if !ok {
+		return
+	}
+	v, err := u.reportView(r.Context(), rep)
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	p := u.newPage(r, "Incident report")
+	p.Title = rep.Name
+	p.Data = v
+	u.render(w, "report", http.StatusOK, p)
+}
+
+func (u *UI) reportView(ctx context.Context, rep *workflow.Report) (*reportView, error) {
+	v := &reportView{R: rep}
+	ch, _, err := u.cfg.Workflow.Channel(ctx, rep.Channel)
+	if err != nil {
+		return nil, err
+	}
+	v.ChannelTitle = ch.Title
+	var self object
+	_ = json.Unmarshal(rep.Raw, &self) // a stored object is valid JSON
+	v.Description = self.Description
+	recs, _ := u.cfg.Workflow.Store.(dialogue.EnrichmentStore)
+	v.Enrichment = recs != nil
+	shown := map[string]bool{}
+	for _, raw := range rep.Objects {
+		var o object
+		if json.Unmarshal(raw, &o) != nil {
+			continue
+		}
+		shown[o.ID] = true
+		switch {
+		case o.Type == "indicator":
+			iv, err := u.indicatorView(ctx, recs, rep.Channel, &o, raw)
+			if err != nil {
+				return nil, err
+			}
+			v.Indicators = append(v.Indicators, iv)
+		case (o.Type == "artifact" || o.Type == "file") && o.sha256Of() != "":
+			v.Evidence = append(v.Evidence, u.evidenceView(&o))
+		default:
+			if o.Type == "incident" && v.Description == "" {
+				v.Description = o.Description
+			}
+			name := o.Name
+			if name == "" {
+				name = o.Value
+			}
+			v.Related = append(v.Related, relatedView{Type: o.Type, Name: name, ID: o.ID})
+		}
+	}
+	for _, id := range rep.ObjectRefs {
+		if _, tlp := stix.TLP(id); !tlp && !shown[id] {
+			v.Hidden++
+		}
+	}
+	rs, err := u.cfg.Workflow.Requests(ctx, workflow.RequestFilter{Channel: rep.Channel})
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range rs {
+		if slices.Contains(q.About, rep.ID) {
+			v.Requests = append(v.Requests, q)
+		}
+	}
+	return v, nil
+}
+
+// indicatorView reads an indicator: the values of its pattern, and its
+// enrichment record (the record of the version shown, as the workflow's
+// origin figures read it).
+func (u *UI) indicatorView(ctx context.Context, recs dialogue.EnrichmentStore, chID string, o *object, raw json.RawMessage) (*indicatorView, error) {
+	iv := &indicatorView{ID: o.ID, Name: o.Name, Pattern: o.Pattern}
+	if o.PatternType == "stix" {
+		if terms, err := match.Terms(o.Pattern); err == nil {
+			for _, t := range terms {
+				switch {
+				case t.Net.IsValid() && t.Net.IsSingleIP():
+					iv.Values = append(iv.Values, t.Net.Addr().String())
+				case t.Net.IsValid():
+					iv.Values = append(iv.Values, t.Net.String())
+				case t.Suffix:
+					iv.Values = append(iv.Values, "*"+t.Value)
+				default:
+					iv.Values = append(iv.Values, t.Value)
+				}
+			}
+		}
+	}
+	if recs == nil {
+		return iv, nil
+	}
+	so, _, err := stix.Parse(raw)
+	if err != nil {
+		return iv, nil // stored, so valid; a version this code cannot read has no record to show
+	}
+	version := so.Modified
+	if version.IsZero() {
+		version = so.Created
+	}
+	e, err := recs.Enrichment(ctx, chID, o.ID, version)
+	switch {
+	case dialogue.KindOf(err) == dialogue.KindNotFound:
+		return iv, nil
+	case err != nil:
+		return nil, err
+	case e.Record == nil:
+		return iv, nil
+	}
+	if rec, err := enrich.ParseRecord(e.Record); err == nil {
+		iv.Addresses, iv.Truncated = rec.Addresses, rec.Truncated
+	}
+	return iv, nil
+}
+
+func (u *UI) evidenceView(o *object) *evidenceView {
+	ev := &evidenceView{Type: o.Type, Name: o.Name, MediaType: o.MimeType, SHA256: o.sha256Of(), Size: -1}
+	if o.Size != nil {
+		ev.Size = *o.Size
+	}
+	if u.cfg.Blobs != nil {
+		sum, _ := blob.ParseSum(ev.SHA256)
+		if info, err := u.cfg.Blobs.Stat(sum); err == nil {
+			ev.Kept = true
+			ev.Size = info.Size
+		}
+	}
+	return ev
+}
+
+// ASText is an address's autonomous system: "AS64496 (Demo network)".
+func (p *page) ASText(a enrich.Address) string {
+	if a.ASN == nil {
+		return p.T("unknown")
+	}
+	s := "AS" + strconv.FormatUint(uint64(*a.ASN), 10)
+	if a.ASOrg != nil {
+		s += " (" + *a.ASOrg + ")"
+	}
+	if a.MixedAS {
+		s += " " + p.T("(and others in the network)")
+	}
+	return s
+}
+
+// TerritoryText is an address's territory (its country, else its
+// registered country).
+func (p *page) TerritoryText(a enrich.Address) string {
+	c := a.Country
+	if c == nil {
+		c = a.RegisteredCountry
+	}
+	if c == nil {
+		return p.T("unknown")
+	}
+	if a.MixedCountry {
+		return *c + " " + p.T("(and others in the network)")
+	}
+	return *c
+}
+
+// SizeText is a size in bytes, for people.
+func (p *page) SizeText(n int64) string {
+	switch {
+	case n < 0:
+		return "—"
+	case n < 1<<10:
+		return p.T("%d bytes", n)
+	case n < 1<<20:
+		return p.T("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return p.T("%.1f MiB", float64(n)/(1<<20))
+	}
+	return p.T("%.1f GiB", float64(n)/(1<<30))
+}
+
+// evidence sends the bytes of an evidence file of a report the user may
+// see, as an attachment; anything else is page not found.
+func (u *UI) evidence(w http.ResponseWriter, r *http.Request) {
+	rep, ok := u.reportFor(w, r)
+	if !ok {
+		return
+	}
+	want := r.PathValue("sha256")
+	sum, err := blob.ParseSum(want)
+	if err != nil || u.cfg.Blobs == nil {
+		u.notFound(w, r)
+		return
+	}
+	var ev *evidenceView
+	for _, raw := range rep.Objects {
+		var o object
+		if json.Unmarshal(raw, &o) == nil && (o.Type == "artifact" || o.Type == "file") && o.sha256Of() == blob.Hex(sum) {
+			ev = u.evidenceView(&o)
+			break
+		}
+	}
+	if ev == nil {
+		u.notFound(w, r)
+		return
+	}
+	f, err := u.cfg.Blobs.Open(sum)
+	if dialogue.KindOf(err) == dialogue.KindNotFound {
+		u.notFound(w, r)
+		return
+	}
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	name := ev.Name
+	if name == "" {
+		name = "evidence-" + blob.Hex(sum)[:16] + ".bin"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("ETag", blob.ETag(sum))
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+// ---- the form
+
+// reportInput is what the form sends, as typed.
+type reportInput struct {
+	Channel, Title, Description, Indicators, TLP, Recipients, Severity string
+	Sectors                                                            []string
+}
+
+func reportInputOf(f url.Values) reportInput {
+	return reportInput{
+		Channel: strings.TrimSpace(f.Get("channel")), Title: strings.TrimSpace(f.Get("title")),
+		Description: strings.TrimSpace(f.Get("description")), Indicators: f.Get("indicators"),
+		TLP: strings.TrimSpace(f.Get("tlp")), Recipients: strings.TrimSpace(f.Get("recipients")),
+		Severity: strings.TrimSpace(f.Get("severity")), Sectors: f["sectors"],
+	}
+}
+
+// reportForm is what the form's template sees.
+type reportForm struct {
+	Channels []*dialogue.Channel
+	Sectors  []dialogue.Sector
+	Levels   []string
+	In       reportInput
+	// Errors holds the refusal of each field, by its name.
+	Errors map[string]string
+	// Evidence says whether files can be attached (the node has a blob
+	// store); MaxEvidence is the limit of one file.
+	Evidence    bool
+	MaxEvidence int64
+}
+
+// Checked says whether the sector is ticked.
+func (f *reportForm) Checked(code string) bool { return slices.Contains(f.In.Sectors, code) }
+
+func (u *UI) reportForm(ctx context.Context, in reportInput) (*reportForm, error) {
+	chs, err := u.cfg.Workflow.Store.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := &reportForm{Sectors: dialogue.Sectors, Levels: tlpLevels, In: in, Errors: map[string]string{}, Evidence: u.cfg.Blobs != nil}
+	for _, ch := range chs {
+		if ch.State == dialogue.ChannelActive {
+			f.Channels = append(f.Channels, ch)
+		}
+	}
+	if u.cfg.Blobs != nil {
+		f.MaxEvidence = u.cfg.Blobs.MaxSize
+	}
+	return f, nil
+}
+
+func (u *UI) newReportPage(w http.ResponseWriter, r *http.Request) {
+	p := u.newPage(r, "New incident report")
+	in := reportInput{TLP: "amber", Severity: strconv.Itoa(workflow.SeveritySignificant)}
+	f, err := u.reportForm(r.Context(), in)
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	if len(f.Channels) == 1 {
+		f.In.Channel = f.Channels[0].ID
+	}
+	status := http.StatusOK
+	if !p.CanWrite {
+		p.Error = p.T("Your role may only read; filing a report needs the role duty, expert or admin.")
+		status = http.StatusForbidden
+	}
+	p.Data = f
+	u.render(w, "report_new", status, p)
+}
+
+// uploadKey is the context key of a multipart filing's rest.
+type uploadKey struct{}
+
+// upload is the rest of a multipart filing: its reader, at the first
+// file part (next; nil when there is none).
+type upload struct {
+	mr   *multipart.Reader
+	next *multipart.Part
+}
+
+// fileReportUpload reads a multipart filing's text fields (the form puts
+// its files last), so that the CSRF check of signedIn and the checks of
+// the fields come before any file is read; fileReport then streams the
+// files into the blob store. A filing without files (urlencoded) goes
+// straight to signedIn.
+func (u *UI) fileReportUpload(w http.ResponseWriter, r *http.Request) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if _, s := u.session(r); mt != "multipart/form-data" || s == nil {
+		u.signedIn(u.fileReport)(w, r)
+		return
+	}
+	limit := int64(64 << 20)
+	if u.cfg.Blobs != nil && u.cfg.Blobs.MaxSize > 0 {
+		limit += u.cfg.Blobs.MaxSize
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		u.badForm(w, r, err)
+		return
+	}
+	vals := url.Values{}
+	up := &upload{mr: mr}
+	for n := 0; ; n++ {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			u.badForm(w, r, err)
+			return
+		}
+		if part.FormName() == "evidence" || part.FileName() != "" {
+			up.next = part
+			break
+		}
+		b, err := io.ReadAll(io.LimitReader(part, maxField+1))
+		if err == nil && (len(b) > maxField || n >= maxFields) {
+			err = dialogue.Errorf("webui.fileReport", dialogue.KindTooLarge, "field %s: over %d bytes, or over %d fields", part.FormName(), maxField, maxFields)
+		}
+		if err != nil {
+			u.badForm(w, r, err)
+			return
+		}
+		vals.Add(part.FormName(), string(b))
+	}
+	r.PostForm, r.Form = vals, vals
+	u.signedIn(u.fileReport)(w, r.WithContext(context.WithValue(r.Context(), uploadKey{}, up)))
+}
+
+// badForm answers a filing whose body could not be read.
+func (u *UI) badForm(w http.ResponseWriter, r *http.Request, err error) {
+	u.log.Info("webui: a report filing could not be read", "err", err)
+	p := u.newPage(r, "New incident report")
+	p.Error = p.T("The form could not be read: %s", dialogue.Message(err))
+	u.render(w, "error", http.StatusBadRequest, p)
+}
+
+// evidenceFile is an evidence file kept in the blob store.
+type evidenceFile struct {
+	Name, MediaType string
+	SHA256          [32]byte
+	Size            int64
+}
+
+func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	s := sessionFrom(ctx)
+	up, _ := ctx.Value(uploadKey{}).(*upload)
+	// What a refusal leaves unread is read to its end (bounded by the
+	// limit of the body), so that the browser sees the answer.
+	defer func() { _, _ = io.Copy(io.Discard, r.Body) }()
+	p := u.newPage(r, "New incident report")
+	in := reportInputOf(r.PostForm)
+	f, err := u.reportForm(ctx, in)
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	p.Data = f
+	if !s.u.Role.CanWrite() {
+		p.Error = p.T("Your role may only read; filing a report needs the role duty, expert or admin.")
+		u.render(w, "report_new", http.StatusForbidden, p)
+		return
+	}
+	now := u.cfg.Workflow.Now().UTC().Truncate(time.Millisecond)
+	objs, args := checkReport(p.locale, f, now)
+	if len(f.Errors) > 0 {
+		p.Error = p.T("The report was not filed: correct the fields marked below.")
+		if up != nil && up.next != nil {
+			f.Errors["evidence"] = p.T("Choose the files again: a refused form does not keep them.")
+		}
+		u.render(w, "report_new", http.StatusBadRequest, p)
+		return
+	}
+	files, err := u.putEvidence(ctx, up)
+	if err != nil {
+		switch dialogue.KindOf(err) {
+		case dialogue.KindTooLarge:
+			f.Errors["evidence"] = p.T("A file is over the limit of %s.", p.SizeText(f.MaxEvidence))
+		case dialogue.KindInvalid:
+			f.Errors["evidence"] = p.T("The files could not be read: %s", dialogue.Message(err))
+		default:
+			u.internal(w, r, err)
+			return
+		}
+		p.Error = p.T("The report was not filed: correct the fields marked below.")
+		u.render(w, "report_new", statusOf(err), p)
+		return
+	}
+	for _, ev := range files {
+		o, err := fileObject(ev)
+		if err != nil {
+			u.internal(w, r, err)
+			return
+		}
+		objs = append(objs, o)
+	}
+	bundle, err := json.Marshal(map[string]any{"type": "bundle", "id": stix.NewID("bundle"), "objects": objs})
+	if err != nil {
+		u.internal(w, r, err)
+		return
+	}
+	id, err := u.cfg.Workflow.FileReportTo(ctx, in.Channel, bundle, in.TLP, in.Sectors, args.severity, args.recipients)
+	if err != nil {
+		if dialogue.KindOf(err) == dialogue.KindOther {
+			u.internal(w, r, err)
+			return
+		}
+		p.Error = p.T("The report was not filed: %s", dialogue.Message(err))
+		u.render(w, "report_new", statusOf(err), p)
+		return
+	}
+	// The evidence's hashes go into the channel's log, from which the
+	// peer learns to fetch the bytes.
+	for _, ev := range files {
+		if _, err := u.cfg.Workflow.Write.AppendBlob(ctx, in.Channel, ev.SHA256, ev.Size); err != nil {
+			u.internal(w, r, fmt.Errorf("report %s is filed, but its evidence sha256:%s is not entered in the log of channel %s: %w", id, blob.Hex(ev.SHA256), in.Channel, err))
+			return
+		}
+	}
+	u.log.Info("webui: incident report filed", "user", s.u.Name, "report", id, "evidence", len(files))
+	http.Redirect(w, r, "/reports/"+id, http.StatusSeeOther)
+}
+
+// putEvidence streams the upload's files into the blob store; a part
+// with no file (the field left empty) is skipped.
+func (u *UI) putEvidence(ctx context.Context, up *upload) ([]evidenceFile, error) {
+	const op = "webui.putEvidence"
+	if up == nil {
+		return nil, nil
+	}
+	var out []evidenceFile
+	for part := up.next; part != nil; {
+		if part.FormName() == "evidence" && part.FileName() != "" {
+			if u.cfg.Blobs == nil {
+				return nil, dialogue.Errorf(op, dialogue.KindInvalid, "this node keeps no evidence files")
+			}
+			sum, size, err := u.cfg.Blobs.Put(ctx, part)
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				err = dialogue.Errorf(op, dialogue.KindTooLarge, "the upload is over the limit of %d bytes", mbe.Limit)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if size > 0 {
+				out = append(out, evidenceFile{Name: cleanFileName(part.FileName()), MediaType: mediaType(part.Header.Get("Content-Type")), SHA256: sum, Size: size})
+			}
+		}
+		next, err := up.mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, dialogue.Errorf(op, dialogue.KindTooLarge, "the upload is over the limit of %d bytes", mbe.Limit)
+			}
+			return nil, dialogue.E(op, dialogue.KindInvalid, err)
+		}
+		part = next
+	}
+	return out, nil
+}
+
+// cleanFileName keeps the last element of a file name a browser sends,
+// without control characters, at most 255 bytes.
+func cleanFileName(s string) string {
+	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	for len(s) > 255 {
+		_, n := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-n]
+	}
+	if s == "" || s == "." || s == ".." {
+		return "evidence"
+	}
+	return s
+}
+
+// mediaType is the media type a browser gave a file, checked; else
+// application/octet-stream.
+func mediaType(s string) string {
+	mt, _, err := mime.ParseMediaType(s)
+	if err != nil || !strings.Contains(mt, "/") {
+		return "application/octet-stream"
+	}
+	return mt
+}
+
+// fileObject is the STIX file object of an evidence file: its name,
+// size, media type and SHA-256 (the bytes travel as a blob).
+func fileObject(ev evidenceFile) (map[string]any, error) {
+	hashes := map[string]any{"SHA-256": blob.Hex(ev.SHA256)}
+	id, err := stix.SCOID("file", map[string]any{"hashes": hashes, "name": ev.Name})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"type": "file", "spec_version": "2.1", "id": id, "name": ev.Name, "size": ev.Size,
+		"hashes": hashes, "mime_type": ev.MediaType}, nil
+}
+
+// filingArgs are the checked arguments of FileReportTo besides the bundle.
+type filingArgs struct {
+	severity   int
+	recipients []string
+}
+
+// checkReport checks the form's fields, setting f.Errors (each naming
+// what is wrong with its field), and returns the bundle's objects: an
+// incident and an indicator per indicator line.
+func checkReport(l locale, f *reportForm, now time.Time) ([]any, filingArgs) {
+	in, errs := f.In, f.Errors
+	var args filingArgs
+	switch {
+	case in.Channel == "":
+		errs["channel"] = l.T("Channel: required; pick the channel to file the report on.")
+	case !slices.ContainsFunc(f.Channels, func(c *dialogue.Channel) bool { return c.ID == in.Channel }):
+		errs["channel"] = l.T("Channel: %q is not an active channel of this node.", in.Channel)
+	}
+	switch n := utf8.RuneCountInString(in.Title); {
+	case n == 0:
+		errs["title"] = l.T("Title: required; say in a line what happened.")
+	case n > maxTitle:
+		errs["title"] = l.T("Title: %d characters; at most %d.", n, maxTitle)
+	}
+	if n := utf8.RuneCountInString(in.Description); n > maxDescription {
+		errs["description"] = l.T("Description: %d characters; at most %d.", n, maxDescription)
+	}
+	if len(in.Sectors) == 0 {
+		errs["sectors"] = l.T("Sectors: required; tick at least one sector the incident hit.")
+	}
+	for _, c := range in.Sectors {
+		if _, err := dialogue.ParseSector(c); err != nil {
+			errs["sectors"] = l.T("Sectors: %q is not a sector code.", c)
+			break
+		}
+	}
+	switch {
+	case in.TLP == "":
+		errs["tlp"] = l.T("TLP: required; pick the report's TLP 2.0 marking.")
+	case !slices.Contains(tlpLevels, in.TLP):
+		errs["tlp"] = l.T("TLP: %q is not a TLP 2.0 level (clear, green, amber, amber+strict, red).", in.TLP)
+	}
+	for _, r := range strings.FieldsFunc(in.Recipients, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		p, err := dialogue.ParseRecipient(r)
+		if err != nil {
+			errs["recipients"] = l.T("Recipients: %q is not a user name or role:ROLE.", r)
+			break
+		}
+		if !slices.Contains(args.recipients, p) {
+			args.recipients = append(args.recipients, p)
+		}
+	}
+	switch {
+	case errs["recipients"] != "":
+	case in.TLP == "red" && len(args.recipients) == 0:
+		errs["recipients"] = l.T("Recipients: required for TLP:RED; name the users (or role:ROLE) who may read the report.")
+	case in.TLP != "red" && len(args.recipients) > 0:
+		errs["recipients"] = l.T("Recipients: only a TLP:RED report names recipients; leave the field empty.")
+	}
+	sev, err := strconv.Atoi(in.Severity)
+	if err != nil || sev < workflow.SeverityLow || sev > workflow.SeverityCritical {
+		errs["severity"] = l.T("Severity: %q; want a number from 1 (low) to 5 (critical).", in.Severity)
+	}
+	args.severity = sev
+
+	ts := stix.FormatTime(now)
+	incident := map[string]any{"type": "incident", "spec_version": "2.1", "id": stix.NewID("incident"),
+		"created": ts, "modified": ts, "name": in.Title}
+	if in.Description != "" {
+		incident["description"] = in.Description
+	}
+	objs := []any{incident}
+	inds, msg := parseIndicators(l, in.Indicators, ts)
+	if msg != "" {
+		errs["indicators"] = msg
+	}
+	for _, ind := range inds {
+		objs = append(objs, ind)
+	}
+	return objs, args
+}
+
+// parseIndicators turns the indicator lines into STIX indicators: an
+// IPv4 or IPv6 address, a network (CIDR), a domain, a URL, an e-mail
+// address, an MD5, SHA-1, SHA-256 or SHA-512 hash, or a STIX pattern in
+// brackets. Empty lines and lines starting with # are skipped. The
+// message names the first line refused and why.
+func parseIndicators(l locale, text, ts string) ([]map[string]any, string) {
+	var out []map[string]any
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	seen := map[string]bool{}
+	for i, line := range lines {
+		v := strings.TrimSpace(line)
+		if v == "" || strings.HasPrefix(v, "#") {
+			continue
+		}
+		if len(out) == maxIndicators {
+			return nil, l.T("Indicators: more than %d; file the rest in another report.", maxIndicators)
+		}
+		if len(v) > maxLine {
+			return nil, l.T("Indicators, line %d: %d bytes; at most %d.", i+1, len(v), maxLine)
+		}
+		pat, name, reason := indicatorPattern(l, v)
+		if reason != "" {
+			return nil, l.T("Indicators, line %d (%s): %s", i+1, shortValue(v), reason)
+		}
+		if seen[pat] {
+			continue
+		}
+		seen[pat] = true
+		out = append(out, map[string]any{"type": "indicator", "spec_version": "2.1", "id": stix.NewID("indicator"),
+			"created": ts, "modified": ts, "name": name, "indicator_types": []string{"malicious-activity"},
+			"pattern": pat, "pattern_type": "stix", "pattern_version": "2.1", "valid_from": ts})
+	}
+	return out, ""
+}
+
+func shortValue(v string) string {
+	if utf8.RuneCountInString(v) <= 60 {
+		return v
+	}
+	return string([]rune(v)[:60]) + "…"
+}
+
+// stixString quotes s as a STIX pattern string literal.
+func stixString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// hashKeys are the STIX hash names by the length of their hex digits.
+var hashKeys = map[int]string{32: "MD5", 40: "'SHA-1'", 64: "'SHA-256'", 128: "'SHA-512'"}
+
+// indicatorPattern is the STIX pattern of one indicator line and the
+// indicator's name, or the reason the line is refused.
+func indicatorPattern(l locale, v string) (pat, name, reason string) {
+	if strings.HasPrefix(v, "[") {
+		if err := pattern.Check(v); err != nil {
+			return "", "", l.T("not a valid STIX pattern: %s", dialogue.Message(err))
+		}
+		return v, shortValue(v), ""
+	}
+	if a, err := netip.ParseAddr(v); err == nil {
+		if a.Zone() != "" {
+			return "", "", l.T("an address with a zone names no host elsewhere")
+		}
+		typ := "ipv4-addr"
+		if a.Is6() {
+			typ = "ipv6-addr"
+		}
+		return "[" + typ + ":value = " + stixString(a.String()) + "]", a.String(), ""
+	}
+	if p, err := netip.ParsePrefix(v); err == nil {
+		if p != p.Masked() {
+			return "", "", l.T("not a network address: did you mean %s?", p.Masked())
+		}
+		typ := "ipv4-addr"
+		if p.Addr().Is6() {
+			typ = "ipv6-addr"
+		}
+		return "[" + typ + ":value ISSUBSET " + stixString(p.String()) + "]", p.String(), ""
+	}
+	if strings.Contains(v, "://") {
+		pu, err := url.Parse(v)
+		if err != nil || pu.Scheme == "" || pu.Host == "" || strings.ContainsAny(v, " \t") {
+			return "", "", l.T("not a URL: want scheme://host/path")
+		}
+		return "[url:value = " + stixString(v) + "]", v, ""
+	}
+	if key, ok := hashKeys[len(v)]; ok && isHex(v) {
+		h := strings.ToLower(v)
+		return "[file:hashes." + key + " = " + stixString(h) + "]", h, ""
+	}
+	if local, domain, ok := strings.Cut(v, "@"); ok {
+		if local == "" || strings.ContainsAny(local, " \t'\\\"") || !isDomain(strings.ToLower(domain)) {
+			return "", "", l.T("not an e-mail address: want name@domain")
+		}
+		return "[email-addr:value = " + stixString(local+"@"+strings.ToLower(domain)) + "]", v, ""
+	}
+	d := strings.TrimSuffix(strings.ToLower(v), ".")
+	if isDomain(d) {
+		return "[domain-name:value = " + stixString(d) + "]", d, ""
+	}
+	return "", "", l.T("not an IP address, network, domain, URL, e-mail address, hash (MD5, SHA-1, SHA-256, SHA-512) or STIX pattern in brackets")
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// isDomain reports whether d (lower case) is a domain name of two labels
+// or more: letters, digits and hyphens (an internationalised name in its
+// xn-- form), a top-level label that is not all digits.
+func isDomain(d string) bool {
+	if len(d) > 253 {
+		return false
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, lb := range labels {
+		if lb == "" || len(lb) > 63 || lb[0] == '-' || lb[len(lb)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(lb); i++ {
+			c := lb[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	return strings.Trim(tld, "0123456789") != ""
+}
+
+// ---- words
+
+// severityRU are the severity words in Russian (of "серьёзность",
+// feminine: kept apart from the threat levels' words).
+var severityRU = map[string]string{"low": "низкая", "moderate": "умеренная", "significant": "значительная", "high": "высокая", "critical": "критическая"}
+
+// sectorRU are the sectors' names in Russian, by their English name (the
+// taxonomy's names, kept apart from the catalogue of the UI's texts).
+var sectorRU = map[string]string{
+	"Chemical":                         "Химическая промышленность",
+	"Commercial Facilities":            "Коммерческие объекты",
+	"Communications":                   "Связь",
+	"Critical Manufacturing":           "Критически важное производство",
+	"Dams":                             "Плотины",
+	"Defense Industrial Base":          "Оборонно-промышленный комплекс",
+	"Emergency Services":               "Экстренные службы",
+	"Energy":                           "Энергетика",
+	"Financial Services":               "Финансовые услуги",
+	"Food and Agriculture":             "Продовольствие и сельское хозяйство",
+	"Government Facilities":            "Государственные объекты",
+	"Healthcare and Public Health":     "Здравоохранение и общественное здоровье",
+	"Information Technology":           "Информационные технологии",
+	"Nuclear":                          "Атомная отрасль",
+	"Transportation Systems":           "Транспортные системы",
+	"Water and Water Systems":          "Водоснабжение и водные системы",
+	"Banking":                          "Банковский сектор",
+	"Financial market infrastructures": "Инфраструктура финансового рынка",
+	"Health":                           "Здравоохранение",
+	"Drinking water":                   "Питьевая вода",
+	"Waste water":                      "Сточные воды",
+	"Digital infrastructure":           "Цифровая инфраструктура",
+	"ICT service management (business-to-business)":   "Управление услугами ИКТ (для организаций)",
+	"Public administration":                           "Государственное управление",
+	"Space":                                           "Космическая отрасль",
+	"Postal and courier services":                     "Почтовые и курьерские услуги",
+	"Waste management":                                "Обращение с отходами",
+	"Production, processing and distribution of food": "Производство, переработка и распределение пищевых продуктов",
+	"Manufacturing":                                   "Обрабатывающая промышленность",
+	"Digital providers":                               "Цифровые провайдеры",
+	"Research":                                        "Научные исследования",
+}
+
+// word is a word of one of the maps above in the page's language.
+func (p *page) word(m map[string]string, en string) string {
+	if p.Lang == "ru" {
+		if v, ok := m[en]; ok {
+			return v
+		}
+	}
+	return en
+}
+
+// reportRU are the Russian texts of the report pages.
+var reportRU = map[string]string{
+	"Incident reports":           "Отчёты об инцидентах",
+	"Incident report":            "Отчёт об инциденте",
+	"New incident report":        "Новый отчёт об инциденте",
+	"File a new incident report": "Подать новый отчёт об инциденте",
+	"All incident reports":       "Все отчёты об инцидентах",
+	"No incident reports.":       "Отчётов об инцидентах нет.",
+	"Title":                      "Заголовок",
+	"Sectors":                    "Секторы",
+	"Severity":                   "Серьёзность",
+	"TLP marking":                "Пометка TLP",
+	"Filed":                      "Подан",
+	"Channel":                    "Канал",
+	"Description":                "Описание",
+	"Size":                       "Размер",
+	"Page %d of the %d incident reports you may see.": "Страница %d; всего доступных вам отчётов об инцидентах: %d.",
+	"Only its named recipients may read this report.": "Читать этот отчёт могут только названные в нём получатели.",
+	"Identifier":                          "Идентификатор",
+	"Indicators":                          "Индикаторы",
+	"Indicator":                           "Индикатор",
+	"Pattern":                             "Шаблон",
+	"Names":                               "Что называет",
+	"Territory and autonomous system":     "Территория и автономная система",
+	"No address looked up.":               "Адреса не определялись.",
+	"More addresses than were looked up.": "Адресов больше, чем было проверено.",
+	"No indicators.":                      "Индикаторов нет.",
+	"Evidence":                            "Доказательства",
+	"File":                                "Файл",
+	"Media type":                          "Тип данных",
+	"Download":                            "Скачать",
+	"Unnamed artifact":                    "Артефакт без имени",
+	"Not received yet.":                   "Ещё не получен.",
+	"No evidence files.":                  "Файлов-доказательств нет.",
+	"Related objects":                     "Связанные объекты",
+	"Type":                                "Тип",
+	"Name or value":                       "Название или значение",
+	"No other objects.":                   "Других объектов нет.",
+	"%d of the report's objects are not shown: not received yet, or marked above what you may see.": "Не показано объектов отчёта: %d (ещё не получены или помечены выше того, что вам разрешено видеть).",
+	"Requests about this report":     "Запросы по этому отчёту",
+	"Submitted":                      "Подан",
+	"No requests about this report.": "Запросов по этому отчёту нет.",
+	"This node has no active channel yet: a report is filed on a channel.": "На этом узле пока нет действующего канала, а отчёт подаётся в канал.",
+	"Pick a channel": "Выберите канал",
+	"One a line: an IP address, a network (CIDR), a domain, a URL, an e-mail address, a file hash, or a STIX pattern in brackets.": "По одному в строке: IP-адрес, сеть (CIDR), домен, URL, адрес электронной почты, хеш файла или шаблон STIX в квадратных скобках.",
+	"Sectors hit":               "Затронутые секторы",
+	"Recipients (TLP:RED only)": "Получатели (только для TLP:RED)",
+	"User names or role:ROLE, separated by commas: only they may read a TLP:RED report, on both nodes.": "Имена пользователей или role:РОЛЬ через запятую: только они смогут читать отчёт TLP:RED, на обоих узлах.",
+	"Evidence files": "Файлы-доказательства",
+	"Up to %s each; kept by their SHA-256 and sent to the other party.": "До %s каждый; хранятся по SHA-256 и передаются другой стороне.",
+	"File the report":                 "Подать отчёт",
+	"%d bytes":                        "%d байт",
+	"%.1f KiB":                        "%.1f КиБ",
+	"%.1f MiB":                        "%.1f МиБ",
+	"%.1f GiB":                        "%.1f ГиБ",
+	"unknown":                         "неизвестно",
+	"(and others in the network)":     "(и другие в этой сети)",
+	"A file is over the limit of %s.": "Файл больше допустимых %s.",
+	"Channel: %q is not an active channel of this node.":                                       "Канал: %q не является действующим каналом этого узла.",
+	"Channel: required; pick the channel to file the report on.":                               "Канал: обязательное поле; выберите канал, в который подаётся отчёт.",
+	"Choose the files again: a refused form does not keep them.":                               "Выберите файлы заново: отклонённая форма их не сохраняет.",
+	"Description: %d characters; at most %d.":                                                  "Описание: символов %d, допускается не больше %d.",
+	"Indicators, line %d (%s): %s":                                                             "Индикаторы, строка %d (%s): %s",
+	"Indicators, line %d: %d bytes; at most %d.":                                               "Индикаторы, строка %d: байт %d, допускается не больше %d.",
+	"Indicators: more than %d; file the rest in another report.":                               "Индикаторы: больше %d; подайте остальные другим отчётом.",
+	"Recipients: %q is not a user name or role:ROLE.":                                          "Получатели: %q не является ни именем пользователя, ни role:РОЛЬ.",
+	"Recipients: only a TLP:RED report names recipients; leave the field empty.":               "Получатели: получателей называет только отчёт TLP:RED; оставьте поле пустым.",
+	"Recipients: required for TLP:RED; name the users (or role:ROLE) who may read the report.": "Получатели: обязательны для TLP:RED; назовите пользователей (или role:РОЛЬ), которые могут читать отчёт.",
+	"Sectors: %q is not a sector code.":                                                        "Секторы: %q не является кодом сектора.",
+	"Sectors: required; tick at least one sector the incident hit.":                            "Секторы: обязательное поле; отметьте хотя бы один сектор, затронутый инцидентом.",
+	"Severity: %q; want a number from 1 (low) to 5 (critical).":                                "Серьёзность: %q; нужно число от 1 (низкая) до 5 (критическая).",
+	"TLP: %q is not a TLP 2.0 level (clear, green, amber, amber+strict, red).":                 "TLP: %q не является уровнем TLP 2.0 (clear, green, amber, amber+strict, red).",
+	"TLP: required; pick the report's TLP 2.0 marking.":                                        "TLP: обязательное поле; выберите пометку TLP 2.0 для отчёта.",
+	"The files could not be read: %s":                                                          "Не удалось прочитать файлы: %s",
+	"The form could not be read: %s":                                                           "Не удалось прочитать форму: %s",
+	"The report was not filed: %s":                                                             "Отчёт не подан: %s",
+	"The report was not filed: correct the fields marked below.":                               "Отчёт не подан: исправьте отмеченные ниже поля.",
+	"Title: %d characters; at most %d.":                                                        "Заголовок: символов %d, допускается не больше %d.",
+	"Title: required; say in a line what happened.":                                            "Заголовок: обязательное поле; одной строкой скажите, что произошло.",
+	"Your role may only read; filing a report needs the role duty, expert or admin.":           "Ваша роль позволяет только чтение; для подачи отчёта нужна роль duty, expert или admin.",
+	"an address with a zone names no host elsewhere":                                           "адрес с зоной не указывает на узел за пределами этой сети",
+	"not a URL: want scheme://host/path":                                                       "это не URL: нужно схема://узел/путь",
+	"not a network address: did you mean %s?":                                                  "это не адрес сети: возможно, имелось в виду %s?",
+	"not a valid STIX pattern: %s":                                                             "недопустимый шаблон STIX: %s",
+	"not an IP address, network, domain, URL, e-mail address, hash (MD5, SHA-1, SHA-256, SHA-512) or STIX pattern in brackets": "это не IP-адрес, не сеть, не домен, не URL, не адрес электронной почты, не хеш (MD5, SHA-1, SHA-256, SHA-512) и не шаблон STIX в квадратных скобках",
+	"not an e-mail address: want name@domain": "это не адрес электронной почты: нужно имя@домен",
+}
