@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -386,12 +387,21 @@ func (s *scanner) skip() error {
 	}
 }
 
-// skipNested passes over an object or array by counting brackets,
-// eight bytes at a time: the quotes of a word give, by a prefix XOR,
-// which of its bytes are inside strings, and only the brackets outside
-// them are looked at. A word with a backslash (or after one) is read a
-// byte at a time.
+// skipNested passes over an object or array: a flat one by skipFlat,
+// any other by skipWords.
 func (s *scanner) skipNested() error {
+	if s.skipFlat() {
+		return nil
+	}
+	return s.skipWords()
+}
+
+// skipWords passes over an object or array by counting brackets, eight
+// bytes at a time: the quotes of a word give, by a prefix XOR, which of
+// its bytes are inside strings, and only the brackets outside them are
+// looked at. A word with a backslash (or after one) is read a byte at a
+// time.
+func (s *scanner) skipWords() error {
 	var stack [maxDepth]byte
 	depth := 0
 	b := s.b
@@ -462,6 +472,45 @@ func (s *scanner) skipNested() error {
 	}
 	s.i = len(b)
 	return s.fail("unexpected end of line")
+}
+
+// skipFlat passes over a flat object or array, the common case
+// ({"a":1,"b":"x"}, [1,2]: no bracket and no backslash inside), with
+// package bytes' vector code: the first closing bracket ends the value
+// when no other bracket and no backslash come before it and the quotes
+// before it are even (so it is outside strings). skipNested would end
+// at the same byte; anything else is left to it (false).
+func (s *scanner) skipFlat() bool {
+	i := s.i
+	if s.depth >= maxDepth || i >= len(s.b) {
+		return false
+	}
+	var close byte
+	var others string
+	switch s.b[i] {
+	case '{':
+		close, others = '}', "{[]\\"
+	case '[':
+		close, others = ']', "[{}\\"
+	default:
+		return false
+	}
+	rest := s.b[i+1:]
+	end := bytes.IndexByte(rest, close)
+	if end < 0 {
+		return false
+	}
+	seg := rest[:end]
+	for j := 0; j < len(others); j++ {
+		if bytes.IndexByte(seg, others[j]) >= 0 {
+			return false
+		}
+	}
+	if bytes.Count(seg, []byte{'"'})%2 != 0 {
+		return false
+	}
+	s.i = i + 1 + end + 1
+	return true
 }
 
 // bracket takes the bracket c at byte i of a skipped value: done when

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // TestSWAR checks the eight-bytes-at-a-time searches against plain loops
@@ -97,25 +98,73 @@ func (s *scanner) refSkipNested() error {
 }
 
 // TestSkipNested holds skipNested to the reference on random nested
-// values rich in quotes, backslashes and brackets: same end, same error.
+// values rich in quotes, backslashes and brackets (and, for skipFlat,
+// on values where they are rare, so that many are flat): same end, same
+// error.
 func TestSkipNested(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	alphabet := []byte("\"\\{}[]{[\"\"ab:,yY_\x00")
-	for n := range 200000 {
-		b := make([]byte, 1+r.IntN(60))
-		b[0] = "{["[r.IntN(2)]
-		for i := 1; i < len(b); i++ {
-			if r.IntN(3) == 0 {
-				b[i] = alphabet[r.IntN(len(alphabet))]
-			} else {
-				b[i] = byte('a' + r.IntN(26))
+	flat := 0
+	for _, every := range []int{3, 12} {
+		for n := range 150000 {
+			b := make([]byte, 1+r.IntN(60))
+			b[0] = "{["[r.IntN(2)]
+			for i := 1; i < len(b); i++ {
+				if r.IntN(every) == 0 {
+					b[i] = alphabet[r.IntN(len(alphabet))]
+				} else {
+					b[i] = byte('a' + r.IntN(26))
+				}
+			}
+			depth := r.IntN(3) * 31
+			a, want := scanner{b: b, depth: depth}, scanner{b: b, depth: depth}
+			if f := (scanner{b: b, depth: depth}); f.skipFlat() {
+				flat++
+			}
+			err, wantErr := a.skipNested(), want.refSkipNested()
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) || a.i != want.i {
+				t.Fatalf("case %d/%d: skipNested(%q) = %d, %v; want %d, %v", every, n, b, a.i, err, want.i, wantErr)
 			}
 		}
-		depth := r.IntN(3) * 31
-		a, want := scanner{b: b, depth: depth}, scanner{b: b, depth: depth}
-		err, wantErr := a.skipNested(), want.refSkipNested()
-		if fmt.Sprint(err) != fmt.Sprint(wantErr) || a.i != want.i {
-			t.Fatalf("case %d: skipNested(%q) = %d, %v; want %d, %v", n, b, a.i, err, want.i, wantErr)
+	}
+	if flat < 10000 {
+		t.Errorf("only %d flat values: the test does not exercise skipFlat", flat)
+	}
+}
+
+// BenchmarkSkip compares, pass by pass in one run, skipNested (which
+// tries skipFlat first) with skipWords alone on the objects EVE flow
+// lines carry, and reports the CPU-time ratio.
+func BenchmarkSkip(b *testing.B) {
+	objs := [][]byte{
+		[]byte(`{"pkts_toserver":10,"pkts_toclient":12,"bytes_toserver":1200,"bytes_toclient":9000,"start":"2021-06-25T12:44:59.000000+0000","end":"2021-06-25T12:45:02.000000+0000","age":3,"state":"closed","reason":"timeout","alerted":false}`),
+		[]byte(`{"tcp_flags":"1b","tcp_flags_ts":"1b","tcp_flags_tc":"1b","syn":true,"fin":true,"psh":true,"ack":true,"state":"closed"}`),
+		[]byte(`{"action":"allowed","gid":1,"signature_id":2018358,"rev":10,"signature":"ET HUNTING GENERIC SUSPICIOUS POST to Dotted Quad with Fake Browser 1","category":"Potentially Bad Traffic","severity":2}`),
+		[]byte(`{"hash":"e7eca2baf4458d095b7f45da28c16c34"}`),
+		[]byte(`[]`),
+	}
+	var d [2]time.Duration
+	for b.Loop() {
+		for v := range 2 {
+			t0 := time.Now()
+			for range 1000 {
+				for _, o := range objs {
+					s := scanner{b: o}
+					var err error
+					if v == 0 {
+						err = s.skipNested()
+					} else {
+						err = s.skipWords()
+					}
+					if err != nil || s.i != len(o) {
+						b.Fatal(err)
+					}
+				}
+			}
+			d[v] += time.Since(t0)
 		}
 	}
+	b.ReportMetric(d[1].Seconds()/d[0].Seconds(), "words/nested")
+	b.ReportMetric(float64(d[0].Nanoseconds())/float64(b.N*1000), "nested-ns/line")
+	b.ReportMetric(float64(d[1].Nanoseconds())/float64(b.N*1000), "words-ns/line")
 }
