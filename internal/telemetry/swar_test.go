@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -167,4 +168,86 @@ func BenchmarkSkip(b *testing.B) {
 	b.ReportMetric(d[1].Seconds()/d[0].Seconds(), "words/nested")
 	b.ReportMetric(float64(d[0].Nanoseconds())/float64(b.N*1000), "nested-ns/line")
 	b.ReportMetric(float64(d[1].Nanoseconds())/float64(b.N*1000), "words-ns/line")
+}
+
+// refQuotedIPv4 is quotedIPv4 in two passes, as it was: find the
+// closing quote, then parseIPv4.
+func refQuotedIPv4(b []byte) (netip.Addr, int, bool) {
+	if len(b) < 9 || b[0] != '"' {
+		return netip.Addr{}, 0, false
+	}
+	end := 1
+	for end < len(b) && end <= 16 && (b[end] == '.' || b[end]-'0' <= 9) {
+		end++
+	}
+	if end >= len(b) || b[end] != '"' {
+		return netip.Addr{}, 0, false
+	}
+	a, ok := parseIPv4(b[1:end])
+	return a, end + 1, ok
+}
+
+// TestQuotedIPv4 holds the one-pass quotedIPv4 to the two-pass reference
+// on random strings of digits, dots and quotes.
+func TestQuotedIPv4(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte("0123456789.....\"\"25,x")
+	ok := 0
+	for n := range 500000 {
+		var b []byte
+		if r.IntN(2) == 0 {
+			b = []byte(fmt.Sprintf(`"%d.%d.%d.%d"`, r.IntN(300), r.IntN(300), r.IntN(300), r.IntN(300)))
+			if r.IntN(3) == 0 {
+				b[1+r.IntN(len(b)-1)] = alphabet[r.IntN(len(alphabet))]
+			}
+		} else {
+			b = make([]byte, 1+r.IntN(20))
+			b[0] = '"'
+			for i := 1; i < len(b); i++ {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			}
+		}
+		b = append(b, ",\"x\""[:r.IntN(4)]...)
+		a, i, good := quotedIPv4(b)
+		wa, wi, wgood := refQuotedIPv4(b)
+		if good != wgood || (good && (a != wa || i != wi)) {
+			t.Fatalf("case %d: quotedIPv4(%q) = %v, %d, %v; want %v, %d, %v", n, b, a, i, good, wa, wi, wgood)
+		}
+		if good {
+			ok++
+		}
+	}
+	if ok < 50000 {
+		t.Errorf("only %d addresses read: the test does not exercise quotedIPv4", ok)
+	}
+}
+
+// BenchmarkQuotedIPv4 compares quotedIPv4 with its two-pass reference,
+// pass by pass in one run.
+func BenchmarkQuotedIPv4(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var addrs [][]byte
+	for range 1000 {
+		addrs = append(addrs, []byte(fmt.Sprintf(`"%d.%d.%d.%d","src_port":1`, r.IntN(256), r.IntN(256), r.IntN(256), r.IntN(256))))
+	}
+	var d [2]time.Duration
+	for b.Loop() {
+		for v := range 2 {
+			t0 := time.Now()
+			for _, a := range addrs {
+				var ok bool
+				if v == 0 {
+					_, _, ok = quotedIPv4(a)
+				} else {
+					_, _, ok = refQuotedIPv4(a)
+				}
+				if !ok {
+					b.Fatal(string(a))
+				}
+			}
+			d[v] += time.Since(t0)
+		}
+	}
+	b.ReportMetric(d[1].Seconds()/d[0].Seconds(), "ref/new")
+	b.ReportMetric(float64(d[0].Nanoseconds())/float64(b.N*len(addrs)), "new-ns/addr")
 }
