@@ -348,3 +348,30 @@ func TestCounts(t *testing.T) {
 		t.Errorf("after Merge: %+v", r)
 	}
 }
+
+// TestFastPathNoAllocs checks that matching an event against fast-path
+// indicators allocates nothing once the hit list has grown: an
+// allocation an event would bring the garbage collector, whose marking
+// walks the compiled set and evicts it from the caches.
+func TestFastPathNoAllocs(t *testing.T) {
+	s := Compile([]Indicator{
+		{"indicator--a", "[ipv4-addr:value = '192.0.2.9']"},
+		{"indicator--b", "[ipv4-addr:value ISSUBSET '10.0.0.0/8']"},
+		{"indicator--c", "[domain-name:value LIKE '%.evil.example']"},
+		{"indicator--d", "[url:value = 'http://a.evil.example/x']"},
+		{"indicator--e", "[ipv6-addr:value = '2001:db8::1']"},
+		{"indicator--f", "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"},
+	}, Options{})
+	if s.Fast() != 6 {
+		t.Fatalf("%d of 6 indicators on the fast path", s.Fast())
+	}
+	m := s.NewMatcher()
+	e := ev(time.Now(), ip("192.0.2.9"), ip("10.1.2.3"), ip("2001:db8::1"), txt(telemetry.Domain, "a.evil.example"),
+		txt(telemetry.URL, "http://a.evil.example/x"), txt(telemetry.MD5, "d41d8cd98f00b204e9800998ecf8427e"))
+	if n := len(m.Match(e)); n != 6 {
+		t.Fatalf("%d hits, want 6", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { m.Match(e) }); n != 0 {
+		t.Errorf("%v allocations an event", n)
+	}
+}
