@@ -37,6 +37,12 @@ type witnessReader interface {
 	WitnessCheckpoint(ctx context.Context, origin string) (*dialogue.Checkpoint, error)
 }
 
+// checkpointPager is a store that reads a page of a log's checkpoints,
+// newest first (internal/sqlite).
+type checkpointPager interface {
+	CheckpointPage(ctx context.Context, collectionID string, offset, limit int) ([]*dialogue.Checkpoint, int, error)
+}
+
 // Channels returns each channel that has a collection here (not the ones
 // offered and not accepted yet), oldest first.
 func (r *Record) Channels(ctx context.Context) ([]*webui.RecordChannel, error) {
@@ -166,21 +172,33 @@ func (r *Record) History(ctx context.Context, channelID string, offset, limit in
 	if ch.State == dialogue.ChannelOffered {
 		return nil, dialogue.Errorf("server.Record.History", dialogue.KindNotFound, "channel %s: not accepted here, it has no log", ch.ID)
 	}
-	cps, err := l.Checkpoints(ctx, ch.ID)
-	if err != nil {
-		return nil, err
+	offset, limit = max(offset, 0), max(limit, 0)
+	var page []*dialogue.Checkpoint
+	var total int
+	if pr, ok := any(r.n.Store).(checkpointPager); ok {
+		if page, total, err = pr.CheckpointPage(ctx, ch.ID, offset, limit); err != nil {
+			return nil, err
+		}
+	} else {
+		cps, err := l.Checkpoints(ctx, ch.ID)
+		if err != nil {
+			return nil, err
+		}
+		total = len(cps)
+		for i := len(cps) - 1 - offset; i >= 0 && len(page) < limit; i-- {
+			page = append(page, cps[i])
+		}
 	}
 	cosigners, err := CosignatureVerifiers(r.n)
 	if err != nil {
 		return nil, err
 	}
-	h := &webui.RecordHistory{Channel: &webui.RecordChannel{ID: ch.ID, Title: ch.Title, Peer: ch.Peer, State: ch.State}, Total: len(cps)}
+	h := &webui.RecordHistory{Channel: &webui.RecordChannel{ID: ch.ID, Title: ch.Title, Peer: ch.Peer, State: ch.State}, Total: total}
 	if c, err := r.n.Store.FindCollection(ctx, ch.ID); err == nil {
 		h.Channel.Title = c.Title
 	}
-	offset = max(offset, 0)
-	for i := len(cps) - 1 - offset; i >= 0 && len(h.Checkpoints) < limit; i-- {
-		h.Checkpoints = append(h.Checkpoints, r.ownCheckpoint(cps[i], cosigners))
+	for _, cp := range page {
+		h.Checkpoints = append(h.Checkpoints, r.ownCheckpoint(cp, cosigners))
 	}
 	return h, nil
 }
