@@ -19,6 +19,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/tlog"
 	"github.com/parleyhq/parley/internal/webui"
@@ -177,6 +178,15 @@ func TestRecordPage(t *testing.T) {
 	frag := htmxPost(t, ba, "/record/verify", token)
 	if strings.Contains(frag, "<html") || !strings.Contains(frag, "OK: every log holds.") {
 		t.Errorf("verify (htmx) answered:\n%s", frag)
+	}
+
+	// An alarm about B shows in its row.
+	if err := a.srv.Node.Store.SetPeerAlarm(ctx, "party-b", dialogue.AlarmFork, "its checkpoint at size 9 differs from the one cosigned here", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, page = ba.do("GET", "/record", nil)
+	if row := section(t, page, `<tr id="peer-party-b"`, `</tr>`); !strings.Contains(row, `class="alarm"`) || !regexp.MustCompile(`<strong>FORK</strong> since \d+ \w+ 20\d\d, \d\d:\d\d UTC<br>its checkpoint at size 9 differs`).MatchString(row) {
+		t.Errorf("B's row with an alarm:\n%s", row)
 	}
 
 	tamperEntry(t, a)
