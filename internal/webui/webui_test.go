@@ -31,7 +31,7 @@ type uiNode struct {
 	pin  string
 }
 
-func uiStart(t *testing.T, name string) *uiNode {
+func uiStart(t testing.TB, name string) *uiNode {
 	t.Helper()
 	ctx := context.Background()
 	n, created, err := node.Init(ctx, filepath.Join(t.TempDir(), name), node.InitOptions{Name: name, Listen: "127.0.0.1:0"})
@@ -63,13 +63,13 @@ func uiStart(t *testing.T, name string) *uiNode {
 // browser is a client with a cookie jar that does not follow redirects,
 // so that each response can be looked at.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	lang string
 }
 
-func (n *uiNode) browser(t *testing.T) *browser {
+func (n *uiNode) browser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: n.srv.URL, c: &http.Client{
 		Transport:     &http.Transport{TLSClientConfig: taxii.ClientTLS(n.pin, false)},
@@ -105,7 +105,7 @@ func (b *browser) do(method, path string, form url.Values) (*http.Response, stri
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(page)
 	if m == nil {
@@ -268,7 +268,7 @@ func TestLanguage(t *testing.T) {
 	}
 }
 
-func uiBundle(t *testing.T) []byte {
+func uiBundle(t testing.TB) []byte {
 	objs, err := stix.SampleIncident(time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -278,7 +278,7 @@ func uiBundle(t *testing.T) []byte {
 }
 
 // uiShare pins the two nodes on each other and makes the channel "a-b".
-func uiShare(t *testing.T, a, b *uiNode) string {
+func uiShare(t testing.TB, a, b *uiNode) string {
 	t.Helper()
 	ctx := context.Background()
 	for _, p := range [][2]*uiNode{{a, b}, {b, a}} {
@@ -309,7 +309,7 @@ func uiShare(t *testing.T, a, b *uiNode) string {
 	return ch.ID
 }
 
-func uiWait(t *testing.T, what string, ok func() bool) {
+func uiWait(t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !ok() {
