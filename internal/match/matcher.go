@@ -75,10 +75,8 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 	}
 	s := m.set
 	t := s.tab
-	var objs int
 	for vi := range ev.Values {
 		v := &ev.Values[vi]
-		objs |= 1 << objOf(v.Kind)
 		switch v.Kind {
 		case telemetry.IPv4:
 			b := v.Addr.As4()
@@ -137,8 +135,16 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 			hits = m.nets(hits, s.nets[1], v.Addr)
 		}
 	}
-	if len(s.slow) > 0 && objs != 0 {
-		hits = m.evaluate(ev, objs, hits)
+	if len(s.slow) > 0 {
+		// The object types the event has, for the evaluator's indexes
+		// (only then: most sets have no indicator for the evaluator).
+		objs := 0
+		for vi := range ev.Values {
+			objs |= 1 << objOf(ev.Values[vi].Kind)
+		}
+		if objs != 0 {
+			hits = m.evaluate(ev, objs, hits)
+		}
 	}
 	return hits
 }
