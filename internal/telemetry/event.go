@@ -270,13 +270,99 @@ func parseAddr(b []byte) (netip.Addr, bool) {
 	if len(b) < 2 || len(b) > 45 || bytes.IndexByte(b, ':') < 0 || bytes.IndexByte(b, '%') >= 0 {
 		return netip.Addr{}, false
 	}
-	var buf [45]byte
-	n := copy(buf[:], b)
-	a, err := netip.ParseAddr(string(buf[:n]))
-	if err != nil {
+	a, ok := parseIPv6(b)
+	return a.Unmap(), ok
+}
+
+// parseIPv6 reads an IPv6 address without a zone as netip.ParseAddr
+// does (the same rules, followed line by line), without allocating: a
+// string made of b for netip would be, since its error keeps it.
+func parseIPv6(s []byte) (netip.Addr, bool) {
+	var ip [16]byte
+	ellipsis := -1 // position of the ellipsis in ip
+	if len(s) >= 2 && s[0] == ':' && s[1] == ':' {
+		ellipsis = 0
+		s = s[2:]
+		if len(s) == 0 {
+			return netip.IPv6Unspecified(), true
+		}
+	}
+	i := 0
+	for i < 16 {
+		off := 0
+		acc := uint32(0)
+		for ; off < len(s); off++ {
+			c := s[off]
+			switch {
+			case c >= '0' && c <= '9':
+				acc = acc<<4 + uint32(c-'0')
+			case c >= 'a' && c <= 'f':
+				acc = acc<<4 + uint32(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				acc = acc<<4 + uint32(c-'A'+10)
+			default:
+				goto end
+			}
+			if off > 3 || acc > 0xffff {
+				return netip.Addr{}, false
+			}
+		}
+	end:
+		if off == 0 {
+			return netip.Addr{}, false
+		}
+		if off < len(s) && s[off] == '.' {
+			// An IPv4 address in the last 32 bits.
+			if ellipsis < 0 && i != 12 || i+4 > 16 {
+				return netip.Addr{}, false
+			}
+			a, ok := parseIPv4(s)
+			if !ok {
+				return netip.Addr{}, false
+			}
+			v4 := a.As4()
+			copy(ip[i:], v4[:])
+			s = nil
+			i += 4
+			break
+		}
+		ip[i], ip[i+1] = byte(acc>>8), byte(acc)
+		i += 2
+		s = s[off:]
+		if len(s) == 0 {
+			break
+		}
+		if s[0] != ':' || len(s) == 1 {
+			return netip.Addr{}, false
+		}
+		s = s[1:]
+		if s[0] == ':' {
+			if ellipsis >= 0 {
+				return netip.Addr{}, false
+			}
+			ellipsis = i
+			s = s[1:]
+			if len(s) == 0 {
+				break
+			}
+		}
+	}
+	if len(s) != 0 {
 		return netip.Addr{}, false
 	}
-	return a.Unmap(), true
+	if i < 16 {
+		if ellipsis < 0 {
+			return netip.Addr{}, false
+		}
+		n := 16 - i
+		for j := i - 1; j >= ellipsis; j-- {
+			ip[j+n] = ip[j]
+		}
+		clear(ip[ellipsis : ellipsis+n])
+	} else if ellipsis >= 0 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom16(ip), true
 }
 
 func parseIPv4(b []byte) (netip.Addr, bool) {

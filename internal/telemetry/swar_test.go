@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -250,4 +251,61 @@ func BenchmarkQuotedIPv4(b *testing.B) {
 	}
 	b.ReportMetric(d[1].Seconds()/d[0].Seconds(), "ref/new")
 	b.ReportMetric(float64(d[0].Nanoseconds())/float64(b.N*len(addrs)), "new-ns/addr")
+}
+
+// TestParseIPv6 holds parseIPv6 to netip.ParseAddr on random text with
+// colons: random groups, ellipses and IPv4 tails, and random bytes.
+func TestParseIPv6(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	hexd := "0123456789abcdefABCDEF"
+	alphabet := "0123456789abcdefABCDEF::::...gx"
+	good := 0
+	for n := range 400000 {
+		var b []byte
+		if r.IntN(2) == 0 {
+			groups := r.IntN(10)
+			for g := range groups {
+				if g > 0 || r.IntN(4) == 0 {
+					b = append(b, ':')
+				}
+				if r.IntN(8) == 0 {
+					b = append(b, ':')
+				}
+				for range r.IntN(6) {
+					b = append(b, hexd[r.IntN(len(hexd))])
+				}
+			}
+			if r.IntN(4) == 0 {
+				b = fmt.Appendf(b, ":%d.%d.%d.%d", r.IntN(300), r.IntN(256), r.IntN(256), r.IntN(256))
+			}
+			if r.IntN(6) == 0 {
+				b = append(b, "::"[:1+r.IntN(2)]...)
+			}
+		} else {
+			b = make([]byte, r.IntN(46))
+			for i := range b {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			}
+		}
+		if bytes.IndexByte(b, ':') < 0 {
+			continue
+		}
+		a, ok := parseIPv6(b)
+		want, err := netip.ParseAddr(string(b))
+		if ok != (err == nil) || ok && a != want {
+			t.Fatalf("case %d: parseIPv6(%q) = %v, %v; netip: %v, %v", n, b, a, ok, want, err)
+		}
+		if ok {
+			good++
+		}
+	}
+	if good < 10000 {
+		t.Errorf("only %d addresses read: the test tests little", good)
+	}
+	for _, in := range []string{"::", "::1", "1::", "2001:db8::1", "::ffff:10.0.0.1", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:1.2.3.4", "fe80::1:2"} {
+		a, ok := parseIPv6([]byte(in))
+		if want := netip.MustParseAddr(in); !ok || a != want {
+			t.Errorf("parseIPv6(%q) = %v, %v; want %v", in, a, ok, want)
+		}
+	}
 }
