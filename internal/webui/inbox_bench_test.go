@@ -78,7 +78,7 @@ func BenchmarkInboxPage(b *testing.B) {
 	client := bn.browser(b)
 	client.login("olga", "password-olga")
 	for _, p := range []struct{ name, path, want string }{
-		{"inbox", "/inbox", "Page 1: 10000 requests and 10000 hotline messages in all."},
+		{"inbox", "/inbox", "Page 1: 10,000 requests and 10,000 hotline messages in all."},
 		{"inbox-page-50", "/inbox?page=50", "Page 50:"},
 		{"summary", "/summary", "Requests by state"},
 	} {
