@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -112,14 +113,18 @@ type reportsData struct {
 	Page, Prev, Next, Total int
 }
 
-// pageReports sorts the reports newest first and cuts page n (from 1).
-func pageReports(rs []*workflow.Report, n int) *reportsData {
+// sortReports sorts reports newest first.
+func sortReports(rs []*workflow.Report) {
 	slices.SortStableFunc(rs, func(a, b *workflow.Report) int {
 		if c := b.Created.Compare(a.Created); c != 0 {
 			return c
 		}
 		return strings.Compare(b.ID, a.ID)
 	})
+}
+
+// pageReports cuts page n (from 1) of reports sorted newest first.
+func pageReports(rs []*workflow.Report, n int) *reportsData {
 	last := max(1, (len(rs)+ReportPageSize-1)/ReportPageSize)
 	n = min(max(n, 1), last)
 	d := &reportsData{Page: n, Total: len(rs), Reports: rs[min((n-1)*ReportPageSize, len(rs)):min(n*ReportPageSize, len(rs))]}
@@ -133,7 +138,7 @@ func pageReports(rs []*workflow.Report, n int) *reportsData {
 }
 
 func (u *UI) reportsPage(w http.ResponseWriter, r *http.Request) {
-	rs, err := u.cfg.Workflow.ReportsFor(r.Context(), sessionFrom(r.Context()).u, "")
+	rs, err := u.visibleReports(r.Context(), sessionFrom(r.Context()).u)
 	if err != nil {
 		u.internal(w, r, err)
 		return
@@ -142,6 +147,80 @@ func (u *UI) reportsPage(w http.ResponseWriter, r *http.Request) {
 	p := u.newPage(r, "Incident reports")
 	p.Data = pageReports(rs, n)
 	u.render(w, "reports", http.StatusOK, p)
+}
+
+// The reports list keeps, per user, what Workflow.ReportsFor answered,
+// sorted newest first, for as long as no report object was added to a
+// channel since and the channels are the same: what a user may see
+// changes only with a report added (a new report, a new version of one)
+// or the user's role (part of the key). Reading all reports costs the
+// workflow about half a second at 10,000 (docs in report_bench_test.go);
+// checking for a new one costs a query per channel.
+type reportsCache struct {
+	mu      sync.Mutex
+	entries map[string]*reportsEntry // by UI, user name and role
+}
+
+type reportsEntry struct {
+	// since is the time the reports were read from, less a margin for
+	// writes in flight then; channels the channels' ids then.
+	since    time.Time
+	channels []string
+	reports  []*workflow.Report
+}
+
+// maxCachedUsers bounds the users whose lists are kept.
+const maxCachedUsers = 32
+
+var reportLists = &reportsCache{entries: map[string]*reportsEntry{}}
+
+// visibleReports is Workflow.ReportsFor(usr, "") newest first (the
+// caller must not change the slice), from the cache while it is fresh.
+func (u *UI) visibleReports(ctx context.Context, usr *dialogue.User) ([]*workflow.Report, error) {
+	key := fmt.Sprintf("%p\x00%s\x00%s", u, usr.Name, usr.Role)
+	chs, err := u.cfg.Workflow.Store.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(chs))
+	for i, ch := range chs {
+		ids[i] = ch.ID
+	}
+	reportLists.mu.Lock()
+	e := reportLists.entries[key]
+	reportLists.mu.Unlock()
+	if e != nil && slices.Equal(e.channels, ids) {
+		fresh := true
+		for _, ch := range chs {
+			if ch.State == dialogue.ChannelOffered {
+				continue // no collection yet
+			}
+			page, err := u.cfg.Workflow.Store.FindObjects(ctx, ch.ID, dialogue.ObjectFilter{AddedAfter: e.since, Types: []string{"report"}, Limit: 1, MetaOnly: true, Versions: dialogue.VersionMatch{All: true}})
+			if err != nil && dialogue.KindOf(err) != dialogue.KindNotFound {
+				return nil, err
+			}
+			if err == nil && len(page.Objects) > 0 {
+				fresh = false
+				break
+			}
+		}
+		if fresh {
+			return e.reports, nil
+		}
+	}
+	since := time.Now().Add(-5 * time.Second)
+	rs, err := u.cfg.Workflow.ReportsFor(ctx, usr, "")
+	if err != nil {
+		return nil, err
+	}
+	sortReports(rs)
+	reportLists.mu.Lock()
+	if len(reportLists.entries) >= maxCachedUsers {
+		clear(reportLists.entries)
+	}
+	reportLists.entries[key] = &reportsEntry{since: since, channels: ids, reports: rs}
+	reportLists.mu.Unlock()
+	return rs, nil
 }
 
 // ---- one report
@@ -212,21 +291,55 @@ func (o *object) sha256Of() string {
 	return ""
 }
 
-// reportFor is the report as the signed-in user may see it; ok is false
-// (and the answer sent: page not found) when the user may not, or there
-// is none.
+// reportFor is the report as the signed-in user may see it, with the
+// objects the user may see; ok is false (and the answer sent: page not
+// found) when the user may not see it, or there is none. It is
+// Workflow.ReportFor, found in the user's list of Workflow.ReportsFor
+// (kept while fresh: see visibleReports) rather than among all reports
+// read again, its objects filtered by the workflow's TLP view.
 func (u *UI) reportFor(w http.ResponseWriter, r *http.Request) (*workflow.Report, bool) {
-	rep, err := u.cfg.Workflow.ReportFor(r.Context(), sessionFrom(r.Context()).u, r.PathValue("id"))
+	ctx := r.Context()
+	usr := sessionFrom(ctx).u
+	id := r.PathValue("id")
+	rs, err := u.visibleReports(ctx, usr)
 	if err != nil {
-		switch dialogue.KindOf(err) {
-		case dialogue.KindNotFound, dialogue.KindInvalid:
-			u.notFound(w, r)
-		default:
-			u.internal(w, r, err)
-		}
+		u.internal(w, r, err)
 		return nil, false
 	}
-	return rep, true
+	i := slices.IndexFunc(rs, func(x *workflow.Report) bool { return x.ID == id })
+	if i < 0 {
+		u.notFound(w, r)
+		return nil, false
+	}
+	rep := *rs[i] // the list's report stays as it is
+	var objs []*dialogue.Object
+	for refs := rep.ObjectRefs; len(refs) > 0; {
+		chunk := refs[:min(len(refs), 400)]
+		refs = refs[len(chunk):]
+		f := dialogue.ObjectFilter{IDs: chunk}
+		for {
+			page, err := u.cfg.Workflow.Store.FindObjects(ctx, rep.Channel, f)
+			if err != nil {
+				u.internal(w, r, err)
+				return nil, false
+			}
+			objs = append(objs, page.Objects...)
+			if !page.More {
+				break
+			}
+			f.After = page.Next
+		}
+	}
+	objs, err = u.cfg.Workflow.TLPView(rep.Channel, usr).Filter(ctx, objs)
+	if err != nil {
+		u.internal(w, r, err)
+		return nil, false
+	}
+	rep.Objects = make([]json.RawMessage, len(objs))
+	for i, o := range objs {
+		rep.Objects[i] = o.Raw
+	}
+	return &rep, true
 }
 
 func (u *UI) reportPage(w http.ResponseWriter, r *http.Request) {

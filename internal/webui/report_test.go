@@ -297,6 +297,10 @@ func TestReportTLPAndEvidence(t *testing.T) {
 	amberEv := upload{"amber.txt", "text/plain", []byte("amber evidence\n")}
 	redEv := upload{"red.txt", "text/plain", []byte("red evidence: for olga only\n")}
 	green := file("green", "", "Green report", greenEv)
+	// The list kept for olga is read again once a report is added.
+	if _, page := duty.do("GET", "/reports", nil); !strings.Contains(page, green) {
+		t.Errorf("the list lacks the green report:\n%s", page)
+	}
 	amber := file("amber", "", "Amber report", amberEv)
 	red := file("red", "olga", "Red report", redEv)
 	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
