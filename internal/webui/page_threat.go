@@ -250,7 +250,7 @@ func (u *UI) threatAssess(w http.ResponseWriter, r *http.Request) {
 // The chart's size and its plot area, in SVG units.
 const (
 	chartW, chartH                    = 600, 230
-	plotL, plotR, plotTop, plotBottom = 120, 585, 12, 185
+	plotL, plotR, plotTop, plotBottom = 120, 565, 12, 185
 )
 
 // chart is one sector's trend: the computed level sampled day by day

@@ -116,7 +116,7 @@ func TestThreatPage(t *testing.T) {
 		t.Error("the page has inline style or script")
 	}
 	energy, health := rowOf(page, "energy"), rowOf(page, "health")
-	if !strings.Contains(energy, "3 elevated") || !strings.Contains(energy, "score 4.000, 1 incidents") || strings.Count(energy, "not stated") != 2 {
+	if !strings.Contains(energy, "3 elevated") || !strings.Contains(energy, "score 4.000; incidents: 1") || strings.Count(energy, "not stated") != 2 {
 		t.Errorf("energy row:\n%s", energy)
 	}
 	if !strings.Contains(health, `class="offlimits"`) || !strings.Contains(health, "off-limits sector") || strings.Contains(energy, "off-limits sector") {
