@@ -760,8 +760,12 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 			u.internal(w, r, err)
 			return
 		}
+		status := statusOf(err)
+		if dialogue.KindOf(err) == dialogue.KindTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
 		p.Error = p.T("The report was not filed: correct the fields marked below.")
-		u.render(w, "report_new", statusOf(err), p)
+		u.render(w, "report_new", status, p)
 		return
 	}
 	for _, ev := range files {

@@ -176,7 +176,7 @@ func BenchmarkReportPages(b *testing.B) {
 
 // reportBenchLogin signs olga in through the handler and returns the
 // session cookie.
-func reportBenchLogin(b *testing.B, ui *webui.UI) []*http.Cookie {
+func reportBenchLogin(b testing.TB, ui *webui.UI) []*http.Cookie {
 	b.Helper()
 	rec := httptest.NewRecorder()
 	ui.ServeHTTP(rec, httptest.NewRequest("GET", "https://node/login", nil))

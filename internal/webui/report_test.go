@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"net/url"
 	"regexp"
@@ -16,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/internal/blob"
+	"github.com/parleyhq/parley/internal/webui"
 )
 
 // upload is one file of a multipart form.
@@ -398,5 +401,74 @@ func TestReportTLPAndEvidence(t *testing.T) {
 	resp, data = bDuty.do("GET", "/reports/"+red+"/evidence/"+sum(redEv.data), nil)
 	if resp.StatusCode != 200 || data != string(redEv.data) {
 		t.Errorf("olga's download of the red evidence on B: %d %q", resp.StatusCode, data)
+	}
+}
+
+// An evidence file over the blob store's limit is refused beside the
+// field with 413: no report, no log entry, and the file is not kept (a
+// smaller file streamed in before it stays in the blob store, named by
+// no log and no report, so never served). The node's store allows
+// 4 GiB; this UI's store, 1 KiB.
+func TestReportEvidenceTooLarge(t *testing.T) {
+	ctx := context.Background()
+	a, bn := uiStart(t, "party-a"), uiStart(t, "party-b")
+	ch := uiShare(t, a, bn)
+	small, err := blob.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	small.MaxSize = 1024
+	ui, err := webui.New(webui.Config{Workflow: a.srv.Workflow, Store: a.srv.Node.Store, Blobs: small, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := reportBenchLogin(t, ui)
+	serve := func(req *http.Request) *httptest.ResponseRecorder {
+		for _, c := range session {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		ui.ServeHTTP(rec, req)
+		return rec
+	}
+	page := serve(httptest.NewRequest("GET", "https://node/reports/new", nil)).Body.String()
+	if !strings.Contains(page, "Up to 1.0 KiB each") {
+		t.Errorf("the form does not say the limit:\n%s", page)
+	}
+	before, err := a.srv.Node.Store.LogSize(ctx, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", csrfOf(t, page))
+	for _, k := range []string{"channel", "title", "indicators", "sectors", "tlp", "severity"} {
+		mw.WriteField(k, goodReport(ch, "")[k][0])
+	}
+	for _, f := range []upload{{"small.txt", "text/plain", []byte("fits\n")}, {"big.bin", "application/octet-stream", bytes.Repeat([]byte{7}, 1025)}} {
+		w, err := mw.CreateFormFile("evidence", f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(f.data)
+	}
+	mw.Close()
+	req := httptest.NewRequest("POST", "https://node/reports", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	rec := serve(req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `id="report-evidence-error">A file is over the limit of 1.0 KiB.`) {
+		t.Errorf("a file over the limit: %d\n%s", rec.Code, rec.Body.String())
+	}
+	rs, err := a.srv.Workflow.Reports(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := a.srv.Node.Store.LogSize(ctx, ch)
+	if len(rs) != 0 || after != before {
+		t.Errorf("refused: %d reports, log %d → %d", len(rs), before, after)
+	}
+	kept, _ := small.List()
+	if len(kept) != 1 || kept[0].Size != 5 {
+		t.Errorf("blobs kept: %+v; want only the small file's", kept)
 	}
 }
