@@ -36,7 +36,7 @@ func init() {
 		"Computed level":                  "Расчётный уровень",
 		"Stated by %s":                    "Заявлено: %s",
 		"Trend":                           "Тенденция",
-		"score %s, %d incidents":          "балл %s, инцидентов: %d",
+		"score %s; incidents: %d":         "балл %s; инцидентов: %d",
 		"7 days ago: %s; 30 days ago: %s": "7 дней назад: %s; 30 дней назад: %s",
 		"not stated":                      "не заявлен",
 		"stated %s":                       "заявлен %s",
