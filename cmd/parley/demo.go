@@ -400,19 +400,15 @@ func (m *Main) receiveDemoReport(ctx context.Context, d *demoState) error {
 // entry, every checkpoint, the signatures and the cosignatures.
 func (m *Main) verifyDemo(ctx context.Context, d *demoState) error {
 	for _, p := range []*demoParty{d.a, d.b} {
-		l, err := p.n.Log()
-		if err != nil {
-			return err
-		}
 		c, err := p.n.Store.FindCollection(ctx, d.channel.ID)
 		if err != nil {
 			return err
 		}
-		cosigners, err := cosignatureVerifiers(p.n)
+		cosigners, err := p.n.CosignatureVerifiers(ctx)
 		if err != nil {
 			return err
 		}
-		rep, err := verifyCollection(ctx, p.n, l, c, cosigners)
+		rep, err := p.n.VerifyCollection(ctx, c, cosigners)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}

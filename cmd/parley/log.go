@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/logapi"
@@ -85,7 +81,7 @@ trusts, see 'parley witness'), and the signed checkpoint note itself.`,
 			if err != nil {
 				return err
 			}
-			cosigners, err := cosignatureVerifiers(n)
+			cosigners, err := n.CosignatureVerifiers(ctx)
 			if err != nil {
 				return err
 			}
@@ -106,34 +102,6 @@ trusts, see 'parley witness'), and the signed checkpoint note itself.`,
 	m.dirFlag(cmd, &dir)
 	cmd.Flags().StringVar(&coll, "collection", "", "the collection, by id or title (default \"local\")")
 	return cmd
-}
-
-// cosignatureVerifiers are the verifiers of the cosignatures a node
-// accepts on its own checkpoints: the peers it trusts (witnessing is
-// mutual until peering says otherwise).
-func cosignatureVerifiers(n *node.Node) ([]note.Verifier, error) {
-	var vs []note.Verifier
-	seen := map[string]bool{}
-	keys := slices.Clone(n.Config.Witness)
-	peers, err := n.Store.Peers(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range peers {
-		keys = append(keys, p.LogKey)
-	}
-	for _, k := range keys {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		v, err := tlog.NewCosignatureVerifier(k)
-		if err != nil {
-			return nil, err
-		}
-		vs = append(vs, v)
-	}
-	return vs, nil
 }
 
 func (m *Main) newLogProofCommand() *cobra.Command {
@@ -236,61 +204,4 @@ at /log/<collection-id>/proof/inclusion and /proof/consistency.`,
 	f.Int64Var(&oldSize, "old", 0, "the old tree size of a consistency proof")
 	f.Int64Var(&newSize, "new", 0, "the new tree size of a consistency proof (default: the latest checkpoint's)")
 	return cmd
-}
-
-// storedEntries yields the log's entries in order, and records in seen the
-// SHA-256 each object entry commits to, so that the caller can check that
-// every stored object version is in the log. An object entry whose object
-// was deleted since (TAXII DELETE) still verifies: the store keeps its
-// bytes in the log.
-func storedEntries(ctx context.Context, l dialogue.LogStore, id string, size int64, seen map[[32]byte]bool) iter.Seq2[[]byte, error] {
-	return func(yield func([]byte, error) bool) {
-		const chunk = 4096
-		for start := int64(0); start < size; start += chunk {
-			es, err := l.LogEntries(ctx, id, start, min(size, start+chunk))
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, e := range es {
-				kind, sum, _, err := tlog.ParseEntry(e)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				if kind == tlog.EntryObject || kind == tlog.EntryObjectRef {
-					seen[sum] = true
-				}
-				if !yield(e, nil) {
-					return
-				}
-			}
-		}
-	}
-}
-
-// storedObjects calls fn with the id, TAXII version and SHA-256 of every
-// object version stored in a collection: from the sums the store keeps
-// when it can list them (dialogue.ObjectSumLister), else by reading and
-// hashing every version.
-func storedObjects(ctx context.Context, st dialogue.Store, id string, fn func(dialogue.ObjectSum) error) error {
-	if l, ok := st.(dialogue.ObjectSumLister); ok {
-		return l.ObjectSums(ctx, id, fn)
-	}
-	f := dialogue.ObjectFilter{Versions: dialogue.VersionMatch{All: true}, SpecVersions: []string{"2.0", "2.1"}}
-	for {
-		p, err := st.FindObjects(ctx, id, f)
-		if err != nil {
-			return err
-		}
-		for _, o := range p.Objects {
-			if err := fn(dialogue.ObjectSum{ID: o.ID, Version: o.TAXIIVersion(), SHA256: sha256.Sum256(o.Raw)}); err != nil {
-				return err
-			}
-		}
-		if !p.More {
-			return nil
-		}
-		f.After = p.Next
-	}
 }

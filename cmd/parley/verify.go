@@ -1,18 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
-	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
@@ -71,10 +68,6 @@ func (m *Main) verifyLocal(cmd *cobra.Command, dir, channel string) error {
 		return err
 	}
 	defer n.Close()
-	l, err := n.Log()
-	if err != nil {
-		return err
-	}
 	var colls []*dialogue.Collection
 	if channel != "" {
 		c, err := findCollection(ctx, n, channel)
@@ -85,12 +78,12 @@ func (m *Main) verifyLocal(cmd *cobra.Command, dir, channel string) error {
 	} else if colls, err = n.Store.Collections(ctx); err != nil {
 		return err
 	}
-	cosigners, err := cosignatureVerifiers(n)
+	cosigners, err := n.CosignatureVerifiers(ctx)
 	if err != nil {
 		return err
 	}
 	for _, c := range colls {
-		rep, err := verifyCollection(ctx, n, l, c, cosigners)
+		rep, err := n.VerifyCollection(ctx, c, cosigners)
 		if err != nil {
 			if k := dialogue.KindOf(err); k != dialogue.KindOther {
 				// Say which collection, then what broke (no op names).
@@ -109,72 +102,6 @@ func (m *Main) verifyLocal(cmd *cobra.Command, dir, channel string) error {
 		fmt.Fprintf(m.Stdout, "ok %s (%s): %d entries, %d checkpoints, %s\n", c.ID, c.Title, rep.Entries, len(rep.Checkpoints), latest)
 	}
 	return nil
-}
-
-func verifyCollection(ctx context.Context, n *node.Node, l dialogue.LogStore, c *dialogue.Collection, cosigners []note.Verifier) (*tlog.Report, error) {
-	origin, err := n.Origin(c.ID)
-	if err != nil {
-		return nil, err
-	}
-	size, err := l.LogSize(ctx, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	cps, err := l.Checkpoints(ctx, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	seen := make(map[[32]byte]bool, size)
-	sl := &tlog.StoredLog{
-		Origin: origin, Size: size, Entries: storedEntries(ctx, l, c.ID, size, seen),
-		Hashes: logapi.Hashes(ctx, l, c.ID), LogKey: n.LogVerifier(), Cosigners: cosigners,
-	}
-	for _, cp := range cps {
-		sl.Checkpoints = append(sl.Checkpoints, tlog.StoredCheckpoint{Size: cp.Size, Note: cp.Note})
-	}
-	// The stored objects are listed and hashed on the other core while
-	// VerifyLog rebuilds the tree: only their sums are kept.
-	type listed struct {
-		sums [][32]byte
-		err  error
-	}
-	done := make(chan listed, 1)
-	go func() {
-		var l listed
-		l.sums = make([][32]byte, 0, size)
-		l.err = storedObjects(ctx, n.Store, c.ID, func(s dialogue.ObjectSum) error {
-			l.sums = append(l.sums, s.SHA256)
-			return nil
-		})
-		done <- l
-	}()
-	rep, err := tlog.VerifyLog(ctx, sl)
-	stored := <-done
-	if err != nil {
-		return nil, err
-	}
-	if stored.err != nil {
-		return nil, stored.err
-	}
-	// Nothing is stored outside the record: every object version the
-	// collection holds must be an entry of its log. On a miss, list the
-	// objects again to name it.
-	for _, sum := range stored.sums {
-		if seen[sum] {
-			continue
-		}
-		err = storedObjects(ctx, n.Store, c.ID, func(s dialogue.ObjectSum) error {
-			if s.SHA256 == sum {
-				return dialogue.Errorf("", dialogue.KindInvalid, "object %s version %s is stored but is not an entry of the log", s.ID, stix.FormatTime(s.Version))
-			}
-			return nil
-		})
-		if err == nil {
-			err = dialogue.Errorf("", dialogue.KindInvalid, "an object version with SHA-256 %x is stored but is not an entry of the log", sum)
-		}
-		return nil, err
-	}
-	return rep, nil
 }
 
 func (m *Main) verifyRemote(cmd *cobra.Command, url, key, pin string, insecure bool) error {

@@ -95,7 +95,7 @@ func objectEntries(t testing.TB, n *testNode, id string) int {
 }
 
 // verifyLog checks a node's log of a channel as `parley verify --dir
-// --channel` does (cmd/parley verifyCollection): every leaf and the whole
+// --channel` does (node.VerifyCollection): every leaf and the whole
 // tree rebuilt from the stored entries and compared with the stored
 // hashes, every checkpoint's signature, root and consistency with the
 // next, the cosignatures of the node's peers and witnesses, and every
