@@ -60,12 +60,9 @@ func init() {
 		"%s stated %s from %s: %s":                                                           "%s заявляет %s с %s: %s",
 		"Trend of %s":                                                                        "Тенденция: %s",
 		"The chart's data":                                                                   "Данные графика",
-		"Computed level, day by day":                                                         "Расчётный уровень по дням",
-		"Levels stated":                                                                      "Заявленные уровни",
-		"Party":                                                                              "Сторона",
+		"Computed and stated levels, day by day":                                             "Расчётный и заявленные уровни по дням",
 		"Rationale":                                                                          "Обоснование",
 		"Score":                                                                              "Балл",
-		"None in these 30 days.":                                                             "За эти 30 дней нет.",
 		"State this party's level":                                                           "Заявить уровень нашей стороны",
 		"Sector (code)":                                                                      "Сектор (код)",
 		"Choose a sector":                                                                    "Выберите сектор",
@@ -75,7 +72,7 @@ func init() {
 		"The level was not stated: %s":                                                       "Уровень не заявлен: %s",
 		"Choose a sector from the list.":                                                     "Выберите сектор из списка.",
 		"Choose a level from 1 (low) to 5 (severe).":                                         "Выберите уровень от 1 (низкий) до 5 (критический).",
-		"A stated level needs its reasons: write the rationale.":                         "Заявленному уровню нужно обоснование: заполните его.",
+		"A stated level needs its reasons: write the rationale.":                             "Заявленному уровню нужно обоснование: заполните его.",
 		"Your role may only read; stating a level needs the role duty, expert or admin.": "Ваша роль позволяет только чтение; чтобы заявить уровень, нужна роль duty, expert или admin.",
 		"Computed": "Расчётный",
 	})
@@ -268,6 +265,17 @@ type chart struct {
 	YTicks, XTicks []tick
 	Computed       series
 	Stated         []series
+	// Parties and Rows are the data table: the samples with the
+	// computed level and each party's stated one (0: none).
+	Parties []string
+	Rows    []chartRow
+}
+
+type chartRow struct {
+	At       time.Time
+	Computed dialogue.Level
+	Score    string
+	Stated   []dialogue.Level
 }
 
 type tick struct {
@@ -327,24 +335,45 @@ func newChart(p *page, id string, parties []string, sec workflow.SectorPicture, 
 	c.Computed.Line = strings.Join(line, " ")
 	for i, party := range parties {
 		pts := sec.StatedHistory[party]
-		if len(pts) == 0 {
-			continue
-		}
 		s := series{Class: fmt.Sprintf("party-%d", i), Label: p.T("stated by %s", party)}
 		var line []string
 		for j, pt := range pts {
-			px, py := x(pt.At), y(pt.Level)
-			if j > 0 {
-				line = append(line, num(px)+","+num(y(pts[j-1].Level)))
+			if pt.Level == 0 {
+				continue
 			}
+			px, py := x(sec.History[j].At), y(pt.Level)
 			line = append(line, num(px)+","+num(py))
-			s.Points = append(s.Points, point{X: num(px), Y: num(py), Poly: marker(i, px, py),
-				Title: p.T("%s stated %s from %s: %s", party, p.LevelName(pt.Level), p.Date(pt.At), pt.Rationale)})
+			end := float64(plotR)
+			if j+1 < len(pts) {
+				end = x(sec.History[j+1].At)
+			}
+			line = append(line, num(end)+","+num(py))
+			// A marker where another assessment comes into force.
+			if j == 0 || pts[j-1].ID != pt.ID {
+				s.Points = append(s.Points, point{X: num(px), Y: num(py), Poly: marker(i, px, py),
+					Title: p.T("%s stated %s from %s: %s", party, p.LevelName(pt.Level), p.Date(pt.At), pt.Rationale)})
+			}
 		}
-		line = append(line, num(plotR)+","+num(y(pts[len(pts)-1].Level)))
+		if len(line) == 0 {
+			continue
+		}
 		s.Line = strings.Join(line, " ")
 		c.Stated = append(c.Stated, s)
 	}
+	// The data table: a row per sample, the computed level and each
+	// party's stated one.
+	for j, h := range sec.History {
+		r := chartRow{At: h.At, Computed: h.Level, Score: num3(h.Score)}
+		for _, party := range parties {
+			if pts := sec.StatedHistory[party]; j < len(pts) {
+				r.Stated = append(r.Stated, pts[j].Level)
+			} else {
+				r.Stated = append(r.Stated, 0)
+			}
+		}
+		c.Rows = append(c.Rows, r)
+	}
+	c.Parties = parties
 	return c
 }
 

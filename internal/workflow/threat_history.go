@@ -42,10 +42,10 @@ type SectorPicture struct {
 	SectorThreat
 	// History is the computed level at each sample time, oldest first.
 	History []LevelPoint `json:"history"`
-	// StatedHistory holds, per party name, the levels the party stated
-	// in the window, oldest first; the first is the one in force at the
-	// window's start when the party stated it before (At is then its own
-	// valid_from, before Since). Empty when the party stated none.
+	// StatedHistory holds, per party name, the level the party stated
+	// in force at each sample time (History's times): At is the
+	// assessment's valid_from, ID and Rationale its own; Level 0 (and no
+	// ID) before the party stated any.
 	StatedHistory map[string][]LevelPoint `json:"stated_history"`
 }
 
@@ -90,56 +90,83 @@ func (s *Service) ThreatFor(ctx context.Context, u *dialogue.User, channel strin
 	return out, nil
 }
 
+// channelPicture computes one channel's picture reading each kind of
+// object once: the statements (the off-limits list at each sample time),
+// the reports (with their visibility to u) and the assessments. Threat's
+// channelThreat reads the assessments and statements again for each of
+// its times; the rules are the same (TestThreatFor compares the two).
 func (s *Service) channelPicture(ctx context.Context, u *dialogue.User, ch *dialogue.Channel, now time.Time) (*ChannelPicture, error) {
-	full, err := s.channelThreat(ctx, ch, now)
+	other, err := s.otherParty(ctx, ch)
 	if err != nil {
 		return nil, err
 	}
-	incidents, err := s.visibleIncidents(ctx, u, ch)
+	sts, err := s.channelStatements(ctx, ch, other)
 	if err != nil {
 		return nil, err
 	}
-	// The off-limits list at each sample time (the 7- and 30-day levels
-	// are samples too).
+	all, visible, err := s.visibleIncidents(ctx, u, ch)
+	if err != nil {
+		return nil, err
+	}
+	assessments, err := s.assessmentsByKey(ctx, ch, other)
+	if err != nil {
+		return nil, err
+	}
 	since := now.Add(-ThreatHistoryWindow)
+	offNow := offLimitsIn(sts, now)
+	parties := []string{s.Self.Name, other.Name}
+
+	// The sectors: stated by a party, named by a report, or off-limits.
+	sectors := map[string]bool{}
+	for k, pts := range assessments {
+		if len(pts) > 0 && !pts[0].At.After(now) {
+			sectors[k[1]] = true
+		}
+	}
+	for _, in := range all {
+		for _, sec := range in.sectors {
+			sectors[sec] = true
+		}
+	}
+	for _, sec := range offNow {
+		sectors[sec] = true
+	}
+	var names []string
+	for sec := range sectors {
+		names = append(names, sec)
+	}
+	sort.Strings(names)
+
 	var times []time.Time
 	for t := since; !t.After(now); t = t.Add(ThreatHistoryStep) {
 		times = append(times, t)
 	}
-	offAt := map[time.Time][]string{now: full.OffLimits}
-	for _, t := range append(times, now.Add(-7*24*time.Hour)) {
-		if _, ok := offAt[t]; ok {
-			continue
-		}
-		if offAt[t], err = s.offLimitsAt(ctx, ch, t); err != nil {
-			return nil, err
-		}
+	offAt := map[time.Time][]string{}
+	for _, t := range append(times, now, now.Add(-7*24*time.Hour)) {
+		offAt[t] = offLimitsIn(sts, t)
 	}
-	stated, err := s.statedHistory(ctx, ch, now, since)
-	if err != nil {
-		return nil, err
-	}
-	// The incidents by sector, so that each sample sums only its own.
 	bySector := map[string][]threatIncident{}
-	for _, in := range incidents {
+	for _, in := range visible {
 		for _, sec := range in.sectors {
 			bySector[sec] = append(bySector[sec], in)
 		}
 	}
-	cp := &ChannelPicture{Channel: full.Channel, Title: full.Title, Parties: full.Parties, OffLimits: full.OffLimits, Sectors: []SectorPicture{}}
-	for _, st := range full.Sectors {
-		mine := bySector[st.Sector]
+	cp := &ChannelPicture{Channel: ch.ID, Title: ch.Title, Parties: parties, OffLimits: offNow, Sectors: []SectorPicture{}}
+	for _, sec := range names {
+		mine := bySector[sec]
+		sp := SectorPicture{SectorThreat: SectorThreat{Sector: sec, OffLimits: slices.Contains(offNow, sec), Stated: map[string]*StatedLevel{}},
+			StatedHistory: map[string][]LevelPoint{}}
 		anyStated := false
-		for _, l := range st.Stated {
-			anyStated = anyStated || l != nil
+		for _, p := range parties {
+			sp.Stated[p], sp.StatedHistory[p] = statedAt(assessments[[2]string{p, sec}], now, times)
+			anyStated = anyStated || sp.Stated[p] != nil
 		}
-		if !anyStated && !st.OffLimits && len(mine) == 0 {
+		if !anyStated && !sp.OffLimits && len(mine) == 0 {
 			continue // only reports hidden from u name it
 		}
 		at := func(t time.Time) ComputedLevel {
-			return computeThreat(mine, st.Sector, t, slices.Contains(offAt[t], st.Sector))
+			return computeThreat(mine, sec, t, slices.Contains(offAt[t], sec))
 		}
-		sp := SectorPicture{SectorThreat: st, StatedHistory: map[string][]LevelPoint{}}
 		sp.Computed = at(now)
 		sp.Computed7d = at(now.Add(-7 * 24 * time.Hour))
 		sp.Computed30d = at(since)
@@ -155,95 +182,122 @@ func (s *Service) channelPicture(ctx context.Context, u *dialogue.User, ch *dial
 			c := at(t)
 			sp.History = append(sp.History, LevelPoint{At: t, Level: c.Level, Score: c.Score})
 		}
-		for _, p := range full.Parties {
-			sp.StatedHistory[p] = stated[[2]string{p, st.Sector}]
-			if sp.StatedHistory[p] == nil {
-				sp.StatedHistory[p] = []LevelPoint{}
-			}
-		}
 		cp.Sectors = append(cp.Sectors, sp)
 	}
 	return cp, nil
 }
 
-// visibleIncidents is threatIncidents without the reports u may not see.
-func (s *Service) visibleIncidents(ctx context.Context, u *dialogue.User, ch *dialogue.Channel) ([]threatIncident, error) {
-	all, err := s.threatIncidents(ctx, ch)
+// offLimitsIn is offLimitsAt over statements already read: the sectors
+// of the off-limits statement agreed last by t.
+func offLimitsIn(sts []*Statement, t time.Time) []string {
+	var latest *Statement
+	for _, st := range sts {
+		if st.Kind != StatementOffLimits || st.State != StatementAgreed || st.AgreedAt.After(t) {
+			continue
+		}
+		if latest == nil || st.AgreedAt.After(*latest.AgreedAt) || st.AgreedAt.Equal(*latest.AgreedAt) && st.ID > latest.ID {
+			latest = st
+		}
+	}
+	if latest == nil {
+		return []string{}
+	}
+	return slices.Clone(latest.Sectors)
+}
+
+// statedAt is a party's stated level for a sector at now (nil: none),
+// from its assessments in channelThreat's order, and the level in force
+// at each of times (ascending; Level 0 before the first).
+func statedAt(pts []LevelPoint, now time.Time, times []time.Time) (*StatedLevel, []LevelPoint) {
+	var sl *StatedLevel
+	hist := make([]LevelPoint, 0, len(times))
+	var cur LevelPoint
+	next := 0 // the next sample time
+	for _, p := range pts {
+		if p.At.After(now) {
+			break
+		}
+		for next < len(times) && times[next].Before(p.At) {
+			hist = append(hist, cur)
+			next++
+		}
+		l := &StatedLevel{ID: p.ID, Level: p.Level, Rationale: p.Rationale, ValidFrom: p.At, ChangedAt: p.At}
+		if sl != nil {
+			if sl.Level == l.Level {
+				l.Previous, l.ChangedAt = sl.Previous, sl.ChangedAt
+			} else {
+				l.Previous = sl.Level
+			}
+		}
+		sl, cur = l, p
+	}
+	for next < len(times) {
+		hist = append(hist, cur)
+		next++
+	}
+	return sl, hist
+}
+
+// visibleIncidents is threatIncidents, all of them and those of the
+// reports u may see.
+func (s *Service) visibleIncidents(ctx context.Context, u *dialogue.User, ch *dialogue.Channel) (all, visible []threatIncident, err error) {
+	all, err = s.threatIncidents(ctx, ch)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	view := s.TLPView(ch.ID, u)
-	visible := map[string]bool{}
+	visibleIDs := map[string]bool{}
 	f := dialogue.ObjectFilter{Types: []string{"report"}}
 	for {
 		page, err := s.Store.FindObjects(ctx, ch.ID, f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, o := range page.Objects {
 			ok, err := view.Visible(ctx, o)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			visible[o.ID] = ok
+			visibleIDs[o.ID] = ok
 		}
 		if !page.More {
 			break
 		}
 		f.After = page.Next
 	}
-	out := all[:0]
 	for _, in := range all {
-		if visible[in.id] {
-			out = append(out, in)
+		if visibleIDs[in.id] {
+			visible = append(visible, in)
 		}
 	}
-	return out, nil
+	return all, visible, nil
 }
 
-// statedHistory is, per (party, sector), the levels stated from since to
-// now, oldest first, the one in force at since first; in the order
-// channelThreat reads them (valid_from, then id), so that the last is the
-// party's StatedLevel.
-func (s *Service) statedHistory(ctx context.Context, ch *dialogue.Channel, now, since time.Time) (map[[2]string][]LevelPoint, error) {
-	other, err := s.otherParty(ctx, ch)
-	if err != nil {
-		return nil, err
-	}
+// assessmentsByKey reads a channel's assessments once: per (party name,
+// sector), each level stated, in channelThreat's order (valid_from, then
+// id).
+func (s *Service) assessmentsByKey(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (map[[2]string][]LevelPoint, error) {
 	items, err := s.Items(ctx, ch, other, stix.TypeAssessment)
 	if err != nil {
 		return nil, err
 	}
-	var pts []struct {
-		key [2]string
-		p   LevelPoint
-	}
+	out := map[[2]string][]LevelPoint{}
 	for _, it := range items {
 		vf, err := stix.ParseTime(it.Str("valid_from"))
-		if err != nil || vf.After(now) {
+		if err != nil {
 			continue
 		}
 		lv, _ := it.Props["level"].(float64)
-		pts = append(pts, struct {
-			key [2]string
-			p   LevelPoint
-		}{[2]string{it.From.Name, it.Str("sector")}, LevelPoint{At: vf, Level: dialogue.Level(lv), ID: it.Object.ID, Rationale: it.Str("rationale")}})
+		k := [2]string{it.From.Name, it.Str("sector")}
+		out[k] = append(out[k], LevelPoint{At: vf, Level: dialogue.Level(lv), ID: it.Object.ID, Rationale: it.Str("rationale")})
 	}
-	sort.SliceStable(pts, func(i, j int) bool {
-		if !pts[i].p.At.Equal(pts[j].p.At) {
-			return pts[i].p.At.Before(pts[j].p.At)
-		}
-		return pts[i].p.ID < pts[j].p.ID
-	})
-	out := map[[2]string][]LevelPoint{}
-	for _, x := range pts {
-		h := out[x.key]
-		// A level stated before the window is kept only while it is the
-		// one in force at its start.
-		if len(h) == 1 && h[0].At.Before(since) && !x.p.At.After(since) {
-			h = h[:0]
-		}
-		out[x.key] = append(h, x.p)
+	for _, pts := range out {
+		sort.SliceStable(pts, func(i, j int) bool {
+			if !pts[i].At.Equal(pts[j].At) {
+				return pts[i].At.Before(pts[j].At)
+			}
+			return pts[i].ID < pts[j].ID
+		})
 	}
 	return out, nil
 }

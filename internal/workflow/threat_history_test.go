@@ -39,14 +39,14 @@ func TestThreatFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A severity-5 energy incident 20 days before now (GREEN), and a
-	// RED water incident 5 days before now for alice only.
+	// RED water and dams incident 5 days before now for alice only.
 	green := stmtReport(t, a, chID, now.Add(-20*day), 5, "energy")
 	objs, err := stix.SampleIncident(now.Add(-5 * day))
 	if err != nil {
 		t.Fatal(err)
 	}
 	bundle, _ := json.Marshal(map[string]any{"type": "bundle", "id": stix.NewID("bundle"), "objects": objs})
-	red, err := a.wf.FileReportTo(ctx, chID, bundle, "red", []string{"water"}, 4, []string{"alice"})
+	red, err := a.wf.FileReportTo(ctx, chID, bundle, "red", []string{"water", "dams"}, 4, []string{"alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +55,23 @@ func TestThreatFor(t *testing.T) {
 			stmtHas(t, n, chID, id)
 		}
 	}
+	// Water is agreed off-limits 2 days before now.
+	clock.t = now.Add(-2 * day)
+	texts := map[string]string{"en": "Water is off-limits."}
+	sid, err := a.wf.ProposeStatement(ctx, chID, workflow.StatementProposal{Kind: workflow.StatementOffLimits, Texts: texts, Sectors: []string{"water"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmtHas(t, b, chID, sid)
+	sum, _ := workflow.TextSHA256(texts)
+	if _, err := a.wf.SignStatement(ctx, sid, sum, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	sig, err := b.wf.SignStatement(ctx, sid, sum, "boris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmtHas(t, a, chID, sig)
 	clock.t = now
 	alice := &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}
 	boris := &dialogue.User{Name: "boris", Role: dialogue.RoleDuty}
@@ -81,8 +98,10 @@ func TestThreatFor(t *testing.T) {
 		t.Fatalf("picture: %s", ja)
 	}
 	secs := pa.Channels[0].Sectors
-	if len(secs) != 1 || secs[0].Sector != "energy" {
-		t.Fatalf("boris's sectors (water only a RED report for alice names): %s", ja)
+	// Water is there (off-limits), without the RED report boris may not
+	// see; dams, which only that report names, is not.
+	if len(secs) != 2 || secs[0].Sector != "energy" || secs[1].Sector != "water" || !secs[1].OffLimits || secs[1].Computed.Incidents != 0 || secs[1].Computed.Level != 1 {
+		t.Fatalf("boris's sectors (water only a RED report for alice names): %s", sa)
 	}
 	energy := secs[0]
 	if len(energy.History) != 31 {
@@ -102,36 +121,79 @@ func TestThreatFor(t *testing.T) {
 	if energy.Computed.Level != last.Level || energy.Computed.Score != last.Score || energy.Computed30d.Score != 0 || energy.Trend != "steady" {
 		t.Errorf("energy now: %+v", energy.SectorThreat)
 	}
-	ha := energy.StatedHistory["party-a"]
-	if len(ha) != 2 || ha[0].ID != old || ha[0].Level != 2 || !ha[0].At.Equal(now.Add(-40*day)) ||
-		ha[1].ID != raised || ha[1].Level != 4 || ha[1].Rationale != "grid attacks" || !ha[1].At.Equal(now.Add(-10*day)) {
-		t.Errorf("a's stated history: %+v", ha)
+	// The stated levels in force at each sample: A's 2 (stated before the
+	// window) until its 4 ten days before now; B's 3 from 5 days before.
+	ha, hb := energy.StatedHistory["party-a"], energy.StatedHistory["party-b"]
+	if len(ha) != 31 || len(hb) != 31 {
+		t.Fatalf("stated histories: %d and %d samples, want 31", len(ha), len(hb))
 	}
-	if sb := energy.StatedHistory["party-b"]; len(sb) != 1 || sb[0].ID != bs || sb[0].Level != 3 {
-		t.Errorf("b's stated history: %+v", sb)
+	for i := range 31 {
+		wantA, idA, wantB, idB := dialogue.Level(2), old, dialogue.Level(0), ""
+		if i >= 20 {
+			wantA, idA = 4, raised
+		}
+		if i >= 25 {
+			wantB, idB = 3, bs
+		}
+		if ha[i].Level != wantA || ha[i].ID != idA || hb[i].Level != wantB || hb[i].ID != idB {
+			t.Errorf("sample %d: a %+v, b %+v; want a %d, b %d", i, ha[i], hb[i], wantA, wantB)
+		}
+	}
+	if ha[30].Rationale != "grid attacks" || !ha[30].At.Equal(now.Add(-10*day)) || !ha[0].At.Equal(now.Add(-40*day)) {
+		t.Errorf("a's stated level now: %+v, at the window's start %+v", ha[30], ha[0])
 	}
 	if st := energy.Stated["party-a"]; st == nil || st.ID != raised {
 		t.Errorf("a's stated level: %+v", st)
 	}
 
-	// Alice sees the RED report: water is there, with its incident.
+	// Alice sees the RED report: dams and water, with its incident.
 	pr, err := a.wf.ThreatFor(ctx, alice, chID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	secs = pr.Channels[0].Sectors
-	if len(secs) != 2 || secs[1].Sector != "water" || secs[1].Computed.Incidents != 1 || secs[1].Computed.Level != workflow.ThreatLevel(4*math.Exp2(-5.0/30)) {
-		t.Errorf("alice's sectors: %+v", secs)
+	if len(secs) != 3 || secs[0].Sector != "dams" || secs[0].Computed.Incidents != 1 || secs[2].Sector != "water" || secs[2].Computed.Incidents != 1 || !secs[2].OffLimits {
+		t.Fatalf("alice's sectors: %+v", secs)
 	}
-	// Threat (no user) weighs it too, as before.
+	// Water weighs double from its agreement on: 4 x 2^(-5/30) x 2 now,
+	// 4 x 2^(-3/30) three days before (not yet off-limits).
+	water := secs[2]
+	if w := 4 * math.Exp2(-5.0/30) * 2; water.Computed.Score != math.Round(w*1000)/1000 || water.Computed.Level != workflow.ThreatLevel(w) {
+		t.Errorf("water now: %+v, want score %.3f", water.Computed, w)
+	}
+	if w := 4 * math.Exp2(-2.0/30); water.History[27].Score != math.Round(w*1000)/1000 {
+		t.Errorf("water 3 days before now: %+v, want score %.3f", water.History[27], w)
+	}
+	// For a user who sees every report, the levels are Threat's.
 	th, err := a.wf.Threat(ctx, chID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(th.Channels[0].Sectors) != 2 {
-		t.Errorf("Threat's sectors: %+v", th.Channels[0].Sectors)
+	var mine []workflow.SectorThreat
+	for _, sp := range secs {
+		mine = append(mine, sp.SectorThreat)
+	}
+	j1, _ := json.Marshal(mine)
+	j2, _ := json.Marshal(th.Channels[0].Sectors)
+	if string(j1) != string(j2) || !slicesEqual(pr.Channels[0].OffLimits, th.Channels[0].OffLimits) {
+		t.Errorf("ThreatFor for alice and Threat differ:\n%s\n%s", j1, j2)
+	}
+	if !slicesEqual(pa.Channels[0].OffLimits, []string{"water"}) {
+		t.Errorf("boris's off-limits list: %v", pa.Channels[0].OffLimits)
 	}
 	if _, err := a.wf.ThreatFor(ctx, boris, "no-such-channel"); dialogue.KindOf(err) != dialogue.KindNotFound {
 		t.Errorf("an unknown channel: %v", err)
 	}
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
