@@ -475,14 +475,31 @@ type comms struct {
 	escalations map[string]*Item
 }
 
+// commsTypes are the types a channel's hotline and checks are folded
+// from.
+var commsTypes = []string{stix.TypeHotline, stix.TypeCheck, stix.TypeReceipt, stix.TypeEvent}
+
 // loadComms folds a channel's hotline messages, checks, receipts and
-// events.
+// events; from the fold cache while the store's stamp of those types is
+// unchanged (readcache.go). The fold is shared: its readers only read it
+// (hotline computes each message's view at a time), and each gets its own
+// copy of the struct with ch, the channel as the caller read it.
 func (s *Service) loadComms(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (*comms, error) {
-	items, err := s.Items(ctx, ch, other, stix.TypeHotline, stix.TypeCheck, stix.TypeReceipt, stix.TypeEvent)
+	v, err := s.cachedFold(ctx, "comms", ch, other, commsTypes, func() (any, error) {
+		items, err := s.Items(ctx, ch, other, commsTypes...)
+		if err != nil {
+			return nil, err
+		}
+		c := foldComms(ch, s.Self, other, items)
+		c.messages, c.pings = slices.Clip(c.messages), slices.Clip(c.pings)
+		return c, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return foldComms(ch, s.Self, other, items), nil
+	c := *v.(*comms)
+	c.ch = ch
+	return &c, nil
 }
 
 // foldComms folds the items of a channel (of both parties, oldest first):

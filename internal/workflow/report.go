@@ -233,21 +233,51 @@ func (s *Service) Reports(ctx context.Context, chID string) ([]*Report, error) {
 	}
 	var out []*Report
 	for _, ch := range chs {
-		_, other, err := s.Channel(ctx, ch.ID)
+		f, err := s.reportFold(ctx, ch)
 		if err != nil {
 			return nil, err
 		}
+		for _, r := range f.list {
+			c := *r
+			out = append(out, &c)
+		}
+	}
+	return out, nil
+}
+
+// reportFold is a channel's incident reports as read from their objects,
+// shared by the readers of the fold cache: each takes copies.
+type reportFold struct {
+	list []*Report // oldest first
+	byID map[string]*Report
+}
+
+// reportFold returns the incident reports of a channel, from the fold
+// cache while the store's stamp of its reports is unchanged.
+func (s *Service) reportFold(ctx context.Context, ch *dialogue.Channel) (*reportFold, error) {
+	_, other, err := s.Channel(ctx, ch.ID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.cachedFold(ctx, "reports", ch, other, []string{"report"}, func() (any, error) {
 		items, err := s.Items(ctx, ch, other, "report")
 		if err != nil {
 			return nil, err
 		}
+		f := &reportFold{byID: map[string]*Report{}}
 		for _, it := range items {
 			if r := reportOf(ch, it); r != nil {
-				out = append(out, r)
+				r.Sectors, r.ObjectRefs = slices.Clip(r.Sectors), slices.Clip(r.ObjectRefs)
+				f.list = append(f.list, r)
+				f.byID[r.ID] = r
 			}
 		}
+		return f, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return v.(*reportFold), nil
 }
 
 // Report returns one incident report with its objects.
@@ -256,30 +286,39 @@ func (s *Service) Report(ctx context.Context, id string) (*Report, error) {
 	if stix.IDType(id) != "report" {
 		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "report id %q: want report--UUID", id)
 	}
-	all, err := s.Reports(ctx, "")
+	chs, err := s.channelsOrOne(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range all {
-		if r.ID != id {
-			continue
+	var found *Report
+	for _, ch := range chs {
+		f, err := s.reportFold(ctx, ch)
+		if err != nil {
+			return nil, err
 		}
-		f := dialogue.ObjectFilter{IDs: r.ObjectRefs}
-		for {
-			page, err := s.Store.FindObjects(ctx, r.Channel, f)
-			if err != nil {
-				return nil, err
-			}
-			for _, o := range page.Objects {
-				r.Objects = append(r.Objects, o.Raw)
-			}
-			if !page.More {
-				return r, nil
-			}
-			f.After = page.Next
+		if r := f.byID[id]; r != nil && found == nil {
+			c := *r
+			found = &c
 		}
 	}
-	return nil, dialogue.Errorf(op, dialogue.KindNotFound, "no incident report %s: list them with 'parley report list'", id)
+	if found == nil {
+		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "no incident report %s: list them with 'parley report list'", id)
+	}
+	r := found
+	f := dialogue.ObjectFilter{IDs: r.ObjectRefs}
+	for {
+		page, err := s.Store.FindObjects(ctx, r.Channel, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Objects {
+			r.Objects = append(r.Objects, o.Raw)
+		}
+		if !page.More {
+			return r, nil
+		}
+		f.After = page.Next
+	}
 }
 
 func (s *Service) channelsOrOne(ctx context.Context, chID string) ([]*dialogue.Channel, error) {

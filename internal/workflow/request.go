@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -356,81 +357,216 @@ func (s *Service) request(ctx context.Context, id string) (*Request, *dialogue.C
 		return nil, nil, err
 	}
 	for _, ch := range chs {
-		rs, err := s.channelRequests(ctx, ch)
+		f, err := s.requestFold(ctx, ch)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, r := range rs {
-			if r.ID == id {
-				return r, ch, nil
-			}
+		if r := f.byID[id]; r != nil {
+			return r.at(s.Now()), ch, nil
 		}
 	}
 	return nil, nil, dialogue.Errorf(op, dialogue.KindNotFound, "no request %s: list them with 'parley request list'", id)
 }
 
-// channelRequests computes the requests of a channel.
+// channelRequests computes the requests of a channel at the service's
+// clock.
 func (s *Service) channelRequests(ctx context.Context, ch *dialogue.Channel) ([]*Request, error) {
+	f, err := s.requestFold(ctx, ch)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	out := make([]*Request, len(f.list))
+	for i, r := range f.list {
+		out[i] = r.at(now)
+	}
+	return out, nil
+}
+
+// requestFold is a channel's requests folded from the requests and
+// transitions of both sides, without what depends on the clock (the
+// overdue flags). It is shared by the readers of the fold cache: at
+// gives each caller its own copy.
+type requestFold struct {
+	list []*Request // in the order the requests were added
+	byID map[string]*Request
+}
+
+// at returns a copy of a folded request with its overdue flags at now.
+// The copy's slices are the fold's, clipped, so that an append to one
+// never writes into the fold.
+func (r *Request) at(now time.Time) *Request {
+	c := *r
+	d := dialogue.Deadlines{Ack: c.AckDeadline.Sub(c.Submitted), Answer: c.AnswerDeadline.Sub(c.Submitted)}
+	c.AckOverdue, c.AnswerOverdue = d.Overdue(c.State, c.Submitted, now)
+	c.Overdue = c.AckOverdue || c.AnswerOverdue
+	return &c
+}
+
+// requestTypes are the types a channel's requests are folded from.
+var requestTypes = []string{stix.TypeRequest, stix.TypeTransition}
+
+// requestFold returns the fold of a channel's requests, from the cache
+// while the store's stamp of the requests and transitions is unchanged.
+func (s *Service) requestFold(ctx context.Context, ch *dialogue.Channel) (*requestFold, error) {
 	_, other, err := s.Channel(ctx, ch.ID)
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.Items(ctx, ch, other, stix.TypeRequest, stix.TypeTransition)
+	v, err := s.cachedFold(ctx, "requests", ch, other, requestTypes, func() (any, error) {
+		return s.foldRequests(ctx, ch, other)
+	})
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]*Request{}
-	var out []*Request
-	var trans []*Item
+	return v.(*requestFold), nil
+}
+
+// requestProps are the properties of a request or a transition the fold
+// reads (decoded into this, not into a map: a tenth of the work).
+type requestProps struct {
+	CreatedBy   string `json:"created_by_ref"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// A request's.
+	About     []string   `json:"about_refs"`
+	Infra     []string   `json:"infrastructure"`
+	Unrouted  []Unrouted `json:"unrouted"`
+	Sectors   []string   `json:"sectors"`
+	OffLimits bool       `json:"off_limits"`
+	AckBy     string     `json:"ack_by"`
+	AnswerBy  string     `json:"answer_by"`
+	// A transition's.
+	RequestRef   string   `json:"request_ref"`
+	Action       string   `json:"action"`
+	ResponseKind string   `json:"response_kind"`
+	Reason       string   `json:"reason"`
+	ObjectRefs   []string `json:"object_refs"`
+}
+
+// requestItem is a request or a transition as the fold reads it.
+type requestItem struct {
+	obj  *dialogue.Object
+	from dialogue.Party
+	p    requestProps
+	log  string
+	idx  *int64
+}
+
+// requestItems reads a channel's requests and transitions, oldest first,
+// with the party each comes from (an item of neither party is left out)
+// and its log index: in one scan with the indexes when the store is a
+// dialogue.StampedLister, else item by item (requestLogIndex).
+func (s *Service) requestItems(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) ([]*requestItem, error) {
+	var out []*requestItem
+	decode := func(o *dialogue.Object) *requestItem {
+		it := &requestItem{obj: o}
+		if err := json.Unmarshal(o.Raw, &it.p); err != nil {
+			var te *json.UnmarshalTypeError
+			if !errors.As(err, &te) {
+				return nil // not JSON: left out, as Items does
+			}
+			// A property of another type reads as absent, as Item.Str.
+		}
+		switch it.p.CreatedBy {
+		case s.Self.IdentityID:
+			it.from = s.Self
+		case other.IdentityID:
+			it.from = other
+		default:
+			return nil
+		}
+		return it
+	}
+	if sl, ok := s.Store.(dialogue.StampedLister); ok {
+		err := sl.IndexedObjects(ctx, ch.ID, requestTypes, func(io dialogue.IndexedObject) error {
+			it := decode(io.Object)
+			if it == nil {
+				return nil
+			}
+			switch {
+			case it.from.Local && io.Origin == "" && io.Indexed:
+				i := io.LogIndex
+				it.log, it.idx = "own", &i
+			case it.from.Local:
+				// Not an entry of this node's log by its object: the
+				// look-up by leaf hash, as requestLogIndex.
+				it.log, it.idx = s.requestLogIndex(ctx, ch, &Item{Object: io.Object, From: it.from})
+			case io.Origin != "" && io.Indexed:
+				i := io.LogIndex
+				it.log, it.idx = "peer's log", &i
+			default:
+				it.log = "peer's log"
+			}
+			out = append(out, it)
+			return nil
+		})
+		return out, err
+	}
+	items, err := s.Items(ctx, ch, other, requestTypes...)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range items {
+		if it := decode(x.Object); it != nil {
+			it.log, it.idx = s.requestLogIndex(ctx, ch, x)
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// foldRequests computes the requests of a channel from their filings and
+// the transitions of both sides, in the order the requests were added.
+func (s *Service) foldRequests(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (*requestFold, error) {
+	items, err := s.requestItems(ctx, ch, other)
+	if err != nil {
+		return nil, err
+	}
+	f := &requestFold{byID: map[string]*Request{}}
+	var trans []*requestItem
 	for _, it := range items {
-		if it.Object.Type == stix.TypeTransition {
+		if it.obj.Type == stix.TypeTransition {
 			trans = append(trans, it)
 			continue
 		}
-		r := &Request{ID: it.Object.ID, Channel: ch.ID, Name: it.Str("name"), Text: it.Str("description"), State: dialogue.RequestSubmitted,
-			From: it.From.Name, Submitted: it.Object.Created, from: it.From}
+		p := &it.p
+		r := &Request{ID: it.obj.ID, Channel: ch.ID, Name: p.Name, Text: p.Description, State: dialogue.RequestSubmitted,
+			From: it.from.Name, Submitted: it.obj.Created, from: it.from,
+			About: p.About, Infrastructure: p.Infra, Unrouted: p.Unrouted, Sectors: p.Sectors, OffLimits: p.OffLimits}
 		r.To = other.Name
-		if !it.From.Local {
+		if !it.from.Local {
 			r.To = s.Self.Name
 		}
-		json.Unmarshal(it.Object.Raw, &struct {
-			About     *[]string   `json:"about_refs"`
-			Infra     *[]string   `json:"infrastructure"`
-			Unrouted  *[]Unrouted `json:"unrouted"`
-			Sectors   *[]string   `json:"sectors"`
-			OffLimits *bool       `json:"off_limits"`
-		}{&r.About, &r.Infrastructure, &r.Unrouted, &r.Sectors, &r.OffLimits})
-		r.AckDeadline, _ = stix.ParseTime(it.Str("ack_by"))
-		r.AnswerDeadline, _ = stix.ParseTime(it.Str("answer_by"))
-		r.Log, r.LogIndex = s.requestLogIndex(ctx, ch, it)
+		r.AckDeadline, _ = stix.ParseTime(p.AckBy)
+		r.AnswerDeadline, _ = stix.ParseTime(p.AnswerBy)
+		r.Log, r.LogIndex = it.log, it.idx
 		r.History = append(r.History, &Transition{ID: r.ID, Action: "file", ToState: dialogue.RequestSubmitted, By: r.From, At: r.Submitted, Log: r.Log, LogIndex: r.LogIndex})
-		byID[r.ID] = r
-		out = append(out, r)
+		f.byID[r.ID] = r
+		f.list = append(f.list, r)
 	}
 	sort.SliceStable(trans, func(i, j int) bool {
-		a, b := trans[i].Object, trans[j].Object
+		a, b := trans[i].obj, trans[j].obj
 		if !a.Created.Equal(b.Created) {
 			return a.Created.Before(b.Created)
 		}
 		// At the same millisecond, the moves in the order the states
 		// allow them (an answer and its close can share one).
-		if ra, rb := actionRank[trans[i].Str("action")], actionRank[trans[j].Str("action")]; ra != rb {
+		if ra, rb := actionRank[trans[i].p.Action], actionRank[trans[j].p.Action]; ra != rb {
 			return ra < rb
 		}
 		return a.ID < b.ID
 	})
 	for _, it := range trans {
-		r := byID[it.Str("request_ref")]
+		r := f.byID[it.p.RequestRef]
 		if r == nil {
 			continue
 		}
-		t := &Transition{ID: it.Object.ID, Action: dialogue.RequestAction(it.Str("action")), FromState: r.State, By: it.From.Name, At: it.Object.Created,
-			Kind: dialogue.ResponseKind(it.Str("response_kind")), Reason: it.Str("reason"), Text: it.Str("description")}
-		json.Unmarshal(it.Object.Raw, &struct {
-			Refs *[]string `json:"object_refs"`
-		}{&t.ObjectRefs})
-		t.Log, t.LogIndex = s.requestLogIndex(ctx, ch, it)
-		to, err := dialogue.NextRequestState(r.State, t.Action, it.From.IdentityID == r.from.IdentityID, t.Kind, t.Reason)
+		p := &it.p
+		t := &Transition{ID: it.obj.ID, Action: dialogue.RequestAction(p.Action), FromState: r.State, By: it.from.Name, At: it.obj.Created,
+			Kind: dialogue.ResponseKind(p.ResponseKind), Reason: p.Reason, Text: p.Description, ObjectRefs: p.ObjectRefs}
+		t.Log, t.LogIndex = it.log, it.idx
+		to, err := dialogue.NextRequestState(r.State, t.Action, it.from.IdentityID == r.from.IdentityID, t.Kind, t.Reason)
 		if err != nil {
 			t.Refused = dialogue.Message(err)
 			r.Refused = append(r.Refused, t)
@@ -439,13 +575,11 @@ func (s *Service) channelRequests(ctx context.Context, ch *dialogue.Channel) ([]
 		t.ToState, r.State = to, to
 		r.History = append(r.History, t)
 	}
-	now := s.Now()
-	for _, r := range out {
-		d := dialogue.Deadlines{Ack: r.AckDeadline.Sub(r.Submitted), Answer: r.AnswerDeadline.Sub(r.Submitted)}
-		r.AckOverdue, r.AnswerOverdue = d.Overdue(r.State, r.Submitted, now)
-		r.Overdue = r.AckOverdue || r.AnswerOverdue
+	for _, r := range f.list {
+		r.History, r.Refused = slices.Clip(r.History), slices.Clip(r.Refused)
+		r.About, r.Infrastructure, r.Unrouted, r.Sectors = slices.Clip(r.About), slices.Clip(r.Infrastructure), slices.Clip(r.Unrouted), slices.Clip(r.Sectors)
 	}
-	return out, nil
+	return f, nil
 }
 
 // actionRank orders the moves of a request as the states allow them.

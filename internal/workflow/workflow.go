@@ -42,6 +42,9 @@ type Service struct {
 	Self dialogue.Party
 	// Now is the clock; tests set it.
 	Now func() time.Time
+
+	// folds keeps the read paths' folds of channels (readcache.go).
+	folds *foldCache
 }
 
 // New returns the workflows of the node named name, whose log key is
@@ -49,7 +52,7 @@ type Service struct {
 func New(st Store, name, logKey string) *Service {
 	self := dialogue.Party{Name: name, IdentityID: peer.IdentityID(logKey), Local: true}
 	o := &peer.Origin{IdentityID: self.IdentityID, Name: name}
-	return &Service{Store: st, Write: o.Wrap(st), Self: self, Now: time.Now}
+	return &Service{Store: st, Write: o.Wrap(st), Self: self, Now: time.Now, folds: &foldCache{}}
 }
 
 // Channel finds a channel by id or title and returns it with its two

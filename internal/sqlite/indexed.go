@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+)
+
+var _ dialogue.StampedLister = (*DB)(nil)
+
+// IndexedObjects calls fn with the latest version of each object of the
+// given types in a collection, in ascending date_added order, each with
+// its log index: for this node's own versions their entry in this node's
+// log (log_entries by object_seq), for received ones the index the
+// exchange recorded in received_index (Indexed false when none). One
+// query per type over the objects_type index, where the workflows asked
+// OwnLogIndex or ReceivedIndex once per object. It stops at fn's first
+// error and returns it.
+func (db *DB) IndexedObjects(ctx context.Context, collectionID string, types []string, fn func(dialogue.IndexedObject) error) error {
+	const op = "sqlite.IndexedObjects"
+	if len(types) == 0 {
+		return dialogue.Errorf(op, dialogue.KindInvalid, "types: name at least one object type")
+	}
+	pk, err := db.pk(ctx, db.r, op, collectionID)
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, len(types)+1)
+	args = append(args, pk)
+	for _, t := range types {
+		args = append(args, t)
+	}
+	rows, err := db.rQuery(ctx, `SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, o.raw, o.origin,
+		CASE WHEN o.origin IS NULL
+			THEN (SELECT e.idx FROM log_entries e WHERE e.object_seq = o.seq AND e.collection_pk = o.collection_pk)
+			ELSE (SELECT r.idx FROM received_index r WHERE r.collection_pk = o.collection_pk AND r.id = o.id AND r.version = o.version)
+		END
+		FROM objects o WHERE o.collection_pk = ? AND o.type IN (`+placeholders(len(types))+`) AND o.superseded = 0
+		ORDER BY o.date_added`, args...)
+	if err != nil {
+		return dbErr(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			o                 dialogue.Object
+			created, modified sql.NullString
+			added             int64
+			origin            sql.NullString
+			idx               sql.NullInt64
+		)
+		if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &created, &modified, &added, &o.Raw, &origin, &idx); err != nil {
+			return dbErr(op, err)
+		}
+		if o.Created, err = parseStamp(created); err != nil {
+			return dbErr(op, err)
+		}
+		if o.Modified, err = parseStamp(modified); err != nil {
+			return dbErr(op, err)
+		}
+		o.DateAdded = fromMicros(added)
+		if err := fn(dialogue.IndexedObject{Object: &o, Origin: origin.String, LogIndex: idx.Int64, Indexed: idx.Valid}); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return dbErr(op, err)
+	}
+	return nil
+}
+
+// ObjectStamp returns the count and the largest date_added of the
+// versions of the given types in a collection (over the objects_type
+// index, which holds both), and the count of its received log indexes,
+// read in one statement. date_added strictly increases over the store and
+// is never given out twice (store_state), so any version added moves
+// LastAdded; with none added, any removed lowers Versions; received_index
+// only grows.
+func (db *DB) ObjectStamp(ctx context.Context, collectionID string, types []string) (dialogue.ObjectStamp, error) {
+	const op = "sqlite.ObjectStamp"
+	var s dialogue.ObjectStamp
+	if len(types) == 0 {
+		return s, dialogue.Errorf(op, dialogue.KindInvalid, "types: name at least one object type")
+	}
+	pk, err := db.pk(ctx, db.r, op, collectionID)
+	if err != nil {
+		return s, err
+	}
+	args := make([]any, 0, len(types)+1)
+	args = append(args, pk)
+	for _, t := range types {
+		args = append(args, t)
+	}
+	err = db.rQueryRow(ctx, `SELECT count(*), coalesce(max(o.date_added), 0),
+		(SELECT count(*) FROM received_index r WHERE r.collection_pk = ?1)
+		FROM objects o WHERE o.collection_pk = ?1 AND o.type IN (`+placeholders(len(types))+`)`, args...).Scan(&s.Versions, &s.LastAdded, &s.Received)
+	if err != nil {
+		return s, dbErr(op, err)
+	}
+	return s, nil
+}
