@@ -126,7 +126,18 @@ func (s *scanner) key() ([]byte, error) {
 	}
 	b := s.b
 	start := s.i + 1
-	i := firstStrStop(b, start)
+	var i int
+	if start+8 <= len(b) {
+		// Most names are shorter than eight bytes: their end is found in
+		// one word, without a call.
+		if m := strStops(binary.LittleEndian.Uint64(b[start:])); m != 0 {
+			i = start + bits.TrailingZeros64(m)/8
+		} else {
+			i = firstStrStop(b, start+8)
+		}
+	} else {
+		i = firstStrStop(b, start)
+	}
 	if i < len(b) && b[i] == '"' && i+1 < len(b) && b[i+1] == ':' {
 		// The common case: a plain name right before its colon.
 		s.i = i + 2

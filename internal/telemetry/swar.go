@@ -28,14 +28,18 @@ func exactEq(x uint64, c byte) uint64 {
 	return ^((y&lows + lows) | y | lows)
 }
 
+// strStops flags the bytes of x that end the plain run of a string: a
+// quote, a backslash or a control character (only the lowest flag is
+// sure). x^2 turns '"' into a space and keeps control characters below
+// it: one comparison finds both.
+func strStops(x uint64) uint64 { return lessBytes(x^ones*2, 0x21) | eqBytes(x, '\\') }
+
 // firstStrStop returns the index in b, from i, of the first quote,
 // backslash or control character; len(b) when there is none.
 func firstStrStop(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		// x^2 turns '"' into a space and keeps control characters below
-		// it: one comparison finds both.
-		if m := lessBytes(x^ones*2, 0x21) | eqBytes(x, '\\'); m != 0 {
+		if m := strStops(x); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -308,4 +309,104 @@ func TestParseIPv6(t *testing.T) {
 			t.Errorf("parseIPv6(%q) = %v, %v; want %v", in, a, ok, want)
 		}
 	}
+}
+
+// refKey is key as it was: firstStrStop called for every name.
+func (s *scanner) refKey() ([]byte, error) {
+	if s.peek() != '"' {
+		return nil, s.fail("expected a member name")
+	}
+	b := s.b
+	start := s.i + 1
+	i := firstStrStop(b, start)
+	if i < len(b) && b[i] == '"' && i+1 < len(b) && b[i+1] == ':' {
+		s.i = i + 2
+		return b[start:i], nil
+	}
+	k, err := s.str()
+	if err != nil {
+		return nil, err
+	}
+	if s.peek() != ':' {
+		return nil, s.fail("expected :")
+	}
+	s.i++
+	return k, nil
+}
+
+// keyPositions are the lines of the EVE samples and where each member
+// name in them begins, at any depth.
+func keyPositions() (lines [][]byte, at [][]int) {
+	for _, l := range []string{sampleAlert, sampleDNS, sampleHTTP, sampleTLS, sampleFile, sampleFlow, sampleSMTP} {
+		var pos []int
+		for i := 0; i+1 < len(l); i++ {
+			if (l[i] == '{' || l[i] == ',') && l[i+1] == '"' {
+				if j := strings.IndexByte(l[i+2:], '"'); j >= 0 && i+3+j < len(l) && l[i+3+j] == ':' {
+					pos = append(pos, i+1)
+				}
+			}
+		}
+		lines, at = append(lines, []byte(l)), append(at, pos)
+	}
+	return lines, at
+}
+
+// TestKey holds key to refKey at every member name of the samples and
+// on random names.
+func TestKey(t *testing.T) {
+	lines, at := keyPositions()
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 20000 {
+		name := make([]byte, r.IntN(20))
+		for i := range name {
+			name[i] = "ab_\"\\\x01:"[r.IntN(7)]
+		}
+		lines = append(lines, append(append([]byte{'"'}, name...), `":1`[r.IntN(3):]...))
+		at = append(at, []int{0})
+	}
+	for n, l := range lines {
+		for _, p := range at[n] {
+			a, b := scanner{b: l, i: p}, scanner{b: l, i: p}
+			k, err := a.key()
+			wk, werr := b.refKey()
+			if string(k) != string(wk) || fmt.Sprint(err) != fmt.Sprint(werr) || a.i != b.i {
+				t.Fatalf("key(%q at %d) = %q, %v, %d; want %q, %v, %d", l, p, k, err, a.i, wk, werr, b.i)
+			}
+		}
+	}
+}
+
+// BenchmarkKey compares key with refKey, pass by pass in one run, at
+// every member name of the EVE samples.
+func BenchmarkKey(b *testing.B) {
+	lines, at := keyPositions()
+	scanners := make([]scanner, len(lines))
+	for n, l := range lines {
+		scanners[n].b = l
+	}
+	var d [2]time.Duration
+	for b.Loop() {
+		for v := range 2 {
+			t0 := time.Now()
+			for range 1000 {
+				for n := range lines {
+					s := &scanners[n]
+					for _, p := range at[n] {
+						s.i = p
+						var err error
+						if v == 0 {
+							_, err = s.key()
+						} else {
+							_, err = s.refKey()
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
+			d[v] += time.Since(t0)
+		}
+	}
+	b.ReportMetric(d[1].Seconds()/d[0].Seconds(), "ref/new")
 }
