@@ -635,14 +635,7 @@ func (db *DB) FindObjects(ctx context.Context, collectionID string, f dialogue.O
 	if err != nil {
 		return nil, err
 	}
-	cond, args := where(pk, f, true)
-	raw := "o.raw"
-	if f.MetaOnly {
-		raw = "NULL"
-	}
-	q := "SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, " + raw +
-		" FROM objects o WHERE " + cond + " AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
-	args = append(args, lower, limit+1)
+	q, args := findQuery(pk, f, lower, limit)
 	rows, err := db.rQuery(ctx, q, args...)
 	if err != nil {
 		return nil, dbErr(op, err)
@@ -678,6 +671,27 @@ func (db *DB) FindObjects(ctx context.Context, collectionID string, f dialogue.O
 		page.Next = encodeCursor(lastAdded)
 	}
 	return page, nil
+}
+
+// findQuery is FindObjects' query of f in collection pk, from date_added
+// lower (excluded), limit+1 rows.
+func findQuery(pk int64, f dialogue.ObjectFilter, lower int64, limit int) (string, []any) {
+	cond, args := where(pk, f, true)
+	raw := "o.raw"
+	if f.MetaOnly {
+		raw = "NULL"
+	}
+	// With ids, through their hashes: left to itself the planner walks
+	// the collection's date_added index for the ORDER BY, a scan of every
+	// object for each look-up by id (~23 ms at 30,000 objects, against
+	// ~40 µs).
+	from := " FROM objects o WHERE "
+	if len(f.IDs) > 0 {
+		from = " FROM objects o INDEXED BY objects_id_hash WHERE "
+	}
+	q := "SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, " + raw +
+		from + cond + " AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
+	return q, append(args, lower, limit+1)
 }
 
 // DeleteObject removes the versions of one object selected by
