@@ -241,10 +241,15 @@ func statedAt(pts []LevelPoint, now time.Time, times []time.Time) (*StatedLevel,
 // visibleIncidents is threatIncidents, all of them and those of the
 // reports u may see.
 func (s *Service) visibleIncidents(ctx context.Context, u *dialogue.User, ch *dialogue.Channel) (all, visible []threatIncident, err error) {
-	all, err = s.threatIncidents(ctx, ch)
+	other, err := s.otherParty(ctx, ch)
 	if err != nil {
 		return nil, nil, err
 	}
+	v, err := s.cachedFold(ctx, "threat-incidents", ch, other, []string{"report"}, func() (any, error) { return s.threatIncidents(ctx, ch) })
+	if err != nil {
+		return nil, nil, err
+	}
+	all = v.([]threatIncident) // shared: read only
 	view := s.TLPView(ch.ID, u)
 	visibleIDs := map[string]bool{}
 	f := dialogue.ObjectFilter{Types: []string{"report"}}
@@ -273,10 +278,22 @@ func (s *Service) visibleIncidents(ctx context.Context, u *dialogue.User, ch *di
 	return all, visible, nil
 }
 
-// assessmentsByKey reads a channel's assessments once: per (party name,
-// sector), each level stated, in channelThreat's order (valid_from, then
-// id).
+// assessmentsByKey is a channel's assessments per (party name, sector),
+// each level stated, in channelThreat's order (valid_from, then id);
+// kept in the read cache while the store's stamp of the assessments is
+// unchanged. The map is shared: read it, never change it.
 func (s *Service) assessmentsByKey(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (map[[2]string][]LevelPoint, error) {
+	v, err := s.cachedFold(ctx, "assessments", ch, other, []string{stix.TypeAssessment}, func() (any, error) {
+		return s.foldAssessments(ctx, ch, other)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[[2]string][]LevelPoint), nil
+}
+
+// foldAssessments reads a channel's assessments for assessmentsByKey.
+func (s *Service) foldAssessments(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (map[[2]string][]LevelPoint, error) {
 	items, err := s.Items(ctx, ch, other, stix.TypeAssessment)
 	if err != nil {
 		return nil, err

@@ -181,6 +181,18 @@ func TestThreatFor(t *testing.T) {
 	if !slicesEqual(pa.Channels[0].OffLimits, []string{"water"}) {
 		t.Errorf("boris's off-limits list: %v", pa.Channels[0].OffLimits)
 	}
+	// A new assessment shows at once (the cached fold of the assessments
+	// is read again).
+	if _, err := a.wf.Assess(ctx, chID, "energy", 5, "worse"); err != nil {
+		t.Fatal(err)
+	}
+	pa, err = a.wf.ThreatFor(ctx, boris, chID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := pa.Channels[0].Sectors[0].Stated["party-a"]; st == nil || st.Level != 5 || st.Previous != 4 || pa.Channels[0].Sectors[0].StatedHistory["party-a"][30].Level != 5 {
+		t.Errorf("after a new assessment, a's stated level: %+v", st)
+	}
 	if _, err := a.wf.ThreatFor(ctx, boris, "no-such-channel"); dialogue.KindOf(err) != dialogue.KindNotFound {
 		t.Errorf("an unknown channel: %v", err)
 	}
