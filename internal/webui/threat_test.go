@@ -226,9 +226,20 @@ func TestThreatPage(t *testing.T) {
 	// In Russian.
 	bb.lang = "ru"
 	_, page = bb.do("GET", "/threat", nil)
-	for _, want := range []string{"Картина угроз", "4 высокий", "3 повышенный", "запретный сектор", "Заявить уровень", ">Дата</text>", ">Уровень</text>"} {
+	for _, want := range []string{"Картина угроз", "4 высокий", "3 повышенный", "запретный сектор", "Заявить уровень", ">Дата</text>", ">Уровень</text>",
+		`<option value="energy">energy — Энергетика</option>`, "<small>Здравоохранение</small>"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the Russian page lacks %q", want)
+		}
+	}
+	// Every sector of the list has its Russian name.
+	options := regexp.MustCompile(`<option value="[a-z-]+"(?: selected)?>[a-z-]+ — ([^<]+)</option>`).FindAllStringSubmatch(page, -1)
+	if len(options) != len(dialogue.Sectors) {
+		t.Errorf("%d sectors in the form, want %d", len(options), len(dialogue.Sectors))
+	}
+	for _, o := range options {
+		if !regexp.MustCompile(`^[А-Яа-яЁё]`).MatchString(o[1]) {
+			t.Errorf("a sector's name in Russian: %q", o[1])
 		}
 	}
 }
