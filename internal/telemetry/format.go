@@ -505,7 +505,8 @@ func (*generic) Name() string { return "json" }
 
 func (g *generic) parse(s *scanner, ev *Event) error {
 	hasTime := false
-	if err := g.walk(s, ev, "", &hasTime); err != nil {
+	var path [128]byte // the paths of nested objects, built here (longer ones allocate)
+	if err := g.walk(s, ev, path[:0], &hasTime); err != nil {
 		return err
 	}
 	if !hasTime {
@@ -515,7 +516,7 @@ func (g *generic) parse(s *scanner, ev *Event) error {
 }
 
 // walk reads an object whose members have the path prefix.
-func (g *generic) walk(s *scanner, ev *Event, prefix string, hasTime *bool) error {
+func (g *generic) walk(s *scanner, ev *Event, prefix []byte, hasTime *bool) error {
 	if err := s.open('{'); err != nil {
 		return err
 	}
@@ -528,10 +529,15 @@ func (g *generic) walk(s *scanner, ev *Event, prefix string, hasTime *bool) erro
 		if err != nil {
 			return err
 		}
-		path := prefix + string(k)
+		// The member's path is prefix + k; it is compared piecewise, not
+		// built (a string built here would be allocated on every member).
 		taken, descend := false, false
 		for _, f := range g.fields {
-			if f.path == path {
+			if end := len(prefix) + len(k); len(f.path) < end || f.path[:len(prefix)] != string(prefix) || f.path[len(prefix):end] != string(k) {
+				continue
+			}
+			rest := f.path[len(prefix)+len(k):]
+			if rest == "" {
 				taken = true
 				if f.kind == 0 {
 					var v []byte
@@ -549,18 +555,18 @@ func (g *generic) walk(s *scanner, ev *Event, prefix string, hasTime *bool) erro
 					err = s.strList(func(v []byte) { ev.addText(kind, v, &s.scratch) })
 				}
 				if err != nil {
-					return &fieldError{path, err}
+					return &fieldError{string(prefix) + string(k), err}
 				}
 				break
 			}
-			if strings.HasPrefix(f.path, path+".") {
+			if rest[0] == '.' {
 				descend = true
 			}
 		}
 		switch {
 		case taken:
 		case descend && s.peek() == '{':
-			if err := g.walk(s, ev, path+".", hasTime); err != nil {
+			if err := g.walk(s, ev, append(append(prefix, k...), '.'), hasTime); err != nil {
 				return err
 			}
 		default:

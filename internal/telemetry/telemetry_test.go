@@ -300,12 +300,18 @@ func FuzzGeneric(f *testing.F) {
 // half: the collector's marking walks the compiled set and evicts it
 // from the caches).
 func TestNoAllocs(t *testing.T) {
+	generic, err := NewGeneric(Mapping{Time: "@timestamp", Fields: map[string]Kind{
+		"source.ip": IPv4, "destination.ip": IPv4, "dns.question.name": Domain, "url.full": URL, "file.hash.sha256": SHA256, "id.orig_h": IPv4}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		f    Format
 		line string
 	}{
 		{EVE, sampleAlert}, {EVE, sampleDNS}, {EVE, sampleTLS}, {EVE, sampleHTTP}, {EVE, sampleFile}, {EVE, sampleFlow}, {EVE, sampleSMTP},
 		{Zeek, sampleZeekConn}, {Zeek, sampleZeekDNS}, {Zeek, sampleZeekHTTP}, {Zeek, sampleZeekFiles},
+		{generic, `{"@timestamp":"2024-05-01T10:00:00.5+02:00","source":{"ip":"10.1.2.3","port":5353},"destination":{"ip":"2001:db8::1"},"dns":{"question":{"name":"EVIL.example."}},"url":{"full":"https://evil.example/x"},"file":{"hash":{"sha256":["AB","cd"]}},"id.orig_h":"192.0.2.1","other":[1,2,{"a":null}]}`},
 	} {
 		var ev Event
 		var s scanner // kept from line to line, as a Reader keeps it
