@@ -214,9 +214,12 @@ func (u *UI) threatAssess(w http.ResponseWriter, r *http.Request) {
 	f := assessForm{Sector: r.PostFormValue("sector"), Level: r.PostFormValue("level"), Rationale: r.PostFormValue("rationale")}
 	level, err := strconv.Atoi(strings.TrimSpace(f.Level))
 	if err != nil {
-		// Not a number: no level; the workflow refuses it as out of range
-		// and names the field.
-		level = 0
+		// Not a number: refused here, as the workflow refuses a number
+		// out of range.
+		f.Errors = map[string]string{"level": l.T("Choose a level from 1 (low) to 5 (severe).")}
+		msg := fmt.Sprintf("level %q: want a number from 1 (low) to 5 (severe)", f.Level)
+		u.renderThreat(w, r, http.StatusBadRequest, "", l.T("The level was not stated: %s", msg), &failedForm{channel: channel, form: f})
+		return
 	}
 	_, err = u.cfg.Workflow.Assess(r.Context(), channel, f.Sector, level, f.Rationale)
 	switch {

@@ -142,21 +142,21 @@ func TestThreatPage(t *testing.T) {
 		what                            string
 		sector, level, rationale, field string
 		status                          int
-		reason                          string
+		reason, flash                   string
 	}{
-		{"level too high", "energy", "6", "grid attacks", "level", 400, "Choose a level from 1 (low) to 5 (severe)."},
-		{"level zero", "energy", "0", "grid attacks", "level", 400, "Choose a level from 1 (low) to 5 (severe)."},
-		{"level not a number", "energy", "high", "grid attacks", "level", 400, "Choose a level from 1 (low) to 5 (severe)."},
-		{"no level", "energy", "", "grid attacks", "level", 400, "Choose a level from 1 (low) to 5 (severe)."},
-		{"unknown sector", "casinos", "3", "grid attacks", "sector", 400, "Choose a sector from the list."},
-		{"no sector", "", "3", "grid attacks", "sector", 400, "Choose a sector from the list."},
-		{"no rationale", "energy", "3", "", "rationale", 400, "A stated level needs its reasons: write the rationale."},
-		{"blank rationale", "energy", "3", "  \n ", "rationale", 400, "A stated level needs its reasons: write the rationale."},
+		{"level too high", "energy", "6", "grid attacks", "level", 400, "Choose a level from 1 (low) to 5 (severe).", "level 6: want 1 (low) to 5 (severe)"},
+		{"level zero", "energy", "0", "grid attacks", "level", 400, "Choose a level from 1 (low) to 5 (severe).", "level 0: want 1 (low) to 5 (severe)"},
+		{"level not a number", "energy", "high", "grid attacks", "level", 400, "Choose a level from 1 (low) to 5 (severe).", "level &#34;high&#34;: want a number from 1 (low) to 5 (severe)"},
+		{"no level", "energy", "", "grid attacks", "level", 400, "Choose a level from 1 (low) to 5 (severe).", "level &#34;&#34;: want a number"},
+		{"unknown sector", "casinos", "3", "grid attacks", "sector", 400, "Choose a sector from the list.", "sector &#34;casinos&#34;: not a sector code"},
+		{"no sector", "", "3", "grid attacks", "sector", 400, "Choose a sector from the list.", "sector &#34;&#34;: not a sector code"},
+		{"no rationale", "energy", "3", "", "rationale", 400, "A stated level needs its reasons: write the rationale.", "rationale: a stated level needs its reasons"},
+		{"blank rationale", "energy", "3", "  \n ", "rationale", 400, "A stated level needs its reasons: write the rationale.", "rationale: a stated level needs its reasons"},
 	} {
 		resp, body := b.do("POST", "/threat/assess", url.Values{"csrf": {csrf}, "channel": {"a-b"}, "sector": {c.sector}, "level": {c.level}, "rationale": {c.rationale}})
 		wantErr := `<span class="field-error" id="assess-0-` + c.field + `-error">` + strings.ReplaceAll(c.reason, "'", "&#39;") + `</span>`
 		if resp.StatusCode != c.status || !strings.Contains(body, wantErr) || !strings.Contains(body, `id="assess-0-`+c.field+`" name="`+c.field+`" `) ||
-			!strings.Contains(body, "The level was not stated: ") {
+			!strings.Contains(body, "The level was not stated: "+c.flash) {
 			t.Errorf("%s: %d, want %d and %s\n%s", c.what, resp.StatusCode, c.status, wantErr, body)
 		}
 		if strings.Count(body, `class="field-error"`) != 1 {
