@@ -20,13 +20,13 @@ type IndexedObject struct {
 
 // ObjectStamp is what a StampedLister says of the object versions of some
 // types in a collection at one moment: equal stamps mean that no version
-// of those types was added or removed and no received log index was
-// recorded in between.
+// of those types was added or removed and no received log index of an
+// object of those types was recorded in between.
 type ObjectStamp struct {
 	// Versions counts the versions of the types (every version, not only
 	// the latest); LastAdded is the largest DateAdded among them (µs);
 	// Received counts the received log indexes recorded in the
-	// collection.
+	// collection for objects of the types.
 	Versions, LastAdded, Received int64
 }
 
@@ -44,7 +44,7 @@ type StampedLister interface {
 	// ObjectStamp returns the stamp of the collection's versions of the
 	// given types. It changes with every version of them added (by any
 	// process on the store, own or received) or removed, and with every
-	// received log index recorded in the collection. KindNotFound when
+	// received log index recorded for an object of them. KindNotFound when
 	// there is no such collection.
 	ObjectStamp(ctx context.Context, collectionID string, types []string) (ObjectStamp, error)
 }

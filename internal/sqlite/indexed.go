@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 )
@@ -72,11 +74,15 @@ func (db *DB) IndexedObjects(ctx context.Context, collectionID string, types []s
 
 // ObjectStamp returns the count and the largest date_added of the
 // versions of the given types in a collection (over the objects_type
-// index, which holds both), and the count of its received log indexes,
-// read in one statement. date_added strictly increases over the store and
-// is never given out twice (store_state), so any version added moves
-// LastAdded; with none added, any removed lowers Versions; received_index
-// only grows.
+// index, which holds both), and the count of the received log indexes of
+// objects of those types (over received_index's key, by the ids' type
+// prefix: the store keeps every id starting with its type), read in one
+// statement. date_added strictly increases over the store and is never
+// given out twice (store_state), so any version added moves LastAdded;
+// with none added, any removed lowers Versions; received_index only
+// grows. An index recorded for an object of another type leaves the
+// stamp as it was: a node receiving the peer's hotline traffic does not
+// make the readers of its requests compute them again.
 func (db *DB) ObjectStamp(ctx context.Context, collectionID string, types []string) (dialogue.ObjectStamp, error) {
 	const op = "sqlite.ObjectStamp"
 	var s dialogue.ObjectStamp
@@ -87,16 +93,43 @@ func (db *DB) ObjectStamp(ctx context.Context, collectionID string, types []stri
 	if err != nil {
 		return s, err
 	}
-	args := make([]any, 0, len(types)+1)
-	args = append(args, pk)
-	for _, t := range types {
-		args = append(args, t)
-	}
-	err = db.rQueryRow(ctx, `SELECT count(*), coalesce(max(o.date_added), 0),
-		(SELECT count(*) FROM received_index r WHERE r.collection_pk = ?1)
-		FROM objects o WHERE o.collection_pk = ?1 AND o.type IN (`+placeholders(len(types))+`)`, args...).Scan(&s.Versions, &s.LastAdded, &s.Received)
+	err = db.rQueryRow(ctx, stampQuery(len(types)), stampArgs(pk, types)...).Scan(&s.Versions, &s.LastAdded, &s.Received)
 	if err != nil {
 		return s, dbErr(op, err)
 	}
 	return s, nil
+}
+
+// stampQuery is ObjectStamp's statement for n types: ?1 the collection,
+// ?2.. the types, then each type's range of ids (stampArgs).
+func stampQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`SELECT count(*), coalesce(max(o.date_added), 0), (SELECT 0`)
+	for i := range n {
+		lo, hi := 2+n+2*i, 3+n+2*i
+		fmt.Fprintf(&b, ` + (SELECT count(*) FROM received_index r WHERE r.collection_pk = ?1 AND r.id >= ?%d AND r.id < ?%d)`, lo, hi)
+	}
+	b.WriteString(`) FROM objects o WHERE o.collection_pk = ?1 AND o.type IN (`)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "?%d", 2+i)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// stampArgs are stampQuery's arguments: the ids of type t are those from
+// "t--" (included) to "t-." (excluded), '.' following '-'.
+func stampArgs(pk int64, types []string) []any {
+	args := make([]any, 0, 1+3*len(types))
+	args = append(args, pk)
+	for _, t := range types {
+		args = append(args, t)
+	}
+	for _, t := range types {
+		args = append(args, t+"--", t+"-.")
+	}
+	return args
 }

@@ -186,11 +186,25 @@ func testObjectStamp(t *testing.T, s StampedStore) {
 			Objects: []*dialogue.Object{sdo(typeRequest, 5, 0)}, Indexes: []int64{0}})
 		must(t, err)
 	})
-	// Another dialogue type received with its index: not one of the types,
-	// but its index counts (a reader of indexes keeps them).
-	step("an event received with its index", true, func() {
+	// Another dialogue type received with its index: neither the version
+	// nor its index is one of the types' (a node receiving the peer's
+	// hotline traffic keeps its readers of requests).
+	step("an event received with its index", false, func() {
 		_, err := s.ApplyReceived(ctx, &dialogue.ApplyBatch{Peer: b.Name, CollectionID: ch.ID, From: 1, To: 2,
 			Objects: []*dialogue.Object{sdo("parley-event", 6, 0)}, Indexes: []int64{1}})
+		must(t, err)
+	})
+	// A request received without its index, then again with it: the
+	// index alone changes the stamp.
+	late := sdo(typeRequest, 9, 0)
+	step("a request received without its index", true, func() {
+		_, err := s.ApplyReceived(ctx, &dialogue.ApplyBatch{Peer: b.Name, CollectionID: ch.ID, From: 2, To: 3,
+			Objects: []*dialogue.Object{received(late)}})
+		must(t, err)
+	})
+	step("the same request's index recorded", true, func() {
+		_, err := s.ApplyReceived(ctx, &dialogue.ApplyBatch{Peer: b.Name, CollectionID: ch.ID, From: 3, To: 4,
+			Objects: []*dialogue.Object{received(late)}, Indexes: []int64{3}})
 		must(t, err)
 	})
 	step("the request's first version deleted", true, func() {
