@@ -266,7 +266,9 @@ func (s *Service) StatementByID(ctx context.Context, id string) (*Statement, err
 }
 
 // Statements lists the statements of a channel (id or title; every
-// channel when empty), of the given kind ("" for all), oldest first.
+// channel when empty), of the given kind ("" for all), oldest first. A
+// channel's statements are folded once between two writes to them (the
+// fold cache); each call gets its own copies.
 func (s *Service) Statements(ctx context.Context, channel string, kind StatementKind) ([]*Statement, error) {
 	chans, err := s.statementChannels(ctx, channel)
 	if err != nil {
@@ -284,7 +286,7 @@ func (s *Service) Statements(ctx context.Context, channel string, kind Statement
 		}
 		for _, st := range sts {
 			if kind == "" || st.Kind == kind {
-				out = append(out, st)
+				out = append(out, st.clone())
 			}
 		}
 	}
@@ -376,89 +378,260 @@ func (s *Service) statementChannel(ctx context.Context, id string) (*dialogue.Ch
 	return nil, dialogue.Party{}, dialogue.Errorf(op, dialogue.KindNotFound, "no %s on any channel", id)
 }
 
-// firstItems is Items with the first version of each object instead of
-// the last, ordered by created time then id (the same order on both
-// nodes).
-func (s *Service) firstItems(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, types ...string) ([]*Item, error) {
-	out, err := s.items(ctx, ch, other, dialogue.VersionMatch{First: true}, types...)
-	if err != nil {
-		return nil, err
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].Object, out[j].Object
-		if !a.Created.Equal(b.Created) {
-			return a.Created.Before(b.Created)
-		}
-		return a.ID < b.ID
-	})
-	return out, nil
-}
-
-// statement returns one statement of a channel.
+// statement returns one statement of a channel, looked up by id: its
+// first version and the channel's signatures of it (the signatures' fold
+// is kept while the store's stamp of them is unchanged), without the
+// channel's other statements. It is the caller's to change.
 func (s *Service) statement(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, id string) (*Statement, error) {
-	sts, err := s.channelStatements(ctx, ch, other)
+	notFound := dialogue.Errorf("workflow.Statement", dialogue.KindNotFound, "no statement %s on channel %s", id, ch.ID)
+	if !strings.HasPrefix(id, stix.TypeStatement+"--") {
+		return nil, notFound
+	}
+	page, err := s.Store.FindObjects(ctx, ch.ID, dialogue.ObjectFilter{IDs: []string{id}, Types: []string{stix.TypeStatement}, Versions: dialogue.VersionMatch{First: true}})
 	if err != nil {
 		return nil, err
 	}
-	for _, st := range sts {
-		if st.ID == id {
-			return st, nil
+	var base *stmtBase
+	memo := s.memo("statements", ch, other)
+	for _, o := range page.Objects {
+		if o.ID == id && o.Type == stix.TypeStatement {
+			base, _ = memo.peek(func() any { return parseStatement(o) }, o.Raw).(*stmtBase)
 		}
 	}
-	return nil, dialogue.Errorf("workflow.Statement", dialogue.KindNotFound, "no statement %s on channel %s", id, ch.ID)
+	if base == nil || s.partyOf(other, base.createdBy) == nil {
+		return nil, notFound
+	}
+	sigs, err := s.statementSignatures(ctx, ch, other)
+	if err != nil {
+		return nil, err
+	}
+	st := s.foldStatement(ch, other, base, sigs[id])
+	st.Texts, st.Sectors = cloneTexts(st.Texts), slices.Clone(st.Sectors)
+	return st, nil
 }
 
-// channelStatements folds the statements and signatures of a channel.
+// clone is a copy of a statement that shares nothing with it.
+func (st *Statement) clone() *Statement {
+	c := *st
+	c.Texts, c.Sectors = cloneTexts(st.Texts), slices.Clone(st.Sectors)
+	c.SignedBy, c.Sigs = slices.Clone(st.SignedBy), slices.Clone(st.Sigs)
+	if st.AgreedAt != nil {
+		t := *st.AgreedAt
+		c.AgreedAt = &t
+	}
+	return &c
+}
+
+// cloneTexts is a copy of a statement's texts (nil stays nil).
+func cloneTexts(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// statementFold is a channel's statements with their signatures folded,
+// shared by the readers of the fold cache: none changes them.
+type statementFold struct {
+	list []*Statement // by created time, then id
+	byID map[string]*Statement
+}
+
+// channelStatements folds the statements and signatures of a channel,
+// ordered by created time then id. The statements are shared: the
+// caller must not change them (Statements gives copies).
 func (s *Service) channelStatements(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) ([]*Statement, error) {
-	items, err := s.firstItems(ctx, ch, other, stix.TypeStatement, stix.TypeSignature)
+	f, err := s.statementFold(ctx, ch, other)
 	if err != nil {
 		return nil, err
 	}
-	var out []*Statement
-	byID := map[string]*Statement{}
-	for _, it := range items {
-		if it.Object.Type != stix.TypeStatement {
-			continue
-		}
-		st := &Statement{
-			ID: it.Object.ID, Channel: ch.ID, Kind: StatementKind(it.Str("statement_kind")),
-			TextSHA256: it.Str("text_sha256"), MeetingRef: it.Str("meeting_ref"),
-			ProposedBy: it.From.Name, Created: it.Object.Created, SignedBy: []string{}, Sigs: []Signature{},
-		}
-		var body struct {
-			Texts   map[string]string `json:"texts"`
-			Sectors []string          `json:"sectors"`
-		}
-		if err := json.Unmarshal(it.Object.Raw, &body); err != nil {
-			st.Problem = "texts: want an object of strings"
-		}
-		st.Texts, st.Sectors = body.Texts, body.Sectors
-		if st.Problem == "" {
-			sum, err := TextSHA256(st.Texts)
-			switch {
-			case err != nil:
-				st.Problem = dialogue.Message(err)
-			case sum != st.TextSHA256:
-				st.Problem = fmt.Sprintf("its text_sha256 %s is not the hash of its texts (%s)", st.TextSHA256, sum)
+	return f.list, nil
+}
+
+// statementFold returns the fold of a channel's statements, from the
+// fold cache while the store's stamp of statements and signatures is
+// unchanged. Computed again, it parses and hashes only the statement
+// versions it did not see last time (versionMemo).
+func (s *Service) statementFold(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (*statementFold, error) {
+	v, err := s.cachedFold(ctx, "statements", ch, other, []string{stix.TypeStatement, stix.TypeSignature}, func() (any, error) {
+		memo := s.memo("statements", ch, other)
+		var bases []*stmtBase
+		f := dialogue.ObjectFilter{Types: []string{stix.TypeStatement}, Versions: dialogue.VersionMatch{First: true}}
+		for {
+			page, err := s.Store.FindObjects(ctx, ch.ID, f)
+			if err != nil {
+				return nil, err
 			}
-		}
-		if st.Problem == "" && st.Kind == StatementOffLimits {
-			if _, err := statementSectors(st.Sectors); err != nil {
-				st.Problem = err.Error()
+			for _, o := range page.Objects {
+				b, _ := memo.get(func() any { return parseStatement(o) }, o.Raw).(*stmtBase)
+				if b != nil && s.partyOf(other, b.createdBy) != nil {
+					bases = append(bases, b)
+				}
 			}
+			if !page.More {
+				break
+			}
+			f.After = page.Next
 		}
-		byID[st.ID] = st
-		out = append(out, st)
+		memo.keep()
+		slices.SortStableFunc(bases, func(a, b *stmtBase) int {
+			if c := a.st.Created.Compare(b.st.Created); c != 0 {
+				return c
+			}
+			return strings.Compare(a.st.ID, b.st.ID)
+		})
+		sigs, err := s.statementSignatures(ctx, ch, other)
+		if err != nil {
+			return nil, err
+		}
+		out := &statementFold{list: make([]*Statement, 0, len(bases)), byID: make(map[string]*Statement, len(bases))}
+		for _, b := range bases {
+			if out.byID[b.st.ID] != nil {
+				continue // one first version per id; never two
+			}
+			st := s.foldStatement(ch, other, b, sigs[b.st.ID])
+			out.list = append(out.list, st)
+			out.byID[st.ID] = st
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	for _, it := range items {
-		if it.Object.Type != stix.TypeSignature {
-			continue
+	return v.(*statementFold), nil
+}
+
+// partyOf is the party of an identity id on a channel; nil for neither.
+func (s *Service) partyOf(other dialogue.Party, identity string) *dialogue.Party {
+	switch identity {
+	case s.Self.IdentityID:
+		return &s.Self
+	case other.IdentityID:
+		return &other
+	}
+	return nil
+}
+
+// stmtBase is what a statement's first version says, its texts' hash
+// checked: computed once per version. It is shared by the folds: none
+// changes it.
+type stmtBase struct {
+	st        Statement // without its proposer, signatures and state
+	createdBy string
+}
+
+// parseStatement reads a stored statement; nil when it is not a JSON
+// object (as Items leaves it out).
+func parseStatement(o *dialogue.Object) *stmtBase {
+	it := &Item{Object: o}
+	if err := json.Unmarshal(o.Raw, &it.Props); err != nil {
+		return nil
+	}
+	b := &stmtBase{createdBy: it.Str("created_by_ref")}
+	st := &b.st
+	*st = Statement{ID: o.ID, Kind: StatementKind(it.Str("statement_kind")), TextSHA256: it.Str("text_sha256"), MeetingRef: it.Str("meeting_ref"), Created: o.Created}
+	var body struct {
+		Texts   map[string]string `json:"texts"`
+		Sectors []string          `json:"sectors"`
+	}
+	if err := json.Unmarshal(o.Raw, &body); err != nil {
+		st.Problem = "texts: want an object of strings"
+	}
+	st.Texts, st.Sectors = body.Texts, body.Sectors
+	if st.Problem == "" {
+		sum, err := TextSHA256(st.Texts)
+		switch {
+		case err != nil:
+			st.Problem = dialogue.Message(err)
+		case sum != st.TextSHA256:
+			st.Problem = fmt.Sprintf("its text_sha256 %s is not the hash of its texts (%s)", st.TextSHA256, sum)
 		}
-		st := byID[it.Str("statement_ref")]
-		if st == nil {
-			continue
+	}
+	if st.Problem == "" && st.Kind == StatementOffLimits {
+		if _, err := statementSectors(st.Sectors); err != nil {
+			st.Problem = err.Error()
 		}
-		sig := Signature{ID: it.Object.ID, Party: it.From.Name, SignedBy: it.Str("signed_by"), TextSHA256: it.Str("text_sha256"), Created: it.Object.Created, Counts: true}
+	}
+	return b
+}
+
+// sigBase is what a signature's first version says.
+type sigBase struct {
+	sig          Signature // without its party and whether it counts
+	createdBy    string
+	statementRef string
+}
+
+// statementSignatures returns the signatures of a channel's statements
+// by the statement they name, each statement's by created time then id,
+// from the fold cache while the store's stamp of signatures is
+// unchanged. The signatures are shared: the caller must not change them.
+func (s *Service) statementSignatures(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (map[string][]*sigBase, error) {
+	v, err := s.cachedFold(ctx, "statement-signatures", ch, other, []string{stix.TypeSignature}, func() (any, error) {
+		memo := s.memo("statement-signatures", ch, other)
+		var all []*sigBase
+		f := dialogue.ObjectFilter{Types: []string{stix.TypeSignature}, Versions: dialogue.VersionMatch{First: true}}
+		for {
+			page, err := s.Store.FindObjects(ctx, ch.ID, f)
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range page.Objects {
+				b, _ := memo.get(func() any { return parseSignature(o) }, o.Raw).(*sigBase)
+				if b != nil && s.partyOf(other, b.createdBy) != nil {
+					all = append(all, b)
+				}
+			}
+			if !page.More {
+				break
+			}
+			f.After = page.Next
+		}
+		memo.keep()
+		slices.SortStableFunc(all, func(a, b *sigBase) int {
+			if c := a.sig.Created.Compare(b.sig.Created); c != 0 {
+				return c
+			}
+			return strings.Compare(a.sig.ID, b.sig.ID)
+		})
+		out := map[string][]*sigBase{}
+		for _, b := range all {
+			out[b.statementRef] = append(out[b.statementRef], b)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string][]*sigBase), nil
+}
+
+// parseSignature reads a stored signature; nil when it is not a JSON
+// object.
+func parseSignature(o *dialogue.Object) *sigBase {
+	it := &Item{Object: o}
+	if err := json.Unmarshal(o.Raw, &it.Props); err != nil {
+		return nil
+	}
+	return &sigBase{createdBy: it.Str("created_by_ref"), statementRef: it.Str("statement_ref"),
+		sig: Signature{ID: o.ID, SignedBy: it.Str("signed_by"), TextSHA256: it.Str("text_sha256"), Created: o.Created}}
+}
+
+// foldStatement is a statement with its signatures (in created time
+// order) and its state. Its texts and sectors are the base's.
+func (s *Service) foldStatement(ch *dialogue.Channel, other dialogue.Party, b *stmtBase, sigs []*sigBase) *Statement {
+	st := new(Statement)
+	*st = b.st
+	st.Channel = ch.ID
+	st.ProposedBy = s.partyOf(other, b.createdBy).Name
+	st.SignedBy, st.Sigs = []string{}, make([]Signature, 0, len(sigs))
+	for _, sb := range sigs {
+		sig := sb.sig
+		sig.Party, sig.Counts = s.partyOf(other, sb.createdBy).Name, true
 		switch {
 		case sig.TextSHA256 != st.TextSHA256:
 			sig.Counts, sig.Reason = false, "it names another text's hash"
@@ -474,17 +647,15 @@ func (s *Service) channelStatements(ctx context.Context, ch *dialogue.Channel, o
 		}
 		st.Sigs = append(st.Sigs, sig)
 	}
-	for _, st := range out {
-		switch {
-		case st.Problem != "":
-			st.State, st.AgreedAt = StatementInvalid, nil
-		case len(st.SignedBy) >= 2:
-			st.State = StatementAgreed
-		case len(st.SignedBy) == 1:
-			st.State = StatementSigned
-		default:
-			st.State = StatementProposed
-		}
+	switch {
+	case st.Problem != "":
+		st.State, st.AgreedAt = StatementInvalid, nil
+	case len(st.SignedBy) >= 2:
+		st.State = StatementAgreed
+	case len(st.SignedBy) == 1:
+		st.State = StatementSigned
+	default:
+		st.State = StatementProposed
 	}
-	return out, nil
+	return st
 }
