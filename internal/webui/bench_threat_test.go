@@ -131,7 +131,7 @@ func benchUI(b *testing.B) (*webui.UI, []*http.Cookie) {
 	ui.ServeHTTP(rec, req)
 	var session []*http.Cookie
 	for _, c := range rec.Result().Cookies() {
-		if c.Name == "parley_session" {
+		if strings.HasPrefix(c.Name, "parley_session_") {
 			session = append(session, c)
 		}
 	}

@@ -41,7 +41,16 @@ func TestBrowserInboxAcknowledge(t *testing.T) {
 	first := file("Please take down the C2 server.")
 
 	c := newChrome(t, a, bn)
+	// Signed in on both nodes at once in one browser: the nodes share
+	// the host, and cookies do not tell ports apart; each node's session
+	// cookie carries its name.
+	c.login(a, "olga")
 	c.login(bn, "olga")
+	c.open(a.srv.URL + "/inbox")
+	if got := c.text("h1"); got != "Inbox" {
+		t.Fatalf("signing in on B signed olga out of A: A shows %q", got)
+	}
+	c.open(bn.srv.URL + "/inbox")
 	c.reloadUntil("main", "Please take down the C2 server.")
 	c.screenshot("inbox")
 	if got := c.text(`tr[id="` + report + `"]`); !strings.Contains(got, "party-a") || !strings.Contains(got, "TLP:GREEN") {

@@ -107,7 +107,6 @@ func TestBrowserMeeting(t *testing.T) {
 		m, err := a.srv.Workflow.MeetingByID(ctx, id)
 		return err == nil && m.Minutes != nil && len(m.Minutes.SignedBy) == 1
 	})
-	// The nodes' cookies share the host 127.0.0.1: sign in on A again.
 	c.login(a, "olga")
 	c.open(a.srv.URL + "/meetings/" + id)
 	c.waitText("#minutes-state", "Signed by party-b")

@@ -91,8 +91,6 @@ func TestBrowserRequest(t *testing.T) {
 	}
 
 	// A's page: both moves in the timeline, with their indexes in B's log.
-	// (The nodes share the host 127.0.0.1, so their session cookies too:
-	// signing in on B ended the browser's session on A.)
 	c.login(a, "olga")
 	c.open(a.srv.URL + "/requests/" + id)
 	c.reloadUntil("ol.timeline", "answered")

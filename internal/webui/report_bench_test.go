@@ -193,7 +193,7 @@ func reportBenchLogin(b testing.TB, ui *webui.UI) []*http.Cookie {
 	ui.ServeHTTP(rec, req)
 	var session []*http.Cookie
 	for _, c := range rec.Result().Cookies() {
-		if c.Name == "parley_session" {
+		if strings.HasPrefix(c.Name, "parley_session_") {
 			session = append(session, c)
 		}
 	}

@@ -160,7 +160,7 @@ func reqBenchLogin(b *testing.B, ui *webui.UI) []*http.Cookie {
 	ui.ServeHTTP(rec, req)
 	var session []*http.Cookie
 	for _, c := range rec.Result().Cookies() {
-		if c.Name == "parley_session" {
+		if strings.HasPrefix(c.Name, "parley_session_") {
 			session = append(session, c)
 		}
 	}

@@ -29,11 +29,11 @@ func TestSessionExpires(t *testing.T) {
 	}
 	id, _ := u.newSession("olga")
 	req := httptest.NewRequest("GET", "/inbox", nil)
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: id})
+	req.AddCookie(&http.Cookie{Name: u.cookieName(sessionCookie), Value: id})
 	if _, s := u.session(req); s == nil || s.user != "olga" {
 		t.Fatalf("live session: %v", s)
 	}
-	if _, s := u.session(withCookie(sessionCookie, id+"x")); s != nil {
+	if _, s := u.session(withCookie(u.cookieName(sessionCookie), id+"x")); s != nil {
 		t.Errorf("another id finds a session")
 	}
 	now = now.Add(time.Hour)
@@ -45,7 +45,7 @@ func TestSessionExpires(t *testing.T) {
 	}
 	// An unknown session on a POST is refused; on a page, sent to sign in.
 	w := httptest.NewRecorder()
-	u.ServeHTTP(w, withCookie(sessionCookie, id))
+	u.ServeHTTP(w, withCookie(u.cookieName(sessionCookie), id))
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login" {
 		t.Errorf("inbox with an expired session: %d %s", w.Code, w.Header().Get("Location"))
 	}

@@ -51,14 +51,14 @@ func TestSignInThrottle(t *testing.T) {
 		req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.RemoteAddr = addr + ":40000"
-		req.AddCookie(&http.Cookie{Name: loginCookie, Value: csrf})
+		req.AddCookie(&http.Cookie{Name: u.cookieName(loginCookie), Value: csrf})
 		w = httptest.NewRecorder()
 		u.ServeHTTP(w, req)
 		return w
 	}
 	session := func(w *httptest.ResponseRecorder) bool {
 		for _, c := range w.Result().Cookies() {
-			if c.Name == sessionCookie && c.Value != "" {
+			if c.Name == u.cookieName(sessionCookie) && c.Value != "" {
 				return w.Code == http.StatusSeeOther
 			}
 		}

@@ -46,6 +46,9 @@ var assetFS embed.FS
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 const (
+	// The session and login cookies' names end with the node's name
+	// (cookieName): cookies do not tell ports apart, and two nodes on one
+	// host (the demo) must not sign each other's users out.
 	sessionCookie = "parley_session"
 	// loginCookie carries the CSRF token of the login form, before there
 	// is a session.
@@ -94,6 +97,9 @@ type UI struct {
 	logins chan struct{}
 	// throttle counts failed sign-ins per user name and client address.
 	throttle *throttle
+	// suffix ends the session and login cookies' names: "_" and the
+	// node's name, in the characters a cookie name may hold.
+	suffix string
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -125,6 +131,12 @@ func New(cfg Config) (*UI, error) {
 		return nil, dialogue.E(op, dialogue.KindOther, err)
 	}
 	u := &UI{cfg: cfg, log: cfg.Logger, pages: pages, logins: make(chan struct{}, 2), throttle: newThrottle(), sessions: map[string]*session{}}
+	u.suffix = "_" + strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return '_'
+	}, cfg.Workflow.Self.Name)
 	assets, err := fs.Sub(assetFS, "assets")
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOther, err)
@@ -262,8 +274,17 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// cookieName is the name of this node's cookie base: the session and
+// login cookies carry the node's name; the language is the same for all.
+func (u *UI) cookieName(base string) string {
+	if base == langCookie {
+		return base
+	}
+	return base + u.suffix
+}
+
 func (u *UI) cookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: !u.cfg.InsecureCookies, SameSite: http.SameSiteStrictMode}
+	return &http.Cookie{Name: u.cookieName(name), Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: !u.cfg.InsecureCookies, SameSite: http.SameSiteStrictMode}
 }
 
 // ---- sessions
@@ -283,7 +304,7 @@ func sessionFrom(ctx context.Context) *signed {
 
 // session returns the live session of the request's cookie, or nil.
 func (u *UI) session(r *http.Request) (string, *session) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(u.cookieName(sessionCookie))
 	if err != nil || c.Value == "" {
 		return "", nil
 	}
@@ -408,7 +429,7 @@ func (u *UI) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(loginCookie)
+	c, err := r.Cookie(u.cookieName(loginCookie))
 	if err != nil || !u.csrfOK(r, c.Value) {
 		u.renderLogin(w, r, http.StatusForbidden, "The form has expired or did not come from this site. Reload the page and try again.")
 		return
@@ -491,7 +512,7 @@ func (u *UI) setLang(w http.ResponseWriter, r *http.Request) {
 	want := ""
 	if _, s := u.session(r); s != nil {
 		want = s.csrf
-	} else if c, err := r.Cookie(loginCookie); err == nil {
+	} else if c, err := r.Cookie(u.cookieName(loginCookie)); err == nil {
 		want = c.Value
 	}
 	if !u.csrfOK(r, want) {

@@ -176,13 +176,13 @@ func TestLogin(t *testing.T) {
 			form.Set("csrf", csrfOf(t, page))
 		}
 		resp, body := b.do("POST", "/login", form)
-		if resp.StatusCode != c.want || !strings.Contains(body, c.text) || cookieNamed(resp, "parley_session") != nil {
-			t.Errorf("%s: %d, session cookie %v\n%s", c.what, resp.StatusCode, cookieNamed(resp, "parley_session"), body)
+		if resp.StatusCode != c.want || !strings.Contains(body, c.text) || cookieNamed(resp, "parley_session_party-a") != nil {
+			t.Errorf("%s: %d, session cookie %v\n%s", c.what, resp.StatusCode, cookieNamed(resp, "parley_session_party-a"), body)
 		}
 	}
 
 	resp, _ = b.login("olga", "password-olga")
-	sc := cookieNamed(resp, "parley_session")
+	sc := cookieNamed(resp, "parley_session_party-a")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/inbox" || sc == nil {
 		t.Fatalf("sign-in: %d %s %v", resp.StatusCode, resp.Header.Get("Location"), resp.Cookies())
 	}
