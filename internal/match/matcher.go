@@ -81,7 +81,7 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 		case telemetry.IPv4:
 			b := v.Addr.As4()
 			u := uint64(binary.BigEndian.Uint32(b[:]))
-			wide := s.hasWide && s.v4wide.has(hash24(u>>8))
+			wide := s.hasWide && s.v4wide.has(t.hash24(u>>8))
 			for _, l := range s.v4lens {
 				switch {
 				case l >= 24:
@@ -94,7 +94,7 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 					}
 				}
 				k := (u&^(1<<(32-uint64(l))-1))<<8 | uint64(l)
-				h := hashV4(k)
+				h := t.hashV4(k)
 				if l > maxBitmapLen && l < 24 && !s.v4mid.has(h) {
 					continue
 				}

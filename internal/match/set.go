@@ -149,9 +149,6 @@ func (f *bloom) has(h uint64) bool {
 
 func filterBits(h uint64) uint64 { return 1<<(h>>52&63) | 1<<(h>>58) }
 
-// hash24 is the filter hash of a /24 network number.
-func hash24(n uint64) uint64 { return mix(n ^ 0x2424) }
-
 // ErrMultiObservation is the problem of a pattern that no single event
 // can match.
 var ErrMultiObservation = fmt.Errorf("the pattern needs more than one observation; parley match judges each event on its own")
@@ -422,10 +419,10 @@ func (s *Set) addFast(tb *tableBuilder, i uint32, c fastComparison) {
 				n := uint64(u) >> (32 - uint64(l))
 				s.v4bits[l][n/64] |= 1 << (n % 64)
 			case l < 24:
-				s.filterKeys[1] = append(s.filterKeys[1], hashV4(v4Key(u, l)))
+				s.filterKeys[1] = append(s.filterKeys[1], tb.t.hashV4(v4Key(u, l)))
 			default:
 				s.hasWide = true
-				s.filterKeys[0] = append(s.filterKeys[0], hash24(uint64(u)>>8))
+				s.filterKeys[0] = append(s.filterKeys[0], tb.t.hash24(uint64(u)>>8))
 			}
 			return
 		}

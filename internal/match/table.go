@@ -26,6 +26,10 @@ type table struct {
 	arena []byte // the bytes of string and IPv6 keys
 	mask  uint64
 	seed  maphash.Seed
+	// v4seed keys the hashes of IPv4 networks (and of their /24s in the
+	// filter), random per table like seed: indicators chosen to collide
+	// (a peer's, say) cannot be made to pile up in one run of slots.
+	v4seed uint64
 }
 
 // tkey is one key and its posting. A string or IPv6 key is arena[a:a+b];
@@ -59,7 +63,10 @@ func (t *table) hashBytes(class uint8, b []byte) uint64 {
 	return maphash.Bytes(t.seed, b) ^ salt(class)
 }
 
-func hashV4(k uint64) uint64 { return mix(k ^ salt(uint8(classV4Net))) }
+func (t *table) hashV4(k uint64) uint64 { return mix(k ^ t.v4seed) }
+
+// hash24 is the filter hash of a /24 network number.
+func (t *table) hash24(n uint64) uint64 { return mix(n ^ t.v4seed ^ 0x2424) }
 
 // v4Key is an IPv4 network as a number: address << 8 | length.
 func v4Key(addr uint32, length uint8) uint64 { return uint64(addr)<<8 | uint64(length) }
@@ -74,7 +81,8 @@ type tableBuilder struct {
 }
 
 func newTableBuilder(s *Set) *tableBuilder {
-	return &tableBuilder{t: &table{seed: maphash.MakeSeed()}, index: map[string]uint32{}, set: s}
+	seed := maphash.MakeSeed()
+	return &tableBuilder{t: &table{seed: seed, v4seed: maphash.Comparable(seed, 0) ^ salt(uint8(classV4Net))}, index: map[string]uint32{}, set: s}
 }
 
 // add adds indicator i under the key (class, a, b, bytes).
@@ -148,7 +156,7 @@ func (t *table) maybe(h uint64) bool {
 func (t *table) hashKey(k *tkey) uint64 {
 	switch k.class {
 	case uint8(classV4Net):
-		return hashV4(v4Key(k.a, uint8(k.b)))
+		return t.hashV4(v4Key(k.a, uint8(k.b)))
 	}
 	return t.hashBytes(k.class, t.arena[k.a:k.a+k.b])
 }
