@@ -64,7 +64,8 @@ func TestThreatFor(t *testing.T) {
 	}
 	stmtHas(t, b, chID, sid)
 	sum, _ := workflow.TextSHA256(texts)
-	if _, err := a.wf.SignStatement(ctx, sid, sum, "alice"); err != nil {
+	asig, err := a.wf.SignStatement(ctx, sid, sum, "alice")
+	if err != nil {
 		t.Fatal(err)
 	}
 	sig, err := b.wf.SignStatement(ctx, sid, sum, "boris")
@@ -72,6 +73,7 @@ func TestThreatFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	stmtHas(t, a, chID, sig)
+	stmtHas(t, b, chID, asig) // both nodes hold both signatures
 	clock.t = now
 	alice := &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}
 	boris := &dialogue.User{Name: "boris", Role: dialogue.RoleDuty}
