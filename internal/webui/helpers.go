@@ -36,8 +36,7 @@ var funcs = template.FuncMap{
 		}
 		return s[:n] + "…"
 	},
-	"join":  strings.Join,
-	"upper": strings.ToUpper,
+	"join": strings.Join,
 }
 
 // isHTMX says the request came from htmx, which wants a fragment.
