@@ -486,6 +486,8 @@ func (m *Main) printDemo(d *demoState) {
 	pinA, pinB := "sha256//"+a.srv.Pin, "sha256//"+b.srv.Pin
 	basicB := fmt.Sprintf("-u '%s:%s'", demoUser, b.password)
 	indicators := demoObjectsURL(b, id) + "?" + url.Values{"match[type]": {"indicator"}}.Encode()
+	fmt.Fprintf(w, "\nIn a browser, both web UIs (the certificates are self-signed: this trusts exactly the two pinned keys):\n")
+	fmt.Fprintf(w, "  chromium --user-data-dir=\"$(mktemp -d)\" --ignore-certificate-errors-spki-list=%s,%s %s/ %s/\n", a.srv.Pin, b.srv.Pin, a.srv.URL, b.srv.URL)
 	fmt.Fprintf(w, "\nLook further (the pin stands in for a certificate authority; -k skips the CA check, not the pin check):\n")
 	fmt.Fprintf(w, "On party-b, what it received from party-a (TAXII 2.1):\n")
 	fmt.Fprintf(w, "  curl -k --pinnedpubkey '%s' %s %s '%s/taxii2/parley/collections/'\n", pinB, basicB, accept, b.srv.URL)
