@@ -149,7 +149,7 @@ func (s *Service) AnswerCheck(ctx context.Context, id string, by *dialogue.User)
 		return nil, dialogue.Errorf(op, dialogue.KindForbidden, "only the checked party answers a communication check: %s sent %s, so %s's duty officer answers it on its node", s.Self.Name, id, other.Name)
 	}
 	if a := c.answers[id]; a != nil {
-		return nil, dialogue.Errorf(op, dialogue.KindConflict, "communication check %s was answered already, by %s at %s", id, a.Str("answered_by"), a.Str("answered"))
+		return nil, dialogue.Errorf(op, dialogue.KindConflict, "communication check %s was answered already, by %s at %s", id, a.p.AnsweredBy, a.p.Answered)
 	}
 	now := s.Now()
 	var raws []json.RawMessage
@@ -222,8 +222,8 @@ func (s *Service) ScheduledChecks(ctx context.Context) error {
 			last = c.ch.CreatedAt
 		}
 		for _, p := range c.pings {
-			if p.From.Local && p.Str("trigger") == TriggerScheduled {
-				if t := itemTime(p, "sent"); t.After(last) {
+			if p.From.Local && p.p.Trigger == TriggerScheduled {
+				if t := p.at; t.After(last) {
 					last = t
 				}
 			}
@@ -237,19 +237,19 @@ func (s *Service) ScheduledChecks(ctx context.Context) error {
 }
 
 // check computes a ping's view.
-func (c *comms) check(p *Item) *Check {
+func (c *comms) check(p *commsItem) *Check {
 	k := &Check{
 		ID: p.Object.ID, Channel: c.ch.ID, From: p.From.Name, To: c.party(p.From).Name, Outgoing: p.From.Local,
-		Trigger: p.Str("trigger"), Sent: itemTime(p, "sent"), State: CheckSent,
+		Trigger: p.p.Trigger, Sent: p.at, State: CheckSent,
 	}
 	if d := c.delivered[k.ID]; d != nil {
-		t := itemTime(d, "received")
+		t := d.at
 		k.Delivered, k.DeliveryID, k.State = &t, d.Object.ID, CheckDelivered
 	}
 	if a := c.answers[k.ID]; a != nil {
-		t := itemTime(a, "answered")
+		t := a.at
 		secs := t.Sub(k.Sent).Seconds()
-		k.Answered, k.AnsweredBy, k.AnswerID, k.AnswerSeconds, k.State = &t, a.Str("answered_by"), a.Object.ID, &secs, CheckAnswered
+		k.Answered, k.AnsweredBy, k.AnswerID, k.AnswerSeconds, k.State = &t, a.p.AnsweredBy, a.Object.ID, &secs, CheckAnswered
 	}
 	return k
 }

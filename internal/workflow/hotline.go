@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -136,7 +137,7 @@ func (s *Service) SetComms(c CommsConfig) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	c.ChannelCheckInterval = maps(c.ChannelCheckInterval)
+	c.ChannelCheckInterval = maps.Clone(c.ChannelCheckInterval)
 	commsConfigs.Store(s, c)
 	return nil
 }
@@ -147,17 +148,6 @@ func (s *Service) Comms() CommsConfig {
 		return c.(CommsConfig)
 	}
 	return DefaultComms
-}
-
-func maps(m map[string]time.Duration) map[string]time.Duration {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]time.Duration, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // commsMu serialises the hotline's and the checks' check-then-write steps
@@ -329,7 +319,7 @@ func (s *Service) AckHotline(ctx context.Context, id string, by *dialogue.User) 
 		return nil, dialogue.Errorf(op, dialogue.KindForbidden, "only the receiving party acknowledges a hotline message: %s sent %s, so %s acknowledges it on its node", s.Self.Name, id, other.Name)
 	}
 	if a := c.acked[id]; a != nil {
-		return nil, dialogue.Errorf(op, dialogue.KindConflict, "hotline message %s was acknowledged already, by %s at %s", id, a.Str("acknowledged_by"), a.Str("received"))
+		return nil, dialogue.Errorf(op, dialogue.KindConflict, "hotline message %s was acknowledged already, by %s at %s", id, a.p.AcknowledgedBy, a.p.Received)
 	}
 	now := s.Now()
 	var raws []json.RawMessage
@@ -465,34 +455,161 @@ func init() {
 type comms struct {
 	ch          *dialogue.Channel
 	self, other dialogue.Party
-	messages    []*Item          // hotline messages, oldest first
-	pings       []*Item          // check pings, oldest first
-	byID        map[string]*Item // messages and pings
+	messages    []*commsItem          // hotline messages, oldest first
+	pings       []*commsItem          // check pings, oldest first
+	byID        map[string]*commsItem // messages and pings
 	// The first valid receipt, acknowledgement and answer of each message
 	// or ping: written by the party that did not send it.
-	delivered, acked, answers map[string]*Item
+	delivered, acked, answers map[string]*commsItem
 	// escalations holds the first hotline-unacknowledged event per message.
-	escalations map[string]*Item
+	escalations map[string]*commsItem
+	// escalationEvents counts the escalation events of both parties,
+	// whatever their reason (the summary's count).
+	escalationEvents int
+	// waiting holds, by the id they name, the receipts, answers and
+	// escalations that name no message or ping of the fold: an extension
+	// bringing it applies them.
+	waiting map[string][]*commsItem
+	// upTo is the largest DateAdded of the objects read (µs).
+	upTo int64
 }
+
+func (c *comms) addedUpTo() int64 { return c.upTo }
 
 // commsTypes are the types a channel's hotline and checks are folded
 // from.
 var commsTypes = []string{stix.TypeHotline, stix.TypeCheck, stix.TypeReceipt, stix.TypeEvent}
 
+// commsItem is a hotline message, check, receipt or event as the fold
+// reads it: its object (without its JSON), the party it comes from and
+// the properties the fold uses.
+type commsItem struct {
+	Object *dialogue.Object
+	From   dialogue.Party
+	p      commsProps
+	// at is the item's own time: a receipt's received, an answer's
+	// answered, a ping's sent; atOK whether it is a valid timestamp.
+	at   time.Time
+	atOK bool
+}
+
+// commsProps are the properties of the comms types the fold reads
+// (decoded into this, not into a map: a fraction of the work). A property
+// of another JSON type reads as absent, as Item.Str.
+type commsProps struct {
+	CreatedBy string `json:"created_by_ref"`
+	// A hotline message's.
+	Description string   `json:"description"`
+	Priority    string   `json:"priority"`
+	AckWithin   float64  `json:"ack_within"`
+	About       refsProp `json:"about_refs"`
+	// A check's.
+	CheckKind  string `json:"check_kind"`
+	Trigger    string `json:"trigger"`
+	Sent       string `json:"sent"`
+	CheckRef   string `json:"check_ref"`
+	Answered   string `json:"answered"`
+	AnsweredBy string `json:"answered_by"`
+	// A receipt's.
+	MessageRef     string `json:"message_ref"`
+	ReceiptKind    string `json:"receipt_kind"`
+	Received       string `json:"received"`
+	AcknowledgedBy string `json:"acknowledged_by"`
+	// An event's.
+	EventKind  string `json:"event_kind"`
+	SubjectRef string `json:"subject_ref"`
+	Reason     string `json:"reason"`
+}
+
+// refsProp is a list of ids: the strings of a JSON array (its other
+// members left out), none when the property is not an array.
+type refsProp []string
+
+// UnmarshalJSON keeps the strings of an array.
+func (r *refsProp) UnmarshalJSON(b []byte) error {
+	var a []any
+	if json.Unmarshal(b, &a) != nil {
+		*r = nil
+		return nil
+	}
+	*r = refsProp(stringsOf(a))
+	if len(*r) == 0 {
+		*r = nil
+	}
+	return nil
+}
+
+// decodeComms reads an object of the comms types, or nil when it is not
+// JSON or comes from neither party (as Items leaves it out).
+func (s *Service) decodeComms(o *dialogue.Object, other dialogue.Party) *commsItem {
+	it := &commsItem{}
+	if err := json.Unmarshal(o.Raw, &it.p); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return nil
+		}
+	}
+	switch it.p.CreatedBy {
+	case s.Self.IdentityID:
+		it.From = s.Self
+	case other.IdentityID:
+		it.From = other
+	default:
+		return nil
+	}
+	obj := *o
+	obj.Raw = nil
+	it.Object = &obj
+	var at string
+	switch o.Type {
+	case stix.TypeReceipt:
+		at = it.p.Received
+	case stix.TypeCheck:
+		at = it.p.Sent
+		if it.p.CheckKind == CheckAnswer {
+			at = it.p.Answered
+		}
+	}
+	if at != "" {
+		t, err := stix.ParseTime(at)
+		it.at, it.atOK = t, err == nil
+	}
+	return it
+}
+
 // loadComms folds a channel's hotline messages, checks, receipts and
 // events; from the fold cache while the store's stamp of those types is
-// unchanged (readcache.go). The fold is shared: its readers only read it
-// (hotline computes each message's view at a time), and each gets its own
-// copy of the struct with ch, the channel as the caller read it.
+// unchanged, extended with the versions added since when it changed
+// (readcache.go). The fold is shared: its readers only read it (hotline
+// computes each message's view at a time), and each gets its own copy of
+// the struct with ch, the channel as the caller read it.
 func (s *Service) loadComms(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (*comms, error) {
-	v, err := s.cachedFold(ctx, "comms", ch, other, commsTypes, func() (any, error) {
-		items, err := s.Items(ctx, ch, other, commsTypes...)
+	v, err := s.cachedExtended(ctx, "comms", ch, other, commsTypes, func() (any, error) {
+		var items []*commsItem
+		var upTo int64
+		err := s.eachLatest(ctx, ch, commsTypes, func(o *dialogue.Object) {
+			upTo = max(upTo, o.DateAdded.UnixMicro())
+			if it := s.decodeComms(o, other); it != nil {
+				items = append(items, it)
+			}
+		})
 		if err != nil {
 			return nil, err
 		}
 		c := foldComms(ch, s.Self, other, items)
-		c.messages, c.pings = slices.Clip(c.messages), slices.Clip(c.pings)
+		c.upTo = upTo
 		return c, nil
+	}, func(v any, added []dialogue.AddedVersion) any {
+		c := v.(*comms).clone()
+		items := make([]*commsItem, 0, len(added))
+		for _, a := range added {
+			c.upTo = max(c.upTo, a.Object.DateAdded.UnixMicro())
+			if it := s.decodeComms(a.Object, other); it != nil {
+				items = append(items, it)
+			}
+		}
+		c.add(items)
+		return c
 	})
 	if err != nil {
 		return nil, err
@@ -505,77 +622,120 @@ func (s *Service) loadComms(ctx context.Context, ch *dialogue.Channel, other dia
 // foldComms folds the items of a channel (of both parties, oldest first):
 // a receipt, acknowledgement or answer counts only when the party that
 // did not send the message wrote it, the first by its own timestamp.
-func foldComms(ch *dialogue.Channel, self, other dialogue.Party, items []*Item) *comms {
-	c := &comms{ch: ch, self: self, other: other, byID: map[string]*Item{},
-		delivered: map[string]*Item{}, acked: map[string]*Item{}, answers: map[string]*Item{}, escalations: map[string]*Item{}}
+func foldComms(ch *dialogue.Channel, self, other dialogue.Party, items []*commsItem) *comms {
+	c := &comms{ch: ch, self: self, other: other, byID: map[string]*commsItem{},
+		delivered: map[string]*commsItem{}, acked: map[string]*commsItem{}, answers: map[string]*commsItem{},
+		escalations: map[string]*commsItem{}, waiting: map[string][]*commsItem{}}
+	c.add(items)
+	return c
+}
+
+// clone returns a copy of the fold that add may change without changing
+// c: its maps copied, its lists clipped (an append copies them).
+func (c *comms) clone() *comms {
+	n := *c
+	n.messages, n.pings = slices.Clip(c.messages), slices.Clip(c.pings)
+	n.byID, n.delivered, n.acked, n.answers = maps.Clone(c.byID), maps.Clone(c.delivered), maps.Clone(c.acked), maps.Clone(c.answers)
+	n.escalations, n.waiting = maps.Clone(c.escalations), maps.Clone(c.waiting)
+	return &n
+}
+
+// add applies items (oldest first, none already in the fold) to the
+// fold: the messages and pings first, then the rest, and the items
+// waiting for a message or ping that came. What counts never depends on
+// the order the items come in (the first by time, then id), so a fold
+// extended with items is the fold of all of them.
+func (c *comms) add(items []*commsItem) {
+	var came []string
 	for _, it := range items {
 		switch {
 		case it.Object.Type == stix.TypeHotline:
 			c.messages = append(c.messages, it)
-			c.byID[it.Object.ID] = it
-		case it.Object.Type == stix.TypeCheck && it.Str("check_kind") == CheckPing:
+		case it.Object.Type == stix.TypeCheck && it.p.CheckKind == CheckPing:
 			c.pings = append(c.pings, it)
-			c.byID[it.Object.ID] = it
+		default:
+			continue
 		}
+		c.byID[it.Object.ID] = it
+		came = append(came, it.Object.ID)
 	}
 	for _, it := range items {
-		switch it.Object.Type {
-		case stix.TypeReceipt:
-			m := c.byID[it.Str("message_ref")]
-			if m == nil || m.From.IdentityID == it.From.IdentityID || !validTime(it, "received") {
-				continue
-			}
-			switch it.Str("receipt_kind") {
-			case ReceiptDelivered:
-				keepFirst(c.delivered, m.Object.ID, it, "received")
-			case ReceiptAcknowledged:
-				if m.Object.Type == stix.TypeHotline {
-					keepFirst(c.acked, m.Object.ID, it, "received")
-				}
-			}
-		case stix.TypeCheck:
-			if it.Str("check_kind") != CheckAnswer {
-				continue
-			}
-			p := c.byID[it.Str("check_ref")]
-			if p == nil || p.Object.Type != stix.TypeCheck || p.From.IdentityID == it.From.IdentityID || !validTime(it, "answered") {
-				continue
-			}
-			keepFirst(c.answers, p.Object.ID, it, "answered")
-		case stix.TypeEvent:
-			m := c.byID[it.Str("subject_ref")]
-			if m == nil || m.Object.Type != stix.TypeHotline || it.Str("reason") != ReasonHotlineUnacknowledged || it.Str("event_kind") != EventEscalation {
-				continue
-			}
-			if e := c.escalations[m.Object.ID]; e == nil || it.Object.Created.Before(e.Object.Created) ||
-				it.Object.Created.Equal(e.Object.Created) && it.Object.ID < e.Object.ID {
-				c.escalations[m.Object.ID] = it
-			}
+		if it.Object.Type == stix.TypeEvent && it.p.EventKind == EventEscalation {
+			c.escalationEvents++
 		}
+		c.apply(it)
 	}
-	return c
+	for _, id := range came {
+		for _, it := range c.waiting[id] {
+			c.apply(it)
+		}
+		delete(c.waiting, id)
+	}
 }
 
-func validTime(it *Item, prop string) bool {
-	_, err := stix.ParseTime(it.Str(prop))
-	return err == nil
-}
-
-func itemTime(it *Item, prop string) time.Time {
-	t, _ := stix.ParseTime(it.Str(prop))
-	return t
-}
-
-// keepFirst keeps in m[key] the earliest item by the timestamp prop, then
-// by id, so that both nodes pick the same.
-func keepFirst(m map[string]*Item, key string, it *Item, prop string) {
-	old := m[key]
-	if old == nil {
-		m[key] = it
+// apply counts a receipt, answer or escalation event if it is valid for
+// the message or ping it names, or keeps it waiting for it when the fold
+// has none of that id.
+func (c *comms) apply(it *commsItem) {
+	var ref string
+	switch it.Object.Type {
+	case stix.TypeReceipt:
+		if k := it.p.ReceiptKind; !it.atOK || k != ReceiptDelivered && k != ReceiptAcknowledged {
+			return
+		}
+		ref = it.p.MessageRef
+	case stix.TypeCheck:
+		if it.p.CheckKind != CheckAnswer || !it.atOK {
+			return
+		}
+		ref = it.p.CheckRef
+	case stix.TypeEvent:
+		if it.p.Reason != ReasonHotlineUnacknowledged || it.p.EventKind != EventEscalation {
+			return
+		}
+		ref = it.p.SubjectRef
+	default:
 		return
 	}
-	t, o := itemTime(it, prop), itemTime(old, prop)
-	if t.Before(o) || t.Equal(o) && it.Object.ID < old.Object.ID {
+	m := c.byID[ref]
+	if m == nil {
+		c.waiting[ref] = append(slices.Clip(c.waiting[ref]), it)
+		return
+	}
+	switch it.Object.Type {
+	case stix.TypeReceipt:
+		if m.From.IdentityID == it.From.IdentityID {
+			return
+		}
+		switch it.p.ReceiptKind {
+		case ReceiptDelivered:
+			keepFirst(c.delivered, ref, it)
+		case ReceiptAcknowledged:
+			if m.Object.Type == stix.TypeHotline {
+				keepFirst(c.acked, ref, it)
+			}
+		}
+	case stix.TypeCheck:
+		if m.Object.Type != stix.TypeCheck || m.From.IdentityID == it.From.IdentityID {
+			return
+		}
+		keepFirst(c.answers, ref, it)
+	case stix.TypeEvent:
+		if m.Object.Type != stix.TypeHotline {
+			return
+		}
+		if e := c.escalations[ref]; e == nil || it.Object.Created.Before(e.Object.Created) ||
+			it.Object.Created.Equal(e.Object.Created) && it.Object.ID < e.Object.ID {
+			c.escalations[ref] = it
+		}
+	}
+}
+
+// keepFirst keeps in m[key] the earliest item by its own time, then by
+// id, so that both nodes pick the same.
+func keepFirst(m map[string]*commsItem, key string, it *commsItem) {
+	old := m[key]
+	if old == nil || it.at.Before(old.at) || it.at.Equal(old.at) && it.Object.ID < old.Object.ID {
 		m[key] = it
 	}
 }
@@ -588,28 +748,22 @@ func (c *comms) party(p dialogue.Party) dialogue.Party {
 }
 
 // hotline computes a message's view at now.
-func (c *comms) hotline(m *Item, now time.Time) *Hotline {
-	within, _ := m.Props["ack_within"].(float64)
+func (c *comms) hotline(m *commsItem, now time.Time) *Hotline {
+	within := m.p.AckWithin
 	sent := m.Object.Created.UTC()
 	h := &Hotline{
 		ID: m.Object.ID, Channel: c.ch.ID, From: m.From.Name, To: c.party(m.From).Name, Outgoing: m.From.Local,
-		Text: m.Str("description"), Priority: Priority(m.Str("priority")), AckWithin: int64(within),
+		Text: m.p.Description, Priority: Priority(m.p.Priority), AckWithin: int64(within),
 		Sent: sent, AckDue: sent.Add(time.Duration(within) * time.Second), State: HotlineSent,
-	}
-	if refs, ok := m.Props["about_refs"].([]any); ok {
-		for _, r := range refs {
-			if s, ok := r.(string); ok {
-				h.About = append(h.About, s)
-			}
-		}
+		About: slices.Clip([]string(m.p.About)),
 	}
 	if d := c.delivered[h.ID]; d != nil {
-		t := itemTime(d, "received")
+		t := d.at
 		h.Delivered, h.DeliveryID, h.State = &t, d.Object.ID, HotlineDelivered
 	}
 	if a := c.acked[h.ID]; a != nil {
-		t := itemTime(a, "received")
-		h.Acknowledged, h.AcknowledgedBy, h.AckID, h.State = &t, a.Str("acknowledged_by"), a.Object.ID, HotlineAcknowledged
+		t := a.at
+		h.Acknowledged, h.AcknowledgedBy, h.AckID, h.State = &t, a.p.AcknowledgedBy, a.Object.ID, HotlineAcknowledged
 		h.AckLate = t.After(h.AckDue)
 	} else {
 		h.Overdue = now.After(h.AckDue)

@@ -11,16 +11,18 @@ import (
 	"github.com/parleyhq/parley/internal/stix"
 )
 
-// fuzzItems turns a JSON array of objects into a channel's items: each
-// object's "type", "id" and "created" make its dialogue.Object, its
-// "by" (0 or 1) the party, the rest its properties, as a peer could send
-// them; an id seen before is left out.
-func fuzzItems(data []byte, self, other dialogue.Party) []*Item {
+// fuzzItems turns a JSON array of objects into a channel's items, as the
+// fold reads them from the store: each object's "type", "id" and
+// "created" make its dialogue.Object, its "by" (0 or 1) the party (its
+// created_by_ref), the whole its JSON, as a peer could send it; an id
+// seen before is left out.
+func fuzzItems(data []byte, self, other dialogue.Party) []*commsItem {
 	var raws []map[string]any
 	if json.Unmarshal(data, &raws) != nil {
 		return nil
 	}
-	var items []*Item
+	s := &Service{Self: self}
+	var items []*commsItem
 	seen := map[string]bool{}
 	for _, p := range raws {
 		typ, _ := p["type"].(string)
@@ -30,11 +32,17 @@ func fuzzItems(data []byte, self, other dialogue.Party) []*Item {
 		}
 		seen[id] = true
 		created, _ := stix.ParseTime(func() string { s, _ := p["created"].(string); return s }())
-		from := self
+		p["created_by_ref"] = self.IdentityID
 		if by, _ := p["by"].(float64); by == 1 {
-			from = other
+			p["created_by_ref"] = other.IdentityID
 		}
-		items = append(items, &Item{Object: &dialogue.Object{ID: id, Type: typ, Created: created}, Props: p, From: from})
+		raw, err := json.Marshal(p)
+		if err != nil {
+			continue
+		}
+		if it := s.decodeComms(&dialogue.Object{ID: id, Type: typ, Created: created, Raw: raw}, other); it != nil {
+			items = append(items, it)
+		}
 	}
 	return items
 }
@@ -68,7 +76,7 @@ func FuzzFoldComms(f *testing.F) {
 	now := time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		items := fuzzItems(data, self, other)
-		views := func(items []*Item) ([]*Hotline, []*Check, []CheckFigure) {
+		views := func(items []*commsItem) ([]*Hotline, []*Check, []CheckFigure) {
 			c := foldComms(ch, self, other, items)
 			var hs []*Hotline
 			for _, m := range c.messages {
@@ -95,6 +103,20 @@ func FuzzFoldComms(f *testing.F) {
 			return hs, ks, figs
 		}
 		h1, k1, f1 := views(items)
+		// A fold extended with the later items is the fold of all of them,
+		// and the fold it was extended from is left as it was.
+		k := len(data) % (len(items) + 1)
+		full := foldComms(ch, self, other, items)
+		part := foldComms(ch, self, other, items[:k])
+		before := jsonOfComms(part, now)
+		ext := part.clone()
+		ext.add(items[k:])
+		if got, want := jsonOfComms(ext, now), jsonOfComms(full, now); got != want {
+			t.Fatalf("extended after %d items:\n%s\nwhole:\n%s", k, got, want)
+		}
+		if after := jsonOfComms(part, now); after != before {
+			t.Fatalf("extending changed the fold it was extended from:\n%s\n%s", before, after)
+		}
 		rev := slices.Clone(items)
 		slices.Reverse(rev)
 		h2, k2, f2 := views(rev)
@@ -140,4 +162,27 @@ func TestFoldCommsSeed(t *testing.T) {
 		figs[1].Party != "party-b" || figs[1].Sent != 1 || figs[1].Answered != 0 || *figs[1].AnswerRate != 0 || figs[1].MedianAnswerSeconds != nil {
 		t.Errorf("%+v", figs)
 	}
+}
+
+// jsonOfComms is everything a fold answers at now, as JSON: the views of
+// its messages and pings in order, its figures, its escalation count and
+// what waits.
+func jsonOfComms(c *comms, now time.Time) string {
+	var hs []*Hotline
+	for _, m := range c.messages {
+		hs = append(hs, c.hotline(m, now))
+	}
+	var ks []*Check
+	for _, p := range c.pings {
+		ks = append(ks, c.check(p))
+	}
+	waiting := map[string]int{}
+	for id, its := range c.waiting {
+		waiting[id] = len(its)
+	}
+	b, err := json.Marshal(map[string]any{"hotline": hs, "checks": ks, "figures": c.figures(), "escalations": c.escalationEvents, "waiting": waiting})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -273,17 +273,14 @@ func (s *Service) summaryChannel(ctx context.Context, ch *dialogue.Channel, now 
 			out.Counts.ChecksAnswered++
 		}
 	}
-	events, err := s.Items(ctx, ch, other, stix.TypeEvent, stix.TypeMeeting)
+	// The escalation events of both parties, counted by the fold that
+	// reads them (not decoded again here).
+	out.Counts.Escalations += c.escalationEvents
+	meetings, err := s.Items(ctx, ch, other, stix.TypeMeeting)
 	if err != nil {
 		return err
 	}
-	for _, e := range events {
-		if e.Object.Type == stix.TypeEvent {
-			if e.Str("event_kind") == EventEscalation {
-				out.Counts.Escalations++
-			}
-			continue
-		}
+	for _, e := range meetings {
 		out.Counts.Meetings++
 		m, err := s.meeting(ctx, ch, other, e.Object.ID)
 		if err != nil {
