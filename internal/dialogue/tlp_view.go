@@ -48,7 +48,10 @@ type TLPView struct {
 	user         *User
 	read         TLPReader
 
-	reports map[string]Marking // object id → marking from the reports holding it
+	// load gives the collection's ReportMarkings (NewTLPViewOf); nil:
+	// the view reads the reports itself.
+	load    func(context.Context) (ReportMarkings, error)
+	reports ReportMarkings // object id → marking from the reports holding it
 }
 
 // NewTLPView returns the view of user u (nil: no one) of a collection.
@@ -56,32 +59,105 @@ func NewTLPView(st ObjectFinder, collectionID string, u *User, read TLPReader) *
 	return &TLPView{store: st, collectionID: collectionID, user: u, read: read}
 }
 
-// Marking returns the marking that applies to a stored object version
-// (which must carry its Raw).
-func (v *TLPView) Marking(ctx context.Context, o *Object) (Marking, error) {
-	level, recipients, _ := v.read(o.Raw)
+// NewTLPViewOf is NewTLPView for a caller that keeps the collection's
+// ReportMarkings between reads: load gives them (it is called at most
+// once per view, on the first object that needs them), instead of the
+// view reading every report of the collection. What load gives is not
+// changed by the view.
+func NewTLPViewOf(collectionID string, u *User, read TLPReader, load func(context.Context) (ReportMarkings, error)) *TLPView {
+	return &TLPView{collectionID: collectionID, user: u, read: read, load: load}
+}
+
+// ReportMarkings is what the reports of a collection say of the objects
+// they hold (object_refs): by object id, the least restrictive marking of
+// the reports holding it (each report shares it at its level), RED
+// recipients joined; an unmarked report counts as CLEAR. A TLPView reads
+// it for the objects whose own marking is not enough (MarkingIn).
+type ReportMarkings map[string]Marking
+
+// Add adds what one report's JSON says (read by read).
+func (rm ReportMarkings) Add(raw []byte, read TLPReader) {
+	level, recipients, refs := read(raw)
+	m := Marking{Level: TLPClear}
+	if level != "" {
+		l, ok := ParseTLPLevel(level)
+		if !ok {
+			l = TLPRed
+		}
+		m = Marking{Level: l, Recipients: recipients}
+	}
+	for _, id := range refs {
+		rm[id] = leastRestrictive(rm[id], m)
+	}
+}
+
+// ReadReportMarkings reads the ReportMarkings of a collection from the
+// latest version of each of its reports.
+func ReadReportMarkings(ctx context.Context, st ObjectFinder, collectionID string, read TLPReader) (ReportMarkings, error) {
+	reports := ReportMarkings{}
+	f := ObjectFilter{Types: []string{"report"}}
+	for {
+		page, err := st.FindObjects(ctx, collectionID, f)
+		if err != nil {
+			return nil, E("dialogue.TLPView", KindOther, err)
+		}
+		for _, r := range page.Objects {
+			reports.Add(r.Raw, read)
+		}
+		if !page.More {
+			return reports, nil
+		}
+		f.After = page.Next
+	}
+}
+
+// NeedsReports reports whether the marking of an object whose JSON says
+// level and recipients (a TLPReader's answer) depends on the reports
+// holding it: unmarked, or RED naming no one.
+func NeedsReports(level string, recipients []string) bool {
 	if level == "" {
-		if err := v.loadReports(ctx); err != nil {
-			return Marking{}, err
+		return true
+	}
+	l, ok := ParseTLPLevel(level)
+	return (!ok || l == TLPRed) && len(recipients) == 0
+}
+
+// MarkingIn is the marking of object id whose JSON says level and
+// recipients, in a collection whose reports say reports (needed only
+// when NeedsReports): its own TLP marking; an unmarked object takes the
+// marking of the reports holding it (CLEAR when none does); a RED one
+// naming no recipients takes those of the RED reports holding it. The
+// recipients are the caller's to change.
+func MarkingIn(id, level string, recipients []string, reports ReportMarkings) Marking {
+	if level == "" {
+		if m, ok := reports[id]; ok {
+			m.Recipients = slices.Clone(m.Recipients)
+			return m
 		}
-		if m, ok := v.reports[o.ID]; ok {
-			return m, nil
-		}
-		return Marking{Level: TLPClear}, nil
+		return Marking{Level: TLPClear}
 	}
 	l, ok := ParseTLPLevel(level)
 	if !ok {
 		l = TLPRed
 	}
 	if l == TLPRed && len(recipients) == 0 {
+		if m, ok := reports[id]; ok && m.Level == TLPRed {
+			recipients = slices.Clone(m.Recipients)
+		}
+	}
+	return Marking{Level: l, Recipients: recipients}
+}
+
+// Marking returns the marking that applies to a stored object version
+// (which must carry its Raw).
+func (v *TLPView) Marking(ctx context.Context, o *Object) (Marking, error) {
+	level, recipients, _ := v.read(o.Raw)
+	if NeedsReports(level, recipients) {
 		if err := v.loadReports(ctx); err != nil {
 			return Marking{}, err
 		}
-		if m, ok := v.reports[o.ID]; ok && m.Level == TLPRed {
-			recipients = m.Recipients
-		}
 	}
-	return Marking{Level: l, Recipients: recipients}, nil
+	return MarkingIn(o.ID, level, recipients, v.reports), nil
 }
 
 // Visible reports whether the view's user may see the object version.
@@ -113,31 +189,20 @@ func (v *TLPView) loadReports(ctx context.Context) error {
 	if v.reports != nil {
 		return nil
 	}
-	reports := map[string]Marking{}
-	f := ObjectFilter{Types: []string{"report"}}
-	for {
-		page, err := v.store.FindObjects(ctx, v.collectionID, f)
-		if err != nil {
-			return E("dialogue.TLPView", KindOther, err)
-		}
-		for _, r := range page.Objects {
-			level, recipients, refs := v.read(r.Raw)
-			rm := Marking{Level: TLPClear}
-			if level != "" {
-				l, ok := ParseTLPLevel(level)
-				if !ok {
-					l = TLPRed
-				}
-				rm = Marking{Level: l, Recipients: recipients}
-			}
-			for _, id := range refs {
-				reports[id] = leastRestrictive(reports[id], rm)
-			}
-		}
-		if !page.More {
-			break
-		}
-		f.After = page.Next
+	var (
+		reports ReportMarkings
+		err     error
+	)
+	if v.load != nil {
+		reports, err = v.load(ctx)
+	} else {
+		reports, err = ReadReportMarkings(ctx, v.store, v.collectionID, v.read)
+	}
+	if err != nil {
+		return err
+	}
+	if reports == nil {
+		reports = ReportMarkings{}
 	}
 	v.reports = reports
 	return nil

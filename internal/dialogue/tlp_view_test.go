@@ -49,18 +49,7 @@ func recipients(rs ...string) string {
 }
 
 func TestTLPView(t *testing.T) {
-	store := pages{
-		obj("indicator--0", `{"type":"indicator","id":"indicator--0"}`), // unmarked, in the RED report for alice and the GREEN one
-		obj("indicator--1", `{"type":"indicator","id":"indicator--1"}`), // unmarked, in the RED reports for alice and for duty
-		obj("indicator--2", `{"type":"indicator","id":"indicator--2"}`), // unmarked, in no report
-		marked("indicator--3", stix.TLPRed, ""),                         // RED, no recipients: the reports' (alice, duty)
-		marked("indicator--4", stix.TLPRed, ""),                         // RED, in the GREEN report only: no one
-		marked("indicator--5", stix.TLPAmberStrict, ""),                 // its own marking, whatever the report
-		marked("report--a", stix.TLPRed, recipients("alice")+`,"object_refs":["indicator--0","indicator--1","indicator--3","indicator--5"]`),
-		marked("report--b", stix.TLPRed, recipients("role:duty")+`,"object_refs":["indicator--1","indicator--3"]`),
-		marked("report--c", stix.TLPGreen, `,"object_refs":["indicator--0","indicator--4"]`),
-		obj("identity--9", `not json`), // unreadable: RED to no one
-	}
+	store := tlpStore()
 	alice := &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}
 	bob := &dialogue.User{Name: "bob", Role: dialogue.RoleDuty}
 	carol := &dialogue.User{Name: "carol", Role: dialogue.RoleAdmin}
@@ -101,5 +90,97 @@ func TestTLPView(t *testing.T) {
 				t.Errorf("Marking(%s) recipients %q, want both reports'", id, m.Recipients)
 			}
 		}
+	}
+}
+
+// tlpStore is TestTLPView's collection: unmarked and RED objects held by
+// RED and GREEN reports.
+func tlpStore() pages {
+	return pages{
+		obj("indicator--0", `{"type":"indicator","id":"indicator--0"}`), // unmarked, in the RED report for alice and the GREEN one
+		obj("indicator--1", `{"type":"indicator","id":"indicator--1"}`), // unmarked, in the RED reports for alice and for duty
+		obj("indicator--2", `{"type":"indicator","id":"indicator--2"}`), // unmarked, in no report
+		marked("indicator--3", stix.TLPRed, ""),                         // RED, no recipients: the reports' (alice, duty)
+		marked("indicator--4", stix.TLPRed, ""),                         // RED, in the GREEN report only: no one
+		marked("indicator--5", stix.TLPAmberStrict, ""),                 // its own marking, whatever the report
+		marked("report--a", stix.TLPRed, recipients("alice")+`,"object_refs":["indicator--0","indicator--1","indicator--3","indicator--5"]`),
+		marked("report--b", stix.TLPRed, recipients("role:duty")+`,"object_refs":["indicator--1","indicator--3"]`),
+		marked("report--c", stix.TLPGreen, `,"object_refs":["indicator--0","indicator--4"]`),
+		obj("identity--9", `not json`), // unreadable: RED to no one
+	}
+}
+
+// countingFinder counts the listings of a store.
+type countingFinder struct {
+	pages
+	n int
+}
+
+func (c *countingFinder) FindObjects(ctx context.Context, id string, f dialogue.ObjectFilter) (*dialogue.ObjectPage, error) {
+	c.n++
+	return c.pages.FindObjects(ctx, id, f)
+}
+
+// A view given the collection's ReportMarkings (NewTLPViewOf) decides as
+// one that reads the reports itself, for every object and user; it calls
+// the loader once, on the first object that needs it, and never when no
+// object does.
+func TestTLPViewOf(t *testing.T) {
+	ctx := context.Background()
+	store := tlpStore()
+	kept := &countingFinder{pages: store}
+	rm, err := dialogue.ReadReportMarkings(ctx, kept, "c", stix.ReadTLP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*dialogue.User{{Name: "alice", Role: dialogue.RoleExpert}, {Name: "bob", Role: dialogue.RoleDuty}, {Name: "carol", Role: dialogue.RoleAdmin}, nil} {
+		loads := 0
+		v := dialogue.NewTLPViewOf("c", u, stix.ReadTLP, func(context.Context) (dialogue.ReportMarkings, error) {
+			loads++
+			return rm, nil
+		})
+		ref := dialogue.NewTLPView(store, "c", u, stix.ReadTLP)
+		for _, o := range store {
+			got, err := v.Marking(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := ref.Marking(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Level != want.Level || !slices.Equal(got.Recipients, want.Recipients) {
+				t.Errorf("%v: Marking(%s) = %v, want %v", u, o.ID, got, want)
+			}
+			// What the caller does to a marking stays its own.
+			if len(got.Recipients) > 0 {
+				got.Recipients[0] = "mangled"
+			}
+		}
+		if loads != 1 {
+			t.Errorf("%v: the loader was called %d times, want once", u, loads)
+		}
+	}
+	if kept.n == 0 {
+		t.Fatal("ReadReportMarkings read nothing")
+	}
+	// Objects with markings of their own: no load.
+	v := dialogue.NewTLPViewOf("c", nil, stix.ReadTLP, func(context.Context) (dialogue.ReportMarkings, error) {
+		t.Error("the loader was called for objects marked on their own")
+		return nil, nil
+	})
+	for _, o := range store {
+		if level, recipients, _ := stix.ReadTLP(o.Raw); !dialogue.NeedsReports(level, recipients) {
+			if _, err := v.Marking(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A loader's error is the view's.
+	v = dialogue.NewTLPViewOf("c", nil, stix.ReadTLP, func(context.Context) (dialogue.ReportMarkings, error) {
+		return nil, dialogue.Errorf("test", dialogue.KindOther, "store gone")
+	})
+	if _, err := v.Visible(ctx, store[0]); err == nil || !strings.Contains(err.Error(), "store gone") {
+		t.Errorf("Visible with a failing loader: %v", err)
 	}
 }

@@ -249,28 +249,92 @@ func (s *Service) Reports(ctx context.Context, chID string) ([]*Report, error) {
 // shared by the readers of the fold cache: each takes copies.
 type reportFold struct {
 	list []*Report // oldest first
-	byID map[string]*Report
+	// marks are the TLP markings of list's reports, as a TLPView of the
+	// channel gives them (ReportsFor).
+	marks []dialogue.Marking
+	byID  map[string]*Report
+	// markings are what every report of the channel (an incident report
+	// or not, of either party or neither) says of the objects it holds:
+	// the TLP views of the channel read them from here (TLPView).
+	markings dialogue.ReportMarkings
 }
+
+// reportBase is what one stored report version says: its TLP marking and
+// references as stix.ReadTLP reads them, and the incident report it is
+// (nil when it is not one, or not a JSON object), without its party.
+type reportBase struct {
+	createdBy  string
+	level      string
+	recipients []string
+	refs       []string
+	rep        *Report
+}
+
+// parseReport reads a stored report version of channel ch.
+func parseReport(ch *dialogue.Channel, o *dialogue.Object) *reportBase {
+	b := &reportBase{}
+	b.level, b.recipients, b.refs = stix.ReadTLP(o.Raw)
+	it := &Item{Object: o}
+	if json.Unmarshal(o.Raw, &it.Props) != nil {
+		return b
+	}
+	b.createdBy = it.Str("created_by_ref")
+	if r := reportOf(ch, it); r != nil {
+		r.Sectors, r.ObjectRefs = slices.Clip(r.Sectors), slices.Clip(r.ObjectRefs)
+		b.rep = r
+	}
+	return b
+}
+
+// read is the reportBase as a dialogue.TLPReader's answer.
+func (b *reportBase) read([]byte) (string, []string, []string) { return b.level, b.recipients, b.refs }
 
 // reportFold returns the incident reports of a channel, from the fold
 // cache while the store's stamp of its reports is unchanged.
 func (s *Service) reportFold(ctx context.Context, ch *dialogue.Channel) (*reportFold, error) {
-	_, other, err := s.Channel(ctx, ch.ID)
+	ch, other, err := s.Channel(ctx, ch.ID)
 	if err != nil {
 		return nil, err
 	}
+	return s.reportFoldOf(ctx, ch, other)
+}
+
+// reportFoldOf is reportFold with the channel's other party. Computed
+// again, it parses only the report versions it did not see last time
+// (versionMemo).
+func (s *Service) reportFoldOf(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (*reportFold, error) {
 	v, err := s.cachedFold(ctx, "reports", ch, other, []string{"report"}, func() (any, error) {
-		items, err := s.Items(ctx, ch, other, "report")
-		if err != nil {
-			return nil, err
-		}
-		f := &reportFold{byID: map[string]*Report{}}
-		for _, it := range items {
-			if r := reportOf(ch, it); r != nil {
-				r.Sectors, r.ObjectRefs = slices.Clip(r.Sectors), slices.Clip(r.ObjectRefs)
-				f.list = append(f.list, r)
-				f.byID[r.ID] = r
+		memo := s.memo("reports", ch, other)
+		f := &reportFold{byID: map[string]*Report{}, markings: dialogue.ReportMarkings{}}
+		var bases []*reportBase
+		lf := dialogue.ObjectFilter{Types: []string{"report"}}
+		for {
+			page, err := s.Store.FindObjects(ctx, ch.ID, lf)
+			if err != nil {
+				return nil, err
 			}
+			for _, o := range page.Objects {
+				b := memo.get(func() any { return parseReport(ch, o) }, o.Raw).(*reportBase)
+				f.markings.Add(nil, b.read)
+				if b.rep != nil && s.partyOf(other, b.createdBy) != nil {
+					bases = append(bases, b)
+				}
+			}
+			if !page.More {
+				break
+			}
+			lf.After = page.Next
+		}
+		memo.keep()
+		f.list = make([]*Report, 0, len(bases))
+		f.marks = make([]dialogue.Marking, 0, len(bases))
+		for _, b := range bases {
+			r := new(Report)
+			*r = *b.rep
+			r.From = s.partyOf(other, b.createdBy).Name
+			f.list = append(f.list, r)
+			f.marks = append(f.marks, dialogue.MarkingIn(r.ID, b.level, b.recipients, f.markings))
+			f.byID[r.ID] = r
 		}
 		return f, nil
 	})
@@ -280,7 +344,9 @@ func (s *Service) reportFold(ctx context.Context, ch *dialogue.Channel) (*report
 	return v.(*reportFold), nil
 }
 
-// Report returns one incident report with its objects.
+// Report returns one incident report with its objects. The report is
+// looked up by id on each channel (the latest version of it), not among
+// all reports.
 func (s *Service) Report(ctx context.Context, id string) (*Report, error) {
 	const op = "workflow.Report"
 	if stix.IDType(id) != "report" {
@@ -291,14 +357,29 @@ func (s *Service) Report(ctx context.Context, id string) (*Report, error) {
 		return nil, err
 	}
 	var found *Report
-	for _, ch := range chs {
-		f, err := s.reportFold(ctx, ch)
+	for _, c := range chs {
+		ch, other, err := s.Channel(ctx, c.ID)
 		if err != nil {
 			return nil, err
 		}
-		if r := f.byID[id]; r != nil && found == nil {
-			c := *r
-			found = &c
+		page, err := s.Store.FindObjects(ctx, ch.ID, dialogue.ObjectFilter{IDs: []string{id}, Types: []string{"report"}})
+		if err != nil {
+			return nil, err
+		}
+		if found != nil {
+			continue
+		}
+		memo := s.memo("reports", ch, other)
+		for _, o := range page.Objects {
+			if o.ID != id || o.Type != "report" {
+				continue
+			}
+			b := memo.peek(func() any { return parseReport(ch, o) }, o.Raw).(*reportBase)
+			if p := s.partyOf(other, b.createdBy); b.rep != nil && p != nil {
+				r := *b.rep
+				r.From = p.Name
+				found = &r
+			}
 		}
 	}
 	if found == nil {

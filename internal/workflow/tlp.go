@@ -37,33 +37,46 @@ func reportRecipients(m *stix.TLPMarking, recipients []string) ([]string, error)
 	return out, nil
 }
 
-// TLPView returns the view of user u of a channel's collection.
+// TLPView returns the view of user u of a channel's collection. What the
+// channel's reports say of the objects they hold (an unmarked object's
+// marking, a RED object's recipients) comes from the channel's report
+// fold (reportFold), kept while the store's stamp of its reports is
+// unchanged, instead of each view reading every report; a collection
+// that is not a channel's is read as NewTLPView reads it.
 func (s *Service) TLPView(collectionID string, u *dialogue.User) *dialogue.TLPView {
-	return dialogue.NewTLPView(s.Store, collectionID, u, stix.ReadTLP)
+	return dialogue.NewTLPViewOf(collectionID, u, stix.ReadTLP, func(ctx context.Context) (dialogue.ReportMarkings, error) {
+		ch, other, err := s.Channel(ctx, collectionID)
+		if err != nil || ch.ID != collectionID {
+			return dialogue.ReadReportMarkings(ctx, s.Store, collectionID, stix.ReadTLP)
+		}
+		f, err := s.reportFoldOf(ctx, ch, other)
+		if err != nil {
+			return nil, err
+		}
+		return f.markings, nil
+	})
 }
 
 // ReportsFor is Reports as user u sees them: only the reports whose
 // marking lets u see them. (Collection grants are not checked here: the
-// channel commands grant every user read access to a channel.)
+// channel commands grant every user read access to a channel.) Each
+// report's marking is kept in the channel's report fold.
 func (s *Service) ReportsFor(ctx context.Context, u *dialogue.User, chID string) ([]*Report, error) {
-	all, err := s.Reports(ctx, chID)
+	chs, err := s.channelsOrOne(ctx, chID)
 	if err != nil {
 		return nil, err
 	}
-	views := map[string]*dialogue.TLPView{}
 	var out []*Report
-	for _, r := range all {
-		v, ok := views[r.Channel]
-		if !ok {
-			v = s.TLPView(r.Channel, u)
-			views[r.Channel] = v
-		}
-		vis, err := v.Visible(ctx, &dialogue.Object{ID: r.ID, Type: "report", Raw: r.Raw})
+	for _, ch := range chs {
+		f, err := s.reportFold(ctx, ch)
 		if err != nil {
 			return nil, err
 		}
-		if vis {
-			out = append(out, r)
+		for i, r := range f.list {
+			if dialogue.Visible(u, f.marks[i]) {
+				c := *r
+				out = append(out, &c)
+			}
 		}
 	}
 	return out, nil
