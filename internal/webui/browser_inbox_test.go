@@ -71,13 +71,20 @@ func TestBrowserInboxAcknowledge(t *testing.T) {
 	if mark, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`window.parleyMark || ""`)); err != nil || mark != before {
 		t.Errorf("acknowledging reloaded the page (mark %q, %v): htmx did not swap the row", mark, err)
 	}
-	if n := c.nodeCount(row + " form"); n != 0 {
-		t.Errorf("the acknowledged row still has %d forms", n)
+	if n := c.nodeCount(row + ` form[action$="/acknowledge"]`); n != 0 {
+		t.Errorf("the acknowledged row still has %d acknowledge forms", n)
 	}
 	if got := state(bn, first); got != dialogue.RequestAcknowledged {
 		t.Fatalf("on B the request is %q", got)
 	}
 	uiWait(t, "A records the request acknowledged", func() bool { return state(a, first) == dialogue.RequestAcknowledged })
+
+	// The swapped row offers the answer: answered from the inbox too.
+	c.run("answer", chromedp.SetValue(chromedp.CSS(row+` select[name="kind"]`), string(dialogue.ResponseTakedown)),
+		chromedp.SendKeys(chromedp.CSS(row+` textarea[name="text"]`), "Taken down at 10:00 UTC."),
+		chromedp.Click(chromedp.CSS(row+` button`)))
+	c.waitText(row, "answered")
+	uiWait(t, "A records the request answered", func() bool { return state(a, first) == dialogue.RequestAnswered })
 
 	// Another officer acknowledges the second request while the page is
 	// open; the click is refused and says why.
@@ -93,8 +100,11 @@ func TestBrowserInboxAcknowledge(t *testing.T) {
 
 	c.run("pick Russian", chromedp.SetValue(chromedp.ID("lang-select"), "ru"), chromedp.Submit(chromedp.ID("lang-select")))
 	c.waitText("h1", "Входящие")
-	if got := c.text(row); !strings.Contains(got, "получение подтверждено") {
+	if got := c.text(`tr[id="` + second + `"]`); !strings.Contains(got, "получение подтверждено") || !strings.Contains(got, "Вид ответа") {
 		t.Errorf("in Russian the row reads %q", got)
+	}
+	if n := c.nodeCount(row); n != 0 {
+		t.Errorf("the answered request is still in the inbox")
 	}
 	c.screenshot("inbox-ru")
 }

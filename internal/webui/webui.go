@@ -154,6 +154,7 @@ func New(cfg Config) (*UI, error) {
 	m.HandleFunc("GET /inbox", u.signedIn(u.inbox))
 	m.HandleFunc("GET /summary", u.signedIn(u.summary))
 	m.HandleFunc("POST /requests/{id}/acknowledge", u.signedIn(u.ackRequest))
+	m.HandleFunc("POST /requests/{id}/answer", u.signedIn(u.answerRequest))
 	m.HandleFunc("POST /hotline/{id}/acknowledge", u.signedIn(u.ackHotline))
 	for _, add := range routes {
 		add(u, m)
@@ -226,6 +227,9 @@ type page struct {
 	Data     any
 	now      time.Time
 }
+
+// AnswerKinds are the kinds of answer, for the answer forms.
+func (p *page) AnswerKinds() []dialogue.ResponseKind { return dialogue.ResponseKinds }
 
 // States are the request states, in their order, for the summary.
 func (p *page) States() []string {
@@ -667,6 +671,20 @@ func (u *UI) ackRequest(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// answerRequest answers an acknowledged request from the inbox (the
+// request's page has the same form, and the others).
+func (u *UI) answerRequest(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	u.act(w, r, "The request could not be answered: %s", func(ctx context.Context, usr *dialogue.User) (string, any, error) {
+		m := workflow.Move{Action: dialogue.ActionAnswer, Kind: dialogue.ResponseKind(r.PostFormValue("kind")), Text: r.PostFormValue("text")}
+		if _, err := u.cfg.Workflow.MoveRequest(ctx, id, m); err != nil {
+			return "", nil, err
+		}
+		req, err := u.cfg.Workflow.Request(ctx, id)
+		return "request-row", req, err
+	})
+}
+
 func (u *UI) ackHotline(w http.ResponseWriter, r *http.Request) {
 	u.act(w, r, "The hotline message could not be acknowledged: %s", func(ctx context.Context, usr *dialogue.User) (string, any, error) {
 		h, err := u.cfg.Workflow.AckHotline(ctx, r.PathValue("id"), usr)
@@ -689,7 +707,7 @@ func (u *UI) act(w http.ResponseWriter, r *http.Request, refused string, do func
 		u.renderInbox(w, r, status, msg)
 	}
 	if !s.u.Role.CanWrite() {
-		fail(http.StatusForbidden, l.T("Your role may only read; acknowledging needs the role duty, expert or admin."))
+		fail(http.StatusForbidden, l.T("Your role may only read; acting on requests and messages needs the role duty, expert or admin."))
 		return
 	}
 	block, item, err := do(r.Context(), s.u)
