@@ -117,9 +117,15 @@ func TestBrowserReportAcrossNodes(t *testing.T) {
 
 	// On B.
 	c.login(bn, "olga")
-	c.open(bn.srv.URL + "/reports")
+	// Found in B's inbox, among the reports received.
+	c.open(bn.srv.URL + "/inbox")
 	c.reloadUntil("main", title)
 	row := `tr[id="` + id + `"]`
+	if got := c.text(row); !strings.Contains(got, "party-a") || !strings.Contains(got, "TLP:AMBER") {
+		t.Errorf("B's inbox row of the report reads %q", got)
+	}
+	c.open(bn.srv.URL + "/reports")
+	c.reloadUntil("main", title)
 	if got := c.text(row); !strings.Contains(got, "party-a") || !strings.Contains(got, "TLP:AMBER") || !strings.Contains(got, "4 · high") || !strings.Contains(got, "Energy") {
 		t.Errorf("B's row of the report reads %q", got)
 	}
