@@ -78,7 +78,11 @@ func TestBrowserEveryPage(t *testing.T) {
 					}
 				}
 			}
-			c.screenshot("page-" + lang + strings.ReplaceAll(strings.TrimSuffix(href, "/"+report), "/", "-"))
+			name := strings.ReplaceAll(href, "/", "-")
+			if strings.HasSuffix(href, report) {
+				name = "-report"
+			}
+			c.screenshot("page-" + lang + name)
 		}
 	}
 }
