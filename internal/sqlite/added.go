@@ -13,7 +13,7 @@ var _ dialogue.VersionLister = (*DB)(nil)
 // collection added in (after, upTo] (date_added, µs), superseded ones
 // too, in ascending date_added order, each with whether it is its
 // object's latest and how many versions of the object the collection
-// holds (objects_id_version). It walks the objects_type index from after,
+// holds (objects_id_hash). It searches the objects_type index from after,
 // so a reader extending a fold pays for the versions added since, not for
 // the collection. It stops at fn's first error and returns it.
 func (db *DB) VersionsAdded(ctx context.Context, collectionID string, types []string, after, upTo int64, fn func(dialogue.AddedVersion) error) error {
@@ -30,11 +30,7 @@ func (db *DB) VersionsAdded(ctx context.Context, collectionID string, types []st
 	for _, t := range types {
 		args = append(args, t)
 	}
-	rows, err := db.rQuery(ctx, `SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, o.raw, o.origin, o.superseded,
-		(SELECT count(*) FROM objects v WHERE v.collection_pk = o.collection_pk AND v.id = o.id)
-		FROM objects o INDEXED BY objects_type
-		WHERE o.collection_pk = ? AND o.date_added > ? AND o.date_added <= ? AND o.type IN (`+placeholders(len(types))+`)
-		ORDER BY o.date_added`, args...)
+	rows, err := db.rQuery(ctx, addedQuery(len(types)), args...)
 	if err != nil {
 		return dbErr(op, err)
 	}
@@ -66,4 +62,14 @@ func (db *DB) VersionsAdded(ctx context.Context, collectionID string, types []st
 		return dbErr(op, err)
 	}
 	return nil
+}
+
+// addedQuery is VersionsAdded's statement for n types: ?1 the collection,
+// ?2 and ?3 the bounds, then the types.
+func addedQuery(n int) string {
+	return `SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, o.raw, o.origin, o.superseded,
+		(SELECT count(*) FROM objects v WHERE v.collection_pk = o.collection_pk AND v.id_hash = o.id_hash AND v.id = o.id)
+		FROM objects o INDEXED BY objects_type
+		WHERE o.collection_pk = ? AND o.date_added > ? AND o.date_added <= ? AND o.type IN (` + placeholders(n) + `)
+		ORDER BY o.date_added`
 }
