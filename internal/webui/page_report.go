@@ -28,7 +28,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -149,77 +148,15 @@ func (u *UI) reportsPage(w http.ResponseWriter, r *http.Request) {
 	u.render(w, "reports", http.StatusOK, p)
 }
 
-// The reports list keeps, per user, what Workflow.ReportsFor answered,
-// sorted newest first, for as long as no report object was added to a
-// channel since and the channels are the same: what a user may see
-// changes only with a report added (a new report, a new version of one)
-// or the user's role (part of the key). Reading all reports costs the
-// workflow about half a second at 10,000 (docs in report_bench_test.go);
-// checking for a new one costs a query per channel.
-type reportsCache struct {
-	mu      sync.Mutex
-	entries map[string]*reportsEntry // by UI, user name and role
-}
-
-type reportsEntry struct {
-	// since is the time the reports were read from, less a margin for
-	// writes in flight then; channels the channels' ids then.
-	since    time.Time
-	channels []string
-	reports  []*workflow.Report
-}
-
-// maxCachedUsers bounds the users whose lists are kept.
-const maxCachedUsers = 32
-
-var reportLists = &reportsCache{entries: map[string]*reportsEntry{}}
-
-// visibleReports is Workflow.ReportsFor(usr, "") newest first (the
-// caller must not change the slice), from the cache while it is fresh.
+// visibleReports is Workflow.ReportsFor(usr, "") newest first. The
+// workflow keeps each channel's reports, with their TLP markings, while
+// the store's stamp of them is unchanged.
 func (u *UI) visibleReports(ctx context.Context, usr *dialogue.User) ([]*workflow.Report, error) {
-	key := fmt.Sprintf("%p\x00%s\x00%s", u, usr.Name, usr.Role)
-	chs, err := u.cfg.Workflow.Store.Channels(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(chs))
-	for i, ch := range chs {
-		ids[i] = ch.ID
-	}
-	reportLists.mu.Lock()
-	e := reportLists.entries[key]
-	reportLists.mu.Unlock()
-	if e != nil && slices.Equal(e.channels, ids) {
-		fresh := true
-		for _, ch := range chs {
-			if ch.State == dialogue.ChannelOffered {
-				continue // no collection yet
-			}
-			page, err := u.cfg.Workflow.Store.FindObjects(ctx, ch.ID, dialogue.ObjectFilter{AddedAfter: e.since, Types: []string{"report"}, Limit: 1, MetaOnly: true, Versions: dialogue.VersionMatch{All: true}})
-			if err != nil && dialogue.KindOf(err) != dialogue.KindNotFound {
-				return nil, err
-			}
-			if err == nil && len(page.Objects) > 0 {
-				fresh = false
-				break
-			}
-		}
-		if fresh {
-			return e.reports, nil
-		}
-	}
-	since := time.Now().Add(-5 * time.Second)
 	rs, err := u.cfg.Workflow.ReportsFor(ctx, usr, "")
 	if err != nil {
 		return nil, err
 	}
 	sortReports(rs)
-	reportLists.mu.Lock()
-	if len(reportLists.entries) >= maxCachedUsers {
-		clear(reportLists.entries)
-	}
-	reportLists.entries[key] = &reportsEntry{since: since, channels: ids, reports: rs}
-	reportLists.mu.Unlock()
 	return rs, nil
 }
 
@@ -292,54 +229,21 @@ func (o *object) sha256Of() string {
 }
 
 // reportFor is the report as the signed-in user may see it, with the
-// objects the user may see; ok is false (and the answer sent: page not
-// found) when the user may not see it, or there is none. It is
-// Workflow.ReportFor, found in the user's list of Workflow.ReportsFor
-// (kept while fresh: see visibleReports) rather than among all reports
-// read again, its objects filtered by the workflow's TLP view.
+// objects the user may see (Workflow.ReportFor); ok is false (and the
+// answer sent: page not found) when the user may not see it, or there is
+// none.
 func (u *UI) reportFor(w http.ResponseWriter, r *http.Request) (*workflow.Report, bool) {
 	ctx := r.Context()
-	usr := sessionFrom(ctx).u
-	id := r.PathValue("id")
-	rs, err := u.visibleReports(ctx, usr)
-	if err != nil {
+	rep, err := u.cfg.Workflow.ReportFor(ctx, sessionFrom(ctx).u, r.PathValue("id"))
+	switch k := dialogue.KindOf(err); {
+	case err == nil:
+		return rep, true
+	case k == dialogue.KindNotFound || k == dialogue.KindInvalid:
+		u.notFound(w, r) // unknown, not a report id, or not for this user: the same answer
+	default:
 		u.internal(w, r, err)
-		return nil, false
 	}
-	i := slices.IndexFunc(rs, func(x *workflow.Report) bool { return x.ID == id })
-	if i < 0 {
-		u.notFound(w, r)
-		return nil, false
-	}
-	rep := *rs[i] // the list's report stays as it is
-	var objs []*dialogue.Object
-	for refs := rep.ObjectRefs; len(refs) > 0; {
-		chunk := refs[:min(len(refs), 400)]
-		refs = refs[len(chunk):]
-		f := dialogue.ObjectFilter{IDs: chunk}
-		for {
-			page, err := u.cfg.Workflow.Store.FindObjects(ctx, rep.Channel, f)
-			if err != nil {
-				u.internal(w, r, err)
-				return nil, false
-			}
-			objs = append(objs, page.Objects...)
-			if !page.More {
-				break
-			}
-			f.After = page.Next
-		}
-	}
-	objs, err = u.cfg.Workflow.TLPView(rep.Channel, usr).Filter(ctx, objs)
-	if err != nil {
-		u.internal(w, r, err)
-		return nil, false
-	}
-	rep.Objects = make([]json.RawMessage, len(objs))
-	for i, o := range objs {
-		rep.Objects[i] = o.Raw
-	}
-	return &rep, true
+	return nil, false
 }
 
 func (u *UI) reportPage(w http.ResponseWriter, r *http.Request) {
