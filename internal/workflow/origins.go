@@ -108,16 +108,25 @@ func (s *Service) OriginFiguresOf(ctx context.Context, ch *dialogue.Channel, kee
 	seenDB := map[enrich.Database]bool{}
 	// Reports in id order, so that both nodes read them alike.
 	sort.Slice(reports, func(i, j int) bool { return reports[i].ID < reports[j].ID })
+	var kept []*Report
 	for _, r := range reports {
-		po := byParty[r.From]
-		if po == nil || (keep != nil && !keep(r)) {
-			continue
+		if byParty[r.From] != nil && (keep == nil || keep(r)) {
+			kept = append(kept, r)
 		}
+	}
+	var refs *refObjects
+	if recs != nil {
+		if refs, err = s.readRefObjects(ctx, recs, ch.ID, kept); err != nil {
+			return nil, dialogue.E(op, dialogue.KindOf(err), err)
+		}
+	}
+	for _, r := range kept {
+		po := byParty[r.From]
 		po.Reports++
 		if recs == nil {
 			continue
 		}
-		addrs, err := s.reportAddresses(ctx, recs, ch.ID, r)
+		addrs, err := refs.addresses(ctx, s, r)
 		if err != nil {
 			return nil, dialogue.E(op, dialogue.KindOf(err), err)
 		}
@@ -221,15 +230,32 @@ func (s *Service) Origins(ctx context.Context, channel string) ([]*Origins, erro
 	return out, nil
 }
 
-// reportAddresses are the addresses of the records of a report's
-// objects, each once (by its text), in the order found.
-func (s *Service) reportAddresses(ctx context.Context, recs dialogue.EnrichmentStore, chID string, r *Report) ([]enrich.Address, error) {
-	var out []enrich.Address
+// refObjects are the objects of originTypes that some reports name, read
+// for all of them at once (maxIDsPerFind ids a call, where a call a
+// report cost a look-up each), and their records, each read once.
+type refObjects struct {
+	recs    dialogue.EnrichmentStore
+	chID    string
+	objs    map[string]*dialogue.Object
+	records map[*dialogue.Object]*enrich.Record
+}
+
+// readRefObjects reads the objects the reports name.
+func (s *Service) readRefObjects(ctx context.Context, recs dialogue.EnrichmentStore, chID string, reports []*Report) (*refObjects, error) {
+	ro := &refObjects{recs: recs, chID: chID, objs: map[string]*dialogue.Object{}, records: map[*dialogue.Object]*enrich.Record{}}
 	seen := map[string]bool{}
-	refs := slices.Clone(r.ObjectRefs)
-	for len(refs) > 0 {
-		chunk := refs[:min(len(refs), maxIDsPerFind)]
-		refs = refs[len(chunk):]
+	var ids []string
+	for _, r := range reports {
+		for _, id := range r.ObjectRefs {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), maxIDsPerFind)]
+		ids = ids[len(chunk):]
 		f := dialogue.ObjectFilter{IDs: chunk, Types: originTypes}
 		for {
 			page, err := s.Store.FindObjects(ctx, chID, f)
@@ -237,24 +263,53 @@ func (s *Service) reportAddresses(ctx context.Context, recs dialogue.EnrichmentS
 				return nil, err
 			}
 			for _, o := range page.Objects {
-				rec, err := s.record(ctx, recs, chID, o)
-				if err != nil {
-					return nil, err
-				}
-				if rec == nil {
-					continue
-				}
-				for _, a := range rec.Addresses {
-					if !seen[a.Addr] {
-						seen[a.Addr] = true
-						out = append(out, a)
-					}
-				}
+				ro.objs[o.ID] = o
 			}
 			if !page.More {
 				break
 			}
 			f.After = page.Next
+		}
+	}
+	return ro, nil
+}
+
+// addresses are the addresses of the records of a report's objects, each
+// once (by its text), in the order found: its refs maxIDsPerFind at a
+// time, the objects of each lot in the order they were added (the order
+// a look-up of the lot gives them in).
+func (ro *refObjects) addresses(ctx context.Context, s *Service, r *Report) ([]enrich.Address, error) {
+	var out []enrich.Address
+	seen := map[string]bool{}
+	refs := r.ObjectRefs
+	for len(refs) > 0 {
+		chunk := refs[:min(len(refs), maxIDsPerFind)]
+		refs = refs[len(chunk):]
+		var objs []*dialogue.Object
+		for _, id := range chunk {
+			if o := ro.objs[id]; o != nil && !slices.Contains(objs, o) {
+				objs = append(objs, o)
+			}
+		}
+		slices.SortFunc(objs, func(a, b *dialogue.Object) int { return a.DateAdded.Compare(b.DateAdded) })
+		for _, o := range objs {
+			rec, ok := ro.records[o]
+			if !ok {
+				var err error
+				if rec, err = s.record(ctx, ro.recs, ro.chID, o); err != nil {
+					return nil, err
+				}
+				ro.records[o] = rec
+			}
+			if rec == nil {
+				continue
+			}
+			for _, a := range rec.Addresses {
+				if !seen[a.Addr] {
+					seen[a.Addr] = true
+					out = append(out, a)
+				}
+			}
 		}
 	}
 	return out, nil

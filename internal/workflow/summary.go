@@ -343,10 +343,18 @@ func (s *Service) summaryThreat(ctx context.Context, ch *dialogue.Channel, now t
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.threatIncidents(ctx, ch)
+	// The channel's incidents from the read cache (the threat page's
+	// fold, kept while the reports' stamp is unchanged; shared: read
+	// only).
+	other, err := s.otherParty(ctx, ch)
 	if err != nil {
 		return nil, err
 	}
+	v, err := s.cachedFold(ctx, "threat-incidents", ch, other, []string{"report"}, func() (any, error) { return s.threatIncidents(ctx, ch) })
+	if err != nil {
+		return nil, err
+	}
+	all := v.([]threatIncident)
 	var incidents []threatIncident
 	for _, in := range all {
 		if allowed[in.id] {
