@@ -454,10 +454,43 @@ func (s *Service) channelStatements(ctx context.Context, ch *dialogue.Channel, o
 
 // statementFold returns the fold of a channel's statements, from the
 // fold cache while the store's stamp of statements and signatures is
-// unchanged. Computed again, it parses and hashes only the statement
-// versions it did not see last time (versionMemo).
+// unchanged. Computed again, it joins the statements (statementBases) and
+// their signatures (statementSignatures), each kept while its own stamp
+// is unchanged.
 func (s *Service) statementFold(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (*statementFold, error) {
 	v, err := s.cachedFold(ctx, "statements", ch, other, []string{stix.TypeStatement, stix.TypeSignature}, func() (any, error) {
+		bases, err := s.statementBases(ctx, ch, other)
+		if err != nil {
+			return nil, err
+		}
+		sigs, err := s.statementSignatures(ctx, ch, other)
+		if err != nil {
+			return nil, err
+		}
+		out := &statementFold{list: make([]*Statement, 0, len(bases)), byID: make(map[string]*Statement, len(bases))}
+		for _, b := range bases {
+			if out.byID[b.st.ID] != nil {
+				continue // one first version per id; never two
+			}
+			st := s.foldStatement(ch, other, b, sigs[b.st.ID])
+			out.list = append(out.list, st)
+			out.byID[st.ID] = st
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*statementFold), nil
+}
+
+// statementBases returns the first versions of a channel's statements
+// by either party, parsed and their hashes checked, ordered by created
+// time then id, from the fold cache while the store's stamp of statements
+// is unchanged (a signature leaves it as it is). Computed again, it
+// parses only the versions it did not see last time (versionMemo).
+func (s *Service) statementBases(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) ([]*stmtBase, error) {
+	v, err := s.cachedFold(ctx, "statement-bases", ch, other, []string{stix.TypeStatement}, func() (any, error) {
 		memo := s.memo("statements", ch, other)
 		var bases []*stmtBase
 		f := dialogue.ObjectFilter{Types: []string{stix.TypeStatement}, Versions: dialogue.VersionMatch{First: true}}
@@ -484,25 +517,12 @@ func (s *Service) statementFold(ctx context.Context, ch *dialogue.Channel, other
 			}
 			return strings.Compare(a.st.ID, b.st.ID)
 		})
-		sigs, err := s.statementSignatures(ctx, ch, other)
-		if err != nil {
-			return nil, err
-		}
-		out := &statementFold{list: make([]*Statement, 0, len(bases)), byID: make(map[string]*Statement, len(bases))}
-		for _, b := range bases {
-			if out.byID[b.st.ID] != nil {
-				continue // one first version per id; never two
-			}
-			st := s.foldStatement(ch, other, b, sigs[b.st.ID])
-			out.list = append(out.list, st)
-			out.byID[st.ID] = st
-		}
-		return out, nil
+		return bases, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*statementFold), nil
+	return v.([]*stmtBase), nil
 }
 
 // partyOf is the party of an identity id on a channel; nil for neither.
