@@ -21,7 +21,9 @@ import (
 // each with its minutes (a statement in English and Russian): 10,000
 // items, as the web UI's BenchmarkMeetingPages. warm is the same service
 // again; new-service a new service each time (its folds computed from
-// the store); after-signature is the read right after this party signs
+// the store, the version memo of the store warm: the cost of a read
+// right after a new statement or meeting version); after-signature is
+// the read right after this party signs
 // another statement (the signing not timed), which changes the stamp of
 // the channel's statements and signatures. ns/op is wall time, cpu-ms/op
 // the process's CPU time per read:
