@@ -666,7 +666,7 @@ func TestMigrationPeers(t *testing.T) {
 	// The planner picks the partial index by itself for LargeObject's
 	// conditions (LargeObject names it too: INDEXED BY fails rather than
 	// scan).
-	rows, err := db.r.Query(`EXPLAIN QUERY PLAN SELECT raw FROM objects WHERE collection_pk = 1 AND sha256 = x'00' AND length(raw) > 65535 AND origin IS NULL`)
+	rows, err := db.r.Query(`EXPLAIN QUERY PLAN SELECT raw FROM objects WHERE collection_pk = 1 AND sha256 = x'00' AND large = 1 AND origin IS NULL`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,15 +30,19 @@ const MaxPageSize = 10000
 
 const (
 	// insertObject adds a version, its superseded flag decided by
-	// AddObjects, its origin NULL for this node's own (migrations/00005). There is no unique index to conflict with: AddObjects
-	// keeps (collection, id, version) unique (see migrations/00003).
+	// AddObjects, its origin NULL for this node's own (migrations/00005),
+	// large 1 when it is over tlog.MaxEntrySize bytes (migrations/00009).
+	// There is no unique index to conflict with: AddObjects keeps
+	// (collection, id, version) unique (see migrations/00003). OR FAIL,
+	// with the deferred foreign key and objects_large's condition of
+	// 00009, spares a statement of many rows SQLite's statement journal.
 	insertObject = insertObjectsHead + insertObjectRow
 	// insertObjectsHead and insertObjectRow make insertObjects.
-	insertObjectsHead = `INSERT INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded, origin)
+	insertObjectsHead = `INSERT OR FAIL INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded, origin, large)
 		VALUES `
-	insertObjectRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertObjectRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// insertColumns is the number of parameters of insertObjectRow.
-	insertColumns = 13
+	insertColumns = 14
 	// probeIDs lists the stored versions of every object whose id hash is
 	// in ?2, a JSON array of them: one statement for a whole batch, the
 	// index probed in hash order. Rows of other ids that share a hash are
@@ -327,7 +331,7 @@ objects:
 		}
 		superseded := versions[i] < ids[o.ID].latest
 		args = append(args, pk, o.ID, b.hashes[i], versions[i], o.Type, sv,
-			nullStamp(o.Created), nullStamp(o.Modified), added, b.sums[i][:], o.Raw, superseded, origin)
+			nullStamp(o.Created), nullStamp(o.Modified), added, b.sums[i][:], o.Raw, superseded, origin, len(o.Raw) > tlog.MaxEntrySize)
 		idx = append(idx, i)
 		last = added
 		results[i].Status = dialogue.Added

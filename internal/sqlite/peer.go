@@ -779,10 +779,10 @@ func (db *DB) LargeObject(ctx context.Context, collectionID string, sum [32]byte
 		return nil, err
 	}
 	var raw []byte
-	// The length term is the index's own condition, so that the planner
-	// may use it (migrations/00005).
+	// The large term is the index's own condition, so that the planner
+	// may use it (migrations/00009).
 	err = db.rQueryRow(ctx, `SELECT raw FROM objects INDEXED BY objects_large
-		WHERE collection_pk = ? AND sha256 = ? AND length(raw) > 65535 AND origin IS NULL LIMIT 1`, pk, sum[:]).Scan(&raw)
+		WHERE collection_pk = ? AND sha256 = ? AND large = 1 AND origin IS NULL LIMIT 1`, pk, sum[:]).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "collection %s holds no object over %d bytes of SHA-256 %x", collectionID, tlog.MaxEntrySize, sum)
 	}
