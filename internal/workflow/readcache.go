@@ -102,16 +102,21 @@ func (s *Service) cachedExtended(ctx context.Context, kind string, ch *dialogue.
 	// fold newer than its stamp, so the next read computes it again (or
 	// extends it, skipping the versions it read already); it is never
 	// older.
+	key := foldKey{store: s.Store, kind: kind, channel: ch.ID, self: s.Self.IdentityID, other: other.IdentityID}
+	rs, _ := ctx.Value(readSessionKey{}).(*readSession)
+	if v, ok := rs.get(key); ok {
+		return v, nil
+	}
 	st, err := sl.ObjectStamp(ctx, ch.ID, types)
 	if err != nil {
 		return nil, err
 	}
-	key := foldKey{store: s.Store, kind: kind, channel: ch.ID, self: s.Self.IdentityID, other: other.IdentityID}
 	c := s.folds
 	c.mu.Lock()
 	e, hit := c.m[key]
 	c.mu.Unlock()
 	if hit && e.stamp == st {
+		rs.put(key, e.val)
 		return e.val, nil
 	}
 	var v any
@@ -132,7 +137,43 @@ func (s *Service) cachedExtended(ctx context.Context, kind string, ch *dialogue.
 	}
 	c.m[key] = foldEntry{stamp: st, val: v}
 	c.mu.Unlock()
+	rs.put(key, v)
 	return v, nil
+}
+
+// readSession keeps the folds one read (the summary) took, so that each
+// is read once however many of its parts ask for it: no stamp query
+// again, and every part sees the same state of the store.
+type readSession struct {
+	mu sync.Mutex
+	m  map[foldKey]any
+}
+
+type readSessionKey struct{}
+
+// withReadSession returns ctx carrying a new read session: the folds
+// read under it are kept for it alone, until it ends.
+func withReadSession(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readSessionKey{}, &readSession{m: map[foldKey]any{}})
+}
+
+func (rs *readSession) get(k foldKey) (any, bool) {
+	if rs == nil {
+		return nil, false
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	v, ok := rs.m[k]
+	return v, ok
+}
+
+func (rs *readSession) put(k foldKey, v any) {
+	if rs == nil {
+		return
+	}
+	rs.mu.Lock()
+	rs.m[k] = v
+	rs.mu.Unlock()
 }
 
 // extendFold returns e's fold extended up to the stamp st, or nil when it

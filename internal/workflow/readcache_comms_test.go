@@ -22,7 +22,14 @@ import (
 // of the hotline was brought up to date.
 type countingStore struct {
 	*sqlite.DB
-	full, extended atomic.Int64
+	full, extended, stamps atomic.Int64
+}
+
+func (c *countingStore) ObjectStamp(ctx context.Context, coll string, types []string) (dialogue.ObjectStamp, error) {
+	if slices.Contains(types, stix.TypeHotline) {
+		c.stamps.Add(1)
+	}
+	return c.DB.ObjectStamp(ctx, coll, types)
 }
 
 func (c *countingStore) IndexedObjects(ctx context.Context, coll string, types []string, fn func(dialogue.IndexedObject) error) error {
@@ -268,5 +275,15 @@ func TestCommsFoldExtended(t *testing.T) {
 	})
 	if h := byID()[laterID]; h.Escalation != "" {
 		t.Errorf("the deleted escalation %s is still the message's", h.Escalation)
+	}
+
+	// The summary reads the fold once (its hotline counts, check figures
+	// and responsiveness all ask for it): one stamp query.
+	s0 := st.stamps.Load()
+	if _, err := wf.Summary(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.stamps.Load() - s0; n != 1 {
+		t.Errorf("a summary read the hotline's stamp %d times, want once", n)
 	}
 }

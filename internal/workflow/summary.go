@@ -123,6 +123,10 @@ type SummaryStatement struct {
 
 // Summary computes the leadership summary at the service's clock.
 func (s *Service) Summary(ctx context.Context) (*Summary, error) {
+	// Each channel's folds are read once for the whole summary (its
+	// parts ask for the requests, the hotline and the reports several
+	// times), all at the same state of the store.
+	ctx = withReadSession(ctx)
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	out := &Summary{AsOf: now, Node: s.Self.Name, Policy: SummaryPolicy, Counts: Counts{ReportsByTLP: map[string]int{}},
 		Threat: []SummaryThreat{}, Requests: map[string]int{"total": 0, "overdue": 0, "off_limits": 0}, Overdue: []OverdueItem{}, Statements: []SummaryStatement{}}
