@@ -492,23 +492,16 @@ func (s *Service) statementFold(ctx context.Context, ch *dialogue.Channel, other
 func (s *Service) statementBases(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) ([]*stmtBase, error) {
 	v, err := s.cachedFold(ctx, "statement-bases", ch, other, []string{stix.TypeStatement}, func() (any, error) {
 		memo := s.memo("statements", ch, other)
+		firsts, err := s.firstVersions(ctx, ch, stix.TypeStatement)
+		if err != nil {
+			return nil, err
+		}
 		var bases []*stmtBase
-		f := dialogue.ObjectFilter{Types: []string{stix.TypeStatement}, Versions: dialogue.VersionMatch{First: true}}
-		for {
-			page, err := s.Store.FindObjects(ctx, ch.ID, f)
-			if err != nil {
-				return nil, err
+		for _, o := range firsts {
+			b, _ := memo.get(func() any { return parseStatement(o) }, o.Raw).(*stmtBase)
+			if b != nil && s.partyOf(other, b.createdBy) != nil {
+				bases = append(bases, b)
 			}
-			for _, o := range page.Objects {
-				b, _ := memo.get(func() any { return parseStatement(o) }, o.Raw).(*stmtBase)
-				if b != nil && s.partyOf(other, b.createdBy) != nil {
-					bases = append(bases, b)
-				}
-			}
-			if !page.More {
-				break
-			}
-			f.After = page.Next
 		}
 		memo.keep()
 		slices.SortStableFunc(bases, func(a, b *stmtBase) int {
@@ -523,6 +516,60 @@ func (s *Service) statementBases(ctx context.Context, ch *dialogue.Channel, othe
 		return nil, err
 	}
 	return v.([]*stmtBase), nil
+}
+
+// firstVersions returns the first version of each object of a type in a
+// channel's collection (VersionMatch.First: the earliest modified), in no
+// particular order. It lists every version and keeps the earliest of
+// each id: the store's First finds each with a query per row, about three
+// times the cost at 5,000 statements. An unversioned object (no
+// modified) makes it ask the store's First instead.
+func (s *Service) firstVersions(ctx context.Context, ch *dialogue.Channel, typ string) ([]*dialogue.Object, error) {
+	list := func(v dialogue.VersionMatch, fn func(*dialogue.Object) bool) error {
+		f := dialogue.ObjectFilter{Types: []string{typ}, Versions: v}
+		for {
+			page, err := s.Store.FindObjects(ctx, ch.ID, f)
+			if err != nil {
+				return err
+			}
+			for _, o := range page.Objects {
+				if !fn(o) {
+					return nil
+				}
+			}
+			if !page.More {
+				return nil
+			}
+			f.After = page.Next
+		}
+	}
+	var out []*dialogue.Object
+	at := map[string]int{}
+	unversioned := false
+	err := list(dialogue.VersionMatch{All: true}, func(o *dialogue.Object) bool {
+		if o.Modified.IsZero() {
+			unversioned = true
+			return false
+		}
+		i, ok := at[o.ID]
+		switch {
+		case !ok:
+			at[o.ID] = len(out)
+			out = append(out, o)
+		case o.Modified.Before(out[i].Modified):
+			out[i] = o
+		}
+		return true
+	})
+	if err != nil || !unversioned {
+		return out, err
+	}
+	out = out[:0]
+	err = list(dialogue.VersionMatch{First: true}, func(o *dialogue.Object) bool {
+		out = append(out, o)
+		return true
+	})
+	return out, err
 }
 
 // partyOf is the party of an identity id on a channel; nil for neither.
@@ -593,23 +640,16 @@ type sigBase struct {
 func (s *Service) statementSignatures(ctx context.Context, ch *dialogue.Channel, other dialogue.Party) (map[string][]*sigBase, error) {
 	v, err := s.cachedFold(ctx, "statement-signatures", ch, other, []string{stix.TypeSignature}, func() (any, error) {
 		memo := s.memo("statement-signatures", ch, other)
+		firsts, err := s.firstVersions(ctx, ch, stix.TypeSignature)
+		if err != nil {
+			return nil, err
+		}
 		var all []*sigBase
-		f := dialogue.ObjectFilter{Types: []string{stix.TypeSignature}, Versions: dialogue.VersionMatch{First: true}}
-		for {
-			page, err := s.Store.FindObjects(ctx, ch.ID, f)
-			if err != nil {
-				return nil, err
+		for _, o := range firsts {
+			b, _ := memo.get(func() any { return parseSignature(o) }, o.Raw).(*sigBase)
+			if b != nil && s.partyOf(other, b.createdBy) != nil {
+				all = append(all, b)
 			}
-			for _, o := range page.Objects {
-				b, _ := memo.get(func() any { return parseSignature(o) }, o.Raw).(*sigBase)
-				if b != nil && s.partyOf(other, b.createdBy) != nil {
-					all = append(all, b)
-				}
-			}
-			if !page.More {
-				break
-			}
-			f.After = page.Next
 		}
 		memo.keep()
 		slices.SortStableFunc(all, func(a, b *sigBase) int {

@@ -2,11 +2,14 @@ package workflow_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/sqlite"
+	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/workflow"
 )
 
@@ -180,6 +183,70 @@ func TestCachedStatementsSeeWrites(t *testing.T) {
 	if ms := meetings(a); len(ms[0].ActionItems) != 2 {
 		t.Fatalf("a: meeting right after another handle added an action item: %+v", ms[0].ActionItems)
 	}
+
+	// A statement's first version is the one that counts: a later
+	// version of it changes nothing; an earlier one, arriving late, is
+	// the first from then on (as the store's VersionMatch.First says).
+	textsOf := func(en string) (map[string]string, string) {
+		m := map[string]string{"en": en}
+		sum, _ := workflow.TextSHA256(m)
+		return m, sum
+	}
+	tA, sA := textsOf("Version A.")
+	raw, err := a.wf.NewObject(stix.TypeStatement, map[string]any{"statement_kind": string(workflow.StatementJoint), "texts": tA, "text_sha256": sA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var props map[string]any
+	if err := json.Unmarshal(raw, &props); err != nil {
+		t.Fatal(err)
+	}
+	vid := props["id"].(string)
+	created, _ := stix.ParseTime(props["created"].(string))
+	version := func(en string, modified time.Time) {
+		t.Helper()
+		texts, sum := textsOf(en)
+		props["texts"], props["text_sha256"], props["modified"] = texts, sum, stix.FormatTime(modified)
+		raw, _ := json.Marshal(props)
+		if _, err := a.wf.File(ctx, ch, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := func(want string) {
+		t.Helper()
+		page, err := a.srv.Node.Store.FindObjects(ctx, chID, dialogue.ObjectFilter{IDs: []string{vid}, Versions: dialogue.VersionMatch{First: true}})
+		if err != nil || len(page.Objects) != 1 {
+			t.Fatalf("the store's first version of %s: %v, %v", vid, page, err)
+		}
+		var p struct {
+			Texts map[string]string `json:"texts"`
+		}
+		_ = json.Unmarshal(page.Objects[0].Raw, &p)
+		if p.Texts["en"] != want {
+			t.Fatalf("the store's first version says %q, want %q", p.Texts["en"], want)
+		}
+		n := 0
+		for _, st := range statements(a) {
+			if st.ID == vid {
+				n++
+				if st.Texts["en"] != want || st.State != workflow.StatementProposed {
+					t.Errorf("Statements shows %q (%s), want %q", st.Texts["en"], st.StateText(), want)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("Statements lists %s %d times", vid, n)
+		}
+		if st, err := a.wf.StatementByID(ctx, vid); err != nil || st.Texts["en"] != want {
+			t.Errorf("StatementByID: %+v, %v; want %q", st, err, want)
+		}
+	}
+	version("Version A.", created.Add(2*time.Hour))
+	counts("Version A.")
+	version("Version B, later.", created.Add(3*time.Hour))
+	counts("Version A.")
+	version("Version C, earlier.", created.Add(time.Hour))
+	counts("Version C, earlier.")
 
 	// What a caller does to its answer stays its own.
 	sts, ms := statements(a), meetings(a)
