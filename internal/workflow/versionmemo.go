@@ -18,24 +18,36 @@ import (
 // version, not once per read. Only the entries the latest fold used are
 // kept, so the memo holds what one fold of the channel holds.
 
+// maxMemos bounds the memos kept in the process (a node has a few
+// channels and a few kinds of fold; tests open many stores).
+const maxMemos = 64
+
+// memoKey names the memo of a kind of fold of a channel of a store, for
+// this party and the other.
+type memoKey struct {
+	store            Store
+	kind, channel    string
+	self, otherParty string
+}
+
 // versionMemos holds the memos of every (store, kind, channel, parties),
-// at most maxFolds of them.
+// at most maxMemos of them.
 var versionMemos = struct {
 	mu sync.Mutex
-	m  map[foldKey]map[[32]byte]any
-}{m: map[foldKey]map[[32]byte]any{}}
+	m  map[memoKey]map[[32]byte]any
+}{m: map[memoKey]map[[32]byte]any{}}
 
 // versionMemo is one fold's view of a memo: what the previous fold kept,
 // and what this one used.
 type versionMemo struct {
-	key  foldKey
+	key  memoKey
 	prev map[[32]byte]any // read only
 	used map[[32]byte]any
 }
 
 // memo returns the memo of a kind of fold of a channel.
 func (s *Service) memo(kind string, ch *dialogue.Channel, other dialogue.Party) *versionMemo {
-	key := foldKey{store: s.Store, kind: kind, channel: ch.ID, self: s.Self.IdentityID, other: other.IdentityID}
+	key := memoKey{store: s.Store, kind: kind, channel: ch.ID, self: s.Self.IdentityID, otherParty: other.IdentityID}
 	versionMemos.mu.Lock()
 	prev := versionMemos.m[key]
 	versionMemos.mu.Unlock()
@@ -69,7 +81,7 @@ func (m *versionMemo) peek(compute func() any, raws ...[]byte) any {
 func (m *versionMemo) keep() {
 	versionMemos.mu.Lock()
 	defer versionMemos.mu.Unlock()
-	if _, ok := versionMemos.m[m.key]; !ok && len(versionMemos.m) >= maxFolds {
+	if _, ok := versionMemos.m[m.key]; !ok && len(versionMemos.m) >= maxMemos {
 		clear(versionMemos.m)
 	}
 	versionMemos.m[m.key] = m.used
