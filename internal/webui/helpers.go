@@ -21,6 +21,8 @@ func init() {
 		"Severity":                      "Серьёзность",
 		"All incident reports":          "Все отчёты об инцидентах",
 		"No incident reports received.": "Полученных отчётов об инцидентах нет.",
+		// The summary's overdue list.
+		"The %d most urgent of %d overdue items; the inbox lists them all.": "Показаны %d самых срочных из %d просроченных; во входящих — все.",
 	})
 }
 
@@ -36,7 +38,8 @@ var funcs = template.FuncMap{
 		}
 		return s[:n] + "…"
 	},
-	"join": strings.Join,
+	"join":      strings.Join,
+	"hasPrefix": strings.HasPrefix,
 }
 
 // isHTMX says the request came from htmx, which wants a fragment.

@@ -649,6 +649,18 @@ func (u *UI) renderInbox(w http.ResponseWriter, r *http.Request, status int, msg
 	u.render(w, "inbox", status, p)
 }
 
+// SummaryOverdue is how many overdue items the summary page lists (the
+// most urgent first, as the workflow orders them); it counts them all.
+const SummaryOverdue = 100
+
+// summaryData is the summary with its overdue list cut to the first
+// SummaryOverdue items.
+type summaryData struct {
+	*workflow.Summary
+	Overdue      []workflow.OverdueItem
+	OverdueTotal int
+}
+
 func (u *UI) summary(w http.ResponseWriter, r *http.Request) {
 	sum, err := u.cfg.Workflow.Summary(r.Context())
 	if err != nil {
@@ -656,7 +668,9 @@ func (u *UI) summary(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := u.newPage(r, "Summary")
-	p.Data = sum
+	d := &summaryData{Summary: sum, Overdue: sum.Overdue, OverdueTotal: len(sum.Overdue)}
+	d.Overdue = d.Overdue[:min(len(d.Overdue), SummaryOverdue)]
+	p.Data = d
 	u.render(w, "summary", http.StatusOK, p)
 }
 
