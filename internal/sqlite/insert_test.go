@@ -147,3 +147,53 @@ func TestAddObjectsLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendHashesChunks checks the stored hashes that AddObjects writes,
+// hashChunk at a time as blobs and the rest as a JSON array, against the
+// hashes of the same entries computed in memory, over calls whose
+// hashes cross chunks in several ways.
+func TestAppendHashesChunks(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateCollection(ctx, &dialogue.Collection{ID: "c", Title: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	var mem tlog.MemHashes
+	next := 0
+	for _, n := range []int{1, hashChunk/2 - 1, hashChunk + 1, 1, 3 * hashChunk, 7} {
+		objs := make([]*dialogue.Object, n)
+		var entries [][]byte
+		for i := range objs {
+			id := fmt.Sprintf("note--%08x-0000-4000-8000-000000000000", next)
+			next++
+			objs[i] = &dialogue.Object{ID: id, Type: "note", SpecVersion: "2.1", Raw: []byte(`{"type":"note","id":"` + id + `"}`)}
+			entries = append(entries, tlog.ObjectEntry(objs[i].Raw))
+		}
+		if _, err := db.AddObjects(ctx, "c", objs); err != nil {
+			t.Fatal(err)
+		}
+		if err := mem.Append(entries...); err != nil {
+			t.Fatal(err)
+		}
+		indexes := make([]int64, len(mem))
+		for i := range indexes {
+			indexes[i] = int64(i)
+		}
+		got, err := db.LogHashes(ctx, "c", indexes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range mem {
+			if got[i] != mem[i] {
+				t.Fatalf("after a call of %d: stored hash %d of %d differs", n, i, len(mem))
+			}
+		}
+		if _, err := db.LogHashes(ctx, "c", []int64{int64(len(mem))}); dialogue.KindOf(err) != dialogue.KindNotFound {
+			t.Fatalf("after a call of %d: a hash past the %d stored: %v", n, len(mem), err)
+		}
+	}
+}

@@ -319,7 +319,13 @@ objects:
 	now := micros(db.now())
 	var entries []logEntry
 	var idx []int // of the objects added, in order
-	args := make([]any, 0, insertChunk*insertColumns)
+	n := 0
+	for _, a := range add {
+		if a {
+			n++
+		}
+	}
+	args := make([]any, 0, n*insertColumns)
 	for i, o := range objs {
 		if !add[i] {
 			continue
