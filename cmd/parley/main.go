@@ -145,6 +145,9 @@ func (m *Main) Close() error {
 	m.closed = true
 	var errs []error
 	for _, s := range m.servers {
+		s.StopExchange()
+	}
+	for _, s := range m.servers {
 		if err := s.Close(ShutdownTimeout); err != nil {
 			errs = append(errs, err)
 		}

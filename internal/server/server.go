@@ -199,6 +199,13 @@ func WriteStore(n *node.Node) peer.Store {
 	return o.Wrap(n.Store)
 }
 
+// StopExchange stops the server's background work (the exchange with
+// the peers, enrichment, the scheduler) and leaves its listener open. A
+// process that stops several servers (the demo) calls it on each first,
+// so that none logs a failed retry of a peer already closed. Close
+// calls it too.
+func (s *Server) StopExchange() { s.stop() }
+
 // Close stops the exchange, lets requests in flight finish (up to
 // timeout), and closes the node. It is safe to call more than once.
 func (s *Server) Close(timeout time.Duration) error {
