@@ -171,28 +171,12 @@ func benchIndicator(n int) *dialogue.Object {
 // benchLogin signs olga in on ui, by its handler; it returns the session
 // cookie and the CSRF token.
 func benchLogin(b *testing.B, ui http.Handler) ([]*http.Cookie, string) {
-	w := httptest.NewRecorder()
-	ui.ServeHTTP(w, httptest.NewRequest("GET", "http://node.example/login", nil))
-	token := csrfRE.FindStringSubmatch(w.Body.String())
-	if token == nil {
-		b.Fatal("no CSRF token on the login page")
-	}
-	req := httptest.NewRequest("POST", "http://node.example/login", strings.NewReader(url.Values{"csrf": {token[1]}, "name": {"olga"}, "password": {"password-olga"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for _, c := range w.Result().Cookies() {
-		req.AddCookie(c)
-	}
-	w = httptest.NewRecorder()
-	ui.ServeHTTP(w, req)
-	cookies := w.Result().Cookies()
-	if w.Code != http.StatusSeeOther || len(cookies) == 0 {
-		b.Fatalf("sign-in: %d", w.Code)
-	}
-	req = httptest.NewRequest("GET", "http://node.example/record", nil)
+	cookies := benchSignIn(b, ui)
+	req := httptest.NewRequest("GET", "http://node.example/record", nil)
 	for _, c := range cookies {
 		req.AddCookie(c)
 	}
-	w = httptest.NewRecorder()
+	w := httptest.NewRecorder()
 	ui.ServeHTTP(w, req)
 	m := csrfRE.FindStringSubmatch(w.Body.String())
 	if m == nil {

@@ -7,18 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/internal/dialogue"
-	"github.com/parleyhq/parley/internal/node"
-	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/webui"
-	"github.com/parleyhq/parley/internal/workflow"
 )
 
 // benchUI is a node's web UI over a real SQLite store holding, on a
@@ -29,37 +23,7 @@ import (
 func benchUI(b *testing.B) (*webui.UI, []*http.Cookie) {
 	b.Helper()
 	ctx := context.Background()
-	dir := b.TempDir()
-	n, _, err := node.Init(ctx, filepath.Join(dir, "a"), node.InitOptions{Name: "party-a", Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { n.Close() })
-	other, created, err := node.Init(ctx, filepath.Join(dir, "b"), node.InitOptions{Name: "party-b", Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pe, err := peer.NewPeer("party-b", "https://127.0.0.1:1", created.Pin, other.LogKey(), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	other.Close()
-	pe.CreatedAt = time.Now()
-	if err := n.Store.AddPeer(ctx, pe); err != nil {
-		b.Fatal(err)
-	}
-	ch := &dialogue.Channel{Title: "a-b", Peer: "party-b", State: dialogue.ChannelProposed, CreatedAt: time.Now()}
-	if err := n.Store.ProposeChannel(ctx, ch); err != nil {
-		b.Fatal(err)
-	}
-	h, err := dialogue.HashPassword("password-olga")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := n.Store.CreateUser(ctx, &dialogue.User{Name: "olga", Role: dialogue.RoleDuty, CreatedAt: time.Now()}, h); err != nil {
-		b.Fatal(err)
-	}
-	wf := workflow.New(n.Store, "party-a", n.LogKey())
+	n, ch, _, wf := benchNodeWithChannel(b)
 	now := time.Now()
 	sectors := []string{"energy", "health", "water", "transport", "banking", "it", "dams", "nuclear", "space", "food"}
 
@@ -93,7 +57,11 @@ func benchUI(b *testing.B) (*webui.UI, []*http.Cookie) {
 	// The requests as FileRequest builds them (its per-request reads of
 	// the channel's reports would make filing 10,000 take minutes), filed
 	// through the workflow in batches; half of them overdue.
-	to := peer.IdentityID(pe.LogKey)
+	_, other, err := wf.Channel(ctx, ch.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	to := other.IdentityID
 	for i := range 10000 {
 		d := time.Duration(i-5000) * time.Minute
 		raw, err := wf.NewObject(stix.TypeRequest, map[string]any{
@@ -116,29 +84,7 @@ func benchUI(b *testing.B) (*webui.UI, []*http.Cookie) {
 		b.Fatal(err)
 	}
 	// Sign in through the handler.
-	rec := httptest.NewRecorder()
-	ui.ServeHTTP(rec, httptest.NewRequest("GET", "https://node/login", nil))
-	m := csrfRE.FindStringSubmatch(rec.Body.String())
-	if m == nil {
-		b.Fatal("no CSRF token on the login page")
-	}
-	req := httptest.NewRequest("POST", "https://node/login", strings.NewReader(url.Values{"csrf": {m[1]}, "name": {"olga"}, "password": {"password-olga"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for _, c := range rec.Result().Cookies() {
-		req.AddCookie(c)
-	}
-	rec = httptest.NewRecorder()
-	ui.ServeHTTP(rec, req)
-	var session []*http.Cookie
-	for _, c := range rec.Result().Cookies() {
-		if strings.HasPrefix(c.Name, "parley_session_") {
-			session = append(session, c)
-		}
-	}
-	if rec.Code != http.StatusSeeOther || len(session) == 0 {
-		b.Fatalf("sign-in: %d", rec.Code)
-	}
-	return ui, session
+	return ui, benchSignIn(b, ui)
 }
 
 // benchPage serves path for the signed-in user: the server's whole time

@@ -9,20 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
-	"github.com/parleyhq/parley/internal/dialogue"
-	"github.com/parleyhq/parley/internal/node"
-	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/webui"
-	"github.com/parleyhq/parley/internal/workflow"
 )
 
 // BenchmarkReportPages times GET /reports (the first page and page 50)
@@ -46,38 +40,7 @@ import (
 //	go test ./internal/webui -run '^$' -bench BenchmarkReportPages -benchtime 20x
 func BenchmarkReportPages(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	n, _, err := node.Init(ctx, filepath.Join(dir, "a"), node.InitOptions{Name: "party-a", Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { n.Close() })
-	other, created, err := node.Init(ctx, filepath.Join(dir, "b"), node.InitOptions{Name: "party-b", Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pe, err := peer.NewPeer("party-b", "https://127.0.0.1:1", created.Pin, other.LogKey(), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	other.Close()
-	pe.CreatedAt = time.Now()
-	if err := n.Store.AddPeer(ctx, pe); err != nil {
-		b.Fatal(err)
-	}
-	ch := &dialogue.Channel{Title: "a-b", Peer: "party-b", State: dialogue.ChannelProposed, CreatedAt: time.Now()}
-	if err := n.Store.ProposeChannel(ctx, ch); err != nil {
-		b.Fatal(err)
-	}
-	h, err := dialogue.HashPassword("password-olga")
-	if err != nil {
-		b.Fatal(err)
-	}
-	usr := &dialogue.User{Name: "olga", Role: dialogue.RoleDuty, CreatedAt: time.Now()}
-	if err := n.Store.CreateUser(ctx, usr, h); err != nil {
-		b.Fatal(err)
-	}
-	wf := workflow.New(n.Store, "party-a", n.LogKey())
+	n, ch, usr, wf := benchNodeWithChannel(b)
 	blobs, err := n.Blobs()
 	if err != nil {
 		b.Fatal(err)
@@ -149,7 +112,7 @@ func BenchmarkReportPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	session := reportBenchLogin(b, ui)
+	session := benchSignIn(b, ui)
 	b.Run("workflow-ReportsFor", func(b *testing.B) {
 		cpu := cpuTime()
 		for b.Loop() {
@@ -181,35 +144,6 @@ func BenchmarkReportPages(b *testing.B) {
 			reportCPU(b, cpu)
 		})
 	}
-}
-
-// reportBenchLogin signs olga in through the handler and returns the
-// session cookie.
-func reportBenchLogin(b testing.TB, ui *webui.UI) []*http.Cookie {
-	b.Helper()
-	rec := httptest.NewRecorder()
-	ui.ServeHTTP(rec, httptest.NewRequest("GET", "https://node/login", nil))
-	m := csrfRE.FindStringSubmatch(rec.Body.String())
-	if m == nil {
-		b.Fatal("no CSRF token on the login page")
-	}
-	req := httptest.NewRequest("POST", "https://node/login", strings.NewReader(url.Values{"csrf": {m[1]}, "name": {"olga"}, "password": {"password-olga"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for _, c := range rec.Result().Cookies() {
-		req.AddCookie(c)
-	}
-	rec = httptest.NewRecorder()
-	ui.ServeHTTP(rec, req)
-	var session []*http.Cookie
-	for _, c := range rec.Result().Cookies() {
-		if strings.HasPrefix(c.Name, "parley_session_") {
-			session = append(session, c)
-		}
-	}
-	if rec.Code != http.StatusSeeOther || len(session) == 0 {
-		b.Fatalf("sign-in: %d", rec.Code)
-	}
-	return session
 }
 
 // cpuTime is the CPU time (user and system) the process used so far.

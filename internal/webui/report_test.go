@@ -422,7 +422,7 @@ func TestReportEvidenceTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	session := reportBenchLogin(t, ui)
+	session := benchSignIn(t, ui)
 	serve := func(req *http.Request) *httptest.ResponseRecorder {
 		for _, c := range session {
 			req.AddCookie(c)
