@@ -4,13 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/internal/dialogue"
-	"github.com/parleyhq/parley/internal/node"
-	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -28,29 +24,7 @@ import (
 //	go test ./internal/workflow -run '^$' -bench BenchmarkReadPaths -benchtime 5x
 func BenchmarkReadPaths(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	n, _, err := node.Init(ctx, filepath.Join(dir, "a"), node.InitOptions{Name: "party-a", Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { n.Close() })
-	other, created, err := node.Init(ctx, filepath.Join(dir, "b"), node.InitOptions{Name: "party-b", Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pe, err := peer.NewPeer("party-b", "https://127.0.0.1:1", created.Pin, other.LogKey(), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	other.Close()
-	pe.CreatedAt = time.Now()
-	if err := n.Store.AddPeer(ctx, pe); err != nil {
-		b.Fatal(err)
-	}
-	ch := &dialogue.Channel{Title: "a-b", Peer: "party-b", State: dialogue.ChannelProposed, CreatedAt: time.Now()}
-	if err := n.Store.ProposeChannel(ctx, ch); err != nil {
-		b.Fatal(err)
-	}
+	n, ch := benchChannelNode(b)
 	wf := workflow.New(n.Store, "party-a", n.LogKey())
 	_, otherParty, err := wf.Channel(ctx, ch.ID)
 	if err != nil {

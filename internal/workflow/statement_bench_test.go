@@ -4,14 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/internal/dialogue"
-	"github.com/parleyhq/parley/internal/node"
-	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -31,29 +27,7 @@ import (
 //	go test ./internal/workflow -run '^$' -bench BenchmarkStatementReads -benchtime 5x
 func BenchmarkStatementReads(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	n, _, err := node.Init(ctx, filepath.Join(dir, "a"), node.InitOptions{Name: "party-a", Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { n.Close() })
-	other, created, err := node.Init(ctx, filepath.Join(dir, "b"), node.InitOptions{Name: "party-b", Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pe, err := peer.NewPeer("party-b", "https://127.0.0.1:1", created.Pin, other.LogKey(), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	other.Close()
-	pe.CreatedAt = time.Now()
-	if err := n.Store.AddPeer(ctx, pe); err != nil {
-		b.Fatal(err)
-	}
-	ch := &dialogue.Channel{Title: "a-b", Peer: "party-b", State: dialogue.ChannelProposed, CreatedAt: time.Now()}
-	if err := n.Store.ProposeChannel(ctx, ch); err != nil {
-		b.Fatal(err)
-	}
+	n, ch := benchChannelNode(b)
 	wf := workflow.New(n.Store, "party-a", n.LogKey())
 	texts := map[string]string{"en": "The parties agreed to share indicators.", "ru": "Стороны договорились обмениваться индикаторами."}
 	sum, _ := workflow.TextSHA256(texts)
