@@ -46,6 +46,12 @@ type eveFormat struct{}
 func (eveFormat) Name() string { return "eve" }
 
 func (eveFormat) parse(s *scanner, ev *Event) error {
+	if !noFast && eveFast(s, ev) {
+		return nil
+	}
+	// The general path, from the start of the line.
+	ev.reset()
+	s.i, s.depth, s.scratch = 0, 0, s.scratch[:0]
 	if err := s.open('{'); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ type scanner struct {
 	scratch []byte
 	depth   int
 	times   timeCache
+	q       []uint64 // the quote bitmap of the EVE fast path
 }
 
 // errSyntax is a JSON syntax error at a byte offset.
