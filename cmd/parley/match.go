@@ -298,15 +298,17 @@ func (m *Main) matchFile(name string, format telemetry.Format, mt *match.Matcher
 	}
 	defer r.Close()
 	prog.start(name, size)
+	// Feed matches each event while the next is read (the tables' memory
+	// fetched meanwhile); the counts are Match's.
 	for r.Next() {
-		if len(mt.Match(r.Event())) > 0 {
-			prog.matches++
-		}
+		mt.Feed(r.Event())
 		prog.events++
 		if prog.events&0xffff == 0 {
+			prog.matches = mt.Stats().MatchedEvents
 			prog.update(r.BytesRead())
 		}
 	}
+	mt.Flush()
 	if err := r.Err(); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}

@@ -375,3 +375,73 @@ func TestFastPathNoAllocs(t *testing.T) {
 		t.Errorf("%v allocations an event", n)
 	}
 }
+
+// TestFeedSameAsMatch feeds random events to one matcher and matches
+// them on another: after Flush the counts, bounds and stats are the same.
+// The fed events live in one reused event whose texts are overwritten
+// after each Feed, as a reader's are by its next line: Feed must have
+// kept its own copy of the event it holds back.
+func TestFeedSameAsMatch(t *testing.T) {
+	u := universe{rand.New(rand.NewPCG(9, 7))}
+	inds := make([]Indicator, 300)
+	for i := range inds {
+		inds[i] = Indicator{ID: fmt.Sprintf("indicator--%d", i), Pattern: u.pattern()}
+	}
+	s := Compile(inds, Options{})
+	mm, mf := s.NewMatcher(), s.NewMatcher()
+	mf.Flush() // nothing held: nothing counted
+	t0 := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	var reused telemetry.Event
+	var buf []byte
+	for e := range 2000 {
+		ev := u.event(t0.Add(time.Duration(e%97) * time.Minute))
+		mm.Match(ev)
+		buf = buf[:0]
+		for _, v := range ev.Values {
+			buf = append(buf, v.Text...)
+		}
+		reused.Time, reused.Values = ev.Time, append(reused.Values[:0], ev.Values...)
+		at := 0
+		for i := range reused.Values {
+			n := len(reused.Values[i].Text)
+			reused.Values[i].Text = buf[at : at+n]
+			at += n
+		}
+		mf.Feed(&reused)
+		for i := range buf {
+			buf[i] = 'x'
+		}
+	}
+	if mf.Stats().Events != 1999 {
+		t.Errorf("before Flush: %d events counted, want 1999 (one held back)", mf.Stats().Events)
+	}
+	mf.Flush()
+	mf.Flush()
+	if mm.Stats() != mf.Stats() {
+		t.Errorf("stats: Match %+v, Feed %+v", mm.Stats(), mf.Stats())
+	}
+	if a, b := mm.Results(), mf.Results(); !slices.Equal(a, b) || len(a) < 30 {
+		t.Errorf("results differ or too few (%d, %d matched indicators)", len(a), len(b))
+	}
+}
+
+// TestFeedNoAllocs: feeding allocates nothing once its buffers have grown.
+func TestFeedNoAllocs(t *testing.T) {
+	s := Compile([]Indicator{
+		{"indicator--a", "[ipv4-addr:value = '192.0.2.9']"},
+		{"indicator--c", "[domain-name:value LIKE '%.evil.example']"},
+		{"indicator--e", "[ipv6-addr:value = '2001:db8::1']"},
+	}, Options{})
+	m := s.NewMatcher()
+	e := ev(time.Now(), ip("192.0.2.9"), ip("10.1.2.3"), ip("2001:db8::1"), txt(telemetry.Domain, "a.evil.example"),
+		txt(telemetry.URL, "http://a.evil.example/x"))
+	m.Feed(e)
+	m.Feed(e)
+	if n := testing.AllocsPerRun(100, func() { m.Feed(e) }); n != 0 {
+		t.Errorf("%v allocations an event", n)
+	}
+	m.Flush()
+	if st := m.Stats(); st.Events != 103 || st.MatchedEvents != 103 {
+		t.Errorf("stats %+v, want 103 events all matched", st)
+	}
+}

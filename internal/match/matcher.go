@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/gaissmai/bart"
 
@@ -25,6 +26,14 @@ type Matcher struct {
 
 	stats Stats
 	obs   [1]pattern.Observation
+	hash  []uint64 // the hashes of the event being looked up
+
+	// Feed's event held back: a copy of its values, their texts and
+	// their hashes.
+	held    telemetry.Event
+	heldTxt []byte
+	heldH   []uint64
+	holding bool
 }
 
 // Stats counts a Matcher's work.
@@ -48,11 +57,17 @@ func (s *Set) NewMatcher() *Matcher {
 // once, and counts them. The slice is valid until the next call.
 func (m *Matcher) Match(ev *telemetry.Event) []uint32 {
 	m.hits = m.Lookup(ev, m.hits[:0])
+	m.tally(ev, m.hits)
+	return m.hits
+}
+
+// tally counts the event and its hits.
+func (m *Matcher) tally(ev *telemetry.Event, hits []uint32) {
 	m.stats.Events++
-	if len(m.hits) > 0 {
+	if len(hits) > 0 {
 		m.stats.MatchedEvents++
 		t := ev.Time.UnixNano()
-		for _, i := range m.hits {
+		for _, i := range hits {
 			if m.count[i] == 0 || t < m.first[i] {
 				m.first[i] = t
 			}
@@ -62,12 +77,109 @@ func (m *Matcher) Match(ev *telemetry.Event) []uint32 {
 			m.count[i]++
 		}
 	}
-	return m.hits
 }
 
 // Lookup appends to hits the indexes of the indicators the event
 // matches, each once, without counting.
 func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
+	m.hash = m.hashes(ev, m.hash[:0])
+	return m.lookup(ev, m.hash, hits)
+}
+
+// Feed matches events as Match does and counts them, one event late: it
+// works out where in the tables each value of ev will be looked for and
+// asks the processor to fetch those places (they are in memory, not in
+// the caches, with a million indicators), keeps a copy of the event, and
+// matches the event fed before, whose places have arrived meanwhile,
+// while the reader was reading ev. Call Flush after the last event.
+// The counts are Match's; Feed reports no indexes. Use Feed or Match on
+// one Matcher, not both.
+func (m *Matcher) Feed(ev *telemetry.Event) {
+	h := m.hashes(ev, m.hash[:0])
+	m.hash = h
+	m.prefetch(ev, h)
+	if m.holding {
+		m.matchHeld()
+	}
+	// Hold ev: its values point into the reader's buffer, which the
+	// next line overwrites.
+	m.held.Time = ev.Time
+	m.held.Values = append(m.held.Values[:0], ev.Values...)
+	m.heldTxt = m.heldTxt[:0]
+	for i := range ev.Values {
+		m.heldTxt = append(m.heldTxt, ev.Values[i].Text...)
+	}
+	at := 0
+	for i := range m.held.Values {
+		v := &m.held.Values[i]
+		if n := len(v.Text); n > 0 {
+			v.Text = m.heldTxt[at : at+n : at+n]
+			at += n
+		}
+	}
+	m.heldH, m.hash = h, m.heldH
+	m.holding = true
+}
+
+// Flush matches the event Feed holds back.
+func (m *Matcher) Flush() {
+	if m.holding {
+		m.matchHeld()
+		m.holding = false
+	}
+}
+
+// matchHeld matches and counts the event Feed holds, with the hashes
+// worked out when it was fed.
+func (m *Matcher) matchHeld() {
+	m.hits = m.lookup(&m.held, m.heldH, m.hits[:0])
+	m.tally(&m.held, m.hits)
+}
+
+// hashes appends the hash each value of ev is looked up by: for an IPv4
+// address that of its /24 network in the filter of networks of 24 bits
+// and more, for the others their key's in the table.
+func (m *Matcher) hashes(ev *telemetry.Event, h []uint64) []uint64 {
+	s := m.set
+	t := s.tab
+	for vi := range ev.Values {
+		v := &ev.Values[vi]
+		var x uint64
+		switch v.Kind {
+		case telemetry.IPv4:
+			if s.hasWide {
+				b := v.Addr.As4()
+				x = t.hash24(uint64(binary.BigEndian.Uint32(b[:])) >> 8)
+			}
+		case telemetry.IPv6:
+			a := v.Addr.As16()
+			x = t.hashBytes(uint8(ipv6Class), a[:])
+		default:
+			x = t.hashBytes(uint8(v.Kind), v.Text)
+		}
+		h = append(h, x)
+	}
+	return h
+}
+
+// prefetch asks for the memory the look-ups of ev's values read first.
+func (m *Matcher) prefetch(ev *telemetry.Event, h []uint64) {
+	s := m.set
+	t := s.tab
+	for vi := range ev.Values {
+		switch ev.Values[vi].Kind {
+		case telemetry.IPv4:
+			if s.hasWide {
+				prefetch(unsafe.Pointer(&s.v4wide.words[h[vi]&s.v4wide.mask]))
+			}
+		default:
+			prefetch(unsafe.Pointer(&t.tags[h[vi]&t.mask]))
+		}
+	}
+}
+
+// lookup is Lookup with the values' hashes.
+func (m *Matcher) lookup(ev *telemetry.Event, h []uint64, hits []uint32) []uint32 {
 	m.gen++
 	if m.gen == 0 { // wrapped: clear the marks
 		clear(m.mark)
@@ -81,7 +193,7 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 		case telemetry.IPv4:
 			b := v.Addr.As4()
 			u := uint64(binary.BigEndian.Uint32(b[:]))
-			wide := s.hasWide && s.v4wide.has(t.hash24(u>>8))
+			wide := s.hasWide && s.v4wide.has(h[vi])
 			for _, l := range s.v4lens {
 				switch {
 				case l >= 24:
@@ -94,24 +206,24 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 					}
 				}
 				k := (u&^(1<<(32-uint64(l))-1))<<8 | uint64(l)
-				h := t.hashV4(k)
-				if l > maxBitmapLen && l < 24 && !s.v4mid.has(h) {
+				hk := t.hashV4(k)
+				if l > maxBitmapLen && l < 24 && !s.v4mid.has(hk) {
 					continue
 				}
-				if post, ok := t.find(h, uint8(classV4Net), nil, k); ok {
+				if post, ok := t.find(hk, uint8(classV4Net), nil, k); ok {
 					hits = m.add(hits, post)
 				}
 			}
 		case telemetry.IPv6:
-			a := v.Addr.As16()
-			if h := t.hashBytes(uint8(ipv6Class), a[:]); t.maybe(h) {
-				if post, ok := t.find(h, uint8(ipv6Class), a[:], 0); ok {
+			if t.maybe(h[vi]) {
+				a := v.Addr.As16()
+				if post, ok := t.find(h[vi], uint8(ipv6Class), a[:], 0); ok {
 					hits = m.add(hits, post)
 				}
 			}
 		default:
-			if h := t.hashBytes(uint8(v.Kind), v.Text); t.maybe(h) {
-				if post, ok := t.find(h, uint8(v.Kind), v.Text, 0); ok {
+			if t.maybe(h[vi]) {
+				if post, ok := t.find(h[vi], uint8(v.Kind), v.Text, 0); ok {
 					hits = m.add(hits, post)
 				}
 			}
@@ -121,8 +233,8 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 						continue
 					}
 					suf := v.Text[i:]
-					if h := t.hashBytes(uint8(suffixKind), suf); s.suffixes.has(h) {
-						if post, ok := t.find(h, uint8(suffixKind), suf, 0); ok {
+					if hs := t.hashBytes(uint8(suffixKind), suf); s.suffixes.has(hs) {
+						if post, ok := t.find(hs, uint8(suffixKind), suf, 0); ok {
 							hits = m.add(hits, post)
 						}
 					}

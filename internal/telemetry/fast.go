@@ -29,11 +29,22 @@ import (
 func quoteBits(b []byte, q, k []uint64) bool {
 	n := len(b) &^ 63
 	plain := quoteBlocks(b[:n], q, k)
-	if n < len(b) {
-		tail := spaces
-		copy(tail[:], b[n:])
-		plain = quoteBlocks(tail[:], q[n/64:], k[n/64:]) && plain
+	if n == len(b) {
+		return plain
 	}
+	var tq, tk [1]uint64
+	if len(b) >= 64 {
+		// The last 64 bytes, which overlap the blocks done: their bits
+		// shifted down to where the last word starts.
+		plain = quoteBlocks(b[len(b)-64:], tq[:], tk[:]) && plain
+		sh := 64 - (len(b) - n)
+		q[n/64], k[n/64] = tq[0]>>sh, tk[0]>>sh
+		return plain
+	}
+	tail := spaces
+	copy(tail[:], b[n:])
+	plain = quoteBlocks(tail[:], tq[:], tk[:]) && plain
+	q[n/64], k[n/64] = tq[0], tk[0]
 	return plain
 }
 
@@ -181,6 +192,10 @@ func (f *fastLine) skip(s *scanner, i, depth int) (int, bool) {
 		if j, ok := f.flat(i); ok {
 			return j, true
 		}
+	case c == 't' || c == 'f' || c == 'n':
+		if j := i + literal(b[i:]); j > i && j < len(b) && (b[j] == ',' || b[j] == '}' || b[j] == ']') {
+			return j, true
+		}
 	}
 	s.i, s.depth = i, depth
 	if err := s.skip(); err != nil {
@@ -281,6 +296,18 @@ func eveFast(s *scanner, ev *Event) bool {
 			return true
 		}
 	}
+}
+
+// literal returns the length of the true, false or null that b starts
+// with, or 0.
+func literal(b []byte) int {
+	if len(b) >= 5 && string(b[:5]) == "false" {
+		return 5
+	}
+	if len(b) >= 4 && (string(b[:4]) == "true" || string(b[:4]) == "null") {
+		return 4
+	}
+	return 0
 }
 
 func tlsField(k []byte) (Kind, bool) { return Domain, string(k) == "sni" }
