@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -136,9 +137,8 @@ func (m *Matcher) matchHeld() {
 	m.tally(&m.held, m.hits)
 }
 
-// hashes appends the hash each value of ev is looked up by: for an IPv4
-// address that of its /24 network in the filter of networks of 24 bits
-// and more, for the others their key's in the table.
+// hashes appends the hash each value of ev is looked up by: its key's
+// in the table (for an IPv4 address, the key of the address as a /32).
 func (m *Matcher) hashes(ev *telemetry.Event, h []uint64) []uint64 {
 	s := m.set
 	t := s.tab
@@ -147,10 +147,8 @@ func (m *Matcher) hashes(ev *telemetry.Event, h []uint64) []uint64 {
 		var x uint64
 		switch v.Kind {
 		case telemetry.IPv4:
-			if s.hasWide {
-				b := v.Addr.As4()
-				x = t.hash24(uint64(binary.BigEndian.Uint32(b[:])) >> 8)
-			}
+			b := v.Addr.As4()
+			x = t.hashV4(v4Key(binary.BigEndian.Uint32(b[:]), 32))
 		case telemetry.IPv6:
 			a := v.Addr.As16()
 			x = t.hashBytes(uint8(ipv6Class), a[:])
@@ -169,8 +167,8 @@ func (m *Matcher) prefetch(ev *telemetry.Event, h []uint64) {
 	for vi := range ev.Values {
 		switch ev.Values[vi].Kind {
 		case telemetry.IPv4:
-			if s.hasWide {
-				prefetch(unsafe.Pointer(&s.v4wide.words[h[vi]&s.v4wide.mask]))
+			if s.hasExact {
+				prefetch(unsafe.Pointer(&s.v4exact.words[s.v4exact.word(h[vi])]))
 			}
 		default:
 			prefetch(unsafe.Pointer(&t.tags[h[vi]&t.mask]))
@@ -193,9 +191,13 @@ func (m *Matcher) lookup(ev *telemetry.Event, h []uint64, hits []uint32) []uint3
 		case telemetry.IPv4:
 			b := v.Addr.As4()
 			u := uint64(binary.BigEndian.Uint32(b[:]))
-			wide := s.hasWide && s.v4wide.has(h[vi])
+			wide := s.hasWide && s.v4wide.has(t.hash24(u>>8))
 			for _, l := range s.v4lens {
 				switch {
+				case l == 32:
+					if !s.v4exact.has(h[vi]) {
+						continue
+					}
 				case l >= 24:
 					if !wide {
 						continue
@@ -228,10 +230,12 @@ func (m *Matcher) lookup(ev *telemetry.Event, h []uint64, hits []uint32) []uint3
 				}
 			}
 			if v.Kind == telemetry.Domain && s.hasSuffix {
-				for i := 1; i < len(v.Text); i++ {
-					if v.Text[i] != '.' {
-						continue
+				for i := 0; ; {
+					d := bytes.IndexByte(v.Text[i+1:], '.')
+					if d < 0 {
+						break
 					}
+					i += 1 + d
 					suf := v.Text[i:]
 					if hs := t.hashBytes(uint8(suffixKind), suf); s.suffixes.has(hs) {
 						if post, ok := t.find(hs, uint8(suffixKind), suf, 0); ok {
@@ -242,9 +246,11 @@ func (m *Matcher) lookup(ev *telemetry.Event, h []uint64, hits []uint32) []uint3
 			}
 		}
 	}
-	for vi := range ev.Values {
-		if v := &ev.Values[vi]; v.Kind == telemetry.IPv6 {
-			hits = m.nets(hits, s.nets[1], v.Addr)
+	if s.nets[1].Size() > 0 {
+		for vi := range ev.Values {
+			if v := &ev.Values[vi]; v.Kind == telemetry.IPv6 {
+				hits = m.nets(hits, s.nets[1], v.Addr)
+			}
 		}
 	}
 	if len(s.slow) > 0 {
