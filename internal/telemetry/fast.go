@@ -133,24 +133,29 @@ func (f *fastLine) flat(i int) (int, bool) {
 
 // str reads the string at i: its text and the index after it.
 func (f *fastLine) str(i int) ([]byte, int, bool) {
-	if i >= len(f.b) || f.b[i] != '"' {
+	b := f.b
+	if uint(i) >= uint(len(b)) || b[i] != '"' {
 		return nil, 0, false
 	}
 	e := next(f.q, i+1)
 	if e < 0 {
 		return nil, 0, false
 	}
-	return f.b[i+1 : e], e + 1, true
+	return b[i+1 : e], e + 1, true
 }
 
 // key reads a member's name at i and the colon after it: the name and
 // the index of the value.
 func (f *fastLine) key(i int) ([]byte, int, bool) {
-	k, j, ok := f.str(i)
-	if !ok || j >= len(f.b)-1 || f.b[j] != ':' {
+	b := f.b
+	if uint(i) >= uint(len(b)) || b[i] != '"' {
 		return nil, 0, false
 	}
-	return k, j + 1, true
+	e := next(f.q, i+1)
+	if e < 0 || e+2 >= len(b) || b[e+1] != ':' {
+		return nil, 0, false
+	}
+	return b[i+1 : e], e + 2, true
 }
 
 // after reads the byte after a member (or element) at i: more is true
