@@ -29,13 +29,16 @@ type Matcher struct {
 	obs   [1]pattern.Observation
 	hash  []uint64 // the hashes of the event being looked up
 
-	// Feed's event held back: a copy of its values, their texts and
-	// their hashes.
-	held    telemetry.Event
+	// The events Feed holds back: copies of their values, their texts
+	// (all in heldTxt, one after the other) and their hashes.
+	held    [feedBatch]telemetry.Event
+	heldH   [feedBatch][]uint64
 	heldTxt []byte
-	heldH   []uint64
-	holding bool
+	nheld   int
 }
+
+// feedBatch is how many events Feed holds before it looks them up.
+const feedBatch = 16
 
 // Stats counts a Matcher's work.
 type Stats struct {
@@ -87,54 +90,61 @@ func (m *Matcher) Lookup(ev *telemetry.Event, hits []uint32) []uint32 {
 	return m.lookup(ev, m.hash, hits)
 }
 
-// Feed matches events as Match does and counts them, one event late: it
-// works out where in the tables each value of ev will be looked for and
-// asks the processor to fetch those places (they are in memory, not in
+// Feed matches events as Match does and counts them, a few events
+// late: it works out where in the tables each value of ev will be looked
+// for and asks the processor to fetch those places (in memory, not in
 // the caches, with a million indicators), keeps a copy of the event, and
-// matches the event fed before, whose places have arrived meanwhile,
-// while the reader was reading ev. Call Flush after the last event.
-// The counts are Match's; Feed reports no indexes. Use Feed or Match on
-// one Matcher, not both.
+// looks the held events up together once it holds feedBatch of them,
+// their places arrived meanwhile, while the reader was reading the next
+// ones. Call Flush after the last event. The counts are Match's; Feed
+// reports no indexes. Use Feed or Match on one Matcher, not both.
 func (m *Matcher) Feed(ev *telemetry.Event) {
-	h := m.hashes(ev, m.hash[:0])
-	m.hash = h
+	k := m.nheld
+	h := m.hashes(ev, m.heldH[k][:0])
+	m.heldH[k] = h
 	m.prefetch(ev, h)
-	if m.holding {
-		m.matchHeld()
-	}
 	// Hold ev: its values point into the reader's buffer, which the
-	// next line overwrites.
-	m.held.Time = ev.Time
-	m.held.Values = append(m.held.Values[:0], ev.Values...)
-	m.heldTxt = m.heldTxt[:0]
+	// next line overwrites. The texts are pointed at heldTxt when the
+	// batch is looked up (the appends may move it).
+	e := &m.held[k]
+	e.Time = ev.Time
+	e.Values = append(e.Values[:0], ev.Values...)
 	for i := range ev.Values {
 		m.heldTxt = append(m.heldTxt, ev.Values[i].Text...)
 	}
+	m.nheld++
+	if m.nheld == feedBatch {
+		m.matchHeld()
+	}
+}
+
+// Flush matches the events Feed holds back.
+func (m *Matcher) Flush() {
+	if m.nheld > 0 {
+		m.matchHeld()
+	}
+}
+
+// matchHeld looks up and counts the events Feed holds, with the hashes
+// worked out when they were fed.
+func (m *Matcher) matchHeld() {
 	at := 0
-	for i := range m.held.Values {
-		v := &m.held.Values[i]
-		if n := len(v.Text); n > 0 {
-			v.Text = m.heldTxt[at : at+n : at+n]
-			at += n
+	for k := range m.nheld {
+		e := &m.held[k]
+		for i := range e.Values {
+			v := &e.Values[i]
+			if n := len(v.Text); n > 0 {
+				v.Text = m.heldTxt[at : at+n : at+n]
+				at += n
+			}
 		}
 	}
-	m.heldH, m.hash = h, m.heldH
-	m.holding = true
-}
-
-// Flush matches the event Feed holds back.
-func (m *Matcher) Flush() {
-	if m.holding {
-		m.matchHeld()
-		m.holding = false
+	for k := range m.nheld {
+		m.hits = m.lookup(&m.held[k], m.heldH[k], m.hits[:0])
+		m.tally(&m.held[k], m.hits)
 	}
-}
-
-// matchHeld matches and counts the event Feed holds, with the hashes
-// worked out when it was fed.
-func (m *Matcher) matchHeld() {
-	m.hits = m.lookup(&m.held, m.heldH, m.hits[:0])
-	m.tally(&m.held, m.hits)
+	m.nheld = 0
+	m.heldTxt = m.heldTxt[:0]
 }
 
 // hashes appends the hash each value of ev is looked up by: its key's
