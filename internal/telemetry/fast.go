@@ -321,8 +321,11 @@ func tlsField(k []byte) (Kind, bool) { return Domain, string(k) == "sni" }
 // value of another type: not ok here, so that it does).
 func (f *fastLine) open(i int, c byte) bool { return i < len(f.b) && f.b[i] == c }
 
-// object reads the object at i as eveObject does.
-func (f *fastLine) object(s *scanner, ev *Event, i int, pick func([]byte) (Kind, bool)) (int, bool) {
+// members reads the object at i (not empty: the general path reads an
+// empty one), calling each with every member's name and the index of its
+// value; each returns the index after the value. It returns the index
+// after the object.
+func (f *fastLine) members(i int, each func(k []byte, i int) (int, bool)) (int, bool) {
 	if !f.open(i, '{') || i+1 >= len(f.b) || f.b[i+1] == '}' {
 		return 0, false
 	}
@@ -331,15 +334,7 @@ func (f *fastLine) object(s *scanner, ev *Event, i int, pick func([]byte) (Kind,
 		if !ok {
 			return 0, false
 		}
-		i = j
-		if kind, ok := pick(k); ok && f.b[i] == '"' {
-			v, j, ok := f.str(i)
-			if !ok {
-				return 0, false
-			}
-			ev.addText(kind, v, &s.scratch)
-			i = j
-		} else if i, ok = f.skip(s, i, 2); !ok {
+		if i, ok = each(k, j); !ok {
 			return 0, false
 		}
 		var more bool
@@ -352,192 +347,124 @@ func (f *fastLine) object(s *scanner, ev *Event, i int, pick func([]byte) (Kind,
 	}
 }
 
-// http reads the http object at i as eveHTTP does.
-func (f *fastLine) http(s *scanner, ev *Event, i int) (int, bool) {
-	if !f.open(i, '{') || i+1 >= len(f.b) || f.b[i+1] == '}' {
+// elements reads the array at i (not empty), calling each with the index
+// of every element; each returns the index after it.
+func (f *fastLine) elements(i int, each func(i int) (int, bool)) (int, bool) {
+	if !f.open(i, '[') || i+1 >= len(f.b) || f.b[i+1] == ']' {
 		return 0, false
 	}
-	var host, uri []byte
 	for i++; ; {
-		k, j, ok := f.key(i)
-		if !ok {
+		var ok, more bool
+		if i, ok = each(i); !ok {
 			return 0, false
 		}
-		i = j
+		if i, more, ok = f.after(i, ']'); !ok {
+			return 0, false
+		}
+		if !more {
+			return i, true
+		}
+	}
+}
+
+// text reads the string at i as a value of kind: ev.addText's rules, or
+// addrOrDomain's for kind 0.
+func (f *fastLine) text(s *scanner, ev *Event, i int, kind Kind) (int, bool) {
+	v, j, ok := f.str(i)
+	if !ok {
+		return 0, false
+	}
+	if kind == 0 {
+		addrOrDomain(ev, v, &s.scratch)
+	} else {
+		ev.addText(kind, v, &s.scratch)
+	}
+	return j, true
+}
+
+// object reads the object at i as eveObject does.
+func (f *fastLine) object(s *scanner, ev *Event, i int, pick func([]byte) (Kind, bool)) (int, bool) {
+	return f.members(i, func(k []byte, i int) (int, bool) {
+		if kind, ok := pick(k); ok && f.b[i] == '"' {
+			return f.text(s, ev, i, kind)
+		}
+		return f.skip(s, i, 2)
+	})
+}
+
+// http reads the http object at i as eveHTTP does.
+func (f *fastLine) http(s *scanner, ev *Event, i int) (int, bool) {
+	var host, uri []byte
+	i, ok := f.members(i, func(k []byte, i int) (int, bool) {
 		switch string(k) {
 		case "hostname", "url":
-			if f.b[i] != '"' {
-				return 0, false
-			}
-			v, j, ok := f.str(i)
-			if !ok {
-				return 0, false
-			}
+			v, j, ok := f.str(i) // not a string: left to the general path
 			if len(k) == 3 {
 				uri = v
 			} else {
 				host = v
 			}
-			i = j
-		default:
-			if i, ok = f.skip(s, i, 2); !ok {
-				return 0, false
-			}
+			return j, ok
 		}
-		var more bool
-		if i, more, ok = f.after(i, '}'); !ok {
-			return 0, false
-		}
-		if !more {
-			addHTTP(ev, host, uri, &s.scratch)
-			return i, true
-		}
+		return f.skip(s, i, 2)
+	})
+	if ok {
+		addHTTP(ev, host, uri, &s.scratch)
 	}
+	return i, ok
 }
 
 // dns reads the dns object at i as eveDNS does.
 func (f *fastLine) dns(s *scanner, ev *Event, i int) (int, bool) {
-	if !f.open(i, '{') || i+1 >= len(f.b) || f.b[i+1] == '}' {
-		return 0, false
-	}
-	for i++; ; {
-		k, j, ok := f.key(i)
-		if !ok {
-			return 0, false
-		}
-		i = j
+	return f.members(i, func(k []byte, i int) (int, bool) {
 		switch string(k) {
-		case "rrname", "rdata":
-			if f.b[i] != '"' {
-				return 0, false
-			}
-			v, j, ok := f.str(i)
-			if !ok {
-				return 0, false
-			}
-			if len(k) == 6 {
+		case "rrname":
+			v, j, ok := f.str(i) // not a string: left to the general path
+			if ok {
 				ev.addDomain(v, &s.scratch)
-			} else {
-				addrOrDomain(ev, v, &s.scratch)
 			}
-			i = j
+			return j, ok
+		case "rdata":
+			return f.text(s, ev, i, 0)
 		case "answers", "queries", "authorities":
-			if i, ok = f.records(s, ev, i); !ok {
-				return 0, false
-			}
+			return f.records(s, ev, i)
 		case "grouped":
-			if i, ok = f.grouped(s, ev, i); !ok {
-				return 0, false
-			}
-		default:
-			if i, ok = f.skip(s, i, 2); !ok {
-				return 0, false
-			}
+			return f.grouped(s, ev, i)
 		}
-		var more bool
-		if i, more, ok = f.after(i, '}'); !ok {
-			return 0, false
-		}
-		if !more {
-			return i, true
-		}
-	}
+		return f.skip(s, i, 2)
+	})
 }
 
 // records reads an array of DNS records as eveRecords does.
 func (f *fastLine) records(s *scanner, ev *Event, i int) (int, bool) {
-	if !f.open(i, '[') || i+1 >= len(f.b) || f.b[i+1] == ']' {
-		return 0, false
-	}
-	for i++; ; {
-		if !f.open(i, '{') || i+1 >= len(f.b) || f.b[i+1] == '}' {
-			return 0, false
-		}
-		for i++; ; {
-			k, j, ok := f.key(i)
-			if !ok {
-				return 0, false
-			}
-			i = j
+	return f.elements(i, func(i int) (int, bool) {
+		return f.members(i, func(k []byte, i int) (int, bool) {
 			if (string(k) == "rrname" || string(k) == "rdata") && f.b[i] == '"' {
-				v, j, ok := f.str(i)
-				if !ok {
-					return 0, false
-				}
-				addrOrDomain(ev, v, &s.scratch)
-				i = j
-			} else if i, ok = f.skip(s, i, 4); !ok {
-				return 0, false
+				return f.text(s, ev, i, 0)
 			}
-			var more bool
-			if i, more, ok = f.after(i, '}'); !ok {
-				return 0, false
-			}
-			if !more {
-				break
-			}
-		}
-		i, more, ok := f.after(i, ']')
-		if !ok {
-			return 0, false
-		}
-		if !more {
-			return i, true
-		}
-	}
+			return f.skip(s, i, 4)
+		})
+	})
 }
 
 // grouped reads dns.grouped as eveGrouped does: lists of strings.
 func (f *fastLine) grouped(s *scanner, ev *Event, i int) (int, bool) {
-	if !f.open(i, '{') || i+1 >= len(f.b) || f.b[i+1] == '}' {
-		return 0, false
-	}
-	for i++; ; {
-		k, j, ok := f.key(i)
-		if !ok {
-			return 0, false
-		}
-		i = j
-		var addr bool
+	return f.members(i, func(k []byte, i int) (int, bool) {
+		kind := Kind(0)
 		switch string(k) {
 		case "A", "AAAA":
-			addr = true
+			kind = IPv4 // addAddr, whichever family
 		case "CNAME", "NS", "PTR", "MX":
+			kind = Domain
 		default:
-			if i, ok = f.skip(s, i, 3); !ok {
-				return 0, false
-			}
-			goto next
+			return f.skip(s, i, 3)
 		}
 		// An array of strings, not empty.
-		if !f.open(i, '[') || i+1 >= len(f.b) || f.b[i+1] == ']' {
-			return 0, false
-		}
-		for i++; ; {
-			v, j, ok := f.str(i)
-			if !ok {
+		return f.elements(i, func(i int) (int, bool) {
+			if i >= len(f.b) || f.b[i] != '"' {
 				return 0, false
 			}
-			if addr {
-				ev.addAddr(v)
-			} else {
-				ev.addDomain(v, &s.scratch)
-			}
-			var more bool
-			if i, more, ok = f.after(j, ']'); !ok {
-				return 0, false
-			}
-			if !more {
-				break
-			}
-		}
-	next:
-		var more bool
-		if i, more, ok = f.after(i, '}'); !ok {
-			return 0, false
-		}
-		if !more {
-			return i, true
-		}
-	}
+			return f.text(s, ev, i, kind)
+		})
+	})
 }
