@@ -3,12 +3,17 @@ package httpapi
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/throttle"
 )
 
 type userKey struct{}
@@ -30,10 +35,21 @@ func NewContextWithUser(ctx context.Context, u *dialogue.User) context.Context {
 // successful checks are remembered for a short while (keyed by a hash of
 // name and password, never the password itself), and at most a few checks
 // run at once so that a flood of bad passwords cannot exhaust memory.
+//
+// Failures are throttled as the web UI's sign-in is (internal/throttle):
+// after throttle.MaxFailures wrong passwords for one user name, or failed
+// passwords or unknown tokens from one client address, within
+// throttle.FailureWindow, that name or address gets 429 with Retry-After,
+// without a password check, until its lock ends — even with the right
+// password, which an automated client should not depend on: a token is
+// locked only by its client's address, never by a user name someone else
+// guesses at.
 type authenticator struct {
 	store dialogue.Store
 	ttl   time.Duration
 	sem   chan struct{}
+	thr   *throttle.Throttle
+	now   func() time.Time
 
 	mu    sync.Mutex
 	cache map[[32]byte]cachedUser
@@ -53,8 +69,40 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
-func newAuthenticator(st dialogue.Store, ttl time.Duration, concurrent int) *authenticator {
-	return &authenticator{store: st, ttl: ttl, sem: make(chan struct{}, concurrent), cache: make(map[[32]byte]cachedUser)}
+func newAuthenticator(st dialogue.Store, ttl time.Duration, concurrent int, now func() time.Time) *authenticator {
+	if now == nil {
+		now = time.Now
+	}
+	return &authenticator{store: st, ttl: ttl, sem: make(chan struct{}, concurrent), thr: throttle.New(), now: now,
+		cache: make(map[[32]byte]cachedUser)}
+}
+
+// LockedError is the error of a request refused because its user name
+// or client address failed too often; it is answered 429 with
+// Retry-After.
+type LockedError struct {
+	Until time.Time
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("too many failed sign-ins for this user or from this address: try again after %s", e.Until.UTC().Format(time.RFC3339))
+}
+
+func (a *authenticator) locked(now time.Time, keys ...string) error {
+	until := a.thr.Locked(now, keys...)
+	if until.IsZero() {
+		return nil
+	}
+	return WithStatus(http.StatusTooManyRequests, dialogue.E("httpapi.authenticate", dialogue.KindUnauthenticated, &LockedError{until}))
+}
+
+// remoteHost is the client's IP address (the node is reached directly,
+// not through a proxy).
+func remoteHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
 }
 
 // authenticate returns the user the request's Authorization header names,
@@ -66,15 +114,21 @@ func (a *authenticator) authenticate(r *http.Request) (*dialogue.User, error) {
 		return nil, dialogue.Errorf(op, dialogue.KindUnauthenticated, "authentication required: use HTTP Basic or a bearer token")
 	}
 	scheme, cred, _ := strings.Cut(h, " ")
+	now := a.now()
+	addrKey := "addr:" + remoteHost(r)
 	switch strings.ToLower(scheme) {
 	case "bearer":
 		token := strings.TrimSpace(cred)
 		if token == "" {
 			return nil, dialogue.Errorf(op, dialogue.KindUnauthenticated, "empty bearer token")
 		}
+		if err := a.locked(now, addrKey); err != nil {
+			return nil, err
+		}
 		u, err := a.store.UserByToken(r.Context(), dialogue.HashToken(token))
 		if err != nil {
 			if dialogue.KindOf(err) == dialogue.KindNotFound {
+				a.thr.Fail(now, addrKey)
 				return nil, dialogue.Errorf(op, dialogue.KindUnauthenticated, "unknown or revoked token")
 			}
 			return nil, dialogue.E(op, dialogue.KindOther, err)
@@ -85,7 +139,18 @@ func (a *authenticator) authenticate(r *http.Request) (*dialogue.User, error) {
 		if !ok || name == "" {
 			return nil, dialogue.Errorf(op, dialogue.KindUnauthenticated, "malformed Basic credentials")
 		}
-		return a.checkPassword(r.Context(), name, password)
+		userKey := "user:" + strings.ToLower(name)
+		if err := a.locked(now, userKey, addrKey); err != nil {
+			return nil, err
+		}
+		u, err := a.checkPassword(r.Context(), name, password)
+		switch {
+		case err == nil:
+			a.thr.Succeed(userKey)
+		case dialogue.KindOf(err) == dialogue.KindUnauthenticated:
+			a.thr.Fail(now, userKey, addrKey)
+		}
+		return u, err
 	}
 	return nil, dialogue.Errorf(op, dialogue.KindUnauthenticated, "unsupported authorization scheme %q: use Basic or Bearer", scheme)
 }
@@ -145,6 +210,11 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, err := a.authenticate(r)
 		if err != nil {
+			var le *LockedError
+			if errors.As(err, &le) {
+				w.Header().Set("Retry-After", strconv.Itoa(int(le.Until.Sub(a.now()).Seconds())+1))
+				LoggerFrom(r.Context()).WarnContext(r.Context(), "authentication refused: too many failures", "addr", remoteHost(r), "until", le.Until)
+			}
 			Error(w, r, err)
 			return
 		}

@@ -63,6 +63,9 @@ type Config struct {
 	// PublicMetrics serves /metrics without authentication (for a
 	// Prometheus that cannot authenticate); by default it needs a user.
 	PublicMetrics bool
+	// Now is the clock of the sign-in throttle (time.Now when nil; tests
+	// set it).
+	Now func() time.Time
 }
 
 // Server is a node's HTTP(S) server.
@@ -96,7 +99,7 @@ func New(cfg Config) *Server {
 		cfg:      cfg,
 		logger:   cfg.Logger,
 		metrics:  newMetrics(cfg.Store),
-		auth:     newAuthenticator(cfg.Store, cfg.AuthCacheTTL, 2),
+		auth:     newAuthenticator(cfg.Store, cfg.AuthCacheTTL, 2, cfg.Now),
 		refusals: newRateLog(refusalLogEvery),
 	}
 	if cfg.Peers != nil {

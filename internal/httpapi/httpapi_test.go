@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,7 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/sqlite"
+	"github.com/parleyhq/parley/internal/throttle"
 )
 
 const password = "correct horse battery"
@@ -319,3 +321,88 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 func (r *recorder) WriteHeader(s int) { r.status = s }
+
+// TestAuthThrottle: after throttle.MaxFailures wrong passwords for a
+// name, the API refuses that name (429, Retry-After), even with the right
+// password and from another address, until the lock ends; a token is not
+// locked by the name, only by its own address's failures (unknown
+// tokens); the right password after the lock works again.
+func TestAuthThrottle(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	tok, _ := dialogue.NewToken()
+	if err := st.CreateToken(ctx, "alice", dialogue.HashToken(tok), "test"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2036, 1, 1, 8, 0, 0, 0, time.UTC)
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	api := httpapi.New(httpapi.Config{Store: st, Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil))})
+	api.Mount("/whoami", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, httpapi.UserFrom(r.Context()).Name)
+	}))
+	h := api.Handler()
+	do := func(addr string, auth func(*http.Request)) *recorder {
+		req, _ := http.NewRequest("GET", "/whoami", nil)
+		req.RemoteAddr = addr + ":40000"
+		auth(req)
+		rec := &recorder{header: http.Header{}}
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	basic := func(name, pw string) func(*http.Request) {
+		return func(r *http.Request) { r.SetBasicAuth(name, pw) }
+	}
+	bearer := func(tok string) func(*http.Request) {
+		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
+	}
+
+	for i := range throttle.MaxFailures {
+		if rec := do("192.0.2.1", basic("alice", "wrong password")); rec.status != 401 {
+			t.Fatalf("failure %d: %d", i+1, rec.status)
+		}
+	}
+	rec := do("192.0.2.9", basic("Alice", password))
+	if rec.status != 429 || rec.header.Get("Retry-After") != "61" || !strings.Contains(rec.body.String(), "too many failed sign-ins") ||
+		!strings.Contains(rec.body.String(), "2036-01-01T08:01:00Z") {
+		t.Fatalf("locked name: %d %q %s", rec.status, rec.header.Get("Retry-After"), rec.body.String())
+	}
+	if rec := do("192.0.2.9", bearer(tok)); rec.status != 200 {
+		t.Errorf("a token locked by its user's name: %d", rec.status)
+	}
+	// Unknown tokens lock their address, not the name.
+	for i := range throttle.MaxFailures {
+		if rec := do("192.0.2.7", bearer("not-a-token-"+strconv.Itoa(i))); rec.status != 401 {
+			t.Fatalf("unknown token %d: %d", i+1, rec.status)
+		}
+	}
+	if rec := do("192.0.2.7", bearer(tok)); rec.status != 429 {
+		t.Errorf("the address that tried unknown tokens: %d", rec.status)
+	}
+	if rec := do("192.0.2.8", bearer(tok)); rec.status != 200 {
+		t.Errorf("another address with the token: %d", rec.status)
+	}
+	now = now.Add(throttle.LockMin)
+	if rec := do("192.0.2.9", basic("alice", password)); rec.status != 200 || rec.body.String() != "alice" {
+		t.Fatalf("after the lock: %d %s", rec.status, rec.body.String())
+	}
+	// The success cleared the name: four more failures do not lock it.
+	for range throttle.MaxFailures - 1 {
+		do("192.0.2.10", basic("alice", "wrong again"))
+	}
+	if rec := do("192.0.2.11", basic("alice", password)); rec.status != 200 {
+		t.Errorf("after a success and four failures: %d", rec.status)
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, "too many failures") {
+		t.Errorf("no log line for the refusals:\n%s", out)
+	}
+	for _, secret := range []string{password, "wrong password", tok} {
+		if strings.Contains(out, secret) {
+			t.Errorf("logs contain %q", secret)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/node"
+	"github.com/parleyhq/parley/internal/throttle"
 	"github.com/parleyhq/parley/internal/workflow"
 )
 
@@ -65,7 +66,7 @@ func TestSignInThrottle(t *testing.T) {
 		return false
 	}
 
-	for i := range MaxFailures {
+	for i := range throttle.MaxFailures {
 		if w := signIn("192.0.2.1", "olga", "wrong"); w.Code != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i+1, w.Code)
 		}
@@ -75,14 +76,14 @@ func TestSignInThrottle(t *testing.T) {
 		!strings.Contains(w.Body.String(), "Too many failed sign-ins. Try again after 1 January 2036, 08:01 UTC.") {
 		t.Fatalf("locked name: %d %v %q\n%s", w.Code, w.Header(), w.Header().Get("Retry-After"), w.Body)
 	}
-	now = now.Add(LockMin)
+	now = now.Add(throttle.LockMin)
 	if w := signIn("192.0.2.9", "olga", "password-olga"); !session(w) {
 		t.Fatalf("after the lock: %d\n%s", w.Code, w.Body)
 	}
 	// The success cleared the name, not the first address's lock history;
 	// five more failures from the first address lock it for 2 minutes
 	// (its second lock) whatever the name.
-	for i := range MaxFailures {
+	for i := range throttle.MaxFailures {
 		if w := signIn("192.0.2.1", "guess"+string(rune('a'+i)), "wrong"); w.Code != http.StatusUnauthorized {
 			t.Fatalf("guess %d: %d", i, w.Code)
 		}
@@ -94,38 +95,10 @@ func TestSignInThrottle(t *testing.T) {
 		t.Errorf("another address is not locked: %d", w.Code)
 	}
 	// Failures spread over more than the window never lock.
-	for i := range 2 * MaxFailures {
-		now = now.Add(FailureWindow/time.Duration(MaxFailures-1) + time.Second)
+	for i := range 2 * throttle.MaxFailures {
+		now = now.Add(throttle.FailureWindow/time.Duration(throttle.MaxFailures-1) + time.Second)
 		if w := signIn("192.0.2.3", "olga", "wrong"); w.Code != http.StatusUnauthorized {
 			t.Fatalf("slow failure %d: %d", i, w.Code)
 		}
-	}
-}
-
-// The throttle's lock doubles up to LockMax, and a flood of keys keeps
-// the map bounded.
-func TestThrottleBounds(t *testing.T) {
-	tr := newThrottle()
-	now := time.Date(2036, 1, 1, 8, 0, 0, 0, time.UTC)
-	var last time.Duration
-	for range 12 {
-		for range MaxFailures {
-			tr.fail(now, "k")
-		}
-		until := tr.locked(now, "k", "other")
-		if until.IsZero() {
-			t.Fatal("not locked after MaxFailures")
-		}
-		last = until.Sub(now)
-		now = until
-	}
-	if last != LockMax {
-		t.Errorf("lock after 12 strikes: %v, want %v", last, LockMax)
-	}
-	for i := range maxThrottled + 10 {
-		tr.fail(now, "flood:"+string(rune(i)))
-	}
-	if len(tr.keys) > maxThrottled {
-		t.Errorf("%d keys kept, at most %d", len(tr.keys), maxThrottled)
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/geo"
+	"github.com/parleyhq/parley/internal/throttle"
 	"github.com/parleyhq/parley/internal/workflow"
 )
 
@@ -96,7 +97,7 @@ type UI struct {
 	// 64 MiB each).
 	logins chan struct{}
 	// throttle counts failed sign-ins per user name and client address.
-	throttle *throttle
+	throttle *throttle.Throttle
 	// suffix ends the session and login cookies' names: "_" and the
 	// node's name, in the characters a cookie name may hold.
 	suffix string
@@ -130,7 +131,7 @@ func New(cfg Config) (*UI, error) {
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOther, err)
 	}
-	u := &UI{cfg: cfg, log: cfg.Logger, pages: pages, logins: make(chan struct{}, 2), throttle: newThrottle(), sessions: map[string]*session{}}
+	u := &UI{cfg: cfg, log: cfg.Logger, pages: pages, logins: make(chan struct{}, 2), throttle: throttle.New(), sessions: map[string]*session{}}
 	u.suffix = "_" + strings.Map(func(r rune) rune {
 		if r == '-' || r == '_' || r == '.' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
 			return r
@@ -441,7 +442,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
 	userKey, addrKey := "user:"+strings.ToLower(name), "addr:"+clientAddr(r)
 	now := u.cfg.Now()
-	if until := u.throttle.locked(now, userKey, addrKey); !until.IsZero() {
+	if until := u.throttle.Locked(now, userKey, addrKey); !until.IsZero() {
 		u.log.Warn("webui: sign-in refused, too many failures", "user", name, "addr", clientAddr(r), "until", until)
 		w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
 		p := u.newPage(r, "Sign in")
@@ -454,12 +455,12 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		u.throttle.fail(now, userKey, addrKey)
+		u.throttle.Fail(now, userKey, addrKey)
 		u.log.Info("webui: sign-in refused", "user", name, "addr", clientAddr(r))
 		u.renderLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
-	u.throttle.succeed(userKey)
+	u.throttle.Succeed(userKey)
 	id, _ := u.newSession(name)
 	http.SetCookie(w, u.cookie(loginCookie, "", -1))
 	http.SetCookie(w, u.cookie(sessionCookie, id, int(u.cfg.SessionTTL/time.Second)))
