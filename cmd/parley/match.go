@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -185,8 +189,9 @@ func (m *Main) newMatchCommand() *cobra.Command {
 	var src sourceFlags
 	var ff formatFlags
 	var asJSON, emit bool
+	var workers int
 	cmd := &cobra.Command{
-		Use:   "match --dir DIR [--channel C | --collection ID|TITLE] [--json] [--emit-sightings] LOGFILE...",
+		Use:   "match --dir DIR [--channel C | --collection ID|TITLE] [--json] [--emit-sightings] [--workers N] LOGFILE...",
 		Short: "Run the node's indicators over telemetry logs and count the matches",
 		Long: `match runs the STIX indicators of a channel or a collection (of every
 collection when none is named) over logs and prints, for each indicator that
@@ -202,13 +207,19 @@ observations (AND or FOLLOWEDBY between brackets, REPEATS) are listed as
 skipped. --emit-sightings files, in the indicator's collection, one STIX
 sighting per matched indicator (count, first and last seen, this node's
 identity as where_sighted; no log lines), so on a channel the peer learns
-that its indicators were seen.`,
+that its indicators were seen.
+
+Several files are read at once, one a core (--workers, the number of cores
+by default); one file is read on one core.`,
 		Example: `  parley match --dir /var/lib/parley --channel "A-B incidents" /var/log/suricata/eve.json
   zcat dns.log.gz | parley match --json -
   parley match --format json --time-field @timestamp --map ip=source.ip --map domain=dns.question.name app.log`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return withHint(errors.New("no log files given"), "name one or more files, or '-' for standard input")
+			}
+			if i := slices.Index(args, "-"); i >= 0 && slices.Contains(args[i+1:], "-") {
+				return errors.New("'-' (standard input) named more than once")
 			}
 			return nil
 		},
@@ -235,18 +246,16 @@ that its indicators were seen.`,
 			for _, p := range set.Problems() {
 				rep.Skipped = append(rep.Skipped, skipReport{p.ID, p.Err.Error()})
 			}
-			mt := set.NewMatcher()
-			prog := newProgress(m.Stderr, isTerminal(m.Stderr))
-			for _, name := range args {
-				fr, err := m.matchFile(name, format, mt, prog)
-				if err != nil {
-					prog.done()
-					return err
-				}
+			prog := newProgress(m.Stderr, isTerminal(m.Stderr), len(args))
+			mt, files, err := m.matchFiles(args, format, set, workers, prog)
+			prog.done()
+			if err != nil {
+				return err
+			}
+			for _, fr := range files {
 				rep.Files = append(rep.Files, *fr)
 				rep.Malformed += fr.Malformed
 			}
-			prog.done()
 			st := mt.Stats()
 			rep.Events, rep.MatchedEvents, rep.EvalErrors = st.Events, st.MatchedEvents, st.EvalErrors
 			results := mt.Results()
@@ -270,15 +279,58 @@ that its indicators were seen.`,
 	m.sourceFlagsOn(cmd, &src)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	cmd.Flags().BoolVar(&emit, "emit-sightings", false, "file a STIX sighting for each matched indicator, in its collection")
+	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "files read at once, each on its own core")
 	cmd.Flags().StringVar(&ff.format, "format", "auto", "log format: auto, eve, zeek or json")
 	cmd.Flags().StringVar(&ff.timeField, "time-field", "", "--format json: the field with the event's time")
 	cmd.Flags().StringArrayVar(&ff.maps, "map", nil, "--format json: KIND=FIELD, a field holding values of a kind (repeatable)")
 	return cmd
 }
 
+// matchFiles reads the logs through the set, up to workers files at
+// once, each worker with its own Matcher; it returns the merged matcher
+// and the files' reports in the order given, or the error of the first
+// file (in that order) that failed.
+func (m *Main) matchFiles(names []string, format telemetry.Format, set *match.Set, workers int, prog *progress) (*match.Matcher, []*fileReport, error) {
+	workers = max(1, min(workers, len(names)))
+	files := make([]*fileReport, len(names))
+	errs := make([]error, len(names))
+	matchers := make([]*match.Matcher, workers)
+	next := make(chan int)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for w := range workers {
+		mt := set.NewMatcher()
+		matchers[w] = mt
+		wg.Go(func() {
+			for i := range next {
+				if files[i], errs[i] = m.matchFile(names[i], format, mt, prog.worker(i)); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	for i := range names {
+		if failed.Load() {
+			break // a file failed: start no more
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, mt := range matchers[1:] {
+		matchers[0].Merge(mt)
+	}
+	return matchers[0], files, nil
+}
+
 // matchFile reads one log (name, or "-" for standard input) through the
 // matcher.
-func (m *Main) matchFile(name string, format telemetry.Format, mt *match.Matcher, prog *progress) (*fileReport, error) {
+func (m *Main) matchFile(name string, format telemetry.Format, mt *match.Matcher, prog *fileProgress) (*fileReport, error) {
 	var in io.Reader = m.Stdin
 	var size int64
 	if name != "-" {
@@ -298,17 +350,19 @@ func (m *Main) matchFile(name string, format telemetry.Format, mt *match.Matcher
 	}
 	defer r.Close()
 	prog.start(name, size)
-	// Feed matches each event while the next is read (the tables' memory
-	// fetched meanwhile); the counts are Match's.
+	// Feed matches events while the next ones are read (the tables'
+	// memory fetched meanwhile); the counts are Match's.
+	matched0 := mt.Stats().MatchedEvents
+	var events int64
 	for r.Next() {
 		mt.Feed(r.Event())
-		prog.events++
-		if prog.events&0xffff == 0 {
-			prog.matches = mt.Stats().MatchedEvents
-			prog.update(r.BytesRead())
+		events++
+		if events&0xffff == 0 {
+			prog.update(r.BytesRead(), events, mt.Stats().MatchedEvents-matched0)
 		}
 	}
 	mt.Flush()
+	prog.update(r.BytesRead(), events, mt.Stats().MatchedEvents-matched0)
 	if err := r.Err(); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
@@ -431,39 +485,84 @@ func fileSightings(ctx context.Context, n *node.Node, srcs []*indicatorSource, r
 	return filed, nil
 }
 
-// progress draws a one-line progress report on a terminal: bytes read,
-// events per second, matches. It draws nothing when off.
+// progress draws a one-line progress report on a terminal: files, bytes
+// read, events per second, matches, summed over the files being read. It
+// draws nothing when off. Workers report through their fileProgress.
 type progress struct {
-	w       io.Writer
-	on      bool
-	name    string
-	size    int64
-	t0      time.Time
-	last    time.Time
-	events  int64
-	matches int64
-	drawn   bool
+	w     io.Writer
+	on    bool
+	files int
+	t0    time.Time
+
+	mu    sync.Mutex
+	last  time.Time
+	per   map[int]*fileProgress
+	drawn bool
 }
 
-func newProgress(w io.Writer, on bool) *progress { return &progress{w: w, on: on, t0: time.Now()} }
+// fileProgress is one file's counts.
+type fileProgress struct {
+	p               *progress
+	name            string
+	size, read      int64
+	events, matches int64
+	started         bool
+}
 
-func (p *progress) start(name string, size int64) { p.name, p.size = name, size }
+func newProgress(w io.Writer, on bool, files int) *progress {
+	return &progress{w: w, on: on, files: files, t0: time.Now(), per: map[int]*fileProgress{}}
+}
 
-func (p *progress) update(read int64) {
+// worker returns the progress of file i.
+func (p *progress) worker(i int) *fileProgress {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := &fileProgress{p: p}
+	p.per[i] = f
+	return f
+}
+
+func (f *fileProgress) start(name string, size int64) {
+	f.p.mu.Lock()
+	f.name, f.size, f.started = name, size, true
+	f.p.mu.Unlock()
+}
+
+// update records the file's counts so far and redraws at most five times
+// a second.
+func (f *fileProgress) update(read, events, matches int64) {
+	p := f.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f.read, f.events, f.matches = read, events, matches
 	if !p.on || time.Since(p.last) < 200*time.Millisecond {
 		return
 	}
 	p.last = time.Now()
-	secs := time.Since(p.t0).Seconds()
-	pct := ""
-	if p.size > 0 {
-		pct = fmt.Sprintf(" %3.0f%%", 100*float64(read)/float64(p.size))
+	var read0, size, ev, mat int64
+	sized := len(p.per) == p.files
+	name := ""
+	for _, x := range p.per {
+		read0, ev, mat, size = read0+x.read, ev+x.events, mat+x.matches, size+x.size
+		sized = sized && x.started && x.size > 0
+		name = x.name
 	}
-	fmt.Fprintf(p.w, "\r%s%s  %.1f MB  %d events (%.0f/s)  %d matched\033[K", p.name, pct, float64(read)/1e6, p.events, float64(p.events)/secs, p.matches)
+	what := fmt.Sprintf("%d files", p.files)
+	if p.files == 1 {
+		what = name
+	}
+	pct := ""
+	if sized {
+		pct = fmt.Sprintf(" %3.0f%%", 100*float64(read0)/float64(size))
+	}
+	secs := time.Since(p.t0).Seconds()
+	fmt.Fprintf(p.w, "\r%s%s  %.1f MB  %d events (%.0f/s)  %d matched\033[K", what, pct, float64(read0)/1e6, ev, float64(ev)/secs, mat)
 	p.drawn = true
 }
 
 func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
