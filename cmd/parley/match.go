@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -209,8 +210,8 @@ sighting per matched indicator (count, first and last seen, this node's
 identity as where_sighted; no log lines), so on a channel the peer learns
 that its indicators were seen.
 
-Several files are read at once, one a core (--workers, the number of cores
-by default); one file is read on one core.`,
+With several workers (--workers, the number of cores by default) each log
+is cut into chunks of whole lines read on all cores at once.`,
 		Example: `  parley match --dir /var/lib/parley --channel "A-B incidents" /var/log/suricata/eve.json
   zcat dns.log.gz | parley match --json -
   parley match --format json --time-field @timestamp --map ip=source.ip --map domain=dns.question.name app.log`,
@@ -279,48 +280,59 @@ by default); one file is read on one core.`,
 	m.sourceFlagsOn(cmd, &src)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	cmd.Flags().BoolVar(&emit, "emit-sightings", false, "file a STIX sighting for each matched indicator, in its collection")
-	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "files read at once, each on its own core")
+	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "cores to read with (each log cut into chunks of lines)")
 	cmd.Flags().StringVar(&ff.format, "format", "auto", "log format: auto, eve, zeek or json")
 	cmd.Flags().StringVar(&ff.timeField, "time-field", "", "--format json: the field with the event's time")
 	cmd.Flags().StringArrayVar(&ff.maps, "map", nil, "--format json: KIND=FIELD, a field holding values of a kind (repeatable)")
 	return cmd
 }
 
-// matchFiles reads the logs through the set, up to workers files at
-// once, each worker with its own Matcher; it returns the merged matcher
-// and the files' reports in the order given, or the error of the first
-// file (in that order) that failed.
+// matchChunk is the size of the pieces a log is cut into for the workers.
+var matchChunk = 4 << 20
+
+// matchFiles reads the logs, one after another, through the set, and
+// returns the matcher with the counts and the files' reports in the
+// order given. With several workers each log is cut into chunks of whole
+// lines (telemetry.Chunks) read by the workers at once, each with its own
+// Reader and Matcher, merged at the end: the same counts and reports as
+// one reader (TestMatchWorkers).
 func (m *Main) matchFiles(names []string, format telemetry.Format, set *match.Set, workers int, prog *progress) (*match.Matcher, []*fileReport, error) {
-	workers = max(1, min(workers, len(names)))
 	files := make([]*fileReport, len(names))
-	errs := make([]error, len(names))
-	matchers := make([]*match.Matcher, workers)
-	next := make(chan int)
-	var failed atomic.Bool
+	if workers <= 1 {
+		mt := set.NewMatcher()
+		for i, name := range names {
+			fr, err := m.matchFile(name, format, mt, prog.worker(i))
+			if err != nil {
+				return nil, nil, err
+			}
+			files[i] = fr
+		}
+		return mt, files, nil
+	}
+	p := &chunkPool{jobs: make(chan chunkJob), free: make(chan []byte, 2*workers+2)}
+	matchers := make([]*match.Matcher, workers+1) // the last is the dispatcher's
 	var wg sync.WaitGroup
 	for w := range workers {
 		mt := set.NewMatcher()
 		matchers[w] = mt
 		wg.Go(func() {
-			for i := range next {
-				if files[i], errs[i] = m.matchFile(names[i], format, mt, prog.worker(i)); errs[i] != nil {
-					failed.Store(true)
-				}
+			rd := telemetry.NewChunkReader(telemetry.Chunk{}, nil)
+			for j := range p.jobs {
+				p.read(rd, mt, j)
 			}
 		})
 	}
-	for i := range names {
-		if failed.Load() {
-			break // a file failed: start no more
+	matchers[workers] = set.NewMatcher()
+	var err error
+	for i, name := range names {
+		if files[i], err = m.matchFileChunks(name, format, p, matchers[workers], prog.worker(i)); err != nil {
+			break
 		}
-		next <- i
 	}
-	close(next)
+	close(p.jobs)
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, nil, err
-		}
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, mt := range matchers[1:] {
 		matchers[0].Merge(mt)
@@ -328,22 +340,145 @@ func (m *Main) matchFiles(names []string, format telemetry.Format, set *match.Se
 	return matchers[0], files, nil
 }
 
+// chunkPool is the workers' queue of chunks and the buffers they give back.
+type chunkPool struct {
+	jobs chan chunkJob
+	free chan []byte
+}
+
+type chunkJob struct {
+	c      telemetry.Chunk
+	format telemetry.Format
+	res    *chunkResult
+	file   *fileCounts
+	done   *sync.WaitGroup
+}
+
+// chunkResult is what the reader of one chunk counted.
+type chunkResult struct {
+	stats  telemetry.Stats
+	format telemetry.Format
+}
+
+// fileCounts are one file's running counts, for the progress line.
+type fileCounts struct {
+	events, matched atomic.Int64
+}
+
+// read reads one chunk through the matcher and gives its buffer back.
+func (p *chunkPool) read(rd *telemetry.Reader, mt *match.Matcher, j chunkJob) {
+	rd.Reset(j.c, j.format)
+	matched0 := mt.Stats().MatchedEvents
+	var events int64
+	for rd.Next() {
+		mt.Feed(rd.Event())
+		events++
+	}
+	mt.Flush()
+	j.res.stats, j.res.format = rd.Stats(), rd.Format()
+	j.file.events.Add(events)
+	j.file.matched.Add(mt.Stats().MatchedEvents - matched0)
+	select {
+	case p.free <- j.c.Data:
+	default:
+	}
+	if j.done != nil {
+		j.done.Done()
+	}
+}
+
+// matchFileChunks is matchFile with the workers: it cuts the log into
+// chunks and hands them out; until the format is known (detected from
+// the first lines that name one), it reads the chunks itself, in order,
+// with mt.
+func (m *Main) matchFileChunks(name string, format telemetry.Format, p *chunkPool, mt *match.Matcher, prog *fileProgress) (*fileReport, error) {
+	in, size, closeIn, err := m.openTelemetry(name)
+	if err != nil {
+		return nil, err
+	}
+	defer closeIn()
+	chunks, err := telemetry.NewChunks(in, matchChunk)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer chunks.Close()
+	prog.start(name, size)
+	var (
+		counts  fileCounts
+		results []*chunkResult
+		wg      sync.WaitGroup
+		detect  = telemetry.NewChunkReader(telemetry.Chunk{}, nil)
+	)
+	f := format
+	for {
+		var buf []byte
+		select {
+		case buf = <-p.free:
+		default:
+		}
+		c, ok := chunks.Next(buf)
+		if !ok {
+			break
+		}
+		res := &chunkResult{}
+		results = append(results, res)
+		if f == nil {
+			p.read(detect, mt, chunkJob{c: c, res: res, file: &counts})
+			f = res.format
+		} else {
+			wg.Add(1)
+			p.jobs <- chunkJob{c: c, format: f, res: res, file: &counts, done: &wg}
+		}
+		prog.update(chunks.BytesRead(), counts.events.Load(), counts.matched.Load())
+	}
+	wg.Wait()
+	prog.update(chunks.BytesRead(), counts.events.Load(), counts.matched.Load())
+	if err := chunks.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	fr := &fileReport{Name: name}
+	var errs []telemetry.LineError
+	for _, r := range results {
+		fr.Lines += r.stats.Lines
+		fr.Events += r.stats.Events
+		fr.Malformed += r.stats.Malformed
+		errs = append(errs, r.stats.Errors...)
+	}
+	if f != nil {
+		fr.Format = f.Name()
+	}
+	slices.SortFunc(errs, func(a, b telemetry.LineError) int { return cmp.Compare(a.Line, b.Line) })
+	for _, e := range errs[:min(len(errs), telemetry.MaxErrors)] {
+		fr.Errors = append(fr.Errors, e.Error())
+	}
+	return fr, nil
+}
+
+// openTelemetry opens a log (name, or "-" for standard input): the reader, its
+// size when known, and how to close it.
+func (m *Main) openTelemetry(name string) (io.Reader, int64, func(), error) {
+	if name == "-" {
+		return m.Stdin, 0, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, 0, nil, dialogue.E("parley match", dialogue.KindNotFound, err)
+	}
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	return f, size, func() { f.Close() }, nil
+}
+
 // matchFile reads one log (name, or "-" for standard input) through the
 // matcher.
 func (m *Main) matchFile(name string, format telemetry.Format, mt *match.Matcher, prog *fileProgress) (*fileReport, error) {
-	var in io.Reader = m.Stdin
-	var size int64
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, dialogue.E("parley match", dialogue.KindNotFound, err)
-		}
-		defer f.Close()
-		if fi, err := f.Stat(); err == nil {
-			size = fi.Size()
-		}
-		in = f
+	in, size, closeIn, err := m.openTelemetry(name)
+	if err != nil {
+		return nil, err
 	}
+	defer closeIn()
 	r, err := telemetry.NewReader(in, format)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

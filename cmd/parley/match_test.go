@@ -16,10 +16,11 @@ import (
 	"github.com/parleyhq/parley/internal/telemetry/gen"
 )
 
-// TestMatchWorkers: parley match reads several files at once (--workers)
-// and says exactly what it says reading them one after another — the
-// counts, the first and last sightings, the files' reports in the order
-// given, gzip and malformed lines included.
+// TestMatchWorkers: parley match with workers (each log cut into chunks
+// read at once) says exactly what it says with one reader — the counts,
+// the first and last sightings, the files' reports in the order given,
+// their malformed lines and their numbers; gzip, lines before the format
+// is known and malformed lines included.
 func TestMatchWorkers(t *testing.T) {
 	work := t.TempDir()
 	dir := filepath.Join(work, "node")
@@ -47,6 +48,9 @@ func TestMatchWorkers(t *testing.T) {
 		if i == 1 {
 			data = append(data, "not json\n{\"event_type\":\"dns\"}\n"...)
 		}
+		if i == 3 {
+			data = append([]byte("no format named here\n\n"), data...)
+		}
 		name := filepath.Join(work, fmt.Sprintf("eve-%d.json", i))
 		if i == 2 {
 			var z bytes.Buffer
@@ -60,6 +64,9 @@ func TestMatchWorkers(t *testing.T) {
 		}
 		files = append(files, name)
 	}
+	// Chunks of 50 kB: 30-odd a file, so that the workers share each file.
+	defer func(old int) { matchChunk = old }(matchChunk)
+	matchChunk = 50_000
 	run := func(workers string) string {
 		return mustRun(t, "", append([]string{"match", "--dir", dir, "--json", "--workers", workers}, files...)...)
 	}
@@ -77,7 +84,7 @@ func TestMatchWorkers(t *testing.T) {
 	if err := json.Unmarshal([]byte(one), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Events != 15000 || rep.Malformed != 2 || rep.MatchedEvents < 500 || len(rep.Indicators) < 100 || len(rep.Files) != 5 ||
+	if rep.Events != 15000 || rep.Malformed != 3 || rep.MatchedEvents < 500 || len(rep.Indicators) < 100 || len(rep.Files) != 5 ||
 		rep.Files[2].Name != files[2] {
 		t.Errorf("report: %d events, %d matched, %d malformed, %d indicators, files %v", rep.Events, rep.MatchedEvents, rep.Malformed, len(rep.Indicators), rep.Files)
 	}

@@ -47,7 +47,8 @@ type Reader struct {
 	ev     Event
 	stats  Stats
 	err    error
-	long   bool // skipping the rest of a line longer than MaxLine
+	long   bool  // skipping the rest of a line longer than MaxLine
+	base   int64 // the number of the line before the first (a chunk's)
 }
 
 type countReader struct {
@@ -79,6 +80,24 @@ func NewReader(r io.Reader, f Format) (*Reader, error) {
 		rd.br = bufio.NewReaderSize(gz, MaxLine)
 	}
 	return rd, nil
+}
+
+// NewChunkReader returns a reader of one chunk of a log (see Chunks) in
+// format f (nil: detected, as NewReader does). Its malformed lines are
+// numbered as in the whole log; the chunk is not decompressed.
+func NewChunkReader(c Chunk, f Format) *Reader {
+	r := &Reader{br: bufio.NewReaderSize(nil, MaxLine)}
+	r.Reset(c, f)
+	return r
+}
+
+// Reset makes r a reader of another chunk, as NewChunkReader does, with
+// its buffers.
+func (r *Reader) Reset(c Chunk, f Format) {
+	r.cr = &countReader{r: bytes.NewReader(c.Data)}
+	r.br.Reset(r.cr)
+	r.format, r.base = f, c.FirstLine-1
+	r.stats, r.err, r.long, r.gz = Stats{}, nil, false, nil
 }
 
 // Format is the reader's format: the one given, or the one detected (nil
@@ -160,7 +179,7 @@ func (r *Reader) parse(line []byte) bool {
 func (r *Reader) malformed(err error) {
 	r.stats.Malformed++
 	if len(r.stats.Errors) < MaxErrors {
-		r.stats.Errors = append(r.stats.Errors, LineError{r.stats.Lines, err})
+		r.stats.Errors = append(r.stats.Errors, LineError{r.base + r.stats.Lines, err})
 	}
 }
 
