@@ -86,34 +86,63 @@ func loadIndicators(ctx context.Context, n *node.Node, f sourceFlags) ([]match.I
 	var srcs []*indicatorSource
 	for _, c := range cols {
 		src := &indicatorSource{collection: c}
+		// The pages are read from the store in order while other cores
+		// decode the ones read (decoding each object's JSON costs as much
+		// as reading it).
+		var pages []*decodedPage
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 		flt := dialogue.ObjectFilter{Types: []string{"indicator"}, Limit: exportPage}
 		for {
 			page, err := n.Store.FindObjects(ctx, c.ID, flt)
 			if err != nil {
 				return nil, nil, err
 			}
-			for _, o := range page.Objects {
-				var ind struct {
-					ID          string `json:"id"`
-					Pattern     string `json:"pattern"`
-					PatternType string `json:"pattern_type"`
-					Revoked     bool   `json:"revoked"`
-				}
-				if json.Unmarshal(o.Raw, &ind) != nil || ind.PatternType != "stix" || ind.Revoked || ind.Pattern == "" {
-					continue
-				}
-				src.indicators = append(src.indicators, match.Indicator{ID: ind.ID, Pattern: ind.Pattern})
-				src.from = append(src.from, len(all))
-				all = append(all, match.Indicator{ID: ind.ID, Pattern: ind.Pattern})
-			}
+			d := &decodedPage{done: make(chan struct{})}
+			pages = append(pages, d)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem }()
+				d.decode(page.Objects)
+			}()
 			if !page.More {
 				break
 			}
 			flt.After = page.Next
 		}
+		for _, d := range pages {
+			<-d.done
+			for _, ind := range d.inds {
+				src.indicators = append(src.indicators, ind)
+				src.from = append(src.from, len(all))
+				all = append(all, ind)
+			}
+		}
 		srcs = append(srcs, src)
 	}
 	return all, srcs, nil
+}
+
+// decodedPage is the indicators of one page of objects.
+type decodedPage struct {
+	inds []match.Indicator
+	done chan struct{}
+}
+
+// decode keeps the STIX-pattern indicators (not revoked) of objs.
+func (d *decodedPage) decode(objs []*dialogue.Object) {
+	defer close(d.done)
+	for _, o := range objs {
+		var ind struct {
+			ID          string `json:"id"`
+			Pattern     string `json:"pattern"`
+			PatternType string `json:"pattern_type"`
+			Revoked     bool   `json:"revoked"`
+		}
+		if json.Unmarshal(o.Raw, &ind) != nil || ind.PatternType != "stix" || ind.Revoked || ind.Pattern == "" {
+			continue
+		}
+		d.inds = append(d.inds, match.Indicator{ID: ind.ID, Pattern: ind.Pattern})
+	}
 }
 
 // formatFlags choose how logs are read.

@@ -17,8 +17,10 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gaissmai/bart"
 
@@ -171,48 +173,43 @@ func Compile(inds []Indicator, opt Options) *Set {
 	s := &Set{ids: make([]string, len(inds))}
 	s.nets[0], s.nets[1] = new(bart.Table[posting]), new(bart.Table[posting])
 	tb := newTableBuilder(s)
-	for i, ind := range inds {
-		s.ids[i] = ind.ID
-		e, err := pattern.Parse(ind.Pattern)
-		if err != nil {
-			s.problems = append(s.problems, Problem{ind.ID, dialogue.E("match.Compile", dialogue.KindInvalid, err)})
-			continue
+	// Each pattern is parsed and compiled on its own, on every core, a
+	// batch at a time (a batch's trees are held until it is added); the
+	// table is built from them in order, on one.
+	workers := runtime.GOMAXPROCS(0)
+	var batch [compileBatch]prepared
+	for start := 0; start < len(inds); start += compileBatch {
+		part := inds[start:min(start+compileBatch, len(inds))]
+		var wg sync.WaitGroup
+		for w := range min(workers, len(part)) {
+			wg.Go(func() {
+				for k := w; k < len(part); k += workers {
+					batch[k] = prepare(part[k].Pattern, opt)
+				}
+			})
 		}
-		if minObservations(e) > 1 {
-			s.problems = append(s.problems, Problem{ind.ID, dialogue.E("match.Compile", dialogue.KindInvalid, ErrMultiObservation)})
-			continue
-		}
-		normalize(e)
-		if !opt.NoFastPath {
-			if comps, ok := fastForm(e, nil); ok {
-				for _, c := range comps {
+		wg.Wait()
+		for k, ind := range part {
+			i, pr := start+k, &batch[k]
+			s.ids[i] = ind.ID
+			switch {
+			case pr.err != nil:
+				s.problems = append(s.problems, Problem{ind.ID, pr.err})
+			case pr.fast:
+				for _, c := range pr.comps {
 					s.addFast(tb, uint32(i), c)
 				}
 				s.fast++
-				continue
+			default:
+				n := int32(len(s.slow))
+				s.slow = append(s.slow, slowIndicator{uint32(i), pr.p})
+				for o := range numObj {
+					if pr.mask&(1<<o) != 0 {
+						s.slowByObj[o] = append(s.slowByObj[o], n)
+					}
+				}
 			}
-		}
-		p, err := pattern.Compile(e.String())
-		if err != nil {
-			s.problems = append(s.problems, Problem{ind.ID, err})
-			continue
-		}
-		mask := 0
-		walkComparisons(e, func(c *pattern.Comparison) {
-			if o, ok := objTypes[c.Path.Type]; ok {
-				mask |= 1 << o
-			}
-		})
-		if mask == 0 {
-			s.problems = append(s.problems, Problem{ind.ID, dialogue.E("match.Compile", dialogue.KindInvalid, ErrNoTelemetryType)})
-			continue
-		}
-		n := int32(len(s.slow))
-		s.slow = append(s.slow, slowIndicator{uint32(i), p})
-		for o := range numObj {
-			if mask&(1<<o) != 0 {
-				s.slowByObj[o] = append(s.slowByObj[o], n)
-			}
+			*pr = prepared{}
 		}
 	}
 	s.tab = tb.build()
@@ -221,6 +218,51 @@ func Compile(inds []Indicator, opt Options) *Set {
 	}
 	s.filterKeys = [4][]uint64{}
 	return s
+}
+
+// compileBatch is how many patterns Compile prepares at once.
+const compileBatch = 4096
+
+// prepared is one pattern made ready for the set: its fast-path keys, or
+// its compiled form for the evaluator and the object types it tests, or
+// why it cannot run.
+type prepared struct {
+	fast  bool
+	comps []fastComparison
+	p     *pattern.Pattern
+	mask  int
+	err   error
+}
+
+// prepare parses and compiles one pattern (on any goroutine).
+func prepare(src string, opt Options) prepared {
+	e, err := pattern.Parse(src)
+	if err != nil {
+		return prepared{err: dialogue.E("match.Compile", dialogue.KindInvalid, err)}
+	}
+	if minObservations(e) > 1 {
+		return prepared{err: dialogue.E("match.Compile", dialogue.KindInvalid, ErrMultiObservation)}
+	}
+	normalize(e)
+	if !opt.NoFastPath {
+		if comps, ok := fastForm(e, nil); ok {
+			return prepared{fast: true, comps: comps}
+		}
+	}
+	p, err := pattern.Compile(e.String())
+	if err != nil {
+		return prepared{err: err}
+	}
+	mask := 0
+	walkComparisons(e, func(c *pattern.Comparison) {
+		if o, ok := objTypes[c.Path.Type]; ok {
+			mask |= 1 << o
+		}
+	})
+	if mask == 0 {
+		return prepared{err: dialogue.E("match.Compile", dialogue.KindInvalid, ErrNoTelemetryType)}
+	}
+	return prepared{p: p, mask: mask}
 }
 
 // Len is the number of indicators given to Compile.
