@@ -37,24 +37,15 @@ func (db *DB) VersionsAdded(ctx context.Context, collectionID string, types []st
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			o                 dialogue.Object
-			created, modified sql.NullString
-			added             int64
-			origin            sql.NullString
-			superseded        bool
-			versions          int
+			origin     sql.NullString
+			superseded bool
+			versions   int
 		)
-		if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &created, &modified, &added, &o.Raw, &origin, &superseded, &versions); err != nil {
+		o, _, err := scanObject(rows, &origin, &superseded, &versions)
+		if err != nil {
 			return dbErr(op, err)
 		}
-		if o.Created, err = parseStamp(created); err != nil {
-			return dbErr(op, err)
-		}
-		if o.Modified, err = parseStamp(modified); err != nil {
-			return dbErr(op, err)
-		}
-		o.DateAdded = fromMicros(added)
-		if err := fn(dialogue.AddedVersion{Object: &o, Origin: origin.String, Latest: !superseded, Versions: versions}); err != nil {
+		if err := fn(dialogue.AddedVersion{Object: o, Origin: origin.String, Latest: !superseded, Versions: versions}); err != nil {
 			return err
 		}
 	}

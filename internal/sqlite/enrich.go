@@ -53,20 +53,11 @@ func (db *DB) TailObjects(ctx context.Context, collectionID string, after time.T
 	defer rows.Close()
 	var out []*dialogue.Object
 	for rows.Next() {
-		var o dialogue.Object
-		var created, modified sql.NullString
-		var added int64
-		if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &created, &modified, &added, &o.Raw); err != nil {
+		o, _, err := scanObject(rows)
+		if err != nil {
 			return nil, dbErr(op, err)
 		}
-		if o.Created, err = parseStamp(created); err != nil {
-			return nil, dbErr(op, err)
-		}
-		if o.Modified, err = parseStamp(modified); err != nil {
-			return nil, dbErr(op, err)
-		}
-		o.DateAdded = fromMicros(added)
-		out = append(out, &o)
+		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, dbErr(op, err)

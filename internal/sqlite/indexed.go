@@ -45,24 +45,13 @@ func (db *DB) IndexedObjects(ctx context.Context, collectionID string, types []s
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			o                 dialogue.Object
-			created, modified sql.NullString
-			added             int64
-			origin            sql.NullString
-			idx               sql.NullInt64
-		)
-		if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &created, &modified, &added, &o.Raw, &origin, &idx); err != nil {
+		var origin sql.NullString
+		var idx sql.NullInt64
+		o, _, err := scanObject(rows, &origin, &idx)
+		if err != nil {
 			return dbErr(op, err)
 		}
-		if o.Created, err = parseStamp(created); err != nil {
-			return dbErr(op, err)
-		}
-		if o.Modified, err = parseStamp(modified); err != nil {
-			return dbErr(op, err)
-		}
-		o.DateAdded = fromMicros(added)
-		if err := fn(dialogue.IndexedObject{Object: &o, Origin: origin.String, LogIndex: idx.Int64, Indexed: idx.Valid}); err != nil {
+		if err := fn(dialogue.IndexedObject{Object: o, Origin: origin.String, LogIndex: idx.Int64, Indexed: idx.Valid}); err != nil {
 			return err
 		}
 	}

@@ -658,21 +658,12 @@ func (db *DB) FindObjects(ctx context.Context, collectionID string, f dialogue.O
 			page.More = true
 			break
 		}
-		var o dialogue.Object
-		var created, modified sql.NullString
-		var added int64
-		if err := rows.Scan(&o.ID, &o.Type, &o.SpecVersion, &created, &modified, &added, &o.Raw); err != nil {
+		o, added, err := scanObject(rows)
+		if err != nil {
 			return nil, dbErr(op, err)
 		}
-		if o.Created, err = parseStamp(created); err != nil {
-			return nil, dbErr(op, err)
-		}
-		if o.Modified, err = parseStamp(modified); err != nil {
-			return nil, dbErr(op, err)
-		}
-		o.DateAdded = fromMicros(added)
 		lastAdded = added
-		page.Objects = append(page.Objects, &o)
+		page.Objects = append(page.Objects, o)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, dbErr(op, err)
@@ -681,6 +672,28 @@ func (db *DB) FindObjects(ctx context.Context, collectionID string, f dialogue.O
 		page.Next = encodeCursor(lastAdded)
 	}
 	return page, nil
+}
+
+// scanObject reads a row whose first columns are o.id, o.type,
+// o.spec_version, o.created, o.modified, o.date_added and o.raw, the
+// columns after them into extra; it returns the object and its
+// date_added in microseconds.
+func scanObject(rows *sql.Rows, extra ...any) (*dialogue.Object, int64, error) {
+	var o dialogue.Object
+	var created, modified sql.NullString
+	var added int64
+	if err := rows.Scan(append([]any{&o.ID, &o.Type, &o.SpecVersion, &created, &modified, &added, &o.Raw}, extra...)...); err != nil {
+		return nil, 0, err
+	}
+	var err error
+	if o.Created, err = parseStamp(created); err != nil {
+		return nil, 0, err
+	}
+	if o.Modified, err = parseStamp(modified); err != nil {
+		return nil, 0, err
+	}
+	o.DateAdded = fromMicros(added)
+	return &o, added, nil
 }
 
 // findQuery is FindObjects' query of f in collection pk, from date_added

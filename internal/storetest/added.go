@@ -17,24 +17,10 @@ type VersionStore interface {
 // RunVersions runs the contract of dialogue.VersionLister on stores that
 // open returns (a new, empty store each time; RunVersions closes it).
 func RunVersions(t *testing.T, open func(t *testing.T) VersionStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s VersionStore)
-	}{
+	runEach(t, open, []subtest[VersionStore]{
 		{"VersionsAdded", testVersionsAdded},
 		{"VersionsAddedErrors", testVersionsErrors},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.fn(t, s)
-		})
-	}
+	})
 }
 
 // added lists the versions of types added in (after, upTo].

@@ -28,10 +28,7 @@ type PeerStore interface {
 // returns. open is called once per subtest and must return a new, empty
 // store; RunPeers closes it.
 func RunPeers(t *testing.T, open func(t *testing.T) PeerStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s PeerStore)
-	}{
+	runEach(t, open, []subtest[PeerStore]{
 		{"Peers", testPeers},
 		{"PeerInvalid", testPeerInvalid},
 		{"PeerContact", testPeerContact},
@@ -46,18 +43,7 @@ func RunPeers(t *testing.T, open func(t *testing.T) PeerStore) {
 		{"ApplyReceivedRefused", testApplyRefused},
 		{"WantedBlobs", testWantedBlobs},
 		{"LargeObject", testLargeObject},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.fn(t, s)
-		})
-	}
+	})
 }
 
 // testPeer returns a valid peer named name, with a fresh log key and a

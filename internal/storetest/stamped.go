@@ -19,25 +19,11 @@ type StampedStore interface {
 // open returns. open is called once per subtest and must return a new,
 // empty store; RunStamped closes it.
 func RunStamped(t *testing.T, open func(t *testing.T) StampedStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s StampedStore)
-	}{
+	runEach(t, open, []subtest[StampedStore]{
 		{"IndexedObjects", testIndexedObjects},
 		{"IndexedObjectsErrors", testIndexedErrors},
 		{"ObjectStamp", testObjectStamp},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.fn(t, s)
-		})
-	}
+	})
 }
 
 // The dialogue types the tests list (received log indexes are kept for

@@ -20,10 +20,7 @@ import (
 // Run runs the contract on stores that open returns. open is called once
 // per subtest and must return a new, empty store; Run closes it.
 func Run(t *testing.T, open func(t *testing.T) dialogue.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s dialogue.Store)
-	}{
+	runEach(t, open, []subtest[dialogue.Store]{
 		{"Collections", testCollections},
 		{"Grants", testGrants},
 		{"AddObjects", testAddObjects},
@@ -44,18 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) dialogue.Store) {
 		{"Tokens", testTokens},
 		{"Statuses", testStatuses},
 		{"PullCursors", testPullCursors},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.fn(t, s)
-		})
-	}
+	})
 }
 
 var ctx = context.Background()
@@ -857,5 +843,26 @@ func testPullCursors(t *testing.T, s dialogue.Store) {
 	wantKind(t, "empty key", s.SetPullCursor(ctx, "", "x"), dialogue.KindInvalid)
 	if err := s.SetPullCursor(ctx, "k", "v"); errors.Is(err, dialogue.ErrInvalid) {
 		t.Error(err)
+	}
+}
+
+// subtest is one test of a store contract.
+type subtest[S any] struct {
+	name string
+	fn   func(t *testing.T, s S)
+}
+
+// runEach runs each test on its own new store from open, and closes it.
+func runEach[S interface{ Close() error }](t *testing.T, open func(t *testing.T) S, tests []subtest[S]) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tt.fn(t, s)
+		})
 	}
 }
