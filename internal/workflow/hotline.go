@@ -543,20 +543,14 @@ func (r *refsProp) UnmarshalJSON(b []byte) error {
 // JSON or comes from neither party (as Items leaves it out).
 func (s *Service) decodeComms(o *dialogue.Object, other dialogue.Party) *commsItem {
 	it := &commsItem{}
-	if err := json.Unmarshal(o.Raw, &it.p); err != nil {
-		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) {
-			return nil
-		}
-	}
-	switch it.p.CreatedBy {
-	case s.Self.IdentityID:
-		it.From = s.Self
-	case other.IdentityID:
-		it.From = other
-	default:
+	if !decodeProps(o.Raw, &it.p) {
 		return nil
 	}
+	from := s.partyOf(other, it.p.CreatedBy)
+	if from == nil {
+		return nil
+	}
+	it.From = *from
 	obj := *o
 	obj.Raw = nil
 	it.Object = &obj

@@ -306,21 +306,15 @@ func (s *Service) foldMeeting(ch *dialogue.Channel, other dialogue.Party, id str
 		m.props, m.Modified = props, v.Modified
 		m.Versions++
 	}
-	switch creator {
-	case s.Self.IdentityID:
-		m.convener = s.Self
-	case other.IdentityID:
-		m.convener = other
-	default:
+	convener := s.partyOf(other, creator)
+	if convener == nil {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "meeting %s was not written by either party of channel %s", id, ch.ID)
 	}
+	m.convener = *convener
 	m.ConvenedBy = m.convener.Name
 	name := func(ref string) string {
-		switch ref {
-		case s.Self.IdentityID:
-			return s.Self.Name
-		case other.IdentityID:
-			return other.Name
+		if p := s.partyOf(other, ref); p != nil {
+			return p.Name
 		}
 		return ref
 	}

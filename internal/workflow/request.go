@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -461,21 +460,14 @@ func (s *Service) requestItems(ctx context.Context, ch *dialogue.Channel, other 
 	var out []*requestItem
 	decode := func(o *dialogue.Object) *requestItem {
 		it := &requestItem{obj: o}
-		if err := json.Unmarshal(o.Raw, &it.p); err != nil {
-			var te *json.UnmarshalTypeError
-			if !errors.As(err, &te) {
-				return nil // not JSON: left out, as Items does
-			}
-			// A property of another type reads as absent, as Item.Str.
+		if !decodeProps(o.Raw, &it.p) {
+			return nil // not JSON: left out, as Items does
 		}
-		switch it.p.CreatedBy {
-		case s.Self.IdentityID:
-			it.from = s.Self
-		case other.IdentityID:
-			it.from = other
-		default:
+		from := s.partyOf(other, it.p.CreatedBy)
+		if from == nil {
 			return nil
 		}
+		it.from = *from
 		return it
 	}
 	if sl, ok := s.Store.(dialogue.StampedLister); ok {

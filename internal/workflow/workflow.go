@@ -20,6 +20,7 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"time"
 
@@ -126,14 +127,11 @@ func (s *Service) items(ctx context.Context, ch *dialogue.Channel, other dialogu
 			if err := json.Unmarshal(o.Raw, &it.Props); err != nil {
 				continue
 			}
-			switch it.Str("created_by_ref") {
-			case s.Self.IdentityID:
-				it.From = s.Self
-			case other.IdentityID:
-				it.From = other
-			default:
+			from := s.partyOf(other, it.Str("created_by_ref"))
+			if from == nil {
 				continue
 			}
+			it.From = *from
 			out = append(out, it)
 		}
 		if !page.More {
@@ -141,6 +139,15 @@ func (s *Service) items(ctx context.Context, ch *dialogue.Channel, other dialogu
 		}
 		f.After = page.Next
 	}
+}
+
+// decodeProps decodes an object's JSON into p, a struct of the
+// properties read; a property of another type reads as absent, as
+// Item.Str reads it. It is false when the object is not JSON.
+func decodeProps(raw []byte, p any) bool {
+	err := json.Unmarshal(raw, p)
+	var te *json.UnmarshalTypeError
+	return err == nil || errors.As(err, &te)
 }
 
 // File validates objects (STIX, and Parley's extension schema for
