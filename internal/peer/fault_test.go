@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
-	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/server"
@@ -104,83 +103,24 @@ func verifyLog(t testing.TB, n *testNode, id string) *tlog.Report {
 	t.Helper()
 	ctx := context.Background()
 	nd := n.store()
-	l, err := nd.Log()
+	c, err := nd.Store.FindCollection(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin, err := nd.Origin(id)
+	cosigners, err := nd.CosignatureVerifiers(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	size, err := l.LogSize(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cps, err := l.Checkpoints(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := append([]string(nil), nd.Config.Witness...)
-	peers, err := nd.Store.Peers(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range peers {
-		keys = append(keys, p.LogKey)
-	}
-	sl := &tlog.StoredLog{Origin: origin, Size: size, Hashes: logapi.Hashes(ctx, l, id), LogKey: nd.LogVerifier()}
-	for _, k := range keys {
-		v, err := tlog.NewCosignatureVerifier(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sl.Cosigners = append(sl.Cosigners, v)
-	}
-	for _, cp := range cps {
-		sl.Checkpoints = append(sl.Checkpoints, tlog.StoredCheckpoint{Size: cp.Size, Note: cp.Note})
-	}
-	seen := map[[32]byte]bool{}
-	sl.Entries = func(yield func([]byte, error) bool) {
-		for start := int64(0); start < size; start += 4096 {
-			es, err := l.LogEntries(ctx, id, start, min(size, start+4096))
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, e := range es {
-				kind, sum, _, err := tlog.ParseEntry(e)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				if kind == tlog.EntryObject || kind == tlog.EntryObjectRef {
-					seen[sum] = true
-				}
-				if !yield(e, nil) {
-					return
-				}
-			}
-		}
-	}
-	rep, err := tlog.VerifyLog(ctx, sl)
+	rep, err := nd.VerifyCollection(ctx, c, cosigners)
 	if err != nil {
 		t.Fatalf("%s's log of %s does not verify: %v", n.name, id, err)
 	}
-	if rep.Entries != size {
-		t.Fatalf("%s's log of %s: %d entries checked, log size %d", n.name, id, rep.Entries, size)
-	}
-	lister, ok := any(nd.Store).(dialogue.ObjectSumLister)
-	if !ok {
-		t.Fatal("the store lists no object sums")
-	}
-	err = lister.ObjectSums(ctx, id, func(s dialogue.ObjectSum) error {
-		if !seen[s.SHA256] {
-			t.Errorf("%s: object %s version %s is stored but is not an entry of its log", n.name, s.ID, s.Version)
-		}
-		return nil
-	})
+	size, err := nd.Store.LogSize(ctx, id)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rep.Entries != size {
+		t.Fatalf("%s's log of %s: %d entries checked, log size %d", n.name, id, rep.Entries, size)
 	}
 	return rep
 }
