@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,15 +95,6 @@ func (a *authenticator) locked(now time.Time, keys ...string) error {
 	return WithStatus(http.StatusTooManyRequests, dialogue.E("httpapi.authenticate", dialogue.KindUnauthenticated, &LockedError{until}))
 }
 
-// remoteHost is the client's IP address (the node is reached directly,
-// not through a proxy).
-func remoteHost(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return h
-	}
-	return r.RemoteAddr
-}
-
 // authenticate returns the user the request's Authorization header names,
 // or an error of kind KindUnauthenticated.
 func (a *authenticator) authenticate(r *http.Request) (*dialogue.User, error) {
@@ -115,7 +105,7 @@ func (a *authenticator) authenticate(r *http.Request) (*dialogue.User, error) {
 	}
 	scheme, cred, _ := strings.Cut(h, " ")
 	now := a.now()
-	addrKey := "addr:" + remoteHost(r)
+	addrKey := throttle.AddrKey(r)
 	switch strings.ToLower(scheme) {
 	case "bearer":
 		token := strings.TrimSpace(cred)
@@ -139,7 +129,7 @@ func (a *authenticator) authenticate(r *http.Request) (*dialogue.User, error) {
 		if !ok || name == "" {
 			return nil, dialogue.Errorf(op, dialogue.KindUnauthenticated, "malformed Basic credentials")
 		}
-		userKey := "user:" + strings.ToLower(name)
+		userKey := throttle.UserKey(name)
 		if err := a.locked(now, userKey, addrKey); err != nil {
 			return nil, err
 		}
@@ -213,7 +203,7 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 			var le *LockedError
 			if errors.As(err, &le) {
 				w.Header().Set("Retry-After", strconv.Itoa(int(le.Until.Sub(a.now()).Seconds())+1))
-				LoggerFrom(r.Context()).WarnContext(r.Context(), "authentication refused: too many failures", "addr", remoteHost(r), "until", le.Until)
+				LoggerFrom(r.Context()).WarnContext(r.Context(), "authentication refused: too many failures", "addr", throttle.ClientAddr(r), "until", le.Until)
 			}
 			Error(w, r, err)
 			return

@@ -5,6 +5,9 @@
 package throttle
 
 import (
+	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -110,4 +113,21 @@ func (t *Throttle) prune(now time.Time) {
 		delete(t.keys, k)
 		drop--
 	}
+}
+
+// UserKey is the key of a user name (in any case).
+func UserKey(name string) string { return "user:" + strings.ToLower(name) }
+
+// AddrKey is the key of the client address of r.
+func AddrKey(r *http.Request) string { return "addr:" + ClientAddr(r) }
+
+// ClientAddr is the IP address r came from (the node is reached
+// directly, not through a proxy, so the connection's address is the
+// client's).
+func ClientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -20,7 +20,6 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"path"
 	"slices"
@@ -440,10 +439,10 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, password := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("password")
-	userKey, addrKey := "user:"+strings.ToLower(name), "addr:"+clientAddr(r)
+	userKey, addrKey := throttle.UserKey(name), throttle.AddrKey(r)
 	now := u.cfg.Now()
 	if until := u.throttle.Locked(now, userKey, addrKey); !until.IsZero() {
-		u.log.Warn("webui: sign-in refused, too many failures", "user", name, "addr", clientAddr(r), "until", until)
+		u.log.Warn("webui: sign-in refused, too many failures", "user", name, "addr", throttle.ClientAddr(r), "until", until)
 		w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
 		p := u.newPage(r, "Sign in")
 		u.renderLogin(w, r, http.StatusTooManyRequests, p.T("Too many failed sign-ins. Try again after %s.", p.Date(until)))
@@ -456,7 +455,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		u.throttle.Fail(now, userKey, addrKey)
-		u.log.Info("webui: sign-in refused", "user", name, "addr", clientAddr(r))
+		u.log.Info("webui: sign-in refused", "user", name, "addr", throttle.ClientAddr(r))
 		u.renderLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
@@ -465,16 +464,6 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, u.cookie(loginCookie, "", -1))
 	http.SetCookie(w, u.cookie(sessionCookie, id, int(u.cfg.SessionTTL/time.Second)))
 	http.Redirect(w, r, "/inbox", http.StatusSeeOther)
-}
-
-// clientAddr is the client's IP address (the node is reached directly,
-// not through a proxy, so the connection's address is the client's).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // dummyHash is checked for an unknown user, so that it costs as much
