@@ -321,23 +321,14 @@ var matchChunk = 4 << 20
 
 // matchFiles reads the logs, one after another, through the set, and
 // returns the matcher with the counts and the files' reports in the
-// order given. With several workers each log is cut into chunks of whole
-// lines (telemetry.Chunks) read by the workers at once, each with its own
-// Reader and Matcher, merged at the end: the same counts and reports as
-// one reader (TestMatchWorkers).
+// order given. Each log is cut into chunks of whole lines
+// (telemetry.Chunks) read by the workers at once, each with its own
+// Reader and Matcher, merged at the end: the same counts and reports
+// whatever the number of workers (TestMatchWorkers), and as one Reader of
+// the whole log (TestChunksSameAsReader).
 func (m *Main) matchFiles(names []string, format telemetry.Format, set *match.Set, workers int, prog *progress) (*match.Matcher, []*fileReport, error) {
 	files := make([]*fileReport, len(names))
-	if workers <= 1 {
-		mt := set.NewMatcher()
-		for i, name := range names {
-			fr, err := m.matchFile(name, format, mt, prog.worker(i))
-			if err != nil {
-				return nil, nil, err
-			}
-			files[i] = fr
-		}
-		return mt, files, nil
-	}
+	workers = max(1, workers)
 	p := &chunkPool{jobs: make(chan chunkJob), free: make(chan []byte, 2*workers+2)}
 	matchers := make([]*match.Matcher, workers+1) // the last is the dispatcher's
 	var wg sync.WaitGroup
@@ -416,8 +407,8 @@ func (p *chunkPool) read(rd *telemetry.Reader, mt *match.Matcher, j chunkJob) {
 	}
 }
 
-// matchFileChunks is matchFile with the workers: it cuts the log into
-// chunks and hands them out; until the format is known (detected from
+// matchFileChunks reads one log (name, or "-" for standard input): it
+// cuts the log into chunks and hands them out to the workers; until the format is known (detected from
 // the first lines that name one), it reads the chunks itself, in order,
 // with mt.
 func (m *Main) matchFileChunks(name string, format telemetry.Format, p *chunkPool, mt *match.Matcher, prog *fileProgress) (*fileReport, error) {
@@ -498,47 +489,6 @@ func (m *Main) openTelemetry(name string) (io.Reader, int64, func(), error) {
 		size = fi.Size()
 	}
 	return f, size, func() { f.Close() }, nil
-}
-
-// matchFile reads one log (name, or "-" for standard input) through the
-// matcher.
-func (m *Main) matchFile(name string, format telemetry.Format, mt *match.Matcher, prog *fileProgress) (*fileReport, error) {
-	in, size, closeIn, err := m.openTelemetry(name)
-	if err != nil {
-		return nil, err
-	}
-	defer closeIn()
-	r, err := telemetry.NewReader(in, format)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	defer r.Close()
-	prog.start(name, size)
-	// Feed matches events while the next ones are read (the tables'
-	// memory fetched meanwhile); the counts are Match's.
-	matched0 := mt.Stats().MatchedEvents
-	var events int64
-	for r.Next() {
-		mt.Feed(r.Event())
-		events++
-		if events&0xffff == 0 {
-			prog.update(r.BytesRead(), events, mt.Stats().MatchedEvents-matched0)
-		}
-	}
-	mt.Flush()
-	prog.update(r.BytesRead(), events, mt.Stats().MatchedEvents-matched0)
-	if err := r.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
-	}
-	st := r.Stats()
-	fr := &fileReport{Name: name, Lines: st.Lines, Events: st.Events, Malformed: st.Malformed}
-	if f := r.Format(); f != nil {
-		fr.Format = f.Name()
-	}
-	for _, e := range st.Errors {
-		fr.Errors = append(fr.Errors, e.Error())
-	}
-	return fr, nil
 }
 
 func printMatchReport(out, errOut io.Writer, rep *matchReport, evalErr error) {

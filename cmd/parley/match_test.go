@@ -16,8 +16,8 @@ import (
 	"github.com/parleyhq/parley/internal/telemetry/gen"
 )
 
-// TestMatchWorkers: parley match with workers (each log cut into chunks
-// read at once) says exactly what it says with one reader — the counts,
+// TestMatchWorkers: parley match with three workers (each log cut into
+// chunks read at once) says exactly what it says with one — the counts,
 // the first and last sightings, the files' reports in the order given,
 // their malformed lines and their numbers; gzip, lines before the format
 // is known and malformed lines included.
