@@ -207,9 +207,6 @@ meanwhile wait and flow once it is accepted.`,
 				}
 				return err
 			}
-			if err := n.Store.SetGrant(ctx, dialogue.Grant{CollectionID: ch.ID, Principal: "*", Read: true, Write: true}); err != nil {
-				return err
-			}
 			fmt.Fprintf(m.Stdout, "Proposed channel %q with id %s to %s.\n", ch.Title, ch.ID, with)
 			fmt.Fprintf(m.Stdout, "'parley serve' delivers the proposal; on %s, its administrator accepts it with:\n", with)
 			fmt.Fprintf(m.Stdout, "  parley channel accept --dir DIR %s\n", ch.ID)
@@ -248,9 +245,6 @@ taken on this node.`,
 				return withHint(err, "a channel proposed by a peer is accepted once; a title taken here needs --title")
 			}
 			if err != nil {
-				return err
-			}
-			if err := n.Store.SetGrant(ctx, dialogue.Grant{CollectionID: ch.ID, Principal: "*", Read: true, Write: true}); err != nil {
 				return err
 			}
 			fmt.Fprintf(m.Stdout, "Accepted channel %q (%s) with %s; 'parley serve' starts the exchange.\n", ch.Title, ch.ID, ch.Peer)

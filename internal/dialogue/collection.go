@@ -32,3 +32,9 @@ type Access struct {
 // DefaultCollectionTitle is the title of the read-write collection every
 // new node starts with.
 const DefaultCollectionTitle = "local"
+
+// DefaultChannelGrant is the grant a channel's collection starts with:
+// every user of the node reads and writes it (writing still needs a role
+// that may write). `parley collection grant` narrows it; a user's own
+// grant beats it (GrantAccess).
+var DefaultChannelGrant = Grant{Principal: GrantAll, Read: true, Write: true}

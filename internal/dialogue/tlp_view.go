@@ -34,19 +34,23 @@ func ParseTLPLevel(s string) (TLPLevel, bool) {
 //
 //   - an object's marking is its own TLP marking;
 //   - an unmarked object that a report of the collection holds (object_refs)
-//     takes the least restrictive marking of those reports (each report
-//     shares it at its level), RED recipients joined; an unmarked object no
-//     report holds is CLEAR;
-//   - a RED object that names no recipients takes those of the RED reports
-//     that hold it.
+//     takes the marking of the first report that held it; an unmarked
+//     object no report holds is CLEAR;
+//   - a RED object that names no recipients takes those of the first
+//     report that held it, when that report is RED (else no one's).
 //
 // The reports are read once, on the first object that needs them. A view
 // is for one request: it does not see reports added after that.
 type TLPView struct {
 	store        ObjectFinder
 	collectionID string
-	user         *User
+	viewer       Viewer
 	read         TLPReader
+	// gate, when set, decides whether the viewer may read the collection
+	// at all (Gate.View), on the first decision; denied is its answer.
+	gate    *Gate
+	checked bool
+	denied  bool
 
 	// load gives the collection's ReportMarkings (NewTLPViewOf); nil:
 	// the view reads the reports itself.
@@ -56,7 +60,7 @@ type TLPView struct {
 
 // NewTLPView returns the view of user u (nil: no one) of a collection.
 func NewTLPView(st ObjectFinder, collectionID string, u *User, read TLPReader) *TLPView {
-	return &TLPView{store: st, collectionID: collectionID, user: u, read: read}
+	return &TLPView{store: st, collectionID: collectionID, viewer: UserViewer(u), read: read}
 }
 
 // NewTLPViewOf is NewTLPView for a caller that keeps the collection's
@@ -65,17 +69,40 @@ func NewTLPView(st ObjectFinder, collectionID string, u *User, read TLPReader) *
 // view reading every report of the collection. What load gives is not
 // changed by the view.
 func NewTLPViewOf(collectionID string, u *User, read TLPReader, load func(context.Context) (ReportMarkings, error)) *TLPView {
-	return &TLPView{collectionID: collectionID, user: u, read: read, load: load}
+	return &TLPView{collectionID: collectionID, viewer: UserViewer(u), read: read, load: load}
 }
 
+// Readable reports whether the view's viewer may read the collection at
+// all; when not, it sees nothing in it. A view that is not the gate's
+// (NewTLPView) leaves the grant to its caller.
+func (v *TLPView) Readable(ctx context.Context) (bool, error) {
+	if v.gate != nil && !v.checked {
+		acc, err := v.gate.Access(ctx, v.viewer, v.collectionID)
+		if err != nil {
+			return false, err
+		}
+		v.checked, v.denied = true, !acc.Read
+	}
+	return !v.denied && !v.viewer.IsZero(), nil
+}
+
+// Viewer is who the view is for.
+func (v *TLPView) Viewer() Viewer { return v.viewer }
+
 // ReportMarkings is what the reports of a collection say of the objects
-// they hold (object_refs): by object id, the least restrictive marking of
-// the reports holding it (each report shares it at its level), RED
-// recipients joined; an unmarked report counts as CLEAR. A TLPView reads
-// it for the objects whose own marking is not enough (MarkingIn).
+// they hold (object_refs): by object id, the marking of the first report
+// that held it (an unmarked report counts as CLEAR). A TLPView reads it for
+// the objects whose own marking is not enough (MarkingIn).
+//
+// Only the first report counts, so that no later report — anyone's — can
+// widen who sees an object: naming another's RED incident in one's own
+// report, with oneself as recipient, gives no access to it.
 type ReportMarkings map[string]Marking
 
-// Add adds what one report's JSON says (read by read).
+// Add adds what one report's JSON says (read by read). Reports must be
+// added in the order they arrived in the collection (the DateAdded of
+// their first version; ReportOrder), each with its latest version: an
+// object keeps the marking of the first report that holds it.
 func (rm ReportMarkings) Add(raw []byte, read TLPReader) {
 	level, recipients, refs := read(raw)
 	m := Marking{Level: TLPClear}
@@ -87,28 +114,68 @@ func (rm ReportMarkings) Add(raw []byte, read TLPReader) {
 		m = Marking{Level: l, Recipients: recipients}
 	}
 	for _, id := range refs {
-		rm[id] = leastRestrictive(rm[id], m)
+		if _, ok := rm[id]; !ok {
+			rm[id] = m
+		}
 	}
 }
 
-// ReadReportMarkings reads the ReportMarkings of a collection from the
-// latest version of each of its reports.
+// ReportOrder collects the versions of a collection's reports, as a
+// listing of every version in ascending DateAdded gives them, into the
+// order ReportMarkings.Add wants: each report once, where its first
+// version arrived, with its latest version.
+type ReportOrder struct {
+	order  []string
+	latest map[string]*Object
+}
+
+// Put takes one report version.
+func (ro *ReportOrder) Put(o *Object) {
+	if ro.latest == nil {
+		ro.latest = map[string]*Object{}
+	}
+	prev, ok := ro.latest[o.ID]
+	if !ok {
+		ro.order = append(ro.order, o.ID)
+	}
+	if !ok || !o.Version().Before(prev.Version()) {
+		ro.latest[o.ID] = o
+	}
+}
+
+// Reports returns the latest version of each report, in the order their
+// first versions arrived.
+func (ro *ReportOrder) Reports() []*Object {
+	out := make([]*Object, len(ro.order))
+	for i, id := range ro.order {
+		out[i] = ro.latest[id]
+	}
+	return out
+}
+
+// ReadReportMarkings reads the ReportMarkings of a collection from its
+// reports (every version is listed to know where each report arrived).
 func ReadReportMarkings(ctx context.Context, st ObjectFinder, collectionID string, read TLPReader) (ReportMarkings, error) {
-	reports := ReportMarkings{}
-	f := ObjectFilter{Types: []string{"report"}}
+	var ro ReportOrder
+	f := ObjectFilter{Types: []string{"report"}, Versions: VersionMatch{All: true}}
 	for {
 		page, err := st.FindObjects(ctx, collectionID, f)
 		if err != nil {
 			return nil, E("dialogue.TLPView", KindOther, err)
 		}
 		for _, r := range page.Objects {
-			reports.Add(r.Raw, read)
+			ro.Put(r)
 		}
 		if !page.More {
-			return reports, nil
+			break
 		}
 		f.After = page.Next
 	}
+	reports := ReportMarkings{}
+	for _, r := range ro.Reports() {
+		reports.Add(r.Raw, read)
+	}
+	return reports, nil
 }
 
 // NeedsReports reports whether the marking of an object whose JSON says
@@ -125,8 +192,8 @@ func NeedsReports(level string, recipients []string) bool {
 // MarkingIn is the marking of object id whose JSON says level and
 // recipients, in a collection whose reports say reports (needed only
 // when NeedsReports): its own TLP marking; an unmarked object takes the
-// marking of the reports holding it (CLEAR when none does); a RED one
-// naming no recipients takes those of the RED reports holding it. The
+// marking of the first report that held it (CLEAR when none does); a RED
+// one naming no recipients takes those of that report when it is RED. The
 // recipients are the caller's to change.
 func MarkingIn(id, level string, recipients []string, reports ReportMarkings) Marking {
 	if level == "" {
@@ -160,13 +227,25 @@ func (v *TLPView) Marking(ctx context.Context, o *Object) (Marking, error) {
 	return MarkingIn(o.ID, level, recipients, v.reports), nil
 }
 
-// Visible reports whether the view's user may see the object version.
+// Visible reports whether the view's viewer may see the object version.
 func (v *TLPView) Visible(ctx context.Context, o *Object) (bool, error) {
+	if ok, err := v.Readable(ctx); !ok || err != nil {
+		return false, err
+	}
 	m, err := v.Marking(ctx, o)
 	if err != nil {
 		return false, err
 	}
-	return Visible(v.user, m), nil
+	return VisibleTo(v.viewer, m), nil
+}
+
+// Allows reports whether the view's viewer may see an object marked m
+// (a marking the caller read through this view or a fold of it).
+func (v *TLPView) Allows(ctx context.Context, m Marking) (bool, error) {
+	if ok, err := v.Readable(ctx); !ok || err != nil {
+		return false, err
+	}
+	return VisibleTo(v.viewer, m), nil
 }
 
 // Filter returns the objects of objs the user may see, in their order.
@@ -206,25 +285,4 @@ func (v *TLPView) loadReports(ctx context.Context) error {
 	}
 	v.reports = reports
 	return nil
-}
-
-// leastRestrictive combines the markings of two reports that share an
-// object: the lower level wins; two REDs join their recipients. A zero a
-// is "none yet".
-func leastRestrictive(a, b Marking) Marking {
-	switch {
-	case a.Level == 0 || b.Level < a.Level:
-		return b
-	case a.Level < b.Level:
-		return a
-	case a.Level == TLPRed:
-		rs := slices.Clone(a.Recipients)
-		for _, r := range b.Recipients {
-			if !slices.Contains(rs, r) {
-				rs = append(rs, r)
-			}
-		}
-		return Marking{Level: TLPRed, Recipients: rs}
-	}
-	return a
 }

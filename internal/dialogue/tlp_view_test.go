@@ -55,10 +55,14 @@ func TestTLPView(t *testing.T) {
 	carol := &dialogue.User{Name: "carol", Role: dialogue.RoleAdmin}
 	want := map[string][]string{
 		"alice": {"indicator--0", "indicator--1", "indicator--2", "indicator--3", "indicator--5", "report--a", "report--c"},
-		"bob":   {"indicator--0", "indicator--1", "indicator--2", "indicator--3", "indicator--5", "report--b", "report--c"},
-		"carol": {"indicator--0", "indicator--2", "indicator--5", "report--c"},
+		"bob":   {"indicator--2", "indicator--5", "report--b", "report--c"},
+		"carol": {"indicator--2", "indicator--5", "report--c"},
+		// mallory's own RED report names alice's objects: it gives her
+		// nothing of them (only the first report that held an object counts).
+		"mallory": {"indicator--2", "indicator--5", "report--c", "report--m"},
 	}
-	for _, u := range []*dialogue.User{alice, bob, carol, nil} {
+	mallory := &dialogue.User{Name: "mallory", Role: dialogue.RoleExpert}
+	for _, u := range []*dialogue.User{alice, bob, carol, mallory, nil} {
 		v := dialogue.NewTLPView(store, "c", u, stix.ReadTLP)
 		got, err := v.Filter(context.Background(), store)
 		if err != nil {
@@ -77,7 +81,7 @@ func TestTLPView(t *testing.T) {
 		}
 	}
 	v := dialogue.NewTLPView(store, "c", nil, stix.ReadTLP)
-	for id, wantLevel := range map[string]dialogue.TLPLevel{"indicator--0": dialogue.TLPGreen, "indicator--1": dialogue.TLPRed, "indicator--2": dialogue.TLPClear, "indicator--5": dialogue.TLPAmberStrict} {
+	for id, wantLevel := range map[string]dialogue.TLPLevel{"indicator--0": dialogue.TLPRed, "indicator--1": dialogue.TLPRed, "indicator--2": dialogue.TLPClear, "indicator--5": dialogue.TLPAmberStrict} {
 		for _, o := range store {
 			if o.ID != id {
 				continue
@@ -86,26 +90,28 @@ func TestTLPView(t *testing.T) {
 			if err != nil || m.Level != wantLevel {
 				t.Errorf("Marking(%s) = %v, %v; want %s", id, m, err, wantLevel)
 			}
-			if id == "indicator--1" && !slices.Equal(m.Recipients, []string{"alice", "role:duty"}) {
-				t.Errorf("Marking(%s) recipients %q, want both reports'", id, m.Recipients)
+			if id == "indicator--1" && !slices.Equal(m.Recipients, []string{"alice"}) {
+				t.Errorf("Marking(%s) recipients %q, want the first report's", id, m.Recipients)
 			}
 		}
 	}
 }
 
 // tlpStore is TestTLPView's collection: unmarked and RED objects held by
-// RED and GREEN reports.
+// RED and GREEN reports, each object taking the marking of the first report
+// that held it.
 func tlpStore() pages {
 	return pages{
-		obj("indicator--0", `{"type":"indicator","id":"indicator--0"}`), // unmarked, in the RED report for alice and the GREEN one
-		obj("indicator--1", `{"type":"indicator","id":"indicator--1"}`), // unmarked, in the RED reports for alice and for duty
+		obj("indicator--0", `{"type":"indicator","id":"indicator--0"}`), // unmarked, in the RED report for alice, then the GREEN one: alice's
+		obj("indicator--1", `{"type":"indicator","id":"indicator--1"}`), // unmarked, in the RED report for alice, then the one for duty: alice's
 		obj("indicator--2", `{"type":"indicator","id":"indicator--2"}`), // unmarked, in no report
-		marked("indicator--3", stix.TLPRed, ""),                         // RED, no recipients: the reports' (alice, duty)
+		marked("indicator--3", stix.TLPRed, ""),                         // RED, no recipients: the first report's (alice)
 		marked("indicator--4", stix.TLPRed, ""),                         // RED, in the GREEN report only: no one
 		marked("indicator--5", stix.TLPAmberStrict, ""),                 // its own marking, whatever the report
 		marked("report--a", stix.TLPRed, recipients("alice")+`,"object_refs":["indicator--0","indicator--1","indicator--3","indicator--5"]`),
 		marked("report--b", stix.TLPRed, recipients("role:duty")+`,"object_refs":["indicator--1","indicator--3"]`),
 		marked("report--c", stix.TLPGreen, `,"object_refs":["indicator--0","indicator--4"]`),
+		marked("report--m", stix.TLPRed, recipients("mallory")+`,"object_refs":["indicator--0","indicator--1","indicator--3"]`),
 		obj("identity--9", `not json`), // unreadable: RED to no one
 	}
 }
@@ -133,7 +139,7 @@ func TestTLPViewOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range []*dialogue.User{{Name: "alice", Role: dialogue.RoleExpert}, {Name: "bob", Role: dialogue.RoleDuty}, {Name: "carol", Role: dialogue.RoleAdmin}, nil} {
+	for _, u := range []*dialogue.User{{Name: "alice", Role: dialogue.RoleExpert}, {Name: "bob", Role: dialogue.RoleDuty}, {Name: "carol", Role: dialogue.RoleAdmin}, {Name: "mallory", Role: dialogue.RoleExpert}, nil} {
 		loads := 0
 		v := dialogue.NewTLPViewOf("c", u, stix.ReadTLP, func(context.Context) (dialogue.ReportMarkings, error) {
 			loads++
@@ -177,7 +183,7 @@ func TestTLPViewOf(t *testing.T) {
 		}
 	}
 	// A loader's error is the view's.
-	v = dialogue.NewTLPViewOf("c", nil, stix.ReadTLP, func(context.Context) (dialogue.ReportMarkings, error) {
+	v = dialogue.NewTLPViewOf("c", &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}, stix.ReadTLP, func(context.Context) (dialogue.ReportMarkings, error) {
 		return nil, dialogue.Errorf("test", dialogue.KindOther, "store gone")
 	})
 	if _, err := v.Visible(ctx, store[0]); err == nil || !strings.Contains(err.Error(), "store gone") {

@@ -185,23 +185,13 @@ func (db *DB) Grants(ctx context.Context, collectionID string) ([]dialogue.Grant
 	return gs, dbErr(op, rows.Err())
 }
 
-// AccessFor combines u's grants in the collection (those for u.Name and
-// for "*") with u's role: reading needs a grant with Read; writing needs
-// a grant with Write and a role that may write. A nil u has no access.
+// AccessFor applies the grant rule (dialogue.GrantAccess) to u's grants
+// in the collection: u's own grant, allow or deny, beats the "*" grant;
+// writing also needs a role that may write. A nil u has no access.
 func (db *DB) AccessFor(ctx context.Context, u *dialogue.User, collectionID string) (dialogue.Access, error) {
-	const op = "sqlite.AccessFor"
-	pk, err := db.pk(ctx, db.r, op, collectionID)
+	gs, err := db.Grants(ctx, collectionID)
 	if err != nil {
 		return dialogue.Access{}, err
 	}
-	if u == nil {
-		return dialogue.Access{}, nil
-	}
-	var r, w bool
-	err = db.rQueryRow(ctx, `SELECT coalesce(max(can_read), 0), coalesce(max(can_write), 0)
-		FROM grants WHERE collection_pk = ? AND principal IN (?, '*')`, pk, u.Name).Scan(&r, &w)
-	if err != nil {
-		return dialogue.Access{}, dbErr(op, err)
-	}
-	return dialogue.Access{Read: r, Write: w && u.Role.CanWrite()}, nil
+	return dialogue.GrantAccess(u, gs), nil
 }

@@ -283,7 +283,8 @@ func checkChannel(ch *dialogue.Channel) error {
 
 // ProposeChannel creates, in one transaction, a collection (id, title and
 // description of ch; an empty ID gets a new UUID, written back) and the
-// channel with the peer ch.Peer, in state ChannelProposed, not notified.
+// channel with the peer ch.Peer, in state ChannelProposed, not notified,
+// and the collection's grant dialogue.DefaultChannelGrant.
 // The fields of ch are written back as stored. KindNotFound for no such
 // peer; KindConflict for a collection id or title taken already;
 // KindInvalid for an id that is not a UUID, an empty title.
@@ -312,6 +313,9 @@ func (db *DB) ProposeChannel(ctx context.Context, ch *dialogue.Channel) error {
 		if err != nil {
 			return err
 		}
+		if err := defaultChannelGrant(ctx, tx, pk); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO channels (id, collection_pk, title, description, peer, state, incoming, notified, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?)`, c.ID, pk, c.Title, c.Description, c.Peer, string(c.State), micros(c.CreatedAt))
 		return err
@@ -334,6 +338,16 @@ func channelFree(ctx context.Context, tx *sql.Tx, op, id string) error {
 		return dialogue.Errorf(op, dialogue.KindConflict, "a channel or collection with id %s exists already", id)
 	}
 	return nil
+}
+
+// defaultChannelGrant gives a channel's new collection, inside tx, the
+// grant every channel starts with (dialogue.DefaultChannelGrant), in the
+// transaction that creates it: a channel is never there without it.
+func defaultChannelGrant(ctx context.Context, tx *sql.Tx, pk int64) error {
+	g := dialogue.DefaultChannelGrant
+	_, err := tx.ExecContext(ctx, `INSERT INTO grants (collection_pk, principal, can_read, can_write) VALUES (?, ?, ?, ?)
+		ON CONFLICT (collection_pk, principal) DO NOTHING`, pk, g.Principal, g.Read, g.Write)
+	return err
 }
 
 // createCollection inserts a collection inside tx and returns its pk:
@@ -435,7 +449,8 @@ func txChannel(ctx context.Context, tx *sql.Tx, op, id string) (*dialogue.Channe
 
 // AcceptChannel accepts an offered channel: it creates the collection
 // with the channel's id, titled title (the proposed title when empty),
-// and makes the channel active at t, not notified. KindNotFound for no
+// and makes the channel active at t, not notified; the collection gets
+// dialogue.DefaultChannelGrant. KindNotFound for no
 // such channel; KindConflict when it is not offered, or the title is a
 // collection's already.
 func (db *DB) AcceptChannel(ctx context.Context, id, title string, t time.Time) (*dialogue.Channel, error) {
@@ -462,6 +477,9 @@ func (db *DB) AcceptChannel(ctx context.Context, id, title string, t time.Time) 
 		}
 		pk, err := createCollection(ctx, tx, op, &dialogue.Collection{ID: ch.ID, Title: title, Description: ch.Description, CreatedAt: t})
 		if err != nil {
+			return err
+		}
+		if err := defaultChannelGrant(ctx, tx, pk); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE channels SET collection_pk = ?, state = 'active', notified = 0, accepted_at = ? WHERE id = ?`, pk, micros(t), id)

@@ -204,7 +204,21 @@ func propose(t *testing.T, s PeerStore, peer, title string) *dialogue.Channel {
 	t.Helper()
 	ch := &dialogue.Channel{Title: title, Description: "about " + title, Peer: peer}
 	must(t, s.ProposeChannel(ctx, ch))
+	wantDefaultGrant(t, s, ch.ID)
 	return ch
+}
+
+// wantDefaultGrant checks that a channel's collection has the grant every
+// channel starts with, and only it.
+func wantDefaultGrant(t *testing.T, s PeerStore, id string) {
+	t.Helper()
+	gs, err := s.Grants(ctx, id)
+	must(t, err)
+	want := dialogue.DefaultChannelGrant
+	want.CollectionID = id
+	if len(gs) != 1 || gs[0] != want {
+		t.Errorf("grants of the new channel %s: %v, want %v", id, gs, want)
+	}
 }
 
 // activeChannel sets up a channel offered by peer and accepted here.
@@ -214,6 +228,7 @@ func activeChannel(t *testing.T, s PeerStore, peer, title string) *dialogue.Chan
 	must(t, s.OfferChannel(ctx, ch))
 	acc, err := s.AcceptChannel(ctx, ch.ID, "", ts(1))
 	must(t, err)
+	wantDefaultGrant(t, s, acc.ID)
 	return acc
 }
 

@@ -202,6 +202,10 @@ func testGrants(t *testing.T, s dialogue.Store) {
 		t.Errorf("replaced grant: %v, want bob read-only", gs)
 	}
 
+	// A user's own grant, allow or deny, beats "*": dave is revoked
+	// though "*" may read.
+	must(t, s.SetGrant(ctx, dialogue.Grant{CollectionID: c.ID, Principal: "dave"}))
+	dave := &dialogue.User{Name: "dave", Role: dialogue.RoleExpert}
 	alice := &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}
 	lena := &dialogue.User{Name: "lena", Role: dialogue.RoleLead}
 	bob := &dialogue.User{Name: "bob", Role: dialogue.RoleAdmin}
@@ -217,6 +221,7 @@ func testGrants(t *testing.T, s dialogue.Store) {
 		{carol, c.ID, dialogue.Access{Read: true}},
 		{bob, other.ID, dialogue.Access{Read: true}},
 		{alice, other.ID, dialogue.Access{}},
+		{dave, c.ID, dialogue.Access{}},
 		{nil, c.ID, dialogue.Access{}},
 	} {
 		got, err := s.AccessFor(ctx, tc.u, tc.coll)

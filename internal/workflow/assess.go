@@ -171,6 +171,13 @@ func (s *Service) channelThreat(ctx context.Context, ch *dialogue.Channel, now t
 	if err != nil {
 		return nil, err
 	}
+	if s.viewer != nil {
+		// Only the reports the viewer may see weigh: a figure never
+		// reveals what its reader may not open.
+		if _, incidents, err = s.visibleIncidentsIn(ctx, s.view(ch.ID), ch); err != nil {
+			return nil, err
+		}
+	}
 	offNow, err := s.offLimitsAt(ctx, ch, now)
 	if err != nil {
 		return nil, err

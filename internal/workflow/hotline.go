@@ -784,7 +784,7 @@ func (s *Service) eachComms(ctx context.Context, channel string, activeOnly bool
 		}
 		return f(c)
 	}
-	chans, err := s.Store.Channels(ctx)
+	chans, err := s.channels(ctx)
 	if err != nil {
 		return err
 	}
@@ -810,7 +810,7 @@ func (s *Service) eachComms(ctx context.Context, channel string, activeOnly bool
 // commsFind finds the channel holding the object id, which must be of type
 // typ (called what in messages; list is the command that lists them).
 func (s *Service) commsFind(ctx context.Context, op, id, typ, what, list string) (*dialogue.Channel, dialogue.Party, error) {
-	chans, err := s.Store.Channels(ctx)
+	chans, err := s.channels(ctx)
 	if err != nil {
 		return nil, dialogue.Party{}, err
 	}

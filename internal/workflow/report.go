@@ -225,7 +225,8 @@ type Report struct {
 
 // Reports lists the incident reports (reports carrying Parley's
 // property-extension) of a channel, or of every channel when chID is "",
-// oldest first.
+// oldest first: those the service's viewer may see (As; every one for
+// the operator).
 func (s *Service) Reports(ctx context.Context, chID string) ([]*Report, error) {
 	chs, err := s.channelsOrOne(ctx, chID)
 	if err != nil {
@@ -237,7 +238,13 @@ func (s *Service) Reports(ctx context.Context, chID string) ([]*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range f.list {
+		view := s.view(ch.ID)
+		for i, r := range f.list {
+			if ok, err := view.Allows(ctx, f.marks[i]); err != nil {
+				return nil, err
+			} else if !ok {
+				continue
+			}
 			c := *r
 			out = append(out, &c)
 		}
@@ -307,23 +314,30 @@ func (s *Service) reportFoldOf(ctx context.Context, ch *dialogue.Channel, other 
 		memo := s.memo("reports", ch, other)
 		f := &reportFold{byID: map[string]*Report{}, markings: dialogue.ReportMarkings{}}
 		var bases []*reportBase
-		lf := dialogue.ObjectFilter{Types: []string{"report"}}
+		// Every version, to know where each report first arrived: an
+		// object takes the marking of the first report that held it
+		// (dialogue.ReportMarkings).
+		var order dialogue.ReportOrder
+		lf := dialogue.ObjectFilter{Types: []string{"report"}, Versions: dialogue.VersionMatch{All: true}}
 		for {
 			page, err := s.Store.FindObjects(ctx, ch.ID, lf)
 			if err != nil {
 				return nil, err
 			}
 			for _, o := range page.Objects {
-				b := memo.get(func() any { return parseReport(ch, o) }, o.Raw).(*reportBase)
-				f.markings.Add(nil, b.read)
-				if b.rep != nil && s.partyOf(other, b.createdBy) != nil {
-					bases = append(bases, b)
-				}
+				order.Put(o)
 			}
 			if !page.More {
 				break
 			}
 			lf.After = page.Next
+		}
+		for _, o := range order.Reports() {
+			b := memo.get(func() any { return parseReport(ch, o) }, o.Raw).(*reportBase)
+			f.markings.Add(nil, b.read)
+			if b.rep != nil && s.partyOf(other, b.createdBy) != nil {
+				bases = append(bases, b)
+			}
 		}
 		memo.keep()
 		f.list = make([]*Report, 0, len(bases))
@@ -344,9 +358,11 @@ func (s *Service) reportFoldOf(ctx context.Context, ch *dialogue.Channel, other 
 	return v.(*reportFold), nil
 }
 
-// Report returns one incident report with its objects. The report is
-// looked up by id on each channel (the latest version of it), not among
-// all reports.
+// Report returns one incident report with its objects, as the service's
+// viewer may see it (As): KindNotFound, as for an unknown id, when it may
+// not; without the objects it may not see. The report is looked up by id
+// on each channel the viewer may read (the latest version of it), not
+// among all reports.
 func (s *Service) Report(ctx context.Context, id string) (*Report, error) {
 	const op = "workflow.Report"
 	if stix.IDType(id) != "report" {
@@ -396,7 +412,7 @@ func (s *Service) Report(ctx context.Context, id string) (*Report, error) {
 			r.Objects = append(r.Objects, o.Raw)
 		}
 		if !page.More {
-			return r, nil
+			return s.visibleReport(ctx, r)
 		}
 		f.After = page.Next
 	}
@@ -410,7 +426,7 @@ func (s *Service) channelsOrOne(ctx context.Context, chID string) ([]*dialogue.C
 		}
 		return []*dialogue.Channel{ch}, nil
 	}
-	return s.Store.Channels(ctx)
+	return s.channels(ctx)
 }
 
 // reportOf reads an incident report from a stored report; nil when it

@@ -241,6 +241,12 @@ func statedAt(pts []LevelPoint, now time.Time, times []time.Time) (*StatedLevel,
 // visibleIncidents is threatIncidents, all of them and those of the
 // reports u may see.
 func (s *Service) visibleIncidents(ctx context.Context, u *dialogue.User, ch *dialogue.Channel) (all, visible []threatIncident, err error) {
+	return s.visibleIncidentsIn(ctx, s.TLPView(ch.ID, u), ch)
+}
+
+// visibleIncidentsIn is threatIncidents, all of them and those of the
+// reports view lets its viewer see.
+func (s *Service) visibleIncidentsIn(ctx context.Context, view *dialogue.TLPView, ch *dialogue.Channel) (all, visible []threatIncident, err error) {
 	other, err := s.otherParty(ctx, ch)
 	if err != nil {
 		return nil, nil, err
@@ -250,7 +256,6 @@ func (s *Service) visibleIncidents(ctx context.Context, u *dialogue.User, ch *di
 		return nil, nil, err
 	}
 	all = v.([]threatIncident) // shared: read only
-	view := s.TLPView(ch.ID, u)
 	visibleIDs := map[string]bool{}
 	f := dialogue.ObjectFilter{Types: []string{"report"}}
 	for {

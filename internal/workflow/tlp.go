@@ -37,67 +37,66 @@ func reportRecipients(m *stix.TLPMarking, recipients []string) ([]string, error)
 	return out, nil
 }
 
-// TLPView returns the view of user u of a channel's collection. What the
-// channel's reports say of the objects they hold (an unmarked object's
-// marking, a RED object's recipients) comes from the channel's report
-// fold (reportFold), kept while the store's stamp of its reports is
-// unchanged, instead of each view reading every report; a collection
-// that is not a channel's is read as NewTLPView reads it.
+// TLPView returns the view of user u of a collection, through the gate:
+// nothing when u may not read the collection, else what the markings let
+// u see. What the channel's reports say of the objects they hold comes
+// from the channel's report fold (reportMarkings).
 func (s *Service) TLPView(collectionID string, u *dialogue.User) *dialogue.TLPView {
-	return dialogue.NewTLPViewOf(collectionID, u, stix.ReadTLP, func(ctx context.Context) (dialogue.ReportMarkings, error) {
-		ch, other, err := s.Channel(ctx, collectionID)
-		if err != nil || ch.ID != collectionID {
-			return dialogue.ReadReportMarkings(ctx, s.Store, collectionID, stix.ReadTLP)
-		}
-		f, err := s.reportFoldOf(ctx, ch, other)
-		if err != nil {
-			return nil, err
-		}
-		return f.markings, nil
-	})
+	return s.gate.View(dialogue.UserViewer(u), collectionID)
 }
 
-// ReportsFor is Reports as user u sees them: only the reports whose
-// marking lets u see them. (Collection grants are not checked here: the
-// channel commands grant every user read access to a channel.) Each
-// report's marking is kept in the channel's report fold.
+// view is the view of the service's viewer (As) of a collection, or, for
+// a service used without a viewer (the operator's command line), of the
+// operator.
+func (s *Service) view(collectionID string) *dialogue.TLPView {
+	v := dialogue.OperatorViewer()
+	if s.viewer != nil {
+		v = *s.viewer
+	}
+	return s.gate.View(v, collectionID)
+}
+
+// reportMarkings gives the gate what a collection's reports say of the
+// objects they hold: from the channel's report fold, kept while the
+// store's stamp of its reports is unchanged; a collection that is not a
+// channel's is read in full.
+func (s *Service) reportMarkings(ctx context.Context, collectionID string) (dialogue.ReportMarkings, error) {
+	ch, other, err := s.Channel(ctx, collectionID)
+	if err != nil || ch.ID != collectionID {
+		return dialogue.ReadReportMarkings(ctx, s.Store, collectionID, stix.ReadTLP)
+	}
+	f, err := s.reportFoldOf(ctx, ch, other)
+	if err != nil {
+		return nil, err
+	}
+	return f.markings, nil
+}
+
+// ReportsFor is Reports as user u sees it (As): only the reports of the
+// channels u may read whose marking lets u see them.
 func (s *Service) ReportsFor(ctx context.Context, u *dialogue.User, chID string) ([]*Report, error) {
-	chs, err := s.channelsOrOne(ctx, chID)
-	if err != nil {
-		return nil, err
-	}
-	var out []*Report
-	for _, ch := range chs {
-		f, err := s.reportFold(ctx, ch)
-		if err != nil {
-			return nil, err
-		}
-		for i, r := range f.list {
-			if dialogue.Visible(u, f.marks[i]) {
-				c := *r
-				out = append(out, &c)
-			}
-		}
-	}
-	return out, nil
+	return s.As(dialogue.UserViewer(u)).Reports(ctx, chID)
 }
 
-// ReportFor is Report as user u sees it: KindNotFound, as for an unknown
-// id, when u may not see the report; its objects without those u may not
-// see (their ids stay in object_refs: they are in the report's own JSON).
+// ReportFor is Report as user u sees it (As): KindNotFound, as for an
+// unknown id, when u may not see the report; its objects without those u
+// may not see (their ids stay in object_refs: they are in the report's
+// own JSON).
 func (s *Service) ReportFor(ctx context.Context, u *dialogue.User, id string) (*Report, error) {
+	return s.As(dialogue.UserViewer(u)).Report(ctx, id)
+}
+
+// visibleReport applies the viewer's view to a report found by Report:
+// KindNotFound when the viewer may not see it, else the report without
+// the objects the viewer may not see.
+func (s *Service) visibleReport(ctx context.Context, r *Report) (*Report, error) {
 	const op = "workflow.Report"
-	r, err := s.Report(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	notFound := dialogue.Errorf(op, dialogue.KindNotFound, "no incident report %s: list them with 'parley report list'", id)
-	v := s.TLPView(r.Channel, u)
+	v := s.view(r.Channel)
 	if vis, err := v.Visible(ctx, &dialogue.Object{ID: r.ID, Type: "report", Raw: r.Raw}); err != nil || !vis {
 		if err != nil {
 			return nil, err
 		}
-		return nil, notFound
+		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "no incident report %s: list them with 'parley report list'", r.ID)
 	}
 	var objs []*dialogue.Object
 	for _, raw := range r.Objects {
@@ -107,7 +106,7 @@ func (s *Service) ReportFor(ctx context.Context, u *dialogue.User, id string) (*
 		json.Unmarshal(raw, &p) // stored objects are valid JSON
 		objs = append(objs, &dialogue.Object{ID: p.ID, Type: stix.IDType(p.ID), Raw: raw})
 	}
-	objs, err = v.Filter(ctx, objs)
+	objs, err := v.Filter(ctx, objs)
 	if err != nil {
 		return nil, err
 	}

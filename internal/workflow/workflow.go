@@ -46,6 +46,45 @@ type Service struct {
 
 	// folds keeps the read paths' folds of channels (readcache.go).
 	folds *foldCache
+	// gate decides who may read and write what (dialogue.Gate); the TLP
+	// views of channels read their reports' markings from the fold cache.
+	gate *dialogue.Gate
+	// viewer, when set (As), is who the service reads and writes for.
+	viewer *dialogue.Viewer
+}
+
+// As returns the service as viewer v uses it: its reads leave out the
+// channels v may not read (a channel named is KindNotFound, as an unknown
+// one) and the objects v may not see; its writes need v's write access.
+// The copy shares the service's caches and costs nothing to make.
+func (s *Service) As(v dialogue.Viewer) *Service {
+	c := *s
+	c.viewer = &v
+	return &c
+}
+
+// Gate is the node's gate: the one place that decides who may read and
+// write what.
+func (s *Service) Gate() *dialogue.Gate { return s.gate }
+
+// channels lists the channels the service's viewer may read (every one
+// without a viewer), oldest first.
+func (s *Service) channels(ctx context.Context) ([]*dialogue.Channel, error) {
+	all, err := s.Store.Channels(ctx)
+	if err != nil || s.viewer == nil {
+		return all, err
+	}
+	out := all[:0:0]
+	for _, ch := range all {
+		acc, err := s.gate.Access(ctx, *s.viewer, ch.ID)
+		if err != nil {
+			return nil, err
+		}
+		if acc.Read {
+			out = append(out, ch)
+		}
+	}
+	return out, nil
 }
 
 // New returns the workflows of the node named name, whose log key is
@@ -53,7 +92,10 @@ type Service struct {
 func New(st Store, name, logKey string) *Service {
 	self := dialogue.Party{Name: name, IdentityID: peer.IdentityID(logKey), Local: true}
 	o := &peer.Origin{IdentityID: self.IdentityID, Name: name}
-	return &Service{Store: st, Write: o.Wrap(st), Self: self, Now: time.Now, folds: &foldCache{}}
+	s := &Service{Store: st, Write: o.Wrap(st), Self: self, Now: time.Now, folds: &foldCache{}}
+	s.gate = dialogue.NewGate(st, stix.ReadTLP)
+	s.gate.Markings = s.reportMarkings
+	return s
 }
 
 // Channel finds a channel by id or title and returns it with its two
@@ -62,6 +104,12 @@ func New(st Store, name, logKey string) *Service {
 func (s *Service) Channel(ctx context.Context, idOrTitle string) (*dialogue.Channel, dialogue.Party, error) {
 	const op = "workflow.Channel"
 	ch, err := s.Store.Channel(ctx, idOrTitle)
+	if err == nil && s.viewer != nil {
+		var acc dialogue.Access
+		if acc, err = s.gate.Access(ctx, *s.viewer, ch.ID); err == nil && !acc.Read {
+			err = dialogue.ErrNotFound // as an unknown one: the viewer learns nothing of it
+		}
+	}
 	if err != nil {
 		if dialogue.KindOf(err) == dialogue.KindNotFound {
 			return nil, dialogue.Party{}, dialogue.Errorf(op, dialogue.KindNotFound, "no channel %q: list them with 'parley channel list'", idOrTitle)
@@ -158,6 +206,11 @@ func (s *Service) File(ctx context.Context, ch *dialogue.Channel, raws ...json.R
 	const op = "workflow.File"
 	if ch.State != dialogue.ChannelActive && ch.State != dialogue.ChannelProposed {
 		return nil, dialogue.Errorf(op, dialogue.KindConflict, "channel %s is %s: accept it first with 'parley channel accept'", ch.ID, ch.State)
+	}
+	if s.viewer != nil {
+		if err := s.gate.CheckWrite(ctx, *s.viewer, ch.ID); err != nil {
+			return nil, err
+		}
 	}
 	for _, raw := range raws {
 		// Parley's objects, and reports carrying its property-extension,
