@@ -198,7 +198,7 @@ func (s *Server) sendHotline(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, dialogue.Errorf(op, dialogue.KindInvalid, "ack_within %d: want seconds between %d and %d", in.AckWithin, workflow.MinAckWithin/time.Second, workflow.MaxAckWithin/time.Second))
 		return
 	}
-	h, err := s.WF.SendHotline(r.Context(), workflow.HotlineInput{Channel: in.Channel, Text: in.Text, Priority: workflow.Priority(in.Priority),
+	h, err := s.wf(r).SendHotline(r.Context(), workflow.HotlineInput{Channel: in.Channel, Text: in.Text, Priority: workflow.Priority(in.Priority),
 		AckWithin: time.Duration(in.AckWithin) * time.Second, About: in.About})
 	if err != nil {
 		httpapi.Error(w, r, err)
@@ -208,7 +208,7 @@ func (s *Server) sendHotline(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ackHotline(w http.ResponseWriter, r *http.Request) {
-	h, err := s.WF.AckHotline(r.Context(), chi.URLParam(r, "id"), httpapi.UserFrom(r.Context()))
+	h, err := s.wf(r).AckHotline(r.Context(), chi.URLParam(r, "id"), httpapi.UserFrom(r.Context()))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -217,7 +217,7 @@ func (s *Server) ackHotline(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listHotline(w http.ResponseWriter, r *http.Request) {
-	hs, err := s.WF.ListHotline(r.Context(), r.URL.Query().Get("channel"))
+	hs, err := s.wf(r).ListHotline(r.Context(), r.URL.Query().Get("channel"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -237,7 +237,7 @@ func (s *Server) sendCheck(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, dialogue.Errorf("api.sendCheck", dialogue.KindInvalid, "channel: required"))
 		return
 	}
-	k, err := s.WF.SendCheck(r.Context(), in.Channel)
+	k, err := s.wf(r).SendCheck(r.Context(), in.Channel)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -246,7 +246,7 @@ func (s *Server) sendCheck(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) answerCheck(w http.ResponseWriter, r *http.Request) {
-	k, err := s.WF.AnswerCheck(r.Context(), chi.URLParam(r, "id"), httpapi.UserFrom(r.Context()))
+	k, err := s.wf(r).AnswerCheck(r.Context(), chi.URLParam(r, "id"), httpapi.UserFrom(r.Context()))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -255,7 +255,7 @@ func (s *Server) answerCheck(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) {
-	ks, figs, err := s.WF.ListChecks(r.Context(), r.URL.Query().Get("channel"))
+	ks, figs, err := s.wf(r).ListChecks(r.Context(), r.URL.Query().Get("channel"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

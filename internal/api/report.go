@@ -116,7 +116,7 @@ func (s *Server) fileReport(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, dialogue.Errorf("api.fileReport", dialogue.KindInvalid, "bundle: required"))
 		return
 	}
-	id, err := s.WF.FileReportTo(r.Context(), in.Channel, in.Bundle, in.TLP, in.Sectors, in.Severity, in.Recipients)
+	id, err := s.wf(r).FileReportTo(r.Context(), in.Channel, in.Bundle, in.TLP, in.Sectors, in.Severity, in.Recipients)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -125,7 +125,7 @@ func (s *Server) fileReport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.WF.ReportsFor(r.Context(), httpapi.UserFrom(r.Context()), r.URL.Query().Get("channel"))
+	rs, err := s.wf(r).ReportsFor(r.Context(), httpapi.UserFrom(r.Context()), r.URL.Query().Get("channel"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -137,7 +137,7 @@ func (s *Server) listReports(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showReport(w http.ResponseWriter, r *http.Request) {
-	rep, err := s.WF.ReportFor(r.Context(), httpapi.UserFrom(r.Context()), chi.URLParam(r, "id"))
+	rep, err := s.wf(r).ReportFor(r.Context(), httpapi.UserFrom(r.Context()), chi.URLParam(r, "id"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

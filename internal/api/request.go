@@ -143,7 +143,7 @@ func (s *Server) fileRequest(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	id, err := s.WF.FileRequest(r.Context(), in)
+	id, err := s.wf(r).FileRequest(r.Context(), in)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -159,7 +159,7 @@ func (s *Server) moveRequest(w http.ResponseWriter, r *http.Request, act dialogu
 			return
 		}
 	}
-	id, err := s.WF.MoveRequest(r.Context(), chi.URLParam(r, "id"), workflow.Move{Action: act, Kind: dialogue.ResponseKind(in.Kind), Text: in.Text, Refs: in.Refs})
+	id, err := s.wf(r).MoveRequest(r.Context(), chi.URLParam(r, "id"), workflow.Move{Action: act, Kind: dialogue.ResponseKind(in.Kind), Text: in.Text, Refs: in.Refs})
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -186,7 +186,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, dialogue.Errorf("api.listRequests", dialogue.KindInvalid, "overdue %q: want true or false", q.Get("overdue")))
 		return
 	}
-	rs, err := s.WF.Requests(r.Context(), f)
+	rs, err := s.wf(r).Requests(r.Context(), f)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -198,7 +198,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showRequest(w http.ResponseWriter, r *http.Request) {
-	req, err := s.WF.Request(r.Context(), chi.URLParam(r, "id"))
+	req, err := s.wf(r).Request(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

@@ -124,7 +124,7 @@ func (s *Server) routeRequest(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, dialogue.Errorf("api.routeRequest", dialogue.KindConflict, "this node has no GeoIP database: put .mmdb files in its geoip folder, or list them in its configuration's \"geoip\" field, and restart it"))
 		return
 	}
-	res, err := s.WF.RouteRequest(r.Context(), s.Geo, in)
+	res, err := s.wf(r).RouteRequest(r.Context(), s.Geo, in)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -133,7 +133,7 @@ func (s *Server) routeRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) origins(w http.ResponseWriter, r *http.Request) {
-	os, err := s.WF.Origins(r.Context(), r.URL.Query().Get("channel"))
+	os, err := s.wf(r).Origins(r.Context(), r.URL.Query().Get("channel"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

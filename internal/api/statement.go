@@ -228,7 +228,7 @@ func (s *Server) proposeStatement(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	id, err := s.WF.ProposeStatement(r.Context(), in.Channel, in.StatementProposal)
+	id, err := s.wf(r).ProposeStatement(r.Context(), in.Channel, in.StatementProposal)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -242,7 +242,7 @@ func (s *Server) signStatement(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	id, err := s.WF.SignStatement(r.Context(), chi.URLParam(r, "id"), in.TextSHA256, signer(r))
+	id, err := s.wf(r).SignStatement(r.Context(), chi.URLParam(r, "id"), in.TextSHA256, signer(r))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -259,7 +259,7 @@ func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	sts, err := s.WF.Statements(r.Context(), r.URL.Query().Get("channel"), kind)
+	sts, err := s.wf(r).Statements(r.Context(), r.URL.Query().Get("channel"), kind)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -268,7 +268,7 @@ func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
-	st, err := s.WF.StatementByID(r.Context(), chi.URLParam(r, "id"))
+	st, err := s.wf(r).StatementByID(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -282,7 +282,7 @@ func (s *Server) proposeOffLimits(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	id, err := s.WF.ProposeStatement(r.Context(), in.Channel, workflow.StatementProposal{Kind: workflow.StatementOffLimits, Texts: in.Texts, Sectors: in.Sectors})
+	id, err := s.wf(r).ProposeStatement(r.Context(), in.Channel, workflow.StatementProposal{Kind: workflow.StatementOffLimits, Texts: in.Texts, Sectors: in.Sectors})
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -293,7 +293,7 @@ func (s *Server) proposeOffLimits(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getOffLimits(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	channel := r.URL.Query().Get("channel")
-	sts, err := s.WF.Statements(ctx, channel, workflow.StatementOffLimits)
+	sts, err := s.wf(r).Statements(ctx, channel, workflow.StatementOffLimits)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -303,7 +303,7 @@ func (s *Server) getOffLimits(w http.ResponseWriter, r *http.Request) {
 		ids[st.Channel] = true
 	}
 	if channel != "" {
-		ch, _, err := s.WF.Channel(ctx, channel)
+		ch, _, err := s.wf(r).Channel(ctx, channel)
 		if err != nil {
 			httpapi.Error(w, r, err)
 			return
@@ -317,9 +317,9 @@ func (s *Server) getOffLimits(w http.ResponseWriter, r *http.Request) {
 	sort.Strings(sorted)
 	agreed := map[string][]string{}
 	for _, id := range sorted {
-		ch, _, err := s.WF.Channel(ctx, id)
+		ch, _, err := s.wf(r).Channel(ctx, id)
 		if err == nil {
-			agreed[id], err = s.WF.OffLimits(ctx, ch)
+			agreed[id], err = s.wf(r).OffLimits(ctx, ch)
 		}
 		if err != nil {
 			httpapi.Error(w, r, err)
@@ -335,7 +335,7 @@ func (s *Server) createMeeting(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	id, err := s.WF.CreateMeeting(r.Context(), in.Channel, in.MeetingInput)
+	id, err := s.wf(r).CreateMeeting(r.Context(), in.Channel, in.MeetingInput)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -358,7 +358,7 @@ func (s *Server) meetingAgenda(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	s.meetingAfter(w, r, s.WF.AddAgenda(r.Context(), chi.URLParam(r, "id"), in.Items...))
+	s.meetingAfter(w, r, s.wf(r).AddAgenda(r.Context(), chi.URLParam(r, "id"), in.Items...))
 }
 
 func (s *Server) meetingMinutes(w http.ResponseWriter, r *http.Request) {
@@ -367,7 +367,7 @@ func (s *Server) meetingMinutes(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	id, err := s.WF.MeetingMinutes(r.Context(), chi.URLParam(r, "id"), in.Texts)
+	id, err := s.wf(r).MeetingMinutes(r.Context(), chi.URLParam(r, "id"), in.Texts)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -387,19 +387,19 @@ func (s *Server) meetingAction(w http.ResponseWriter, r *http.Request) {
 			httpapi.Error(w, r, dialogue.Errorf("api.meetingAction", dialogue.KindInvalid, "index: give index and status to update an item, or description, owner and due to add one, not both"))
 			return
 		}
-		s.meetingAfter(w, r, s.WF.SetActionStatus(r.Context(), id, *in.Index, in.Status))
+		s.meetingAfter(w, r, s.wf(r).SetActionStatus(r.Context(), id, *in.Index, in.Status))
 		return
 	}
 	if in.Status != "" {
 		httpapi.Error(w, r, dialogue.Errorf("api.meetingAction", dialogue.KindInvalid, "status: name the item to update with index"))
 		return
 	}
-	_, err := s.WF.AddActionItem(r.Context(), id, in.Description, in.Owner, in.Due)
+	_, err := s.wf(r).AddActionItem(r.Context(), id, in.Description, in.Owner, in.Due)
 	s.meetingAfter(w, r, err)
 }
 
 func (s *Server) getMeeting(w http.ResponseWriter, r *http.Request) {
-	m, err := s.WF.MeetingByID(r.Context(), chi.URLParam(r, "id"))
+	m, err := s.wf(r).MeetingByID(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -413,7 +413,7 @@ func (s *Server) assess(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	id, err := s.WF.Assess(r.Context(), in.Channel, in.Sector, in.Level, in.Rationale)
+	id, err := s.wf(r).Assess(r.Context(), in.Channel, in.Sector, in.Level, in.Rationale)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -422,7 +422,7 @@ func (s *Server) assess(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) threat(w http.ResponseWriter, r *http.Request) {
-	th, err := s.WF.Threat(r.Context(), r.URL.Query().Get("channel"))
+	th, err := s.wf(r).Threat(r.Context(), r.URL.Query().Get("channel"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

@@ -149,7 +149,7 @@ func summaryEndpoints(s *Server) []Endpoint {
 }
 
 func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
-	sum, err := s.WF.Summary(r.Context())
+	sum, err := s.wf(r).Summary(r.Context())
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -158,7 +158,7 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) responsiveness(w http.ResponseWriter, r *http.Request) {
-	f, err := s.WF.Responsiveness(r.Context(), r.URL.Query().Get("channel"))
+	f, err := s.wf(r).Responsiveness(r.Context(), r.URL.Query().Get("channel"))
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -172,7 +172,7 @@ func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, dialogue.Errorf("api.deadlines", dialogue.KindInvalid, "channel: required: the channel's id or title"))
 		return
 	}
-	d, err := s.WF.RequestDeadlines(r.Context(), ch)
+	d, err := s.wf(r).RequestDeadlines(r.Context(), ch)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -200,7 +200,7 @@ func (s *Server) setDeadlines(w http.ResponseWriter, r *http.Request) {
 		}
 		return time.Duration(n) * time.Second
 	}
-	d, err := s.WF.SetRequestDeadlines(r.Context(), in.Channel,
+	d, err := s.wf(r).SetRequestDeadlines(r.Context(), in.Channel,
 		dialogue.Deadlines{Ack: secs(in.AckSeconds), Answer: secs(in.AnswerSeconds)},
 		dialogue.Deadlines{Ack: secs(in.OffLimitsAckSeconds), Answer: secs(in.OffLimitsAnswerSeconds)})
 	if err != nil {

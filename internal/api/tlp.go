@@ -6,6 +6,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/workflow"
 )
 
 // TLP on the JSON API (docs/design/tlp.md): every list and show answers
@@ -52,4 +53,11 @@ func VisibleItems[T any](s *Server, r *http.Request, items []T, of func(T) (chan
 		}
 	}
 	return out, nil
+}
+
+// wf is the workflows as the request's user uses them (workflow.Service.As):
+// every read and write of an endpoint passes the node's gate with that
+// viewer.
+func (s *Server) wf(r *http.Request) *workflow.Service {
+	return s.WF.As(dialogue.UserViewer(httpapi.UserFrom(r.Context())))
 }

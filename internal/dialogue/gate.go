@@ -118,6 +118,10 @@ type Gate struct {
 	// when it may (the collection of a channel active with it). When nil,
 	// no peer may read anything.
 	PeerCanRead func(ctx context.Context, peer, collectionID string) error
+	// Evidence returns the SHA-256 (64 lower-case hex digits) of the
+	// evidence file an object names, "" when it names none
+	// (stix.EvidenceSHA256). When nil, no user may read evidence files.
+	Evidence func(raw []byte) string
 }
 
 // NewGate returns the gate over st; read is stix.ReadTLP (passed in so
@@ -205,6 +209,51 @@ func (g *Gate) View(v Viewer, collectionID string) *TLPView {
 		tv.load = func(ctx context.Context) (ReportMarkings, error) { return g.Markings(ctx, collectionID) }
 	}
 	return tv
+}
+
+// CheckEvidence returns nil when v may read the evidence file whose
+// SHA-256 is sum (64 lower-case hex digits) in a collection: when v may
+// see the first object of the collection, in the order they arrived,
+// that names it — the file or artifact it was filed with. Naming the hash
+// in a later object, one's own report included, grants nothing. Else
+// KindNotFound, worded as for a file that is not there.
+func (g *Gate) CheckEvidence(ctx context.Context, v Viewer, collectionID, sum string) error {
+	const op = "dialogue.Gate"
+	notFound := Errorf(op, KindNotFound, "no evidence file sha256:%s here", clipText(sum, 64))
+	if g.Evidence == nil {
+		return notFound
+	}
+	view := g.View(v, collectionID)
+	if ok, err := view.Readable(ctx); err != nil || !ok {
+		if err != nil && KindOf(err) != KindNotFound {
+			return err
+		}
+		return notFound
+	}
+	f := ObjectFilter{Types: []string{"file", "artifact"}, Versions: VersionMatch{All: true}}
+	for {
+		page, err := g.store.FindObjects(ctx, collectionID, f)
+		if err != nil {
+			return E(op, KindOther, err)
+		}
+		for _, o := range page.Objects {
+			if g.Evidence(o.Raw) != sum {
+				continue
+			}
+			ok, err := view.Visible(ctx, o)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return notFound
+			}
+			return nil
+		}
+		if !page.More {
+			return notFound
+		}
+		f.After = page.Next
+	}
 }
 
 // clipText cuts s to at most n bytes on a character boundary, marking the

@@ -557,7 +557,7 @@ func refusalText(l locale, err error) string {
 // channelTitles maps each channel's id to its title, and lists the
 // active channels (where meetings are convened).
 func (u *UI) channelTitles(ctx context.Context) (map[string]string, []*dialogue.Channel, error) {
-	chs, err := u.cfg.Workflow.Store.Channels(ctx)
+	chs, err := u.wf(ctx).Channels(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -573,7 +573,7 @@ func (u *UI) channelTitles(ctx context.Context) (map[string]string, []*dialogue.
 }
 
 func (u *UI) meetingsPage(w http.ResponseWriter, r *http.Request) {
-	ms, err := u.cfg.Workflow.Meetings(r.Context(), "")
+	ms, err := u.wf(r.Context()).Meetings(r.Context(), "")
 	if err != nil {
 		u.internal(w, r, err)
 		return
@@ -632,7 +632,7 @@ func (u *UI) createMeeting(w http.ResponseWriter, r *http.Request) {
 	channel, in, err := meetingInput(form)
 	if err == nil {
 		var id string
-		id, err = u.cfg.Workflow.CreateMeeting(r.Context(), channel, in)
+		id, err = u.wf(r.Context()).CreateMeeting(r.Context(), channel, in)
 		if err == nil {
 			http.Redirect(w, r, "/meetings/"+id, http.StatusSeeOther)
 			return
@@ -653,12 +653,12 @@ func (u *UI) meetingPage(w http.ResponseWriter, r *http.Request) {
 // refused form's values and errors (form names it).
 func (u *UI) renderMeeting(w http.ResponseWriter, r *http.Request, status int, form string, values, errs map[string]string) {
 	ctx := r.Context()
-	m, err := u.cfg.Workflow.MeetingByID(ctx, r.PathValue("id"))
+	m, err := u.wf(ctx).MeetingByID(ctx, r.PathValue("id"))
 	if err != nil {
 		u.refusedPage(w, r, err)
 		return
 	}
-	wf := u.cfg.Workflow
+	wf := u.wf(ctx)
 	titles, _, err := u.channelTitles(ctx)
 	if err != nil {
 		u.internal(w, r, err)
@@ -755,13 +755,13 @@ func (u *UI) meetingChange(w http.ResponseWriter, r *http.Request, form string, 
 
 func (u *UI) meetingAgenda(w http.ResponseWriter, r *http.Request) {
 	u.meetingChange(w, r, "agenda", []string{"title", "object_refs"}, func(ctx context.Context, id string, v map[string]string) error {
-		return u.cfg.Workflow.AddAgenda(ctx, id, workflow.AgendaItem{Title: v["title"], ObjectRefs: strings.Fields(strings.ReplaceAll(v["object_refs"], ",", " "))})
+		return u.wf(ctx).AddAgenda(ctx, id, workflow.AgendaItem{Title: v["title"], ObjectRefs: strings.Fields(strings.ReplaceAll(v["object_refs"], ",", " "))})
 	})
 }
 
 func (u *UI) meetingMinutes(w http.ResponseWriter, r *http.Request) {
 	u.meetingChange(w, r, "minutes", []string{"text-en", "text-ru"}, func(ctx context.Context, id string, v map[string]string) error {
-		_, err := u.cfg.Workflow.MeetingMinutes(ctx, id, minutesTexts(v))
+		_, err := u.wf(ctx).MeetingMinutes(ctx, id, minutesTexts(v))
 		return err
 	})
 }
@@ -772,7 +772,7 @@ func (u *UI) meetingAction(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		_, err = u.cfg.Workflow.AddActionItem(ctx, id, v["description"], v["owner"], due)
+		_, err = u.wf(ctx).AddActionItem(ctx, id, v["description"], v["owner"], due)
 		return err
 	})
 }
@@ -784,7 +784,7 @@ func (u *UI) meetingActionStatus(w http.ResponseWriter, r *http.Request) {
 		if err != nil || n < 0 {
 			return meetingFieldErr("status", "want the number of an action item")
 		}
-		return u.cfg.Workflow.SetActionStatus(ctx, id, n, v["status"])
+		return u.wf(ctx).SetActionStatus(ctx, id, n, v["status"])
 	})
 }
 
@@ -801,7 +801,7 @@ func (u *UI) meetingSign(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		_, err = u.cfg.Workflow.SignMinutes(ctx, id, sum, meetingSigner(r))
+		_, err = u.wf(ctx).SignMinutes(ctx, id, sum, meetingSigner(r))
 		return err
 	})
 }
@@ -814,7 +814,7 @@ func (u *UI) statementsPage(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) renderStatements(w http.ResponseWriter, r *http.Request, status int, form, errs map[string]string) {
 	ctx := r.Context()
-	sts, err := u.cfg.Workflow.Statements(ctx, "", "")
+	sts, err := u.wf(ctx).Statements(ctx, "", "")
 	if err != nil {
 		u.internal(w, r, err)
 		return
@@ -850,7 +850,7 @@ func (u *UI) proposeStatement(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadRequest, meetingFieldErr("channel", "choose a channel"))
 		return
 	}
-	id, err := u.cfg.Workflow.ProposeStatement(r.Context(), form["channel"], workflow.StatementProposal{Kind: workflow.StatementJoint, Texts: minutesTexts(form)})
+	id, err := u.wf(r.Context()).ProposeStatement(r.Context(), form["channel"], workflow.StatementProposal{Kind: workflow.StatementJoint, Texts: minutesTexts(form)})
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/statements/"+id, http.StatusSeeOther)
@@ -867,7 +867,7 @@ func (u *UI) statementPage(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) renderStatement(w http.ResponseWriter, r *http.Request, status int, errs map[string]string) {
 	ctx := r.Context()
-	st, err := u.cfg.Workflow.StatementByID(ctx, r.PathValue("id"))
+	st, err := u.wf(ctx).StatementByID(ctx, r.PathValue("id"))
 	if err != nil {
 		u.refusedPage(w, r, err)
 		return
@@ -905,7 +905,7 @@ func (u *UI) statementSign(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	sum, err := signHash(values)
 	if err == nil {
-		_, err = u.cfg.Workflow.SignStatement(r.Context(), id, sum, meetingSigner(r))
+		_, err = u.wf(r.Context()).SignStatement(r.Context(), id, sum, meetingSigner(r))
 	}
 	switch {
 	case err == nil && isHTMX(r):

@@ -152,7 +152,7 @@ func (u *UI) reportsPage(w http.ResponseWriter, r *http.Request) {
 // workflow keeps each channel's reports, with their TLP markings, while
 // the store's stamp of them is unchanged.
 func (u *UI) visibleReports(ctx context.Context, usr *dialogue.User) ([]*workflow.Report, error) {
-	rs, err := u.cfg.Workflow.ReportsFor(ctx, usr, "")
+	rs, err := u.wf(ctx).ReportsFor(ctx, usr, "")
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (o *object) sha256Of() string {
 // none.
 func (u *UI) reportFor(w http.ResponseWriter, r *http.Request) (*workflow.Report, bool) {
 	ctx := r.Context()
-	rep, err := u.cfg.Workflow.ReportFor(ctx, sessionFrom(ctx).u, r.PathValue("id"))
+	rep, err := u.wf(ctx).ReportFor(ctx, sessionFrom(ctx).u, r.PathValue("id"))
 	switch k := dialogue.KindOf(err); {
 	case err == nil:
 		return rep, true
@@ -264,7 +264,7 @@ func (u *UI) reportPage(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) reportView(ctx context.Context, rep *workflow.Report) (*reportView, error) {
 	v := &reportView{R: rep}
-	ch, _, err := u.cfg.Workflow.Channel(ctx, rep.Channel)
+	ch, _, err := u.wf(ctx).Channel(ctx, rep.Channel)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +306,7 @@ func (u *UI) reportView(ctx context.Context, rep *workflow.Report) (*reportView,
 			v.Hidden++
 		}
 	}
-	rs, err := u.cfg.Workflow.Requests(ctx, workflow.RequestFilter{Channel: rep.Channel})
+	rs, err := u.wf(ctx).Requests(ctx, workflow.RequestFilter{Channel: rep.Channel})
 	if err != nil {
 		return nil, err
 	}
@@ -451,6 +451,16 @@ func (u *UI) evidence(w http.ResponseWriter, r *http.Request) {
 		u.notFound(w, r)
 		return
 	}
+	// The report shows the file object; the gate decides whether its
+	// bytes are the user's to read (the object it was filed with).
+	if err := u.wf(r.Context()).CheckEvidence(r.Context(), rep.Channel, blob.Hex(sum)); err != nil {
+		if dialogue.KindOf(err) == dialogue.KindNotFound {
+			u.notFound(w, r)
+		} else {
+			u.internal(w, r, err)
+		}
+		return
+	}
 	f, err := u.cfg.Blobs.Open(sum)
 	if dialogue.KindOf(err) == dialogue.KindNotFound {
 		u.notFound(w, r)
@@ -512,7 +522,7 @@ type reportForm struct {
 func (f *reportForm) Checked(code string) bool { return slices.Contains(f.In.Sectors, code) }
 
 func (u *UI) reportForm(ctx context.Context, in reportInput) (*reportForm, error) {
-	chs, err := u.cfg.Workflow.Store.Channels(ctx)
+	chs, err := u.wf(ctx).Channels(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -685,7 +695,7 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 		u.internal(w, r, err)
 		return
 	}
-	id, err := u.cfg.Workflow.FileReportTo(ctx, in.Channel, bundle, in.TLP, in.Sectors, args.severity, args.recipients)
+	id, err := u.wf(ctx).FileReportTo(ctx, in.Channel, bundle, in.TLP, in.Sectors, args.severity, args.recipients)
 	if err != nil {
 		if dialogue.KindOf(err) == dialogue.KindOther {
 			u.internal(w, r, err)

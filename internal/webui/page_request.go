@@ -277,7 +277,7 @@ func (u *UI) requestsPage(w http.ResponseWriter, r *http.Request) {
 	if f.State != "" {
 		rf.State = dialogue.RequestState(f.State)
 	}
-	rs, err := u.cfg.Workflow.Requests(r.Context(), rf)
+	rs, err := u.wf(r.Context()).Requests(r.Context(), rf)
 	if err != nil {
 		u.internal(w, r, err)
 		return
@@ -364,7 +364,7 @@ func movesOpen(r *workflow.Request, byRequester bool) []dialogue.RequestAction {
 }
 
 func (u *UI) requestData(ctx context.Context, usr *dialogue.User, id string) (*requestData, error) {
-	req, err := u.cfg.Workflow.Request(ctx, id)
+	req, err := u.wf(ctx).Request(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +379,7 @@ func (u *UI) requestData(ctx context.Context, usr *dialogue.User, id string) (*r
 	if ch, err := u.cfg.Workflow.Store.Channel(ctx, req.Channel); err == nil {
 		d.ChannelTitle = ch.Title
 	}
-	visible, err := u.cfg.Workflow.ReportsFor(ctx, usr, req.Channel)
+	visible, err := u.wf(ctx).ReportsFor(ctx, usr, req.Channel)
 	if err != nil {
 		return nil, err
 	}
@@ -469,7 +469,7 @@ func (u *UI) moveRequest(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, nil, l.T("The request could not be moved: %s", l.T("%s: %s", l.T("action"), l.T("want acknowledge, answer, decline or close"))))
 		return
 	}
-	_, err := u.cfg.Workflow.MoveRequest(r.Context(), r.PathValue("id"), workflow.Move{Action: act, Kind: dialogue.ResponseKind(form.Kind), Text: form.Text})
+	_, err := u.wf(r.Context()).MoveRequest(r.Context(), r.PathValue("id"), workflow.Move{Action: act, Kind: dialogue.ResponseKind(form.Kind), Text: form.Text})
 	switch {
 	case err == nil && isHTMX(r):
 		u.renderRequest(w, r, http.StatusOK, nil, moveForm{}, "")
@@ -507,7 +507,7 @@ func (u *UI) requestProof(w http.ResponseWriter, r *http.Request) {
 		notFound()
 		return
 	}
-	req, err := u.cfg.Workflow.Request(ctx, r.PathValue("id"))
+	req, err := u.wf(ctx).Request(ctx, r.PathValue("id"))
 	if err != nil {
 		if dialogue.KindOf(err) == dialogue.KindOther {
 			u.internal(w, r, err)
@@ -611,7 +611,7 @@ func (u *UI) canRoute() bool { return u.geo() != nil }
 func (u *UI) geo() *geo.DB { return u.cfg.Geo }
 
 func (u *UI) newRequestData(ctx context.Context, usr *dialogue.User) (*newRequestData, error) {
-	chs, err := u.cfg.Workflow.Store.Channels(ctx)
+	chs, err := u.wf(ctx).Channels(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -621,7 +621,7 @@ func (u *UI) newRequestData(ctx context.Context, usr *dialogue.User) (*newReques
 			d.Channels = append(d.Channels, ch)
 		}
 	}
-	reps, err := u.cfg.Workflow.ReportsFor(ctx, usr, "")
+	reps, err := u.wf(ctx).ReportsFor(ctx, usr, "")
 	if err != nil {
 		return nil, err
 	}
@@ -686,7 +686,7 @@ func (u *UI) fileRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	// The reports must be ones the user may see: the workflow would file
 	// a request about any report of the channel.
-	visible, err := u.cfg.Workflow.ReportsFor(ctx, usr, "")
+	visible, err := u.wf(ctx).ReportsFor(ctx, usr, "")
 	if err != nil {
 		u.internal(w, r, err)
 		return
@@ -705,7 +705,7 @@ func (u *UI) fileRequest(w http.ResponseWriter, r *http.Request) {
 		u.routeRequest(w, r, form, about, infra, sectors, refuse)
 		return
 	}
-	id, err := u.cfg.Workflow.FileRequest(ctx, workflow.RequestFiling{Channel: form.Channel, About: about, Infrastructure: infra, Text: form.Text, Name: form.Name, Sectors: sectors})
+	id, err := u.wf(ctx).FileRequest(ctx, workflow.RequestFiling{Channel: form.Channel, About: about, Infrastructure: infra, Text: form.Text, Name: form.Name, Sectors: sectors})
 	if err != nil {
 		u.refuseFiling(w, r, err, refuse)
 		return
@@ -722,7 +722,7 @@ func (u *UI) routeRequest(w http.ResponseWriter, r *http.Request, form newReques
 		refuse(http.StatusBadRequest, "channel", "this node has no GeoIP database to route by territory: choose a channel")
 		return
 	}
-	res, err := u.cfg.Workflow.RouteRequest(r.Context(), g, workflow.RouteFiling{About: about, Infrastructure: infra, Text: form.Text, Name: form.Name, Sectors: sectors})
+	res, err := u.wf(r.Context()).RouteRequest(r.Context(), g, workflow.RouteFiling{About: about, Infrastructure: infra, Text: form.Text, Name: form.Name, Sectors: sectors})
 	if err != nil && (res == nil || len(res.Requests) == 0) {
 		u.refuseFiling(w, r, err, refuse)
 		return

@@ -70,7 +70,7 @@ type respData struct {
 }
 
 func (u *UI) responsivenessPage(w http.ResponseWriter, r *http.Request) {
-	f, err := u.cfg.Workflow.Responsiveness(r.Context(), "")
+	f, err := u.wf(r.Context()).Responsiveness(r.Context(), "")
 	if err != nil {
 		u.internal(w, r, err)
 		return

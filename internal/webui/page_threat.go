@@ -166,7 +166,7 @@ type failedForm struct {
 
 func (u *UI) threatData(ctx context.Context, p *page) (*threatData, error) {
 	s := sessionFrom(ctx)
-	pic, err := u.cfg.Workflow.ThreatFor(ctx, s.u, "")
+	pic, err := u.wf(ctx).ThreatFor(ctx, s.u, "")
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (u *UI) threatAssess(w http.ResponseWriter, r *http.Request) {
 		u.renderThreat(w, r, http.StatusBadRequest, "", l.T("The level was not stated: %s", msg), &failedForm{channel: channel, form: f})
 		return
 	}
-	_, err = u.cfg.Workflow.Assess(r.Context(), channel, f.Sector, level, f.Rationale)
+	_, err = u.wf(r.Context()).Assess(r.Context(), channel, f.Sector, level, f.Rationale)
 	switch {
 	case err == nil:
 		notice := l.T("Level stated: %s, %s.", strings.ToLower(strings.TrimSpace(f.Sector)), levelName(l, dialogue.Level(level)))

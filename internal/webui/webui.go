@@ -587,7 +587,7 @@ func (d *inboxData) paged(n int) {
 const InboxReports = 20
 
 func (u *UI) inboxData(ctx context.Context, usr *dialogue.User) (*inboxData, error) {
-	rs, err := u.cfg.Workflow.Requests(ctx, workflow.RequestFilter{})
+	rs, err := u.wf(ctx).Requests(ctx, workflow.RequestFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -598,7 +598,7 @@ func (u *UI) inboxData(ctx context.Context, usr *dialogue.User) (*inboxData, err
 			d.Requests = append(d.Requests, r)
 		}
 	}
-	hs, err := u.cfg.Workflow.ListHotline(ctx, "")
+	hs, err := u.wf(ctx).ListHotline(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -607,7 +607,7 @@ func (u *UI) inboxData(ctx context.Context, usr *dialogue.User) (*inboxData, err
 			d.Hotline = append(d.Hotline, h)
 		}
 	}
-	reps, err := u.cfg.Workflow.ReportsFor(ctx, usr, "")
+	reps, err := u.wf(ctx).ReportsFor(ctx, usr, "")
 	if err != nil {
 		return nil, err
 	}
@@ -652,7 +652,7 @@ type summaryData struct {
 }
 
 func (u *UI) summary(w http.ResponseWriter, r *http.Request) {
-	sum, err := u.cfg.Workflow.Summary(r.Context())
+	sum, err := u.wf(r.Context()).Summary(r.Context())
 	if err != nil {
 		u.internal(w, r, err)
 		return
@@ -667,10 +667,10 @@ func (u *UI) summary(w http.ResponseWriter, r *http.Request) {
 func (u *UI) ackRequest(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	u.act(w, r, "The request could not be acknowledged: %s", func(ctx context.Context, usr *dialogue.User) (string, any, error) {
-		if _, err := u.cfg.Workflow.MoveRequest(ctx, id, workflow.Move{Action: dialogue.ActionAcknowledge, Text: r.PostFormValue("text")}); err != nil {
+		if _, err := u.wf(ctx).MoveRequest(ctx, id, workflow.Move{Action: dialogue.ActionAcknowledge, Text: r.PostFormValue("text")}); err != nil {
 			return "", nil, err
 		}
-		req, err := u.cfg.Workflow.Request(ctx, id)
+		req, err := u.wf(ctx).Request(ctx, id)
 		return "request-row", req, err
 	})
 }
@@ -681,17 +681,17 @@ func (u *UI) answerRequest(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	u.act(w, r, "The request could not be answered: %s", func(ctx context.Context, usr *dialogue.User) (string, any, error) {
 		m := workflow.Move{Action: dialogue.ActionAnswer, Kind: dialogue.ResponseKind(r.PostFormValue("kind")), Text: r.PostFormValue("text")}
-		if _, err := u.cfg.Workflow.MoveRequest(ctx, id, m); err != nil {
+		if _, err := u.wf(ctx).MoveRequest(ctx, id, m); err != nil {
 			return "", nil, err
 		}
-		req, err := u.cfg.Workflow.Request(ctx, id)
+		req, err := u.wf(ctx).Request(ctx, id)
 		return "request-row", req, err
 	})
 }
 
 func (u *UI) ackHotline(w http.ResponseWriter, r *http.Request) {
 	u.act(w, r, "The hotline message could not be acknowledged: %s", func(ctx context.Context, usr *dialogue.User) (string, any, error) {
-		h, err := u.cfg.Workflow.AckHotline(ctx, r.PathValue("id"), usr)
+		h, err := u.wf(ctx).AckHotline(ctx, r.PathValue("id"), usr)
 		return "hotline-row", h, err
 	})
 }
@@ -740,4 +740,15 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
+}
+
+// wf is the workflows as the signed-in user of ctx uses them
+// (workflow.Service.As): every read and write of a page passes the node's
+// gate with that viewer; without a session, no one's.
+func (u *UI) wf(ctx context.Context) *workflow.Service {
+	var usr *dialogue.User
+	if s := sessionFrom(ctx); s != nil {
+		usr = s.u
+	}
+	return u.cfg.Workflow.As(dialogue.UserViewer(usr))
 }

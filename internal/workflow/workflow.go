@@ -63,12 +63,24 @@ func (s *Service) As(v dialogue.Viewer) *Service {
 	return &c
 }
 
+// CheckEvidence returns nil when the service's viewer may read the
+// evidence file sum (64 lower-case hex digits) of a channel
+// (dialogue.Gate.CheckEvidence); the operator may read every one.
+func (s *Service) CheckEvidence(ctx context.Context, channelID, sum string) error {
+	if s.viewer == nil {
+		return nil
+	}
+	return s.gate.CheckEvidence(ctx, *s.viewer, channelID, sum)
+}
+
 // Gate is the node's gate: the one place that decides who may read and
 // write what.
 func (s *Service) Gate() *dialogue.Gate { return s.gate }
 
-// channels lists the channels the service's viewer may read (every one
-// without a viewer), oldest first.
+// Channels lists the channels the service's viewer may read (As; every
+// one without a viewer), oldest first.
+func (s *Service) Channels(ctx context.Context) ([]*dialogue.Channel, error) { return s.channels(ctx) }
+
 func (s *Service) channels(ctx context.Context) ([]*dialogue.Channel, error) {
 	all, err := s.Store.Channels(ctx)
 	if err != nil || s.viewer == nil {
@@ -95,6 +107,7 @@ func New(st Store, name, logKey string) *Service {
 	s := &Service{Store: st, Write: o.Wrap(st), Self: self, Now: time.Now, folds: &foldCache{}}
 	s.gate = dialogue.NewGate(st, stix.ReadTLP)
 	s.gate.Markings = s.reportMarkings
+	s.gate.Evidence = stix.EvidenceSHA256
 	return s
 }
 
