@@ -37,10 +37,10 @@ type stamping struct {
 	o *Origin
 }
 
-func (s *stamping) AddObjects(ctx context.Context, collectionID string, objs []*dialogue.Object) ([]dialogue.AddResult, error) {
+func (s *stamping) AddObjects(ctx context.Context, collectionID string, objs []*dialogue.Object, opts ...dialogue.AddOption) ([]dialogue.AddResult, error) {
 	ch, err := s.Store.Channel(ctx, collectionID)
 	if dialogue.KindOf(err) == dialogue.KindNotFound || err == nil && ch.ID != collectionID {
-		return s.Store.AddObjects(ctx, collectionID, objs)
+		return s.Store.AddObjects(ctx, collectionID, objs, opts...)
 	}
 	if err != nil {
 		return nil, err
@@ -95,10 +95,14 @@ func (s *stamping) AddObjects(ctx context.Context, collectionID string, objs []*
 		c.Raw = insertCreator(obj.Raw, s.o.IdentityID)
 		out = append(out, &c)
 	}
+	if dialogue.AllOrNothing.In(opts) && len(out) < len(objs) {
+		dialogue.Refuse("peer.Origin", results)
+		return results, nil
+	}
 	if len(out) == 0 {
 		return results, nil
 	}
-	added, err := s.Store.AddObjects(ctx, collectionID, out)
+	added, err := s.Store.AddObjects(ctx, collectionID, out, opts...)
 	if err != nil {
 		return nil, err
 	}
