@@ -23,7 +23,7 @@ import (
 	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/match"
 	"github.com/parleyhq/parley/internal/node"
-	"github.com/parleyhq/parley/internal/peer"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/telemetry"
 )
 
@@ -536,10 +536,15 @@ func fileSightings(ctx context.Context, n *node.Node, srcs []*indicatorSource, r
 	for _, r := range results {
 		byIndex[r.Index] = r
 	}
-	self := peer.IdentityID(n.LogKey())
+	self := dialogue.IdentityID(n.LogKey())
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 	filed := 0
+	type batch struct {
+		collection string
+		raws       []json.RawMessage
+	}
+	var batches []batch
 	for _, src := range srcs {
 		var raws []json.RawMessage
 		for _, idx := range src.from {
@@ -567,18 +572,31 @@ func fileSightings(ctx context.Context, n *node.Node, srcs []*indicatorSource, r
 		if len(raws) == 0 {
 			continue
 		}
-		page, err := n.Store.FindObjects(ctx, src.collection.ID, dialogue.ObjectFilter{IDs: []string{self}, Limit: 1})
-		if err != nil {
+		// On a channel the write store sends this party's identity
+		// first; another collection gets it here when it lacks it.
+		_, err := n.Store.Channel(ctx, src.collection.ID)
+		if dialogue.KindOf(err) != dialogue.KindNotFound && err != nil {
 			return filed, err
 		}
-		if len(page.Objects) == 0 {
-			id, _ := json.Marshal(map[string]any{
-				"type": "identity", "spec_version": "2.1", "id": self, "created": ts(now), "modified": ts(now),
-				"name": n.Config.Name, "identity_class": "organization",
-			})
-			raws = append([]json.RawMessage{id}, raws...)
+		if err != nil {
+			page, err := n.Store.FindObjects(ctx, src.collection.ID, dialogue.ObjectFilter{IDs: []string{self}, Limit: 1})
+			if err != nil {
+				return filed, err
+			}
+			if len(page.Objects) == 0 {
+				id, _ := json.Marshal(map[string]any{
+					"type": "identity", "spec_version": "2.1", "id": self, "created": ts(now), "modified": ts(now),
+					"name": n.Config.Name, "identity_class": "organization",
+				})
+				raws = append([]json.RawMessage{id}, raws...)
+			}
 		}
-		rep, err := ingest.Objects(ctx, n.Store, src.collection.ID, raws, ingest.AllOrNothing)
+		batches = append(batches, batch{src.collection.ID, raws})
+	}
+	// Every batch is built before any is written; each is written whole
+	// or not at all (one transaction per collection).
+	for _, b := range batches {
+		rep, err := ingest.Objects(ctx, server.WriteStore(n), b.collection, b.raws, ingest.AllOrNothing)
 		if err != nil {
 			return filed, err
 		}
@@ -591,9 +609,10 @@ func fileSightings(ctx context.Context, n *node.Node, srcs []*indicatorSource, r
 			}
 			return filed, dialogue.Errorf("parley match", dialogue.KindInvalid, "the sightings were refused: %s", strings.Join(why, "; "))
 		}
-		filed += rep.Added
-		if len(page.Objects) == 0 {
-			filed-- // the identity is not a sighting
+		for _, r := range rep.Results {
+			if r.Status == dialogue.Added && strings.HasPrefix(r.ID, "sighting--") {
+				filed++
+			}
 		}
 	}
 	return filed, nil

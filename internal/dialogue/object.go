@@ -1,6 +1,10 @@
 package dialogue
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Object is one version of one STIX object as a node stores it.
 type Object struct {
@@ -57,6 +61,62 @@ func (s AddStatus) String() string {
 		return "rejected"
 	}
 	return "unknown"
+}
+
+// AddOption changes how AddObjects adds a batch.
+type AddOption uint8
+
+// The options of AddObjects.
+const (
+	// AllOrNothing makes a batch one unit: when any object of it is
+	// Rejected, nothing of the batch is written or logged (the store's
+	// transaction is rolled back). The rejected objects keep their
+	// reasons; every other object is Rejected too, with an error that
+	// wraps ErrNotAdded. A command that files several objects as one
+	// thing (a report with its objects) passes it, so that a failure
+	// writes nothing.
+	AllOrNothing AddOption = iota + 1
+)
+
+// ErrNotAdded is wrapped by the error of an object that was not added
+// because another object of its AllOrNothing batch was rejected.
+var ErrNotAdded = errors.New("not added: another object of the batch was rejected")
+
+// In reports whether opt is among opts.
+func (opt AddOption) In(opts []AddOption) bool {
+	for _, o := range opts {
+		if o == opt {
+			return true
+		}
+	}
+	return false
+}
+
+// Refuse turns the results of an AllOrNothing batch of which some were
+// rejected into the results of a batch of which nothing was written:
+// every object not rejected is Rejected with ErrNotAdded (KindConflict),
+// naming the first object rejected. It reports whether any was
+// rejected; when none was, results are left as they are.
+func Refuse(op string, results []AddResult) bool {
+	first := -1
+	for i, r := range results {
+		if r.Status == Rejected {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return false
+	}
+	for i := range results {
+		if results[i].Status == Rejected {
+			continue
+		}
+		results[i].Status = Rejected
+		results[i].DateAdded = time.Time{}
+		results[i].Err = E(op, KindConflict, fmt.Errorf("%w (%s: %s)", ErrNotAdded, results[first].ID, Message(results[first].Err)))
+	}
+	return true
 }
 
 // AddResult is the outcome for one object passed to AddObjects, in the

@@ -17,7 +17,7 @@ import (
 type Party struct {
 	// Name is the node's name (its log key's name).
 	Name string
-	// IdentityID is the party's STIX identity (peer.IdentityID of its log
+	// IdentityID is the party's STIX identity (IdentityID of its log
 	// key): the created_by_ref of what it sends.
 	IdentityID string
 	// Local is true for this node's own party.

@@ -29,8 +29,9 @@ type Store interface {
 	// already present with the same content is Unchanged; with other
 	// content it is Rejected (KindConflict). The results are in the order
 	// of objs. The returned error is for the call as a whole (no such
-	// collection, the database failed); then nothing was written.
-	AddObjects(ctx context.Context, collectionID string, objs []*Object) ([]AddResult, error)
+	// collection, the database failed); then nothing was written. With
+	// AllOrNothing, one Rejected object rejects the call: see AddOption.
+	AddObjects(ctx context.Context, collectionID string, objs []*Object, opts ...AddOption) ([]AddResult, error)
 	// FindObjects lists object versions of a collection matching f, in
 	// ascending DateAdded order, one page at a time.
 	FindObjects(ctx context.Context, collectionID string, f ObjectFilter) (*ObjectPage, error)

@@ -10,7 +10,9 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,8 +24,10 @@ import (
 type Mode uint8
 
 const (
-	// AllOrNothing refuses the whole batch when any object is invalid:
-	// nothing is written, and the report lists every invalid object.
+	// AllOrNothing refuses the whole batch when any object is invalid or
+	// the store rejects any (a conflict, a write the store's rules
+	// forbid): nothing is written or logged, and the report lists every
+	// object rejected for its own reason.
 	AllOrNothing Mode = iota
 	// EachOnItsOwn writes the valid objects and rejects the invalid ones,
 	// as TAXII's status resource reports them.
@@ -40,9 +44,9 @@ type Result struct {
 	Err       error     // why it was rejected (stix.Errors for invalid objects)
 }
 
-// Report is the outcome of a batch. In AllOrNothing mode with any invalid
-// object, Refused is true, nothing was written, and Results lists only the
-// rejected objects.
+// Report is the outcome of a batch. In AllOrNothing mode with any object
+// invalid or rejected by the store, Refused is true, nothing was written,
+// and Results lists only the objects rejected for their own reason.
 type Report struct {
 	Results   []Result
 	Warnings  []stix.Warning
@@ -104,9 +108,25 @@ func Objects(ctx context.Context, st dialogue.Store, collectionID string, raws [
 	if len(objs) == 0 {
 		return rep, nil
 	}
-	added, err := st.AddObjects(ctx, collectionID, objs)
+	var opts []dialogue.AddOption
+	if mode == AllOrNothing {
+		opts = append(opts, dialogue.AllOrNothing)
+	}
+	added, err := st.AddObjects(ctx, collectionID, objs, opts...)
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
+	if mode == AllOrNothing && slices.ContainsFunc(added, func(a dialogue.AddResult) bool { return a.Status == dialogue.Rejected }) {
+		// The store wrote nothing: report the objects rejected for their
+		// own reason, not those refused with them.
+		for k, a := range added {
+			if a.Status == dialogue.Rejected && !errors.Is(a.Err, dialogue.ErrNotAdded) {
+				rep.Results = append(rep.Results, Result{Index: idx[k], ID: a.ID, Version: a.Version, Status: a.Status, Err: a.Err})
+				rep.Rejected++
+			}
+		}
+		rep.Refused = true
+		return rep, nil
 	}
 	// Merge rejections and store results back into input order.
 	merged := make([]Result, len(raws))

@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
+	"github.com/parleyhq/parley/internal/write"
 )
 
 // The peer protocol's paths, served behind mutual TLS to peers only.
@@ -338,6 +339,9 @@ func (c *conn) pull(ctx context.Context, ch *dialogue.Channel) error {
 			return nil
 		}
 		b.To = to
+		if err := c.refuseForeign(applyCtx, b); err != nil {
+			return err
+		}
 		res, err := st.ApplyReceived(applyCtx, b)
 		if err != nil {
 			return err
@@ -405,6 +409,31 @@ func (c *conn) pull(ctx context.Context, ch *dialogue.Channel) error {
 		return err
 	}
 	return flush(size)
+}
+
+// refuseForeign takes out of b the objects the peer may not send
+// (write.Received: another party's name, a new version of another
+// party's object) and raises BAD-DATA for each: they are not applied,
+// the rest is.
+func (c *conn) refuseForeign(ctx context.Context, b *dialogue.ApplyBatch) error {
+	refused, err := write.Received(ctx, c.w.s.st, c.w.s.self, c.p, b.CollectionID, b.Objects)
+	if err != nil || len(refused) == 0 {
+		return err
+	}
+	objs, idx := b.Objects[:0:0], b.Indexes[:0:0]
+	for i, o := range b.Objects {
+		if err := refused[i]; err != nil {
+			c.w.s.alarm(ctx, c.p.Name, dialogue.AlarmBadData, dialogue.Message(err))
+			c.w.s.metrics.invalid.WithLabelValues(c.p.Name).Inc()
+			continue
+		}
+		objs = append(objs, o)
+		if b.Indexes != nil {
+			idx = append(idx, b.Indexes[i])
+		}
+	}
+	b.Objects, b.Indexes = objs, idx
+	return nil
 }
 
 // checkParley checks that a Parley dialogue object received from the

@@ -48,9 +48,10 @@ type Store interface {
 
 // Config configures a Service.
 type Config struct {
-	// Name is this node's name, the name of its log key.
-	Name  string
-	Store Store
+	// Name is this node's name, the name of its log key; LogKey that key
+	// (its verifier text), from which this party's identity is derived.
+	Name, LogKey string
+	Store        Store
 	// Blobs keeps evidence blobs; nil leaves blobs unfetched.
 	Blobs *blob.Store
 	// Cert is this node's TLS certificate, presented to peers as client.
@@ -83,6 +84,7 @@ type Config struct {
 type Service struct {
 	cfg     Config
 	st      Store
+	self    dialogue.Party // this node's party
 	log     *slog.Logger
 	metrics *metrics
 
@@ -93,8 +95,8 @@ type Service struct {
 
 // New returns a Service; Run starts it.
 func New(cfg Config) (*Service, error) {
-	if cfg.Store == nil || cfg.Name == "" || cfg.Cosigner == nil {
-		return nil, dialogue.Errorf("peer.New", dialogue.KindInvalid, "a store, this node's name and its cosigner are required")
+	if cfg.Store == nil || cfg.Name == "" || cfg.LogKey == "" || cfg.Cosigner == nil {
+		return nil, dialogue.Errorf("peer.New", dialogue.KindInvalid, "a store, this node's name, its log key and its cosigner are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -120,7 +122,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, workers: map[string]*worker{}}
+	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, workers: map[string]*worker{},
+		self: dialogue.Party{Name: cfg.Name, IdentityID: dialogue.IdentityID(cfg.LogKey), Local: true}}
 	s.metrics = newMetrics(cfg.Registerer)
 	return s, nil
 }

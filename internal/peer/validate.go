@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
 	"golang.org/x/text/language"
 
 	"github.com/parleyhq/parley/internal/dialogue"
@@ -79,15 +78,9 @@ func NewPeer(name, rawURL, pin, logKey, territory string) (*dialogue.Peer, error
 	}, nil
 }
 
-// identityNamespace is the UUIDv5 namespace of the parties' identities.
-var identityNamespace = uuid.MustParse("8f1d4c3e-6a0b-5b6e-9a0e-70a9c1e1f2d3")
-
-// IdentityID returns the STIX identity id of the party whose node has the
-// given log key: the same on every node, derived from the pinned key, so
-// that each side knows the other's identity without being told.
-func IdentityID(logKey string) string {
-	return "identity--" + uuid.NewSHA1(identityNamespace, []byte(logKey)).String()
-}
+// IdentityID is dialogue.IdentityID: the STIX identity id of the party
+// whose node has the given log key.
+func IdentityID(logKey string) string { return dialogue.IdentityID(logKey) }
 
 // userAssigned reports whether code is one of ISO 3166-1's user-assigned
 // alpha-2 codes (AA, QM–QZ, XA–XZ, ZZ): private territories, such as the

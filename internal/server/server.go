@@ -28,6 +28,7 @@ import (
 	"github.com/parleyhq/parley/internal/taxii"
 	"github.com/parleyhq/parley/internal/webui"
 	"github.com/parleyhq/parley/internal/workflow"
+	"github.com/parleyhq/parley/internal/write"
 )
 
 // ErrAddrInUse: the listen address is taken.
@@ -189,14 +190,13 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 }
 
 // WriteStore is the store every write path of the node goes through: what
-// is added to a channel is stamped as the party's (peer.Origin). A node
-// without log key writes to its store as it is.
-func WriteStore(n *node.Node) peer.Store {
+// is added to a channel is written by the party's rules (write.Writer). A
+// node without log key writes to its store as it is.
+func WriteStore(n *node.Node) write.Store {
 	if n.LogKey() == "" {
 		return n.Store
 	}
-	o := &peer.Origin{IdentityID: peer.IdentityID(n.LogKey()), Name: n.Config.Name}
-	return o.Wrap(n.Store)
+	return write.New(n.Store, dialogue.Party{Name: n.Config.Name, IdentityID: dialogue.IdentityID(n.LogKey())})
 }
 
 // StopExchange stops the server's background work (the exchange with
@@ -256,6 +256,7 @@ func mountRecord(api *httpapi.Server, n *node.Node, cert tls.Certificate, log *s
 		return nil, err
 	}
 	pc.Name = n.Config.Name
+	pc.LogKey = n.LogKey()
 	pc.Store = n.Store
 	pc.Blobs = blobs
 	pc.Cert = cert

@@ -124,18 +124,31 @@ type idState struct {
 //
 // Each version added is an entry of the collection's log, appended in the
 // same transaction; the hooks set with OnAppend run after the commit.
-func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialogue.Object) ([]dialogue.AddResult, error) {
+//
+// With dialogue.AllOrNothing, a batch with a Rejected object is rolled
+// back whole: nothing is written or logged (dialogue.Refuse).
+func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialogue.Object, opts ...dialogue.AddOption) ([]dialogue.AddResult, error) {
 	const op = "sqlite.AddObjects"
+	all := dialogue.AllOrNothing.In(opts)
 	b := prepareBatch(op, objs, true)
 	var size int64
+	refused := false
 	err := db.write(ctx, op, func(tx *sql.Tx) error {
 		pk, err := db.pk(ctx, tx, op, collectionID)
 		if err != nil {
 			return err
 		}
+		if all && dialogue.Refuse(op, b.results) {
+			refused = true
+			return errRefused
+		}
 		entries, err := db.addBatch(ctx, tx, pk, b, nil)
 		if err != nil {
 			return err
+		}
+		if all && dialogue.Refuse(op, b.results) {
+			refused = true
+			return errRefused // rolls back what addBatch inserted
 		}
 		// The record: each version added is an entry of the collection's
 		// log, in this transaction, with one checkpoint for the call.
@@ -146,6 +159,9 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 		}
 		return nil
 	})
+	if refused {
+		return b.results, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +171,10 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 	}
 	return b.results, nil
 }
+
+// errRefused rolls back the transaction of an AllOrNothing batch with a
+// rejected object; AddObjects returns the results, not it.
+var errRefused = dialogue.Errorf("sqlite.AddObjects", dialogue.KindConflict, "batch refused")
 
 // batch is one call's objects on their way into the objects table, with
 // what is worked out before the write lock is taken.

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) dialogue.Store) {
 		{"AddObjects", testAddObjects},
 		{"AddObjectsDuplicatesInOneCall", testAddDuplicatesInCall},
 		{"AddObjectsInvalid", testAddInvalid},
+		{"AddObjectsAllOrNothing", testAddAllOrNothing},
 		{"RawIsByteExact", testRawByteExact},
 		{"DateAddedStrictlyIncreasing", testDateAdded},
 		{"FindObjectsFilters", testFindFilters},
@@ -237,6 +238,59 @@ func testGrants(t *testing.T, s dialogue.Store) {
 	wantKind(t, "Grants(unknown collection)", err, dialogue.KindNotFound)
 	wantKind(t, "SetGrant(unknown collection)", s.SetGrant(ctx, dialogue.Grant{CollectionID: "nope", Principal: "alice", Read: true}), dialogue.KindNotFound)
 	wantKind(t, "SetGrant(no principal)", s.SetGrant(ctx, dialogue.Grant{CollectionID: c.ID, Read: true}), dialogue.KindInvalid)
+}
+
+// testAddAllOrNothing: with dialogue.AllOrNothing, one rejected object
+// (a conflict, or an invalid one) leaves the collection and its log as
+// they were; the rejected object keeps its reason and the others say they
+// were not added.
+func testAddAllOrNothing(t *testing.T, s dialogue.Store) {
+	c := newCollection(t, s, "local")
+	add(t, s, c.ID, sdo("indicator", 1, 0), sdo("indicator", 3, 0))
+	before := find(t, s, c.ID, dialogue.ObjectFilter{Versions: dialogue.VersionMatch{All: true}})
+	changed := sdo("indicator", 3, 0)
+	changed.Raw = []byte(string(changed.Raw[:len(changed.Raw)-1]) + `,"description":"changed"}`)
+	invalid := &dialogue.Object{ID: "indicator--00000000-0000-4000-8000-000000000009", Type: "malware", Raw: []byte(`{}`)}
+	for _, bad := range []struct {
+		name string
+		obj  *dialogue.Object
+		kind dialogue.Kind
+	}{{"conflict", changed, dialogue.KindConflict}, {"invalid", invalid, dialogue.KindInvalid}} {
+		fresh, again := sdo("malware", 2, 0), sdo("indicator", 1, 0)
+		res, err := s.AddObjects(ctx, c.ID, []*dialogue.Object{fresh, bad.obj, again}, dialogue.AllOrNothing)
+		must(t, err)
+		if len(res) != 3 {
+			t.Fatalf("%s: %d results for 3 objects", bad.name, len(res))
+		}
+		if res[1].Status != dialogue.Rejected || dialogue.KindOf(res[1].Err) != bad.kind || errors.Is(res[1].Err, dialogue.ErrNotAdded) {
+			t.Errorf("%s: the rejected object's result = %+v, want its own %v", bad.name, res[1], bad.kind)
+		}
+		for _, i := range []int{0, 2} {
+			if res[i].Status != dialogue.Rejected || !errors.Is(res[i].Err, dialogue.ErrNotAdded) || !res[i].DateAdded.IsZero() {
+				t.Errorf("%s: result %d = %+v, want rejected as not added", bad.name, i, res[i])
+			}
+		}
+		if !fresh.DateAdded.IsZero() {
+			t.Errorf("%s: DateAdded set on an object that was not added", bad.name)
+		}
+		after := find(t, s, c.ID, dialogue.ObjectFilter{Versions: dialogue.VersionMatch{All: true}})
+		if len(after.Objects) != len(before.Objects) {
+			t.Errorf("%s: the collection holds %d versions, want %d as before", bad.name, len(after.Objects), len(before.Objects))
+		}
+	}
+	if ls, ok := s.(dialogue.LogStore); ok {
+		n, err := ls.LogSize(ctx, c.ID)
+		must(t, err)
+		if n != 2 {
+			t.Errorf("the log holds %d entries, want 2: a refused batch logs nothing", n)
+		}
+	}
+	// A batch that is all good is added as without the option.
+	res, err := s.AddObjects(ctx, c.ID, []*dialogue.Object{sdo("malware", 2, 0), sdo("indicator", 1, 0)}, dialogue.AllOrNothing)
+	must(t, err)
+	if res[0].Status != dialogue.Added || res[1].Status != dialogue.Unchanged {
+		t.Errorf("a good batch: %+v", res)
+	}
 }
 
 func testAddObjects(t *testing.T, s dialogue.Store) {

@@ -157,15 +157,37 @@ func (s *Service) MeetingMinutes(ctx context.Context, id string, texts map[strin
 	if m.Minutes != nil && m.Minutes.State == StatementAgreed {
 		return "", dialogue.Errorf(op, dialogue.KindConflict, "meeting %s has agreed minutes already (%s): they are not replaced", id, m.MinutesRef)
 	}
-	sid, err := s.ProposeStatement(ctx, m.Channel, StatementProposal{Kind: StatementMinutes, Texts: texts, MeetingRef: id})
+	// The statement and the meeting's version naming it are filed
+	// together: both, or neither.
+	var st json.RawMessage
+	ch, mv, err := s.meetingVersion(ctx, op, id, func(ch *dialogue.Channel, m *Meeting) error {
+		_, other, err := s.Channel(ctx, ch.ID)
+		if err != nil {
+			return err
+		}
+		if st, err = s.statementObject(ctx, ch, other, StatementProposal{Kind: StatementMinutes, Texts: texts, MeetingRef: id}); err != nil {
+			return err
+		}
+		m.props["minutes_ref"] = objectID(st)
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
-	err = s.updateMeeting(ctx, op, id, func(ch *dialogue.Channel, m *Meeting) error {
-		m.props["minutes_ref"] = sid
-		return nil
-	})
-	return sid, err
+	ids, err := s.File(ctx, ch, st, mv)
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// objectID reads the id of an object built here.
+func objectID(raw json.RawMessage) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(raw, &v)
+	return v.ID
 }
 
 // SignMinutes signs a meeting's minutes as this party: textSHA256 is the
@@ -365,19 +387,30 @@ func (s *Service) mayUpdateMeeting(op string, m *Meeting) error {
 // updateMeeting writes a new version of a meeting: the latest version's
 // properties changed by change, modified now (later than the latest).
 func (s *Service) updateMeeting(ctx context.Context, op, id string, change func(*dialogue.Channel, *Meeting) error) error {
-	ch, other, err := s.statementChannel(ctx, id)
+	ch, raw, err := s.meetingVersion(ctx, op, id, change)
 	if err != nil {
 		return err
+	}
+	_, err = s.File(ctx, ch, raw)
+	return err
+}
+
+// meetingVersion builds updateMeeting's new version, not filed yet, and
+// returns it with the meeting's channel.
+func (s *Service) meetingVersion(ctx context.Context, op, id string, change func(*dialogue.Channel, *Meeting) error) (*dialogue.Channel, json.RawMessage, error) {
+	ch, other, err := s.statementChannel(ctx, id)
+	if err != nil {
+		return nil, nil, err
 	}
 	m, err := s.meeting(ctx, ch, other, id)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := s.mayUpdateMeeting(op, m); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := change(ch, m); err != nil {
-		return err
+		return nil, nil, err
 	}
 	mod := s.Now().UTC().Truncate(time.Millisecond)
 	if !mod.After(m.Modified) {
@@ -386,13 +419,12 @@ func (s *Service) updateMeeting(ctx context.Context, op, id string, change func(
 	m.props["modified"] = stix.FormatTime(mod)
 	raw, err := json.Marshal(m.props)
 	if err != nil {
-		return dialogue.E(op, dialogue.KindOther, err)
+		return nil, nil, dialogue.E(op, dialogue.KindOther, err)
 	}
 	if _, _, err := stix.Parse(raw); err != nil {
-		return dialogue.E(op, dialogue.KindInvalid, err)
+		return nil, nil, dialogue.E(op, dialogue.KindInvalid, err)
 	}
-	_, err = s.File(ctx, ch, raw)
-	return err
+	return ch, raw, nil
 }
 
 // meetingParty resolves a party by name or identity id ("" is this one).

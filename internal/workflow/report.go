@@ -185,6 +185,9 @@ func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, 
 	if err != nil {
 		return "", dialogue.E(op, dialogue.KindOther, err)
 	}
+	// The report and its objects are filed in one transaction: when any
+	// is refused (an object stored already with other content, say
+	// another marking), nothing is written and nothing logged.
 	if _, err := s.File(ctx, ch, append(raws, rb)...); err != nil {
 		return "", err
 	}

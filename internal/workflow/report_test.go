@@ -173,3 +173,41 @@ func TestFileReportRefused(t *testing.T) {
 		t.Errorf("after refusals: %v, %v", list, err)
 	}
 }
+
+// A report is filed whole or not at all: the same bundle filed again at
+// TLP:CLEAR after TLP:AMBER holds objects stored already with other
+// content (their AMBER marking), so it is refused, and no CLEAR report is
+// written, logged or sent: no AMBER object is shown under a CLEAR report.
+func TestFileReportAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	clock := &reqClock{t: time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)}
+	a, b, ch := reqTwoNodes(t, clock)
+	bundle := reqBundle(t, clock.Now())
+	id, err := a.wf.FileReport(ctx, "a-b", bundle, "amber", []string{"energy"}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqHas(t, b, ch, id)
+	size := func() int64 {
+		n, err := a.wf.Store.LogSize(ctx, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := size()
+	clock.Add(time.Minute)
+	got, err := a.wf.FileReport(ctx, "a-b", bundle, "clear", []string{"energy"}, 3)
+	if err == nil || dialogue.KindOf(err) != dialogue.KindConflict || !strings.Contains(err.Error(), "exists already with other content") || !strings.Contains(err.Error(), "nothing was filed") {
+		t.Errorf("filing the AMBER objects at CLEAR: %q, %v", got, err)
+	}
+	if n := size(); n != before {
+		t.Errorf("a's log grew from %d to %d entries after refused filings", before, n)
+	}
+	for _, n := range []*reqNode{a, b} {
+		list, err := n.wf.Reports(ctx, "")
+		if err != nil || len(list) != 1 || list[0].ID != id || list[0].TLP != "amber" {
+			t.Errorf("%s: Reports = %+v, %v; want only the AMBER report", n.name, list, err)
+		}
+	}
+}

@@ -150,48 +150,57 @@ func (st *Statement) StateText() string {
 // party's proposal and returns its id. Off-limits statements need their
 // sectors (codes of dialogue's sector list); minutes need their meeting.
 func (s *Service) ProposeStatement(ctx context.Context, channel string, p StatementProposal) (string, error) {
-	const op = "workflow.ProposeStatement"
 	ch, other, err := s.Channel(ctx, channel)
 	if err != nil {
 		return "", err
 	}
-	kind, err := ParseStatementKind(string(p.Kind))
+	raw, err := s.statementObject(ctx, ch, other, p)
 	if err != nil {
-		return "", dialogue.E(op, dialogue.KindInvalid, err)
-	}
-	sum, err := TextSHA256(p.Texts)
-	if err != nil {
-		return "", dialogue.E(op, dialogue.KindOf(err), err)
-	}
-	props := map[string]any{"statement_kind": string(kind), "texts": p.Texts, "text_sha256": sum}
-	switch {
-	case kind == StatementOffLimits:
-		sectors, err := statementSectors(p.Sectors)
-		if err != nil {
-			return "", dialogue.E(op, dialogue.KindInvalid, err)
-		}
-		props["sectors"] = sectors
-	case len(p.Sectors) > 0:
-		return "", dialogue.Errorf(op, dialogue.KindInvalid, "sectors: only an off-limits statement names sectors, not a %s", kind)
-	}
-	if kind == StatementMinutes && p.MeetingRef == "" {
-		return "", dialogue.Errorf(op, dialogue.KindInvalid, "meeting_ref: minutes belong to a meeting: name it")
-	}
-	if p.MeetingRef != "" {
-		if _, err := s.meeting(ctx, ch, other, p.MeetingRef); err != nil {
-			return "", dialogue.Errorf(op, dialogue.KindOf(err), "meeting_ref: %s", dialogue.Message(err))
-		}
-		props["meeting_ref"] = p.MeetingRef
-	}
-	raw, err := s.NewObject(stix.TypeStatement, props)
-	if err != nil {
-		return "", dialogue.E(op, dialogue.KindInvalid, err)
+		return "", err
 	}
 	ids, err := s.File(ctx, ch, raw)
 	if err != nil {
 		return "", err
 	}
 	return ids[0], nil
+}
+
+// statementObject builds the statement p proposes on ch, not filed yet.
+func (s *Service) statementObject(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, p StatementProposal) (json.RawMessage, error) {
+	const op = "workflow.ProposeStatement"
+	kind, err := ParseStatementKind(string(p.Kind))
+	if err != nil {
+		return nil, dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	sum, err := TextSHA256(p.Texts)
+	if err != nil {
+		return nil, dialogue.E(op, dialogue.KindOf(err), err)
+	}
+	props := map[string]any{"statement_kind": string(kind), "texts": p.Texts, "text_sha256": sum}
+	switch {
+	case kind == StatementOffLimits:
+		sectors, err := statementSectors(p.Sectors)
+		if err != nil {
+			return nil, dialogue.E(op, dialogue.KindInvalid, err)
+		}
+		props["sectors"] = sectors
+	case len(p.Sectors) > 0:
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "sectors: only an off-limits statement names sectors, not a %s", kind)
+	}
+	if kind == StatementMinutes && p.MeetingRef == "" {
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "meeting_ref: minutes belong to a meeting: name it")
+	}
+	if p.MeetingRef != "" {
+		if _, err := s.meeting(ctx, ch, other, p.MeetingRef); err != nil {
+			return nil, dialogue.Errorf(op, dialogue.KindOf(err), "meeting_ref: %s", dialogue.Message(err))
+		}
+		props["meeting_ref"] = p.MeetingRef
+	}
+	raw, err := s.NewObject(stix.TypeStatement, props)
+	if err != nil {
+		return nil, dialogue.E(op, dialogue.KindInvalid, err)
+	}
+	return raw, nil
 }
 
 // statementSectors checks off-limits sector codes and returns them sorted,

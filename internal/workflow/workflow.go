@@ -10,8 +10,8 @@
 // entry of this node's log and travels to the peer; the peer's items
 // arrive the same way in the same collection. State is computed from the
 // objects of both sides and the clock, never stored by hand. The party an
-// item comes from is its created_by_ref, which peering guarantees for
-// Parley's types (stamped on write; checked on receipt).
+// item comes from is its created_by_ref, which the write rules guarantee
+// (internal/write: stamped and checked on write; checked on receipt).
 //
 // It must not reach the network or the database directly: the store and
 // the clock are given.
@@ -26,18 +26,19 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/ingest"
-	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/stix"
+	"github.com/parleyhq/parley/internal/write"
 )
 
 // Store is what the workflows need of a node's store.
-type Store = peer.Store
+type Store = write.Store
 
 // Service runs the workflows of one node.
 type Service struct {
 	// Store is the node's store, for reads.
 	Store Store
-	// Write is the store writes go through (peer.Origin's Wrap of Store).
+	// Write is the store writes go through: the party's write.Writer
+	// over Store.
 	Write Store
 	// Self is this node's party.
 	Self dialogue.Party
@@ -102,9 +103,8 @@ func (s *Service) channels(ctx context.Context) ([]*dialogue.Channel, error) {
 // New returns the workflows of the node named name, whose log key is
 // logKey, over st.
 func New(st Store, name, logKey string) *Service {
-	self := dialogue.Party{Name: name, IdentityID: peer.IdentityID(logKey), Local: true}
-	o := &peer.Origin{IdentityID: self.IdentityID, Name: name}
-	s := &Service{Store: st, Write: o.Wrap(st), Self: self, Now: time.Now, folds: &foldCache{}}
+	self := dialogue.Party{Name: name, IdentityID: dialogue.IdentityID(logKey), Local: true}
+	s := &Service{Store: st, Write: write.New(st, self), Self: self, Now: time.Now, folds: &foldCache{}}
 	s.gate = dialogue.NewGate(st, stix.ReadTLP)
 	s.gate.Markings = s.reportMarkings
 	s.gate.Evidence = stix.EvidenceSHA256
@@ -133,7 +133,7 @@ func (s *Service) Channel(ctx context.Context, idOrTitle string) (*dialogue.Chan
 	if err != nil {
 		return nil, dialogue.Party{}, err
 	}
-	return ch, dialogue.Party{Name: p.Name, IdentityID: peer.IdentityID(p.LogKey)}, nil
+	return ch, dialogue.Party{Name: p.Name, IdentityID: dialogue.IdentityID(p.LogKey)}, nil
 }
 
 // Item is a stored object of a channel with its decoded properties and the
@@ -213,8 +213,11 @@ func decodeProps(raw []byte, p any) bool {
 
 // File validates objects (STIX, and Parley's extension schema for
 // Parley's types and reports: stix.ValidateParley) and adds them to the
-// channel's collection, all or nothing, as this node's party. It returns
-// their ids.
+// channel's collection as this node's party, all or nothing: in one
+// transaction of the store, so that when any is refused (invalid, in
+// conflict with what is stored, forbidden by the write rules) nothing is
+// written or logged. It returns their ids. A command that writes several
+// objects files them in one call.
 func (s *Service) File(ctx context.Context, ch *dialogue.Channel, raws ...json.RawMessage) ([]string, error) {
 	const op = "workflow.File"
 	if ch.State != dialogue.ChannelActive && ch.State != dialogue.ChannelProposed {
@@ -237,12 +240,17 @@ func (s *Service) File(ctx context.Context, ch *dialogue.Channel, raws ...json.R
 		return nil, err
 	}
 	if rep.Refused || rep.Rejected > 0 {
+		// Nothing was written (ingest.AllOrNothing): say why.
 		for _, r := range rep.Results {
 			if r.Err != nil {
-				return nil, dialogue.Errorf(op, dialogue.KindInvalid, "object %s: %s", r.ID, dialogue.Message(r.Err))
+				kind := dialogue.KindOf(r.Err)
+				if kind == dialogue.KindOther {
+					kind = dialogue.KindInvalid
+				}
+				return nil, dialogue.Errorf(op, kind, "object %s: %s; nothing was filed", r.ID, dialogue.Message(r.Err))
 			}
 		}
-		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "the objects were refused")
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "the objects were refused; nothing was filed")
 	}
 	ids := make([]string, 0, len(rep.Results))
 	for _, r := range rep.Results {

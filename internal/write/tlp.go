@@ -1,4 +1,4 @@
-package peer
+package write
 
 import (
 	"context"
@@ -18,13 +18,10 @@ import (
 // another channel is still refused, since the original is found where it
 // was received.
 
-// leakIDs is how many ids one lookup names.
-const leakIDs = 200
-
 // crossChannel returns, by object id, the refusal of each of objs that
 // was received from a peer on a channel other than collectionID.
-func (s *stamping) crossChannel(ctx context.Context, collectionID string, objs []*dialogue.Object) (map[string]error, error) {
-	const op = "peer.Origin"
+func (w *Writer) crossChannel(ctx context.Context, collectionID string, objs []*dialogue.Object) (map[string]error, error) {
+	const op = "write.AddObjects"
 	var ids []string
 	seen := map[string]bool{}
 	for _, o := range objs {
@@ -37,7 +34,7 @@ func (s *stamping) crossChannel(ctx context.Context, collectionID string, objs [
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	chs, err := s.Store.Channels(ctx)
+	chs, err := w.Store.Channels(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -46,10 +43,10 @@ func (s *stamping) crossChannel(ctx context.Context, collectionID string, objs [
 		if ch.ID == collectionID || ch.State == dialogue.ChannelOffered {
 			continue // an offered channel has no collection yet
 		}
-		for start := 0; start < len(ids); start += leakIDs {
-			f := dialogue.ObjectFilter{IDs: ids[start:min(start+leakIDs, len(ids))], Versions: dialogue.VersionMatch{All: true}}
+		for start := 0; start < len(ids); start += lookupIDs {
+			f := dialogue.ObjectFilter{IDs: ids[start:min(start+lookupIDs, len(ids))], Versions: dialogue.VersionMatch{All: true}}
 			for {
-				page, err := s.Store.FindObjects(ctx, ch.ID, f)
+				page, err := w.Store.FindObjects(ctx, ch.ID, f)
 				if err != nil {
 					return nil, err
 				}
@@ -60,7 +57,7 @@ func (s *stamping) crossChannel(ctx context.Context, collectionID string, objs [
 					if level, _, _ := stix.ReadTLP(o.Raw); level == "clear" {
 						continue
 					}
-					from, err := s.Store.Origin(ctx, ch.ID, o.ID, o.TAXIIVersion())
+					from, err := w.Store.Origin(ctx, ch.ID, o.ID, o.TAXIIVersion())
 					if err != nil {
 						return nil, err
 					}
