@@ -63,6 +63,11 @@ const (
 	ChannelOffered ChannelState = "offered"
 	// ChannelActive: both sides accepted; entries flow both ways.
 	ChannelActive ChannelState = "active"
+	// ChannelDeclined: the channel was declined, here (`parley channel
+	// decline`: it was offered, there is no collection) or by the peer (it
+	// was proposed here: the collection stays, nothing flows). A proposal
+	// of the same id again is answered "declined" and not offered anew.
+	ChannelDeclined ChannelState = "declined"
 )
 
 // Channel is a collection shared with one peer, with the same id on both
@@ -79,6 +84,13 @@ type Channel struct {
 	Notified   bool
 	CreatedAt  time.Time
 	AcceptedAt time.Time // zero until active
+}
+
+// HasCollection reports whether the channel has a collection on this node:
+// not while it is only offered, nor once an offer was declined here. Every
+// listing of a channel's content skips a channel without one.
+func (c *Channel) HasCollection() bool {
+	return !c.Incoming || (c.State != ChannelOffered && c.State != ChannelDeclined)
 }
 
 // ApplyBatch is a run of a peer's log entries, verified against a

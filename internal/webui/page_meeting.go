@@ -557,7 +557,7 @@ func refusalText(l locale, err error) string {
 // channelTitles maps each channel's id to its title, and lists the
 // active channels (where meetings are convened).
 func (u *UI) channelTitles(ctx context.Context) (map[string]string, []*dialogue.Channel, error) {
-	chs, err := u.cfg.Workflow.Store.Channels(ctx)
+	chs, err := u.cfg.Workflow.Channels(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

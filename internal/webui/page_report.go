@@ -512,7 +512,7 @@ type reportForm struct {
 func (f *reportForm) Checked(code string) bool { return slices.Contains(f.In.Sectors, code) }
 
 func (u *UI) reportForm(ctx context.Context, in reportInput) (*reportForm, error) {
-	chs, err := u.cfg.Workflow.Store.Channels(ctx)
+	chs, err := u.cfg.Workflow.Channels(ctx)
 	if err != nil {
 		return nil, err
 	}

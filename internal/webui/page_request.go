@@ -611,7 +611,7 @@ func (u *UI) canRoute() bool { return u.geo() != nil }
 func (u *UI) geo() *geo.DB { return u.cfg.Geo }
 
 func (u *UI) newRequestData(ctx context.Context, usr *dialogue.User) (*newRequestData, error) {
-	chs, err := u.cfg.Workflow.Store.Channels(ctx)
+	chs, err := u.cfg.Workflow.Channels(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -784,13 +784,13 @@ func (s *Service) eachComms(ctx context.Context, channel string, activeOnly bool
 		}
 		return f(c)
 	}
-	chans, err := s.Store.Channels(ctx)
+	chans, err := s.Channels(ctx)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, ch := range chans {
-		if ch.State == dialogue.ChannelOffered || activeOnly && ch.State != dialogue.ChannelActive {
+		if !ch.HasCollection() || activeOnly && ch.State != dialogue.ChannelActive {
 			continue
 		}
 		full, other, err := s.Channel(ctx, ch.ID)
@@ -810,12 +810,12 @@ func (s *Service) eachComms(ctx context.Context, channel string, activeOnly bool
 // commsFind finds the channel holding the object id, which must be of type
 // typ (called what in messages; list is the command that lists them).
 func (s *Service) commsFind(ctx context.Context, op, id, typ, what, list string) (*dialogue.Channel, dialogue.Party, error) {
-	chans, err := s.Store.Channels(ctx)
+	chans, err := s.Channels(ctx)
 	if err != nil {
 		return nil, dialogue.Party{}, err
 	}
 	for _, ch := range chans {
-		if ch.State == dialogue.ChannelOffered {
+		if !ch.HasCollection() {
 			continue
 		}
 		page, err := s.Store.FindObjects(ctx, ch.ID, dialogue.ObjectFilter{IDs: []string{id}, MetaOnly: true})

@@ -410,7 +410,7 @@ func (s *Service) channelsOrOne(ctx context.Context, chID string) ([]*dialogue.C
 		}
 		return []*dialogue.Channel{ch}, nil
 	}
-	return s.Store.Channels(ctx)
+	return s.Channels(ctx)
 }
 
 // reportOf reads an incident report from a stored report; nil when it

@@ -351,7 +351,7 @@ func (s *Service) request(ctx context.Context, id string) (*Request, *dialogue.C
 	if stix.IDType(id) != stix.TypeRequest {
 		return nil, nil, dialogue.Errorf(op, dialogue.KindInvalid, "request id %q: want parley-request--UUID", id)
 	}
-	chs, err := s.Store.Channels(ctx)
+	chs, err := s.Channels(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -625,7 +625,7 @@ const (
 // off-limits-incident for a request that hits an agreed off-limits
 // sector). The server calls it periodically.
 func (s *Service) RequestEvents(ctx context.Context) ([]string, error) {
-	chs, err := s.Store.Channels(ctx)
+	chs, err := s.Channels(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ func (s *Service) respChannels(ctx context.Context, channel string) ([]*dialogue
 		}
 		return []*dialogue.Channel{ch}, nil
 	}
-	all, err := s.Store.Channels(ctx)
+	all, err := s.Channels(ctx)
 	if err != nil {
 		return nil, err
 	}

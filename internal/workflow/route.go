@@ -300,7 +300,7 @@ func (s *Service) routeChannel(ctx context.Context, p *dialogue.Peer, named stri
 		}
 		return ch, nil
 	}
-	chs, err := s.Store.Channels(ctx)
+	chs, err := s.Channels(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -342,7 +342,7 @@ func (s *Service) statementChannels(ctx context.Context, channel string) ([]*dia
 		}
 		return []*dialogue.Channel{ch}, nil
 	}
-	all, err := s.Store.Channels(ctx)
+	all, err := s.Channels(ctx)
 	if err != nil {
 		return nil, err
 	}
