@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -141,5 +142,98 @@ func TestPendingProposalKeepsListings(t *testing.T) {
 	}
 	if st, msg := api("GET", "/reports", nil); !strings.Contains(msg, created.ID) {
 		t.Errorf("GET /api/reports: %d %s: the report is not listed", st, msg)
+	}
+}
+
+// A peer that floods this node with channel proposals gets 429 past the
+// limit (the node's max_pending_proposals, 10 by default), and nothing of
+// those is stored; the node keeps serving its users and its channels, and
+// once one proposal is declined another may wait.
+func TestProposalFlood(t *testing.T) {
+	ctx := context.Background()
+	a, b := newNode(t, "party-a"), newNode(t, "party-b")
+	id := share(t, a, b)
+	api := apiUser(t, b, "ana", dialogue.RoleExpert)
+	client := peerClient(t, a, b)
+	var ids []string
+	for i := range 25 {
+		pid := stix.NewID("x")[len("x--"):]
+		st, msg := propose(t, client, b, pid, fmt.Sprint("flood ", i))
+		switch {
+		case i < 10 && st != http.StatusOK:
+			t.Fatalf("proposal %d: %d %s", i, st, msg)
+		case i >= 10 && (st != http.StatusTooManyRequests || !strings.Contains(msg, "10 of your channel proposals wait here already")):
+			t.Fatalf("proposal %d past the limit: %d %s", i, st, msg)
+		}
+		ids = append(ids, pid)
+	}
+	chs, err := b.store().Store.Channels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chs) != 11 {
+		t.Errorf("b holds %d channels, want the shared one and 10 offers", len(chs))
+	}
+	if !strings.Contains(b.logs.String(), "channel proposal refused: too many waiting") {
+		t.Errorf("b's log does not say it refused proposals:\n%s", tail(b.logs.String(), 2000))
+	}
+	// b keeps serving: its users' listings and the exchange on the channel.
+	for _, path := range []string{"/reports", "/requests", "/hotline"} {
+		if st, msg := api("GET", path, nil); st != http.StatusOK {
+			t.Errorf("GET /api%s after the flood: %d %s", path, st, msg)
+		}
+	}
+	add(t, a, id, indicators(3, "after the flood"))
+	waitFor(t, 15*time.Second, "b receives a's objects after the flood", func() bool { return count(t, b, id) == 3 })
+
+	// Declining one makes room for one more.
+	if _, err := b.store().Store.DeclineChannel(ctx, ids[0], ""); err != nil {
+		t.Fatal(err)
+	}
+	if st, msg := propose(t, client, b, ids[10], "flood 10"); st != http.StatusOK {
+		t.Errorf("a proposal after one was declined: %d %s", st, msg)
+	}
+	if st, msg := propose(t, client, b, ids[11], "flood 11"); st != http.StatusTooManyRequests {
+		t.Errorf("a proposal past the limit again: %d %s", st, msg)
+	}
+}
+
+// A channel declined here is told to its proposer, which records it
+// declined (its collection stays, nothing flows); proposing it again is
+// answered "declined" and not offered anew.
+func TestDeclineTold(t *testing.T) {
+	ctx := context.Background()
+	a, b := newNode(t, "party-a"), newNode(t, "party-b")
+	pin(t, a, b)
+	pin(t, b, a)
+	ch := &dialogue.Channel{Title: "unwanted", Peer: b.name, State: dialogue.ChannelProposed, CreatedAt: time.Now()}
+	if err := a.store().Store.ProposeChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "b is offered the channel", func() bool {
+		c, err := b.store().Store.Channel(ctx, ch.ID)
+		return err == nil && c.State == dialogue.ChannelOffered
+	})
+	if _, err := b.store().Store.DeclineChannel(ctx, ch.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "a sees the channel declined", func() bool {
+		c, err := a.store().Store.Channel(ctx, ch.ID)
+		return err == nil && c.State == dialogue.ChannelDeclined && c.Notified
+	})
+	waitFor(t, 15*time.Second, "b has told a", func() bool {
+		c, err := b.store().Store.Channel(ctx, ch.ID)
+		return err == nil && c.State == dialogue.ChannelDeclined && c.Notified
+	})
+	st, msg := propose(t, peerClient(t, a, b), b, ch.ID, "unwanted")
+	var m peer.ChannelMessage
+	if err := json.Unmarshal([]byte(msg), &m); st != http.StatusOK || err != nil || m.State != dialogue.ChannelDeclined {
+		t.Errorf("proposing a declined channel again: %d %s", st, msg)
+	}
+	if c, err := b.store().Store.Channel(ctx, ch.ID); err != nil || c.State != dialogue.ChannelDeclined {
+		t.Errorf("b's channel after a new proposal: %+v %v", c, err)
+	}
+	if _, err := a.store().Store.FindCollection(ctx, ch.ID); err != nil {
+		t.Errorf("a's collection of the declined channel: %v", err)
 	}
 }
