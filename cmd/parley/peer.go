@@ -156,15 +156,15 @@ func alarmText(p *dialogue.Peer) string {
 	if p.Alarm == "" {
 		return "-"
 	}
-	return fmt.Sprintf("%s since %s: %s", p.Alarm, when(p.AlarmAt), p.AlarmDetail)
+	return fmt.Sprintf("%s since %s (alarm %d): %s", p.Alarm, when(p.AlarmAt), p.AlarmID, p.AlarmDetail)
 }
 
 func (m *Main) newChannelCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "channel",
-		Short: "Share collections with peers: propose, accept, list",
+		Short: "Share collections with peers: propose, accept, decline, list",
 	}
-	cmd.AddCommand(m.newChannelCreateCommand(), m.newChannelAcceptCommand(), m.newChannelListCommand())
+	cmd.AddCommand(m.newChannelCreateCommand(), m.newChannelAcceptCommand(), m.newChannelDeclineCommand(), m.newChannelListCommand())
 	return cmd
 }
 
@@ -263,7 +263,8 @@ func (m *Main) newChannelListCommand() *cobra.Command {
 		Short: "List the channels and their state",
 		Long: `list shows each channel: its id (the same on both nodes), title, peer, and
 state: proposed (by this node; the peer has not accepted yet), offered (by
-the peer; accept it with 'parley channel accept') or active. SENT and
+the peer; accept it with 'parley channel accept' or decline it with 'parley
+channel decline'), active, or declined (here, or by the peer). SENT and
 RECEIVED are the sizes of the two logs: this node's entries and the peer's
 entries applied here.`,
 		Args: cobra.NoArgs,

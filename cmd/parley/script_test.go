@@ -2,14 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/sqlite"
 )
 
 func TestMain(m *testing.M) {
@@ -25,6 +30,7 @@ func TestScripts(t *testing.T) {
 			"mode":       cmdMode,
 			"cmpobjects": cmdCmpObjects,
 			"envline":    cmdEnvLine,
+			"peersays":   cmdPeerSays,
 		},
 		RequireExplicitExec: true,
 		Setup:               setup,
@@ -126,4 +132,30 @@ func cmdEnvLine(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("no line of %s starts with %q", args[1], args[2])
+}
+
+// cmdPeerSays records in a node's store what a pinned peer's messages
+// would (the peer protocol itself is tested in internal/peer):
+//
+//	peersays DIR PEER propose ID TITLE    a channel proposal, offered here
+//	peersays DIR PEER fork DETAIL         the peer's log forked: FORK
+func cmdPeerSays(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 4 {
+		ts.Fatalf("usage: peersays DIR PEER propose ID TITLE | peersays DIR PEER fork DETAIL")
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(ts.MkAbs(args[0]), "parley.db"))
+	ts.Check(err)
+	defer db.Close()
+	switch args[2] {
+	case "propose":
+		if len(args) != 5 {
+			ts.Fatalf("usage: peersays DIR PEER propose ID TITLE")
+		}
+		ts.Check(db.OfferChannel(ctx, &dialogue.Channel{ID: args[3], Title: args[4], Peer: args[1]}, 0))
+	case "fork":
+		ts.Check(db.RaiseAlarm(ctx, args[1], dialogue.AlarmFork, strings.Join(args[3:], " "), time.Now()))
+	default:
+		ts.Fatalf("peersays: %q is neither propose nor fork", args[2])
+	}
 }

@@ -18,9 +18,10 @@ import (
 func (m *Main) newUserCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
-		Short: "Add and list the node's users",
+		Short: "Add, list, disable and delete the node's users, set passwords",
 	}
-	cmd.AddCommand(m.newUserAddCommand(), m.newUserListCommand())
+	cmd.AddCommand(m.newUserAddCommand(), m.newUserListCommand(), m.newUserPasswdCommand(),
+		m.newUserDisableCommand(false), m.newUserDisableCommand(true), m.newUserDeleteCommand())
 	return cmd
 }
 
@@ -150,9 +151,13 @@ func (m *Main) newUserListCommand() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLE\tCREATED")
+			fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tSTATE")
 			for _, u := range users {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role, u.CreatedAt.UTC().Format("2006-01-02 15:04:05Z"))
+				state := "enabled"
+				if u.Disabled() {
+					state = "disabled since " + u.DisabledAt.UTC().Format("2006-01-02 15:04:05Z")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, u.CreatedAt.UTC().Format("2006-01-02 15:04:05Z"), state)
 			}
 			return tw.Flush()
 		},
@@ -164,7 +169,7 @@ func (m *Main) newUserListCommand() *cobra.Command {
 func (m *Main) newTokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "Create API tokens for tools",
+		Short: "Create, list and revoke API tokens for tools",
 	}
 	var dir, user, label string
 	create := &cobra.Command{
@@ -205,6 +210,6 @@ The token acts with the user's role and grants.`,
 	m.dirFlag(create, &dir)
 	create.Flags().StringVar(&user, "user", "", "the user the token acts for")
 	create.Flags().StringVar(&label, "label", "", "a note on what the token is for")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, m.newTokenListCommand(), m.newTokenRevokeCommand())
 	return cmd
 }

@@ -2,6 +2,7 @@ package dialogue
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -33,12 +34,32 @@ type Peer struct {
 	// LastContact is the last time a request to or from the peer succeeded
 	// (zero: never).
 	LastContact time.Time
-	// Alarm is "" or the alarm raised about the peer: AlarmFork, AlarmBadData.
-	// It stays until an administrator clears it.
+	// Alarm is "" or the open alarm raised about the peer: AlarmFork,
+	// AlarmBadData. It stays until an administrator clears it (ClearAlarm,
+	// by AlarmID).
 	Alarm       string
 	AlarmDetail string
 	AlarmAt     time.Time
+	AlarmID     int64
 }
+
+// Alarm is an alarm raised about a peer, open until an administrator
+// clears it, saying who and why.
+type Alarm struct {
+	ID       int64
+	Peer     string
+	Alarm    string // AlarmFork, AlarmBadData
+	Detail   string
+	RaisedAt time.Time
+	// ClearedAt is zero while the alarm is open.
+	ClearedAt time.Time
+	ClearedBy string
+	Reason    string
+}
+
+// ErrTooManyProposals is in the chain of the error OfferChannel returns
+// when the peer has as many proposals waiting here as the node allows.
+var ErrTooManyProposals = errors.New("too many channel proposals waiting")
 
 // The alarms a peer can raise.
 const (
@@ -63,6 +84,11 @@ const (
 	ChannelOffered ChannelState = "offered"
 	// ChannelActive: both sides accepted; entries flow both ways.
 	ChannelActive ChannelState = "active"
+	// ChannelDeclined: the channel was declined, here (`parley channel
+	// decline`: it was offered, there is no collection) or by the peer (it
+	// was proposed here: the collection stays, nothing flows). A proposal
+	// of the same id again is answered "declined" and not offered anew.
+	ChannelDeclined ChannelState = "declined"
 )
 
 // Channel is a collection shared with one peer, with the same id on both
@@ -79,6 +105,13 @@ type Channel struct {
 	Notified   bool
 	CreatedAt  time.Time
 	AcceptedAt time.Time // zero until active
+}
+
+// HasCollection reports whether the channel has a collection on this node:
+// not while it is only offered, nor once an offer was declined here. Every
+// listing of a channel's content skips a channel without one.
+func (c *Channel) HasCollection() bool {
+	return !c.Incoming || (c.State != ChannelOffered && c.State != ChannelDeclined)
 }
 
 // ApplyBatch is a run of a peer's log entries, verified against a
@@ -129,9 +162,16 @@ type PeerStore interface {
 	// SetPeerContact records a successful exchange with the peer at t
 	// (kept when later than the stored one).
 	SetPeerContact(ctx context.Context, name string, t time.Time) error
-	// SetPeerAlarm raises (alarm != "") or clears (alarm == "") the peer's
-	// alarm. Raising keeps an alarm already raised (the first one counts).
-	SetPeerAlarm(ctx context.Context, name, alarm, detail string, t time.Time) error
+	// RaiseAlarm raises an alarm about the peer. A peer has at most one
+	// open alarm: raising keeps one already open (the first one counts).
+	RaiseAlarm(ctx context.Context, peer, alarm, detail string, t time.Time) error
+	// Alarms lists the open alarms, or every alarm when all, by id.
+	Alarms(ctx context.Context, all bool) ([]*Alarm, error)
+	// ClearAlarm clears an open alarm at t, recording who cleared it and
+	// why (both required, KindInvalid), and returns it cleared.
+	// KindNotFound for no such alarm; KindConflict when it is cleared
+	// already.
+	ClearAlarm(ctx context.Context, id int64, by, reason string, t time.Time) (*Alarm, error)
 
 	// ProposeChannel creates, in one transaction, a collection (id, title
 	// and description of ch; an empty ID gets a new UUID, written back)
@@ -139,8 +179,19 @@ type PeerStore interface {
 	ProposeChannel(ctx context.Context, ch *Channel) error
 	// OfferChannel records a channel the peer proposed (ChannelOffered,
 	// Incoming). Offering again a channel that exists with the same peer
-	// changes nothing; with another peer it is KindConflict.
-	OfferChannel(ctx context.Context, ch *Channel) error
+	// changes nothing; with another peer it is KindConflict. When the peer
+	// has maxPending channels offered here already (0: no limit), nothing
+	// is stored and the error is KindConflict with ErrTooManyProposals in
+	// its chain.
+	OfferChannel(ctx context.Context, ch *Channel, maxPending int) error
+	// DeclineChannel makes a channel ChannelDeclined. With peer ""
+	// this node declines a channel the peer offered (not notified, so the
+	// peer is told); with peer set, that peer declined a channel this node
+	// proposed to it (notified: the peer is the one that told).
+	// KindNotFound for no such channel; KindConflict for a channel in
+	// another state or with another peer. Declining a declined channel
+	// changes nothing.
+	DeclineChannel(ctx context.Context, id, peer string) (*Channel, error)
 	// AcceptChannel accepts an offered channel: it creates the collection
 	// with the channel's id (titled title, or the proposed title when
 	// empty) and makes the channel active, not notified. KindNotFound for

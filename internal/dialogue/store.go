@@ -1,6 +1,9 @@
 package dialogue
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is a node's storage: collections, object versions, users, tokens,
 // TAXII status resources and the cursors of TAXII pulls. internal/sqlite
@@ -55,8 +58,25 @@ type Store interface {
 	// label for the user's own listing.
 	CreateToken(ctx context.Context, user, tokenHash, label string) error
 	// UserByToken finds the user a token hash belongs to and records the
-	// token's last use.
+	// token's last use. A disabled user is returned as it is (see
+	// CheckEnabled).
 	UserByToken(ctx context.Context, tokenHash string) (*User, error)
+	// SetPassword replaces a user's password hash and moves its
+	// Generation on (KindNotFound for no such user).
+	SetPassword(ctx context.Context, name, passwordHash string) error
+	// SetUserDisabled disables a user at t (disabled) or enables it again,
+	// and moves its Generation on when that changes anything. KindNotFound
+	// for no such user.
+	SetUserDisabled(ctx context.Context, name string, disabled bool, t time.Time) error
+	// DeleteUser removes a user with its tokens and its grants
+	// (KindNotFound for no such user).
+	DeleteUser(ctx context.Context, name string) error
+	// Tokens lists the tokens of a user, or of every user when user is "",
+	// by id. KindNotFound for no such user.
+	Tokens(ctx context.Context, user string) ([]*Token, error)
+	// RevokeToken deletes the token with the id and returns it as it was
+	// (KindNotFound for no such token).
+	RevokeToken(ctx context.Context, id int64) (*Token, error)
 
 	// CreateStatus stores a TAXII status resource.
 	CreateStatus(ctx context.Context, s *Status) error

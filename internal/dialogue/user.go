@@ -41,6 +41,44 @@ type User struct {
 	Name      string
 	Role      Role
 	CreatedAt time.Time
+	// DisabledAt is when the user was disabled (zero: the user may sign
+	// in). A disabled user's password, tokens and sessions are refused.
+	DisabledAt time.Time
+	// Generation grows with every change of the password or of
+	// DisabledAt. What remembers a successful check (a cached password
+	// check, a web session) keeps the generation and the CreatedAt it saw
+	// and compares them with the store's on each request (Same), so that a
+	// change by another process counts at once.
+	Generation int64
+}
+
+// Disabled reports whether the user is disabled.
+func (u *User) Disabled() bool { return !u.DisabledAt.IsZero() }
+
+// Same reports whether cur, the user as stored now, is still the user u
+// was checked as: the same name and creation (not deleted and made
+// again) and the same generation (no new password, not disabled since).
+func (u *User) Same(cur *User) bool {
+	return cur != nil && cur.Name == u.Name && cur.CreatedAt.Equal(u.CreatedAt) && cur.Generation == u.Generation
+}
+
+// CheckEnabled is the one check that a user found by a password, a token
+// or a session may act: KindUnauthenticated naming the user when it is
+// disabled.
+func CheckEnabled(u *User) error {
+	if u.Disabled() {
+		return Errorf("", KindUnauthenticated, "user %s is disabled", u.Name)
+	}
+	return nil
+}
+
+// Token is an API token as listed: never the token or its hash.
+type Token struct {
+	ID        int64
+	User      string
+	Label     string
+	CreatedAt time.Time
+	LastUsed  time.Time // zero: never used
 }
 
 // ValidateUserName checks a user name: 1 to 64 characters of letters,

@@ -30,7 +30,7 @@ func TestReceived(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch := &dialogue.Channel{ID: uuid.NewString(), Title: "from b", Peer: b.Name}
-	if err := st.OfferChannel(ctx, ch); err != nil {
+	if err := st.OfferChannel(ctx, ch, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.AcceptChannel(ctx, ch.ID, "", time.Now()); err != nil {

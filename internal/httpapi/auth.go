@@ -33,7 +33,11 @@ func NewContextWithUser(ctx context.Context, u *dialogue.User) context.Context {
 // the store. argon2id costs 64 MiB and tens of milliseconds per check, so
 // successful checks are remembered for a short while (keyed by a hash of
 // name and password, never the password itself), and at most a few checks
-// run at once so that a flood of bad passwords cannot exhaust memory.
+// run at once so that a flood of bad passwords cannot exhaust memory. A
+// remembered check counts only while the user, read from the store on
+// each request, is the same one (dialogue.User.Same): a new password, a
+// disabled or deleted user takes effect at the next request, whichever
+// process made the change. A disabled user's tokens are refused too.
 //
 // Failures are throttled as the web UI's sign-in is (internal/throttle):
 // after throttle.MaxFailures wrong passwords for one user name, or failed
@@ -123,6 +127,9 @@ func (a *authenticator) authenticate(r *http.Request) (*dialogue.User, error) {
 			}
 			return nil, dialogue.E(op, dialogue.KindOther, err)
 		}
+		if err := dialogue.CheckEnabled(u); err != nil {
+			return nil, dialogue.E(op, dialogue.KindUnauthenticated, err)
+		}
 		return u, nil
 	case "basic":
 		name, password, ok := r.BasicAuth()
@@ -150,11 +157,27 @@ func (a *authenticator) checkPassword(ctx context.Context, name, password string
 	bad := dialogue.Errorf(op, dialogue.KindUnauthenticated, "wrong user name or password")
 	key := sha256.Sum256([]byte(name + "\x00" + password))
 	now := time.Now()
+	// The user as stored now: a remembered check counts only while the
+	// user is the same (not deleted, no new password, not disabled since),
+	// whichever process changed it. One read per request.
+	u, err := a.store.User(ctx, name)
+	switch {
+	case dialogue.KindOf(err) == dialogue.KindNotFound:
+		a.forget(key)
+	case err != nil:
+		return nil, dialogue.E(op, dialogue.KindOther, err)
+	}
 	a.mu.Lock()
 	c, ok := a.cache[key]
 	a.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.user, nil
+	if ok && now.Before(c.expires) && c.user.Same(u) {
+		if err := dialogue.CheckEnabled(u); err != nil {
+			return nil, dialogue.E(op, dialogue.KindUnauthenticated, err)
+		}
+		return u, nil
+	}
+	if ok {
+		a.forget(key)
 	}
 
 	select {
@@ -163,9 +186,15 @@ func (a *authenticator) checkPassword(ctx context.Context, name, password string
 	case <-ctx.Done():
 		return nil, dialogue.E(op, dialogue.KindUnavailable, ctx.Err())
 	}
-	hash, err := a.store.PasswordHash(ctx, name)
+	// The user was read before the hash: should the password change in
+	// between, the generation remembered is the old one, and the next
+	// request checks again.
+	var hash string
+	if u != nil {
+		hash, err = a.store.PasswordHash(ctx, name)
+	}
 	switch {
-	case dialogue.KindOf(err) == dialogue.KindNotFound:
+	case u == nil || dialogue.KindOf(err) == dialogue.KindNotFound:
 		dialogue.CheckPassword(dummyHash(), password)
 		return nil, bad
 	case err != nil:
@@ -174,9 +203,8 @@ func (a *authenticator) checkPassword(ctx context.Context, name, password string
 	if !dialogue.CheckPassword(hash, password) {
 		return nil, bad
 	}
-	u, err := a.store.User(ctx, name)
-	if err != nil {
-		return nil, dialogue.E(op, dialogue.KindOther, err)
+	if err := dialogue.CheckEnabled(u); err != nil {
+		return nil, dialogue.E(op, dialogue.KindUnauthenticated, err)
 	}
 	a.mu.Lock()
 	if len(a.cache) >= maxCachedCredentials {
@@ -192,6 +220,13 @@ func (a *authenticator) checkPassword(ctx context.Context, name, password string
 	a.cache[key] = cachedUser{user: u, expires: now.Add(a.ttl)}
 	a.mu.Unlock()
 	return u, nil
+}
+
+// forget drops a remembered check.
+func (a *authenticator) forget(key [32]byte) {
+	a.mu.Lock()
+	delete(a.cache, key)
+	a.mu.Unlock()
 }
 
 // middleware authenticates every request; a request without valid

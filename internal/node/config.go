@@ -56,6 +56,24 @@ type Config struct {
 	// in order (for each field the first that knows it answers), before
 	// the files of DIR/geoip. Optional.
 	GeoIP []string `json:"geoip,omitempty"`
+	// MaxPendingProposals is how many channel proposals of one peer may
+	// wait here, neither accepted nor declined (DefaultMaxPendingProposals
+	// when absent): past it a peer's proposal is refused (429) and nothing
+	// is stored. Optional; 1 to 10000.
+	MaxPendingProposals int `json:"max_pending_proposals,omitempty"`
+}
+
+// DefaultMaxPendingProposals is the configuration's max_pending_proposals
+// when the file does not set it.
+const DefaultMaxPendingProposals = 10
+
+// PendingProposals returns the limit on the channel proposals of one peer
+// waiting here: the field, or its default.
+func (c *Config) PendingProposals() int {
+	if c.MaxPendingProposals == 0 {
+		return DefaultMaxPendingProposals
+	}
+	return c.MaxPendingProposals
 }
 
 // ParseConfig reads a configuration file's contents. Unknown fields,
@@ -124,6 +142,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
 		return fmt.Errorf("field \"max_body_bytes\": %d is out of range (1024 to %d)", c.MaxBodyBytes, 1<<30)
+	}
+	if c.MaxPendingProposals < 0 || c.MaxPendingProposals > 10000 {
+		return fmt.Errorf("field \"max_pending_proposals\": %d is out of range (1 to 10000; absent: %d)", c.MaxPendingProposals, DefaultMaxPendingProposals)
 	}
 	seen := make(map[string]bool)
 	for i, k := range c.Witness {

@@ -75,6 +75,9 @@ func TestParseConfigBad(t *testing.T) {
 		{"geoip number", edit(`"database"`, `"geoip": [7], "database"`), []string{`"geoip"`, "must be a string"}},
 		{"geoip empty path", edit(`"database"`, `"geoip": ["a.mmdb", ""], "database"`), []string{`"geoip" item 2`, "empty path"}},
 		{"geoip nul", edit(`"database"`, `"geoip": ["a\u0000.mmdb"], "database"`), []string{`"geoip" item 1`, "NUL"}},
+		{"pending negative", edit(`"database"`, `"max_pending_proposals": -1, "database"`), []string{`"max_pending_proposals"`, "out of range"}},
+		{"pending huge", edit(`"database"`, `"max_pending_proposals": 100000, "database"`), []string{`"max_pending_proposals"`, "out of range"}},
+		{"pending string", edit(`"database"`, `"max_pending_proposals": "ten", "database"`), []string{`"max_pending_proposals"`, "must be a number"}},
 		{"geoip twice", edit(`"database"`, `"geoip": ["geo/a.mmdb", "geo//a.mmdb"], "database"`), []string{`"geoip" item 2`, "listed twice"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -111,9 +111,10 @@ type ChannelMessage struct {
 	State       dialogue.ChannelState `json:"state"`
 }
 
-// tellChannel sends this node's state of ch to the peer, and records the
-// peer's answer: its own state (a proposal it had accepted already makes
-// the channel active here).
+// tellChannel sends this node's state of ch to the peer (proposed,
+// active, or declined: an offer declined here), and records the peer's
+// answer: its own state (a proposal it had accepted already makes the
+// channel active here; one it declined, declined).
 func (c *conn) tellChannel(ctx context.Context, ch *dialogue.Channel) error {
 	st := c.w.s.st
 	state := ch.State
@@ -128,6 +129,13 @@ func (c *conn) tellChannel(ctx context.Context, ch *dialogue.Channel) error {
 	var m ChannelMessage
 	if err := json.Unmarshal(ans, &m); err != nil {
 		return dialogue.Errorf("peer.tellChannel", dialogue.KindInvalid, "peer %s: the answer to a channel message is not JSON: %v", c.p.Name, err)
+	}
+	if m.State == dialogue.ChannelDeclined && ch.State == dialogue.ChannelProposed {
+		if _, err := st.DeclineChannel(ctx, ch.ID, c.p.Name); err != nil {
+			return err
+		}
+		c.w.s.log.Info("channel declined by the peer", "peer", c.p.Name, "channel", ch.ID, "title", ch.Title)
+		return nil
 	}
 	if m.State == dialogue.ChannelActive && ch.State == dialogue.ChannelProposed {
 		if err := st.ActivateChannel(ctx, ch.ID, c.p.Name, c.w.s.cfg.Now()); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,8 +95,11 @@ func (s *Service) touch(ctx context.Context, p *dialogue.Peer) {
 }
 
 // handleChannel takes a peer's channel message: a proposal is recorded as
-// offered here (until `parley channel accept`); an acceptance of a channel
-// this node proposed makes it active. The answer is this node's state.
+// offered here (until `parley channel accept` or `decline`), unless the
+// peer has MaxPending proposals waiting already (429, nothing stored); an
+// acceptance of a channel this node proposed makes it active, a decline
+// makes it declined. The answer is this node's state: a proposal of a
+// channel declined here is answered "declined" and not offered again.
 func (s *Service) handleChannel(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, _ := httpapi.PeerFrom(ctx)
@@ -120,7 +124,12 @@ func (s *Service) handleChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	case ch == nil && m.State == dialogue.ChannelProposed:
 		ch = &dialogue.Channel{ID: m.ID, Title: m.Title, Description: m.Description, Peer: p.Name, State: dialogue.ChannelOffered, Incoming: true, CreatedAt: now}
-		if err := s.st.OfferChannel(ctx, ch); err != nil {
+		if err := s.st.OfferChannel(ctx, ch, s.cfg.MaxPending); err != nil {
+			if errors.Is(err, dialogue.ErrTooManyProposals) {
+				s.log.Warn("channel proposal refused: too many waiting", "peer", p.Name, "channel", m.ID, "max", s.cfg.MaxPending)
+				err = httpapi.WithStatus(http.StatusTooManyRequests, dialogue.Errorf("peer.channel", dialogue.KindConflict,
+					"%d of your channel proposals wait here already, the most this node keeps: ask its administrator to accept or decline them (parley channel list)", s.cfg.MaxPending))
+			}
 			httpapi.Error(w, r, err)
 			return
 		}
@@ -128,6 +137,12 @@ func (s *Service) handleChannel(w http.ResponseWriter, r *http.Request) {
 	case ch == nil:
 		httpapi.Error(w, r, dialogue.Errorf("peer.channel", dialogue.KindNotFound, "no channel %s here: propose it first", m.ID))
 		return
+	case m.State == dialogue.ChannelDeclined && ch.State == dialogue.ChannelProposed:
+		if ch, err = s.st.DeclineChannel(ctx, ch.ID, p.Name); err != nil {
+			httpapi.Error(w, r, err)
+			return
+		}
+		s.log.Info("channel declined by the peer", "peer", p.Name, "channel", ch.ID, "title", ch.Title)
 	case m.State == dialogue.ChannelActive && ch.State == dialogue.ChannelProposed:
 		if err := s.st.ActivateChannel(ctx, ch.ID, p.Name, now); err != nil {
 			httpapi.Error(w, r, err)
@@ -179,8 +194,8 @@ func ParseChannelMessage(body []byte, m *ChannelMessage) error {
 		return dialogue.Errorf(op, dialogue.KindInvalid, "channel message: title: want 1 to 200 characters")
 	case len(m.Description) > 4000:
 		return dialogue.Errorf(op, dialogue.KindInvalid, "channel message: description: over 4000 characters")
-	case m.State != dialogue.ChannelProposed && m.State != dialogue.ChannelActive:
-		return dialogue.Errorf(op, dialogue.KindInvalid, "channel message: state %q: want %q or %q", clip(string(m.State)), dialogue.ChannelProposed, dialogue.ChannelActive)
+	case m.State != dialogue.ChannelProposed && m.State != dialogue.ChannelActive && m.State != dialogue.ChannelDeclined:
+		return dialogue.Errorf(op, dialogue.KindInvalid, "channel message: state %q: want %q, %q or %q", clip(string(m.State)), dialogue.ChannelProposed, dialogue.ChannelActive, dialogue.ChannelDeclined)
 	}
 	return nil
 }

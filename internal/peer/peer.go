@@ -76,6 +76,10 @@ type Config struct {
 	// ApplyBatch is how many entries are applied per transaction (default
 	// 4096).
 	ApplyBatch int
+	// MaxPending is how many channel proposals of one peer may wait here,
+	// neither accepted nor declined (default 10); past it a proposal is
+	// answered 429 and not stored.
+	MaxPending int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -118,6 +122,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.ApplyBatch <= 0 {
 		cfg.ApplyBatch = 4096
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 10
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -215,7 +222,7 @@ func (s *Service) Refused(r *http.Request, origin string, err error) {
 func (s *Service) alarm(ctx context.Context, peer, alarm, detail string) {
 	s.log.Error("peer alarm", "peer", peer, "alarm", alarm, "detail", detail)
 	s.metrics.alarms.WithLabelValues(peer, alarm).Inc()
-	if err := s.st.SetPeerAlarm(context.WithoutCancel(ctx), peer, alarm, detail, s.cfg.Now()); err != nil && dialogue.KindOf(err) != dialogue.KindNotFound {
+	if err := s.st.RaiseAlarm(context.WithoutCancel(ctx), peer, alarm, detail, s.cfg.Now()); err != nil && dialogue.KindOf(err) != dialogue.KindNotFound {
 		s.log.Error("recording a peer alarm failed", "peer", peer, "err", err)
 	}
 }

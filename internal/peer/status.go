@@ -51,7 +51,7 @@ func States(ctx context.Context, st Store) ([]*PeerState, error) {
 				continue
 			}
 			cs := ChannelState{ID: ch.ID, Title: ch.Title, State: ch.State}
-			if ch.State == dialogue.ChannelOffered {
+			if !ch.HasCollection() {
 				// Not accepted here: no collection yet, nothing exchanged.
 				ps.Channels = append(ps.Channels, cs)
 				continue

@@ -62,7 +62,7 @@ func TestChannelLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 		ch := &dialogue.Channel{ID: uuid.NewString(), Title: "with " + name, Peer: name}
-		if err := a.Store.OfferChannel(ctx, ch); err != nil {
+		if err := a.Store.OfferChannel(ctx, ch, 0); err != nil {
 			t.Fatal(err)
 		}
 		if channels[name], err = a.Store.AcceptChannel(ctx, ch.ID, "", time.Now()); err != nil {

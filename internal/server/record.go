@@ -60,7 +60,7 @@ func (r *Record) Channels(ctx context.Context) ([]*webui.RecordChannel, error) {
 	}
 	var out []*webui.RecordChannel
 	for _, ch := range chans {
-		if ch.State == dialogue.ChannelOffered {
+		if !ch.HasCollection() {
 			continue
 		}
 		rc := &webui.RecordChannel{ID: ch.ID, Title: ch.Title, Peer: ch.Peer, State: ch.State}
@@ -165,7 +165,7 @@ func (r *Record) History(ctx context.Context, channelID string, offset, limit in
 	if err != nil {
 		return nil, err
 	}
-	if ch.State == dialogue.ChannelOffered {
+	if !ch.HasCollection() {
 		return nil, dialogue.Errorf("server.Record.History", dialogue.KindNotFound, "channel %s: not accepted here, it has no log", ch.ID)
 	}
 	offset, limit = max(offset, 0), max(limit, 0)

@@ -264,6 +264,7 @@ func mountRecord(api *httpapi.Server, n *node.Node, cert tls.Certificate, log *s
 	pc.Cosigner = n.Cosigner()
 	pc.Logger = log
 	pc.Registerer = api.Registerer()
+	pc.MaxPending = n.Config.PendingProposals()
 	svc, err := peer.New(pc)
 	if err != nil {
 		return nil, err

@@ -53,7 +53,7 @@ func TestMigrations(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	if got := strings.Join(tables, " "); got != "channels collections enrich_cursors enrich_links enrichments grants log_checkpoints log_entries log_hashes objects peer_logs peers pull_cursors received_index statuses store_state tokens users wanted_blobs witness_state" {
+	if got := strings.Join(tables, " "); got != "alarms channels collections enrich_cursors enrich_links enrichments grants log_checkpoints log_entries log_hashes objects peer_logs peers pull_cursors received_index statuses store_state tokens users wanted_blobs witness_state" {
 		t.Errorf("tables: %s", got)
 	}
 	if err := db.Close(); err != nil {

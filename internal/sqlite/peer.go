@@ -117,13 +117,18 @@ func (db *DB) AddPeer(ctx context.Context, p *dialogue.Peer) error {
 	return nil
 }
 
-const peerCols = "name, url, tls_pin, log_key, territory, created_at, last_contact, alarm, alarm_detail, alarm_at"
+// peerCols are the columns scanPeer reads, from peersFrom: a peer with
+// its open alarm, if any.
+const (
+	peerCols  = "p.name, p.url, p.tls_pin, p.log_key, p.territory, p.created_at, p.last_contact, coalesce(a.alarm, ''), coalesce(a.detail, ''), a.raised_at, coalesce(a.id, 0)"
+	peersFrom = "peers p LEFT JOIN alarms a ON a.peer = p.name AND a.cleared_at IS NULL"
+)
 
 func scanPeer(sc interface{ Scan(...any) error }) (*dialogue.Peer, error) {
 	var p dialogue.Peer
 	var created int64
 	var contact, alarmAt sql.NullInt64
-	if err := sc.Scan(&p.Name, &p.URL, &p.TLSPin, &p.LogKey, &p.Territory, &created, &contact, &p.Alarm, &p.AlarmDetail, &alarmAt); err != nil {
+	if err := sc.Scan(&p.Name, &p.URL, &p.TLSPin, &p.LogKey, &p.Territory, &created, &contact, &p.Alarm, &p.AlarmDetail, &alarmAt, &p.AlarmID); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = fromMicros(created)
@@ -142,7 +147,7 @@ func nullMicros(v sql.NullInt64) time.Time {
 // Peers lists the peers by name.
 func (db *DB) Peers(ctx context.Context) ([]*dialogue.Peer, error) {
 	const op = "sqlite.Peers"
-	rows, err := db.rQuery(ctx, "SELECT "+peerCols+" FROM peers ORDER BY name")
+	rows, err := db.rQuery(ctx, "SELECT "+peerCols+" FROM "+peersFrom+" ORDER BY p.name")
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -161,7 +166,7 @@ func (db *DB) Peers(ctx context.Context) ([]*dialogue.Peer, error) {
 // Peer finds a peer by name (KindNotFound).
 func (db *DB) Peer(ctx context.Context, name string) (*dialogue.Peer, error) {
 	const op = "sqlite.Peer"
-	p, err := scanPeer(db.rQueryRow(ctx, "SELECT "+peerCols+" FROM peers WHERE name = ?", name))
+	p, err := scanPeer(db.rQueryRow(ctx, "SELECT "+peerCols+" FROM "+peersFrom+" WHERE p.name = ?", name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "peer %q does not exist", name)
 	}
@@ -174,7 +179,7 @@ func (db *DB) Peer(ctx context.Context, name string) (*dialogue.Peer, error) {
 // PeerByPin finds the peer whose TLS pin is pin (KindNotFound).
 func (db *DB) PeerByPin(ctx context.Context, pin string) (*dialogue.Peer, error) {
 	const op = "sqlite.PeerByPin"
-	p, err := scanPeer(db.rQueryRow(ctx, "SELECT "+peerCols+" FROM peers WHERE tls_pin = ?", pin))
+	p, err := scanPeer(db.rQueryRow(ctx, "SELECT "+peerCols+" FROM "+peersFrom+" WHERE p.tls_pin = ?", pin))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "no peer has TLS pin %q", pin)
 	}
@@ -218,41 +223,120 @@ func (db *DB) SetPeerContact(ctx context.Context, name string, t time.Time) erro
 	})
 }
 
-// SetPeerAlarm raises (alarm != "") or clears (alarm == "") the peer's
-// alarm. Raising keeps an alarm already raised, with its detail and time
-// (the first one counts). An alarm other than dialogue.AlarmFork and
-// AlarmBadData is KindInvalid; no such peer KindNotFound.
-func (db *DB) SetPeerAlarm(ctx context.Context, name, alarm, detail string, t time.Time) error {
-	const op = "sqlite.SetPeerAlarm"
+// RaiseAlarm raises an alarm about a peer at t. A peer has at most one
+// open alarm (the partial unique index alarms_open): raising keeps one
+// already open, with its detail and time (the first one counts). An alarm
+// other than dialogue.AlarmFork and AlarmBadData is KindInvalid; no such
+// peer KindNotFound.
+func (db *DB) RaiseAlarm(ctx context.Context, name, alarm, detail string, t time.Time) error {
+	const op = "sqlite.RaiseAlarm"
 	switch alarm {
-	case "", dialogue.AlarmFork, dialogue.AlarmBadData:
+	case dialogue.AlarmFork, dialogue.AlarmBadData:
 	default:
 		return dialogue.Errorf(op, dialogue.KindInvalid, "alarm: %q is neither %s nor %s", alarm, dialogue.AlarmFork, dialogue.AlarmBadData)
 	}
-	// The detail is for people: kept readable and bounded, never refused.
-	detail = strings.ToValidUTF8(detail, "\uFFFD")
-	if len(detail) > maxDetail {
-		cut := maxDetail
-		for cut > 0 && !utf8.RuneStart(detail[cut]) {
-			cut--
-		}
-		detail = detail[:cut]
-	}
-	if alarm != "" && t.IsZero() {
+	if t.IsZero() {
 		return dialogue.Errorf(op, dialogue.KindInvalid, "alarm time: is zero")
 	}
+	detail = clipText(detail, maxDetail)
 	return db.write(ctx, op, func(tx *sql.Tx) error {
 		if err := peerExists(ctx, tx, op, name); err != nil {
 			return err
 		}
-		if alarm == "" {
-			_, err := tx.ExecContext(ctx, `UPDATE peers SET alarm = '', alarm_detail = '', alarm_at = NULL WHERE name = ?`, name)
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE peers SET alarm = ?, alarm_detail = ?, alarm_at = ? WHERE name = ? AND alarm = ''`,
-			alarm, detail, micros(t), name)
+		_, err := tx.ExecContext(ctx, `INSERT INTO alarms (peer, alarm, detail, raised_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (peer) WHERE cleared_at IS NULL DO NOTHING`, name, alarm, detail, micros(t))
 		return err
 	})
+}
+
+// clipText keeps text for people readable and bounded: invalid UTF-8 is
+// replaced and the text cut at a rune boundary within max bytes.
+func clipText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
+}
+
+const alarmCols = "id, peer, alarm, detail, raised_at, cleared_at, cleared_by, reason"
+
+func scanAlarm(sc interface{ Scan(...any) error }) (*dialogue.Alarm, error) {
+	var a dialogue.Alarm
+	var raised int64
+	var cleared sql.NullInt64
+	if err := sc.Scan(&a.ID, &a.Peer, &a.Alarm, &a.Detail, &raised, &cleared, &a.ClearedBy, &a.Reason); err != nil {
+		return nil, err
+	}
+	a.RaisedAt, a.ClearedAt = fromMicros(raised), nullMicros(cleared)
+	return &a, nil
+}
+
+// Alarms lists the open alarms, or every alarm when all, by id.
+func (db *DB) Alarms(ctx context.Context, all bool) ([]*dialogue.Alarm, error) {
+	const op = "sqlite.Alarms"
+	q := "SELECT " + alarmCols + " FROM alarms WHERE cleared_at IS NULL ORDER BY id"
+	if all {
+		q = "SELECT " + alarmCols + " FROM alarms ORDER BY id"
+	}
+	rows, err := db.rQuery(ctx, q)
+	if err != nil {
+		return nil, dbErr(op, err)
+	}
+	defer rows.Close()
+	out := []*dialogue.Alarm{}
+	for rows.Next() {
+		a, err := scanAlarm(rows)
+		if err != nil {
+			return nil, dbErr(op, err)
+		}
+		out = append(out, a)
+	}
+	return out, dbErr(op, rows.Err())
+}
+
+// ClearAlarm clears an open alarm at t, recording who cleared it and why,
+// and returns it cleared. An empty by or reason is KindInvalid; no such
+// alarm KindNotFound; an alarm cleared already KindConflict (naming who
+// cleared it).
+func (db *DB) ClearAlarm(ctx context.Context, id int64, by, reason string, t time.Time) (*dialogue.Alarm, error) {
+	const op = "sqlite.ClearAlarm"
+	by, reason = strings.TrimSpace(by), strings.TrimSpace(reason)
+	switch {
+	case by == "":
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "cleared by: is empty")
+	case reason == "":
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "reason: is empty")
+	}
+	by, reason = clipText(by, maxTitle), clipText(reason, maxDetail)
+	if t.IsZero() {
+		t = db.now()
+	}
+	var a *dialogue.Alarm
+	err := db.write(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		a, err = scanAlarm(tx.QueryRowContext(ctx, "SELECT "+alarmCols+" FROM alarms WHERE id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return dialogue.Errorf(op, dialogue.KindNotFound, "no alarm with id %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		if !a.ClearedAt.IsZero() {
+			return dialogue.Errorf(op, dialogue.KindConflict, "alarm %d was cleared already, by %s at %s", id, a.ClearedBy, a.ClearedAt.UTC().Format(time.RFC3339))
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE alarms SET cleared_at = ?, cleared_by = ?, reason = ? WHERE id = ?", micros(t), by, reason, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.ClearedAt, a.ClearedBy, a.Reason = fromMicros(micros(t)), by, reason
+	return a, nil
 }
 
 // checkChannelID checks a channel id: a UUID in its canonical lower-case
@@ -374,8 +458,11 @@ func createCollection(ctx context.Context, tx *sql.Tx, op string, c *dialogue.Co
 // ChannelOffered, Incoming, no collection yet. Offering again a channel
 // that exists with the same peer changes nothing (ch is then filled from
 // the stored channel); with another peer, or an id that is a collection
-// here already, it is KindConflict. KindNotFound for no such peer.
-func (db *DB) OfferChannel(ctx context.Context, ch *dialogue.Channel) error {
+// here already, it is KindConflict. When the peer has maxPending channels
+// offered here already (0: no limit), nothing is stored: KindConflict
+// with dialogue.ErrTooManyProposals in its chain. KindNotFound for no
+// such peer.
+func (db *DB) OfferChannel(ctx context.Context, ch *dialogue.Channel, maxPending int) error {
 	const op = "sqlite.OfferChannel"
 	c := *ch
 	if c.CreatedAt.IsZero() {
@@ -404,6 +491,15 @@ func (db *DB) OfferChannel(ctx context.Context, ch *dialogue.Channel) error {
 		}
 		if err := channelFree(ctx, tx, op, c.ID); err != nil {
 			return err
+		}
+		if maxPending > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM channels WHERE peer = ? AND state = 'offered'", c.Peer).Scan(&n); err != nil {
+				return err
+			}
+			if n >= maxPending {
+				return dialogue.Errorf(op, dialogue.KindConflict, "peer %q has %d channel proposals waiting here, the most this node keeps: %w", c.Peer, n, dialogue.ErrTooManyProposals)
+			}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO channels (id, collection_pk, title, description, peer, state, incoming, notified, created_at)
 			VALUES (?, NULL, ?, ?, ?, ?, 1, 0, ?)`, c.ID, c.Title, c.Description, c.Peer, string(c.State), micros(c.CreatedAt))
@@ -519,6 +615,41 @@ func (db *DB) ActivateChannel(ctx context.Context, id, peer string, t time.Time)
 		_, err = tx.ExecContext(ctx, `UPDATE channels SET state = 'active', notified = 1, accepted_at = ? WHERE id = ? AND state = 'proposed'`, micros(t), id)
 		return err
 	})
+}
+
+// DeclineChannel makes a channel declined. With peer "", this node
+// declines a channel the peer offered: it has no collection, and is not
+// notified, so that the peer is told. With peer set, that peer declined a
+// channel this node proposed: its collection stays (nothing flows), and
+// it is notified, since the peer is the one that told. KindNotFound for
+// no such channel; KindConflict for another state or another peer; a
+// declined channel is left as it is.
+func (db *DB) DeclineChannel(ctx context.Context, id, peer string) (*dialogue.Channel, error) {
+	const op = "sqlite.DeclineChannel"
+	var ch *dialogue.Channel
+	err := db.write(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		if ch, err = txChannel(ctx, tx, op, id); err != nil {
+			return err
+		}
+		switch {
+		case peer != "" && ch.Peer != peer:
+			return dialogue.Errorf(op, dialogue.KindConflict, "channel %s is shared with peer %q, not %q", id, ch.Peer, peer)
+		case ch.State == dialogue.ChannelDeclined:
+			return nil
+		case peer == "" && ch.State != dialogue.ChannelOffered:
+			return dialogue.Errorf(op, dialogue.KindConflict, "channel %s is %s, not offered: only a channel a peer proposed and nobody accepted can be declined", id, ch.State)
+		case peer != "" && ch.State != dialogue.ChannelProposed:
+			return dialogue.Errorf(op, dialogue.KindConflict, "channel %s is %s here, not proposed: peer %q cannot decline it", id, ch.State, peer)
+		}
+		ch.State, ch.Notified = dialogue.ChannelDeclined, peer != ""
+		_, err = tx.ExecContext(ctx, `UPDATE channels SET state = 'declined', notified = ? WHERE id = ?`, ch.Notified, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ch, nil
 }
 
 // SetChannelNotified records that the peer was told the channel's state

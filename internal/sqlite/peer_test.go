@@ -42,7 +42,7 @@ func withChannel(t testing.TB, db *sqlite.DB) string {
 		t.Fatal(err)
 	}
 	ch := &dialogue.Channel{ID: uuid.NewString(), Title: "from b", Peer: p.Name}
-	if err := db.OfferChannel(ctx, ch); err != nil {
+	if err := db.OfferChannel(ctx, ch, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.AcceptChannel(ctx, ch.ID, "", time.Now()); err != nil {
@@ -189,7 +189,7 @@ func TestAlarmDetailBounded(t *testing.T) {
 	defer db.Close()
 	withChannel(t, db)
 	detail := "\xff" + strings.Repeat("é", 3000)
-	if err := db.SetPeerAlarm(ctx, "node-b.example", dialogue.AlarmBadData, detail, time.Now()); err != nil {
+	if err := db.RaiseAlarm(ctx, "node-b.example", dialogue.AlarmBadData, detail, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	p, err := db.Peer(ctx, "node-b.example")

@@ -42,22 +42,27 @@ func (db *DB) CreateUser(ctx context.Context, u *dialogue.User, passwordHash str
 	return nil
 }
 
+// userColumns are the columns scanUser reads, in its order.
+const userColumns = "name, role, created_at, disabled_at, generation"
+
 func scanUser(sc interface{ Scan(...any) error }, more ...any) (*dialogue.User, error) {
 	var u dialogue.User
 	var role string
 	var created int64
-	if err := sc.Scan(append([]any{&u.Name, &role, &created}, more...)...); err != nil {
+	var disabled sql.NullInt64
+	if err := sc.Scan(append([]any{&u.Name, &role, &created, &disabled, &u.Generation}, more...)...); err != nil {
 		return nil, err
 	}
 	u.Role = dialogue.Role(role)
 	u.CreatedAt = fromMicros(created)
+	u.DisabledAt = nullMicros(disabled)
 	return &u, nil
 }
 
 // User finds a user by name.
 func (db *DB) User(ctx context.Context, name string) (*dialogue.User, error) {
 	const op = "sqlite.User"
-	u, err := scanUser(db.rQueryRow(ctx, "SELECT name, role, created_at FROM users WHERE name = ?", name))
+	u, err := scanUser(db.rQueryRow(ctx, "SELECT "+userColumns+" FROM users WHERE name = ?", name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "user %q does not exist", name)
 	}
@@ -70,7 +75,7 @@ func (db *DB) User(ctx context.Context, name string) (*dialogue.User, error) {
 // Users lists every user by name.
 func (db *DB) Users(ctx context.Context) ([]*dialogue.User, error) {
 	const op = "sqlite.Users"
-	rows, err := db.rQuery(ctx, "SELECT name, role, created_at FROM users ORDER BY name")
+	rows, err := db.rQuery(ctx, "SELECT "+userColumns+" FROM users ORDER BY name")
 	if err != nil {
 		return nil, dbErr(op, err)
 	}
@@ -132,7 +137,7 @@ const lastUsedGranularity = time.Minute
 func (db *DB) UserByToken(ctx context.Context, tokenHash string) (*dialogue.User, error) {
 	const op = "sqlite.UserByToken"
 	var lastUsed sql.NullInt64
-	u, err := scanUser(db.rQueryRow(ctx, `SELECT u.name, u.role, u.created_at, t.last_used
+	u, err := scanUser(db.rQueryRow(ctx, `SELECT u.name, u.role, u.created_at, u.disabled_at, u.generation, t.last_used
 		FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?`, tokenHash), &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "no such token")
@@ -153,4 +158,137 @@ func (db *DB) UserByToken(ctx context.Context, tokenHash string) (*dialogue.User
 		return nil, err
 	}
 	return u, nil
+}
+
+// SetPassword replaces a user's password hash and moves its generation on,
+// so that remembered checks of the old password end. KindNotFound for no
+// such user; KindInvalid for an empty hash.
+func (db *DB) SetPassword(ctx context.Context, name, passwordHash string) error {
+	const op = "sqlite.SetPassword"
+	if passwordHash == "" {
+		return dialogue.Errorf(op, dialogue.KindInvalid, "user %s: no password hash", name)
+	}
+	return db.write(ctx, op, func(tx *sql.Tx) error {
+		return userChanged(op, name)(tx.ExecContext(ctx, "UPDATE users SET password_hash = ?, generation = generation + 1 WHERE name = ?", passwordHash, name))
+	})
+}
+
+// SetUserDisabled disables a user at t, or enables it again; the
+// generation moves on only when that changes anything (disabling twice
+// keeps the first time). KindNotFound for no such user.
+func (db *DB) SetUserDisabled(ctx context.Context, name string, disabled bool, t time.Time) error {
+	const op = "sqlite.SetUserDisabled"
+	return db.write(ctx, op, func(tx *sql.Tx) error {
+		if err := userExists(ctx, tx, op, name); err != nil {
+			return err
+		}
+		var err error
+		if disabled {
+			_, err = tx.ExecContext(ctx, "UPDATE users SET disabled_at = ?, generation = generation + 1 WHERE name = ? AND disabled_at IS NULL", micros(t), name)
+		} else {
+			_, err = tx.ExecContext(ctx, "UPDATE users SET disabled_at = NULL, generation = generation + 1 WHERE name = ? AND disabled_at IS NOT NULL", name)
+		}
+		return err
+	})
+}
+
+// DeleteUser removes a user, its tokens (by the foreign key's cascade) and
+// its grants, in one transaction. KindNotFound for no such user.
+func (db *DB) DeleteUser(ctx context.Context, name string) error {
+	const op = "sqlite.DeleteUser"
+	return db.write(ctx, op, func(tx *sql.Tx) error {
+		if err := userChanged(op, name)(tx.ExecContext(ctx, "DELETE FROM users WHERE name = ?", name)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM grants WHERE principal = ?", name)
+		return err
+	})
+}
+
+// userChanged turns the result of an UPDATE or DELETE of one user into
+// KindNotFound when no row matched.
+func userChanged(op, name string) func(sql.Result, error) error {
+	return func(res sql.Result, err error) error {
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return dialogue.Errorf(op, dialogue.KindNotFound, "user %q does not exist", name)
+		}
+		return nil
+	}
+}
+
+func userExists(ctx context.Context, tx *sql.Tx, op, name string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users WHERE name = ?", name).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return dialogue.Errorf(op, dialogue.KindNotFound, "user %q does not exist", name)
+	}
+	return nil
+}
+
+// Tokens lists the tokens of a user, or of every user when user is "", by
+// id: never the hashes. KindNotFound for no such user.
+func (db *DB) Tokens(ctx context.Context, user string) ([]*dialogue.Token, error) {
+	const op = "sqlite.Tokens"
+	q, args := "SELECT id, user, label, created_at, last_used FROM tokens ORDER BY id", []any{}
+	if user != "" {
+		if _, err := db.User(ctx, user); err != nil {
+			return nil, dialogue.E(op, dialogue.KindOf(err), err)
+		}
+		q, args = "SELECT id, user, label, created_at, last_used FROM tokens WHERE user = ? ORDER BY id", []any{user}
+	}
+	rows, err := db.rQuery(ctx, q, args...)
+	if err != nil {
+		return nil, dbErr(op, err)
+	}
+	defer rows.Close()
+	ts := []*dialogue.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, dbErr(op, err)
+		}
+		ts = append(ts, t)
+	}
+	return ts, dbErr(op, rows.Err())
+}
+
+func scanToken(sc interface{ Scan(...any) error }) (*dialogue.Token, error) {
+	var t dialogue.Token
+	var created int64
+	var used sql.NullInt64
+	if err := sc.Scan(&t.ID, &t.User, &t.Label, &created, &used); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.LastUsed = fromMicros(created), nullMicros(used)
+	return &t, nil
+}
+
+// RevokeToken deletes the token with the id and returns it as it was.
+// KindNotFound for no such token.
+func (db *DB) RevokeToken(ctx context.Context, id int64) (*dialogue.Token, error) {
+	const op = "sqlite.RevokeToken"
+	var tok *dialogue.Token
+	err := db.write(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		tok, err = scanToken(tx.QueryRowContext(ctx, "SELECT id, user, label, created_at, last_used FROM tokens WHERE id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return dialogue.Errorf(op, dialogue.KindNotFound, "no token with id %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM tokens WHERE id = ?", id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tok, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -33,6 +34,8 @@ func RunPeers(t *testing.T, open func(t *testing.T) PeerStore) {
 		{"PeerInvalid", testPeerInvalid},
 		{"PeerContact", testPeerContact},
 		{"PeerAlarm", testPeerAlarm},
+		{"OfferLimit", testOfferLimit},
+		{"DeclineChannel", testDeclineChannel},
 		{"ProposeChannel", testProposeChannel},
 		{"OfferAcceptChannel", testOfferChannel},
 		{"ChannelNotified", testChannelNotified},
@@ -176,27 +179,137 @@ func testPeerContact(t *testing.T, s PeerStore) {
 func testPeerAlarm(t *testing.T, s PeerStore) {
 	b := addPeer(t, s, "node-b.example")
 	c := addPeer(t, s, "node-c.example")
-	check := func(what, alarm, detail string, at time.Time) {
+	check := func(what, alarm, detail string, at time.Time) int64 {
 		t.Helper()
 		p, err := s.Peer(ctx, b.Name)
 		must(t, err)
-		if p.Alarm != alarm || p.AlarmDetail != detail || !p.AlarmAt.Equal(at) {
-			t.Errorf("%s: alarm %q %q at %v, want %q %q at %v", what, p.Alarm, p.AlarmDetail, p.AlarmAt, alarm, detail, at)
+		if p.Alarm != alarm || p.AlarmDetail != detail || !p.AlarmAt.Equal(at) || (alarm != "") != (p.AlarmID != 0) {
+			t.Errorf("%s: alarm %d %q %q at %v, want %q %q at %v", what, p.AlarmID, p.Alarm, p.AlarmDetail, p.AlarmAt, alarm, detail, at)
 		}
+		return p.AlarmID
 	}
-	must(t, s.SetPeerAlarm(ctx, b.Name, dialogue.AlarmFork, "checkpoint 12 is not consistent with 10", ts(1)))
-	check("raised", dialogue.AlarmFork, "checkpoint 12 is not consistent with 10", ts(1))
-	must(t, s.SetPeerAlarm(ctx, b.Name, dialogue.AlarmBadData, "tile 3 differs", ts(2)))
+	must(t, s.RaiseAlarm(ctx, b.Name, dialogue.AlarmFork, "checkpoint 12 is not consistent with 10", ts(1)))
+	first := check("raised", dialogue.AlarmFork, "checkpoint 12 is not consistent with 10", ts(1))
+	must(t, s.RaiseAlarm(ctx, b.Name, dialogue.AlarmBadData, "tile 3 differs", ts(2)))
 	check("raised again", dialogue.AlarmFork, "checkpoint 12 is not consistent with 10", ts(1))
-	if p, _ := s.Peer(ctx, c.Name); p.Alarm != "" {
-		t.Errorf("another peer's alarm: %q", p.Alarm)
+	if p, _ := s.Peer(ctx, c.Name); p.Alarm != "" || p.AlarmID != 0 {
+		t.Errorf("another peer's alarm: %d %q", p.AlarmID, p.Alarm)
 	}
-	must(t, s.SetPeerAlarm(ctx, b.Name, "", "", time.Time{}))
+	if ps, err := s.Peers(ctx); err != nil || len(ps) != 2 || ps[0].AlarmID != first || ps[1].AlarmID != 0 {
+		t.Errorf("Peers: %v %v", ps, err)
+	}
+
+	_, err := s.ClearAlarm(ctx, first, "", "checked with B", ts(3))
+	wantErr(t, "ClearAlarm without who", err, dialogue.KindInvalid, "cleared by")
+	_, err = s.ClearAlarm(ctx, first, "root", "  ", ts(3))
+	wantErr(t, "ClearAlarm without a reason", err, dialogue.KindInvalid, "reason")
+	_, err = s.ClearAlarm(ctx, first+100, "root", "checked", ts(3))
+	wantErr(t, "ClearAlarm(unknown id)", err, dialogue.KindNotFound, fmt.Sprint(first+100))
+	a, err := s.ClearAlarm(ctx, first, "root", "checked with B: a restore", ts(3))
+	must(t, err)
+	if a.ID != first || a.Peer != b.Name || a.Alarm != dialogue.AlarmFork || !a.RaisedAt.Equal(ts(1)) || !a.ClearedAt.Equal(ts(3)) || a.ClearedBy != "root" || a.Reason != "checked with B: a restore" {
+		t.Errorf("ClearAlarm = %+v", a)
+	}
 	check("cleared", "", "", time.Time{})
-	must(t, s.SetPeerAlarm(ctx, b.Name, dialogue.AlarmBadData, "tile 3 differs", ts(3)))
-	check("raised after clearing", dialogue.AlarmBadData, "tile 3 differs", ts(3))
-	wantErr(t, "SetPeerAlarm of an unknown alarm", s.SetPeerAlarm(ctx, b.Name, "MAYBE", "", ts(4)), dialogue.KindInvalid, "alarm", "MAYBE")
-	wantKind(t, "SetPeerAlarm(unknown peer)", s.SetPeerAlarm(ctx, "nobody", dialogue.AlarmFork, "", ts(4)), dialogue.KindNotFound)
+	_, err = s.ClearAlarm(ctx, first, "root", "again", ts(4))
+	wantErr(t, "ClearAlarm twice", err, dialogue.KindConflict, "cleared already", "root")
+
+	must(t, s.RaiseAlarm(ctx, b.Name, dialogue.AlarmBadData, "tile 3 differs", ts(5)))
+	second := check("raised after clearing", dialogue.AlarmBadData, "tile 3 differs", ts(5))
+	if second == first {
+		t.Errorf("a new alarm has the id of the cleared one: %d", second)
+	}
+	open, err := s.Alarms(ctx, false)
+	must(t, err)
+	if len(open) != 1 || open[0].ID != second || !open[0].ClearedAt.IsZero() {
+		t.Errorf("Alarms(open) = %+v", open)
+	}
+	all, err := s.Alarms(ctx, true)
+	must(t, err)
+	if len(all) != 2 || all[0].ID != first || all[0].Reason != "checked with B: a restore" || all[1].ID != second {
+		t.Errorf("Alarms(all) = %+v", all)
+	}
+	wantErr(t, "RaiseAlarm of an unknown alarm", s.RaiseAlarm(ctx, b.Name, "MAYBE", "", ts(6)), dialogue.KindInvalid, "alarm", "MAYBE")
+	wantErr(t, "RaiseAlarm of no alarm", s.RaiseAlarm(ctx, b.Name, "", "", ts(6)), dialogue.KindInvalid, "alarm")
+	wantKind(t, "RaiseAlarm(unknown peer)", s.RaiseAlarm(ctx, "nobody", dialogue.AlarmFork, "", ts(6)), dialogue.KindNotFound)
+}
+
+// testOfferLimit: past maxPending offers of one peer, an offer is refused
+// with ErrTooManyProposals and nothing is stored; another peer, a repeated
+// offer, and an offer after one was accepted or declined are not refused.
+func testOfferLimit(t *testing.T, s PeerStore) {
+	b := addPeer(t, s, "node-b.example")
+	c := addPeer(t, s, "node-c.example")
+	var ids []string
+	for i := range 3 {
+		ch := &dialogue.Channel{ID: uuid.NewString(), Title: fmt.Sprint("offer ", i), Peer: b.Name}
+		must(t, s.OfferChannel(ctx, ch, 3))
+		ids = append(ids, ch.ID)
+	}
+	over := &dialogue.Channel{ID: uuid.NewString(), Title: "one too many", Peer: b.Name}
+	err := s.OfferChannel(ctx, over, 3)
+	wantErr(t, "OfferChannel past the limit", err, dialogue.KindConflict, b.Name, "3")
+	if !errors.Is(err, dialogue.ErrTooManyProposals) {
+		t.Errorf("OfferChannel past the limit: %v is not ErrTooManyProposals", err)
+	}
+	if _, err := s.Channel(ctx, over.ID); dialogue.KindOf(err) != dialogue.KindNotFound {
+		t.Errorf("the refused offer is stored: %v", err)
+	}
+	must(t, s.OfferChannel(ctx, &dialogue.Channel{ID: ids[0], Title: "offer 0", Peer: b.Name}, 3))
+	must(t, s.OfferChannel(ctx, &dialogue.Channel{ID: uuid.NewString(), Title: "from c", Peer: c.Name}, 3))
+	_, err = s.DeclineChannel(ctx, ids[1], "")
+	must(t, err)
+	must(t, s.OfferChannel(ctx, over, 3))
+	wantKind(t, "OfferChannel past the limit again", s.OfferChannel(ctx, &dialogue.Channel{ID: uuid.NewString(), Title: "more", Peer: b.Name}, 3), dialogue.KindConflict)
+	must(t, s.OfferChannel(ctx, &dialogue.Channel{ID: uuid.NewString(), Title: "no limit", Peer: b.Name}, 0))
+}
+
+// testDeclineChannel: an offer declined here has no collection and is to
+// be told; a proposal the peer declined keeps its collection; other states
+// and peers are refused.
+func testDeclineChannel(t *testing.T, s PeerStore) {
+	b := addPeer(t, s, "node-b.example")
+	c := addPeer(t, s, "node-c.example")
+	offer := &dialogue.Channel{ID: uuid.NewString(), Title: "from b", Peer: b.Name}
+	must(t, s.OfferChannel(ctx, offer, 0))
+	got, err := s.DeclineChannel(ctx, offer.ID, "")
+	must(t, err)
+	if got.State != dialogue.ChannelDeclined || got.Notified || !got.Incoming || got.HasCollection() {
+		t.Errorf("declined offer: %+v", got)
+	}
+	if st := getChannel(t, s, offer.ID); st.State != dialogue.ChannelDeclined || st.Notified {
+		t.Errorf("stored declined offer: %+v", st)
+	}
+	if _, err := s.FindCollection(ctx, offer.ID); dialogue.KindOf(err) != dialogue.KindNotFound {
+		t.Errorf("a declined offer has a collection: %v", err)
+	}
+	_, err = s.DeclineChannel(ctx, offer.ID, "")
+	must(t, err)
+	_, err = s.AcceptChannel(ctx, offer.ID, "", ts(2))
+	wantErr(t, "AcceptChannel of a declined channel", err, dialogue.KindConflict, "declined")
+	must(t, s.OfferChannel(ctx, &dialogue.Channel{ID: offer.ID, Title: "from b again", Peer: b.Name}, 0))
+	if st := getChannel(t, s, offer.ID); st.State != dialogue.ChannelDeclined {
+		t.Errorf("offered again after declining: %+v", st)
+	}
+
+	mine := propose(t, s, b.Name, "to b")
+	_, err = s.DeclineChannel(ctx, mine.ID, "")
+	wantErr(t, "DeclineChannel of this node's proposal", err, dialogue.KindConflict, "proposed")
+	_, err = s.DeclineChannel(ctx, mine.ID, c.Name)
+	wantErr(t, "DeclineChannel by another peer", err, dialogue.KindConflict, c.Name)
+	got, err = s.DeclineChannel(ctx, mine.ID, b.Name)
+	must(t, err)
+	if got.State != dialogue.ChannelDeclined || !got.Notified || !got.HasCollection() {
+		t.Errorf("proposal declined by the peer: %+v", got)
+	}
+	if _, err := s.FindCollection(ctx, mine.ID); err != nil {
+		t.Errorf("the collection of a proposal the peer declined: %v", err)
+	}
+	active := activeChannel(t, s, b.Name, "active")
+	_, err = s.DeclineChannel(ctx, active.ID, "")
+	wantErr(t, "DeclineChannel of an active channel", err, dialogue.KindConflict, "active")
+	_, err = s.DeclineChannel(ctx, uuid.NewString(), "")
+	wantKind(t, "DeclineChannel(unknown)", err, dialogue.KindNotFound)
 }
 
 // propose proposes a channel titled title with peer.
@@ -225,7 +338,7 @@ func wantDefaultGrant(t *testing.T, s PeerStore, id string) {
 func activeChannel(t *testing.T, s PeerStore, peer, title string) *dialogue.Channel {
 	t.Helper()
 	ch := &dialogue.Channel{ID: uuid.NewString(), Title: title, Peer: peer}
-	must(t, s.OfferChannel(ctx, ch))
+	must(t, s.OfferChannel(ctx, ch, 0))
 	acc, err := s.AcceptChannel(ctx, ch.ID, "", ts(1))
 	must(t, err)
 	wantDefaultGrant(t, s, acc.ID)
@@ -306,7 +419,7 @@ func testOfferChannel(t *testing.T, s PeerStore) {
 	b := addPeer(t, s, "node-b.example")
 	c := addPeer(t, s, "node-c.example")
 	ch := &dialogue.Channel{ID: uuid.NewString(), Title: "from b", Description: "b's", Peer: b.Name}
-	must(t, s.OfferChannel(ctx, ch))
+	must(t, s.OfferChannel(ctx, ch, 0))
 	if ch.State != dialogue.ChannelOffered || !ch.Incoming || ch.Notified {
 		t.Errorf("offered channel = %+v", ch)
 	}
@@ -316,20 +429,20 @@ func testOfferChannel(t *testing.T, s PeerStore) {
 		t.Errorf("Channel(proposed title) of an offered channel = %+v", got)
 	}
 	// Offered again by the same peer: nothing changes.
-	must(t, s.OfferChannel(ctx, &dialogue.Channel{ID: ch.ID, Title: "renamed", Peer: b.Name}))
+	must(t, s.OfferChannel(ctx, &dialogue.Channel{ID: ch.ID, Title: "renamed", Peer: b.Name}, 0))
 	if got := getChannel(t, s, ch.ID); got.Title != "from b" || got.State != dialogue.ChannelOffered {
 		t.Errorf("after the same offer again: %+v", got)
 	}
 	// By another peer: refused.
-	err = s.OfferChannel(ctx, &dialogue.Channel{ID: ch.ID, Title: "from b", Peer: c.Name})
+	err = s.OfferChannel(ctx, &dialogue.Channel{ID: ch.ID, Title: "from b", Peer: c.Name}, 0)
 	wantErr(t, "OfferChannel of b's channel by c", err, dialogue.KindConflict, b.Name)
 	// Over a collection of this node: refused.
 	local := newCollection(t, s, "local")
 	local2 := &dialogue.Collection{ID: uuid.NewString(), Title: "local2"}
 	must(t, s.CreateCollection(ctx, local2))
-	err = s.OfferChannel(ctx, &dialogue.Channel{ID: local2.ID, Title: "mine now", Peer: b.Name})
+	err = s.OfferChannel(ctx, &dialogue.Channel{ID: local2.ID, Title: "mine now", Peer: b.Name}, 0)
 	wantErr(t, "OfferChannel of a local collection's id", err, dialogue.KindConflict, local2.ID)
-	err = s.OfferChannel(ctx, &dialogue.Channel{ID: uuid.NewString(), Title: "x", Peer: "nobody"})
+	err = s.OfferChannel(ctx, &dialogue.Channel{ID: uuid.NewString(), Title: "x", Peer: "nobody"}, 0)
 	wantKind(t, "OfferChannel by an unknown peer", err, dialogue.KindNotFound)
 	for _, bad := range []struct {
 		ch    dialogue.Channel
@@ -341,7 +454,7 @@ func testOfferChannel(t *testing.T, s PeerStore) {
 		{dialogue.Channel{ID: uuid.NewString(), Title: "a\nb", Peer: b.Name}, []string{"title", "control"}},
 		{dialogue.Channel{ID: uuid.NewString(), Title: strings.Repeat("t", 1000), Peer: b.Name}, []string{"title", "over"}},
 	} {
-		wantErr(t, fmt.Sprintf("OfferChannel(%.40q)", bad.ch.ID+" "+bad.ch.Title), s.OfferChannel(ctx, &bad.ch), dialogue.KindInvalid, bad.words...)
+		wantErr(t, fmt.Sprintf("OfferChannel(%.40q)", bad.ch.ID+" "+bad.ch.Title), s.OfferChannel(ctx, &bad.ch, 0), dialogue.KindInvalid, bad.words...)
 	}
 
 	// Accept: the collection is made with the channel's id.
@@ -370,14 +483,14 @@ func testOfferChannel(t *testing.T, s PeerStore) {
 		t.Errorf("ActivateChannel on an accepted channel changed it: %+v", got)
 	}
 	// Offered again once accepted: still nothing changes.
-	must(t, s.OfferChannel(ctx, &dialogue.Channel{ID: ch.ID, Title: "from b", Peer: b.Name}))
+	must(t, s.OfferChannel(ctx, &dialogue.Channel{ID: ch.ID, Title: "from b", Peer: b.Name}, 0))
 	if got := getChannel(t, s, ch.ID); got.State != dialogue.ChannelActive {
 		t.Errorf("an offer again after accepting: %+v", got)
 	}
 
 	// Accepting under a title of one's own.
 	ch2 := &dialogue.Channel{ID: uuid.NewString(), Title: "from b", Peer: b.Name}
-	must(t, s.OfferChannel(ctx, ch2))
+	must(t, s.OfferChannel(ctx, ch2, 0))
 	// The offered "from b" is the one without a collection; by title,
 	// the accepted one's collection comes first.
 	if got := getChannel(t, s, "from b"); got.ID != ch.ID {
@@ -395,7 +508,7 @@ func testOfferChannel(t *testing.T, s PeerStore) {
 func testChannelNotified(t *testing.T, s PeerStore) {
 	b := addPeer(t, s, "node-b.example")
 	ch := &dialogue.Channel{ID: uuid.NewString(), Title: "from b", Peer: b.Name}
-	must(t, s.OfferChannel(ctx, ch))
+	must(t, s.OfferChannel(ctx, ch, 0))
 	_, err := s.AcceptChannel(ctx, ch.ID, "", ts(1))
 	must(t, err)
 	// Told as it was when offered: the channel has moved on since.

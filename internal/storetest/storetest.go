@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) dialogue.Store) {
 		{"Stats", testStats},
 		{"Users", testUsers},
 		{"Tokens", testTokens},
+		{"UserAdmin", testUserAdmin},
+		{"TokenAdmin", testTokenAdmin},
 		{"Statuses", testStatuses},
 		{"PullCursors", testPullCursors},
 	})
@@ -923,5 +925,131 @@ func runEach[S interface{ Close() error }](t *testing.T, open func(t *testing.T)
 			})
 			tt.fn(t, s)
 		})
+	}
+}
+
+// testUserAdmin: a new password, disabling, enabling and deleting each take
+// effect in the store at once; each change that counts moves the user's
+// generation on, and a user made again after deletion is not the same.
+func testUserAdmin(t *testing.T, s dialogue.Store) {
+	must(t, s.CreateUser(ctx, &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}, "$argon2id$one"))
+	must(t, s.CreateUser(ctx, &dialogue.User{Name: "bob", Role: dialogue.RoleLead}, "$argon2id$bob"))
+	get := func() *dialogue.User {
+		t.Helper()
+		u, err := s.User(ctx, "alice")
+		must(t, err)
+		return u
+	}
+	u0 := get()
+	if u0.Disabled() || u0.Generation == 0 || !u0.Same(get()) {
+		t.Errorf("a new user: %+v", u0)
+	}
+
+	must(t, s.SetPassword(ctx, "alice", "$argon2id$two"))
+	u1 := get()
+	if h, _ := s.PasswordHash(ctx, "alice"); h != "$argon2id$two" || u1.Generation <= u0.Generation || u0.Same(u1) {
+		t.Errorf("after SetPassword: hash %q, user %+v (before %+v)", h, u1, u0)
+	}
+	wantKind(t, "SetPassword(unknown)", s.SetPassword(ctx, "carol", "$argon2id$x"), dialogue.KindNotFound)
+	wantKind(t, "SetPassword(empty hash)", s.SetPassword(ctx, "alice", ""), dialogue.KindInvalid)
+
+	must(t, s.SetUserDisabled(ctx, "alice", true, ts(5)))
+	u2 := get()
+	if !u2.Disabled() || !u2.DisabledAt.Equal(ts(5)) || u2.Generation <= u1.Generation {
+		t.Errorf("after disabling: %+v", u2)
+	}
+	if dialogue.KindOf(dialogue.CheckEnabled(u2)) != dialogue.KindUnauthenticated || dialogue.CheckEnabled(u1) != nil {
+		t.Errorf("CheckEnabled: %v, %v", dialogue.CheckEnabled(u2), dialogue.CheckEnabled(u1))
+	}
+	must(t, s.SetUserDisabled(ctx, "alice", true, ts(6)))
+	if u := get(); !u.DisabledAt.Equal(ts(5)) || u.Generation != u2.Generation {
+		t.Errorf("disabling twice: %+v, want %+v", u, u2)
+	}
+	if us, _ := s.Users(ctx); len(us) != 2 || !us[0].Disabled() || us[1].Disabled() {
+		t.Errorf("Users after disabling alice: %+v", us)
+	}
+	must(t, s.SetUserDisabled(ctx, "alice", false, time.Time{}))
+	if u := get(); u.Disabled() || u.Generation <= u2.Generation {
+		t.Errorf("after enabling: %+v", u)
+	}
+	wantKind(t, "SetUserDisabled(unknown)", s.SetUserDisabled(ctx, "carol", true, ts(7)), dialogue.KindNotFound)
+
+	coll := &dialogue.Collection{Title: "shared"}
+	must(t, s.CreateCollection(ctx, coll))
+	must(t, s.SetGrant(ctx, dialogue.Grant{CollectionID: coll.ID, Principal: "alice", Read: true, Write: true}))
+	must(t, s.SetGrant(ctx, dialogue.Grant{CollectionID: coll.ID, Principal: "bob", Read: true}))
+	must(t, s.CreateToken(ctx, "alice", dialogue.HashToken("alice-token"), "laptop"))
+	before := get()
+	must(t, s.DeleteUser(ctx, "alice"))
+	_, err := s.User(ctx, "alice")
+	wantKind(t, "User after DeleteUser", err, dialogue.KindNotFound)
+	_, err = s.UserByToken(ctx, dialogue.HashToken("alice-token"))
+	wantKind(t, "UserByToken of a deleted user's token", err, dialogue.KindNotFound)
+	gs, err := s.Grants(ctx, coll.ID)
+	must(t, err)
+	if len(gs) != 1 || gs[0].Principal != "bob" {
+		t.Errorf("grants after deleting alice: %+v", gs)
+	}
+	wantKind(t, "DeleteUser twice", s.DeleteUser(ctx, "alice"), dialogue.KindNotFound)
+	must(t, s.CreateUser(ctx, &dialogue.User{Name: "alice", Role: dialogue.RoleExpert, CreatedAt: before.CreatedAt.Add(time.Second)}, "$argon2id$three"))
+	if before.Same(get()) {
+		t.Errorf("a user made again after deletion is the same as before: %+v", get())
+	}
+	if a, err := s.AccessFor(ctx, get(), coll.ID); err != nil || a.Read || a.Write {
+		t.Errorf("the new alice inherits the old one's grant: %+v %v", a, err)
+	}
+}
+
+// testTokenAdmin: tokens are listed by id without their hashes, per user
+// or all; revoking one ends it at once and leaves the others.
+func testTokenAdmin(t *testing.T, s dialogue.Store) {
+	must(t, s.CreateUser(ctx, &dialogue.User{Name: "alice", Role: dialogue.RoleDuty}, "h"))
+	must(t, s.CreateUser(ctx, &dialogue.User{Name: "bob", Role: dialogue.RoleDuty}, "h"))
+	must(t, s.CreateUser(ctx, &dialogue.User{Name: "carol", Role: dialogue.RoleDuty}, "h"))
+	must(t, s.CreateToken(ctx, "alice", dialogue.HashToken("a1"), "laptop"))
+	must(t, s.CreateToken(ctx, "bob", dialogue.HashToken("b1"), "misp"))
+	must(t, s.CreateToken(ctx, "alice", dialogue.HashToken("a2"), ""))
+	_, err := s.UserByToken(ctx, dialogue.HashToken("a1"))
+	must(t, err)
+
+	all, err := s.Tokens(ctx, "")
+	must(t, err)
+	if len(all) != 3 || all[0].User != "alice" || all[0].Label != "laptop" || all[1].User != "bob" || all[2].User != "alice" ||
+		!(all[0].ID < all[1].ID && all[1].ID < all[2].ID) || all[0].CreatedAt.IsZero() || all[0].LastUsed.IsZero() || !all[1].LastUsed.IsZero() {
+		t.Fatalf("Tokens(all) = %+v", all)
+	}
+	mine, err := s.Tokens(ctx, "alice")
+	must(t, err)
+	if len(mine) != 2 || mine[0].ID != all[0].ID || mine[1].ID != all[2].ID {
+		t.Errorf("Tokens(alice) = %+v", mine)
+	}
+	if none, err := s.Tokens(ctx, "carol"); err != nil || none == nil || len(none) != 0 {
+		t.Errorf("Tokens(carol) = %#v, %v; want an empty list", none, err)
+	}
+	_, err = s.Tokens(ctx, "dave")
+	wantKind(t, "Tokens(unknown user)", err, dialogue.KindNotFound)
+
+	got, err := s.RevokeToken(ctx, all[0].ID)
+	must(t, err)
+	if got.ID != all[0].ID || got.User != "alice" || got.Label != "laptop" {
+		t.Errorf("RevokeToken = %+v", got)
+	}
+	_, err = s.UserByToken(ctx, dialogue.HashToken("a1"))
+	wantKind(t, "UserByToken after RevokeToken", err, dialogue.KindNotFound)
+	if _, err := s.UserByToken(ctx, dialogue.HashToken("a2")); err != nil {
+		t.Errorf("alice's other token after revoking one: %v", err)
+	}
+	_, err = s.RevokeToken(ctx, all[0].ID)
+	wantErr(t, "RevokeToken twice", err, dialogue.KindNotFound, fmt.Sprint(all[0].ID))
+	must(t, s.CreateToken(ctx, "bob", dialogue.HashToken("b2"), ""))
+	if bs, _ := s.Tokens(ctx, "bob"); len(bs) != 2 || bs[1].ID <= all[2].ID {
+		t.Errorf("a new token reuses a revoked id: %+v", bs)
+	}
+
+	must(t, s.SetUserDisabled(ctx, "bob", true, ts(1)))
+	u, err := s.UserByToken(ctx, dialogue.HashToken("b1"))
+	must(t, err)
+	if !u.Disabled() {
+		t.Errorf("UserByToken of a disabled user: %+v, want it disabled", u)
 	}
 }

@@ -81,6 +81,7 @@ var ru = map[string]string{
 	"Hotline messages not acknowledged": "Сообщения горячей линии без подтверждения",
 	"Incident reports (TLP:CLEAR and TLP:GREEN)":                                                     "Отчёты об инцидентах (TLP:CLEAR и TLP:GREEN)",
 	"As of %s. Nothing marked above TLP:GREEN is shown.":                                             "По состоянию на %s. Материалы с пометкой выше TLP:GREEN не показаны.",
+	"This user is disabled. Ask the node's administrator.":                                           "Этот пользователь отключён. Обратитесь к администратору узла.",
 	"Wrong user name or password.":                                                                   "Неверное имя пользователя или пароль.",
 	"The form has expired or did not come from this site. Reload the page and try again.":            "Форма устарела или отправлена не с этого сайта. Обновите страницу и повторите.",
 	"Your role may only read; acting on requests and messages needs the role duty, expert or admin.": "Ваша роль позволяет только чтение; для действий с запросами и сообщениями нужна роль duty, expert или admin.",

@@ -181,7 +181,7 @@ func TestRecordPage(t *testing.T) {
 	}
 
 	// An alarm about B shows in its row.
-	if err := a.srv.Node.Store.SetPeerAlarm(ctx, "party-b", dialogue.AlarmFork, "its checkpoint at size 9 differs from the one cosigned here", time.Now()); err != nil {
+	if err := a.srv.Node.Store.RaiseAlarm(ctx, "party-b", dialogue.AlarmFork, "its checkpoint at size 9 differs from the one cosigned here", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	_, page = ba.do("GET", "/record", nil)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -27,7 +28,7 @@ func TestSessionExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, _ := u.newSession("olga")
+	id, _ := u.newSession(&dialogue.User{Name: "olga"})
 	req := httptest.NewRequest("GET", "/inbox", nil)
 	req.AddCookie(&http.Cookie{Name: u.cookieName(sessionCookie), Value: id})
 	if _, s := u.session(req); s == nil || s.user != "olga" {

@@ -109,6 +109,9 @@ type session struct {
 	user    string
 	csrf    string
 	expires time.Time
+	// as is the user as it was at sign-in: the session lasts only while
+	// the stored user is the same (dialogue.User.Same).
+	as *dialogue.User
 }
 
 // New returns the web interface of the node cfg describes.
@@ -326,10 +329,10 @@ func (u *UI) session(r *http.Request) (string, *session) {
 	return c.Value, s
 }
 
-func (u *UI) newSession(user string) (string, *session) {
+func (u *UI) newSession(user *dialogue.User) (string, *session) {
 	now := u.cfg.Now()
 	id := newToken()
-	s := &session{user: user, csrf: newToken(), expires: now.Add(u.cfg.SessionTTL)}
+	s := &session{user: user.Name, csrf: newToken(), expires: now.Add(u.cfg.SessionTTL), as: user}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if len(u.sessions) >= maxSessions {
@@ -350,8 +353,10 @@ func (u *UI) newSession(user string) (string, *session) {
 }
 
 // signedIn runs h for a request of a live session whose user still
-// exists, with the CSRF token checked on a POST; otherwise it sends the
-// browser to the login page (a page) or refuses (a POST).
+// exists, is enabled and has the password it signed in with (the store is
+// read on each request, so a change by the CLI counts at once), with the
+// CSRF token checked on a POST; otherwise it ends the session and sends
+// the browser to the login page (a page) or refuses (a POST).
 func (u *UI) signedIn(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, s := u.session(r)
@@ -368,13 +373,18 @@ func (u *UI) signedIn(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		usr, err := u.cfg.Store.User(r.Context(), s.user)
-		if err != nil {
-			if dialogue.KindOf(err) == dialogue.KindNotFound {
-				u.drop(id)
+		if err != nil && dialogue.KindOf(err) != dialogue.KindNotFound {
+			u.internal(w, r, err)
+			return
+		}
+		if err != nil || !s.as.Same(usr) || dialogue.CheckEnabled(usr) != nil {
+			u.drop(id)
+			http.SetCookie(w, u.cookie(sessionCookie, "", -1))
+			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
-			u.internal(w, r, err)
+			u.forbidden(w, r)
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, &signed{s: s, id: id, u: usr})))
@@ -448,19 +458,24 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.renderLogin(w, r, http.StatusTooManyRequests, p.T("Too many failed sign-ins. Try again after %s.", p.Date(until)))
 		return
 	}
-	ok, err := u.checkPassword(r.Context(), name, password)
+	usr, err := u.checkPassword(r.Context(), name, password)
 	if err != nil {
 		u.internal(w, r, err)
 		return
 	}
-	if !ok {
+	if usr == nil {
 		u.throttle.Fail(now, userKey, addrKey)
 		u.log.Info("webui: sign-in refused", "user", name, "addr", throttle.ClientAddr(r))
 		u.renderLogin(w, r, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
 	u.throttle.Succeed(userKey)
-	id, _ := u.newSession(name)
+	if dialogue.CheckEnabled(usr) != nil {
+		u.log.Info("webui: sign-in refused, the user is disabled", "user", name, "addr", throttle.ClientAddr(r))
+		u.renderLogin(w, r, http.StatusForbidden, "This user is disabled. Ask the node's administrator.")
+		return
+	}
+	id, _ := u.newSession(usr)
 	http.SetCookie(w, u.cookie(loginCookie, "", -1))
 	http.SetCookie(w, u.cookie(sessionCookie, id, int(u.cfg.SessionTTL/time.Second)))
 	http.Redirect(w, r, "/inbox", http.StatusSeeOther)
@@ -473,25 +488,36 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
-func (u *UI) checkPassword(ctx context.Context, name, password string) (bool, error) {
+// checkPassword returns the user whose name and password these are (nil
+// for a wrong pair). The user is read before the hash, so that a password
+// changed in between leaves the session with the old generation, ended at
+// its first request.
+func (u *UI) checkPassword(ctx context.Context, name, password string) (*dialogue.User, error) {
 	if name == "" || password == "" {
-		return false, nil
+		return nil, nil
 	}
 	select {
 	case u.logins <- struct{}{}:
 		defer func() { <-u.logins }()
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return nil, ctx.Err()
 	}
-	hash, err := u.cfg.Store.PasswordHash(ctx, name)
+	usr, err := u.cfg.Store.User(ctx, name)
+	var hash string
+	if err == nil {
+		hash, err = u.cfg.Store.PasswordHash(ctx, name)
+	}
 	switch {
 	case dialogue.KindOf(err) == dialogue.KindNotFound:
 		dialogue.CheckPassword(dummyHash(), password)
-		return false, nil
+		return nil, nil
 	case err != nil:
-		return false, err
+		return nil, err
 	}
-	return dialogue.CheckPassword(hash, password), nil
+	if !dialogue.CheckPassword(hash, password) {
+		return nil, nil
+	}
+	return usr, nil
 }
 
 func (u *UI) logout(w http.ResponseWriter, r *http.Request) {

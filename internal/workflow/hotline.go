@@ -790,7 +790,7 @@ func (s *Service) eachComms(ctx context.Context, channel string, activeOnly bool
 	}
 	var errs []error
 	for _, ch := range chans {
-		if ch.State == dialogue.ChannelOffered || activeOnly && ch.State != dialogue.ChannelActive {
+		if !ch.HasCollection() || activeOnly && ch.State != dialogue.ChannelActive {
 			continue
 		}
 		full, other, err := s.Channel(ctx, ch.ID)
@@ -815,7 +815,7 @@ func (s *Service) commsFind(ctx context.Context, op, id, typ, what, list string)
 		return nil, dialogue.Party{}, err
 	}
 	for _, ch := range chans {
-		if ch.State == dialogue.ChannelOffered {
+		if !ch.HasCollection() {
 			continue
 		}
 		page, err := s.Store.FindObjects(ctx, ch.ID, dialogue.ObjectFilter{IDs: []string{id}, MetaOnly: true})

@@ -218,7 +218,7 @@ func (s *Service) Origins(ctx context.Context, channel string) ([]*Origins, erro
 	}
 	out := []*Origins{}
 	for _, ch := range chs {
-		if ch.State == dialogue.ChannelOffered {
+		if !ch.HasCollection() {
 			continue // no collection yet
 		}
 		o, err := s.OriginFigures(ctx, ch)

@@ -79,7 +79,7 @@ func TestCommsFoldExtended(t *testing.T) {
 	t0 := time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)
 	clock := &reqClock{t: t0}
 	ch := &dialogue.Channel{ID: "0b9c1f2e-7d64-4c1a-9f3e-5a6b7c8d9e0f", Title: "a-b", Peer: "party-b", CreatedAt: t0}
-	if err := n.Store.OfferChannel(ctx, ch); err != nil {
+	if err := n.Store.OfferChannel(ctx, ch, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := n.Store.AcceptChannel(ctx, ch.ID, "", t0); err != nil {

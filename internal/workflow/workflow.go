@@ -78,24 +78,33 @@ func (s *Service) CheckEvidence(ctx context.Context, channelID, sum string) erro
 // write what.
 func (s *Service) Gate() *dialogue.Gate { return s.gate }
 
-// Channels lists the channels the service's viewer may read (As; every
-// one without a viewer), oldest first.
+// Channels lists the channels that have a collection on this node (see
+// dialogue.Channel.HasCollection) and that the service's viewer may read
+// (As; every one without a viewer), oldest first: a proposal a peer made
+// and nobody accepted is no channel with content, and every listing of
+// items goes through here so that a pending proposal breaks none.
 func (s *Service) Channels(ctx context.Context) ([]*dialogue.Channel, error) { return s.channels(ctx) }
 
 func (s *Service) channels(ctx context.Context) ([]*dialogue.Channel, error) {
 	all, err := s.Store.Channels(ctx)
-	if err != nil || s.viewer == nil {
-		return all, err
+	if err != nil {
+		return nil, err
 	}
 	out := all[:0:0]
 	for _, ch := range all {
-		acc, err := s.gate.Access(ctx, *s.viewer, ch.ID)
-		if err != nil {
-			return nil, err
+		if !ch.HasCollection() {
+			continue
 		}
-		if acc.Read {
-			out = append(out, ch)
+		if s.viewer != nil {
+			acc, err := s.gate.Access(ctx, *s.viewer, ch.ID)
+			if err != nil {
+				return nil, err
+			}
+			if !acc.Read {
+				continue
+			}
 		}
+		out = append(out, ch)
 	}
 	return out, nil
 }
@@ -113,7 +122,8 @@ func New(st Store, name, logKey string) *Service {
 
 // Channel finds a channel by id or title and returns it with its two
 // parties: this node's and the peer's. A channel that is not active yet
-// is KindConflict for the workflows that send.
+// is KindConflict for the workflows that send; one a peer proposed and
+// nobody accepted here (no collection) is KindConflict for every workflow.
 func (s *Service) Channel(ctx context.Context, idOrTitle string) (*dialogue.Channel, dialogue.Party, error) {
 	const op = "workflow.Channel"
 	ch, err := s.Store.Channel(ctx, idOrTitle)
@@ -129,12 +139,19 @@ func (s *Service) Channel(ctx context.Context, idOrTitle string) (*dialogue.Chan
 		}
 		return nil, dialogue.Party{}, err
 	}
+	if !ch.HasCollection() {
+		if ch.State == dialogue.ChannelDeclined {
+			return nil, dialogue.Party{}, dialogue.Errorf(op, dialogue.KindConflict, "channel %q proposed by %s was declined here", idOrTitle, ch.Peer)
+		}
+		return nil, dialogue.Party{}, dialogue.Errorf(op, dialogue.KindConflict, "channel %q proposed by %s is not accepted yet: accept it with 'parley channel accept %s' or decline it with 'parley channel decline %s'", idOrTitle, ch.Peer, ch.ID, ch.ID)
+	}
 	p, err := s.Store.Peer(ctx, ch.Peer)
 	if err != nil {
 		return nil, dialogue.Party{}, err
 	}
 	return ch, dialogue.Party{Name: p.Name, IdentityID: dialogue.IdentityID(p.LogKey)}, nil
 }
+
 
 // Item is a stored object of a channel with its decoded properties and the
 // party it comes from.

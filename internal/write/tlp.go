@@ -40,7 +40,7 @@ func (w *Writer) crossChannel(ctx context.Context, collectionID string, objs []*
 	}
 	refused := map[string]error{}
 	for _, ch := range chs {
-		if ch.ID == collectionID || ch.State == dialogue.ChannelOffered {
+		if ch.ID == collectionID || !ch.HasCollection() {
 			continue // an offered channel has no collection yet
 		}
 		for start := 0; start < len(ids); start += lookupIDs {
