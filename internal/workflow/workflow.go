@@ -152,7 +152,6 @@ func (s *Service) Channel(ctx context.Context, idOrTitle string) (*dialogue.Chan
 	return ch, dialogue.Party{Name: p.Name, IdentityID: dialogue.IdentityID(p.LogKey)}, nil
 }
 
-
 // Item is a stored object of a channel with its decoded properties and the
 // party it comes from.
 type Item struct {
