@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/sqlite"
+	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
@@ -231,7 +232,7 @@ func BenchmarkInclusionProof(b *testing.B) {
 
 	b.Run("https", func(b *testing.B) {
 		api := httpapi.New(httpapi.Config{Store: l.db, Logger: slog.New(slog.DiscardHandler)})
-		api.Mount("/log", logapi.NewHandler(logapi.Config{Store: l.db, Log: l.db, FindLeaf: l.db.LeafIndex}))
+		api.Mount("/log", logapi.NewHandler(logapi.Config{Store: l.db, Log: l.db, FindLeaf: l.db.LeafIndex, Gate: dialogue.NewGate(l.db, stix.ReadTLP), LargeObject: l.db.LargeObject}))
 		srv := newTLSServer(api.Handler())
 		defer srv.Close()
 		client := srv.Client()

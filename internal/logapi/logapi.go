@@ -45,6 +45,16 @@ type Config struct {
 	// channel shared with it), else an error of kind KindForbidden or
 	// KindNotFound, answered 403 or 404. When nil, peers may read no log.
 	PeerCanRead func(ctx context.Context, peer *dialogue.Peer, collectionID string) error
+	// Gate decides what a user may read (docs/design/access.md): the
+	// checkpoint, hash tiles and consistency proofs of a collection it may
+	// read; an entry bundle only when it may see every entry of it; an
+	// inclusion proof only of an entry it may see. Required for users:
+	// without it, users read no log.
+	Gate *dialogue.Gate
+	// LargeObject, when set, returns the bytes of an object whose entry
+	// names it by hash (dialogue.PeerStore.LargeObject), so that the gate
+	// can decide on it; without it such entries count as hidden from users.
+	LargeObject func(ctx context.Context, collectionID string, sum [32]byte) ([]byte, error)
 }
 
 // Media types of the log resources.
@@ -117,14 +127,80 @@ func (h *handler) collection(r *http.Request) (string, error) {
 	if u == nil {
 		return c.ID, nil // a peer, allowed above
 	}
-	acc, err := h.cfg.Store.AccessFor(ctx, u, c.ID)
-	if err != nil {
+	if h.cfg.Gate == nil {
+		return "", dialogue.Errorf(op, dialogue.KindForbidden, "this node serves no logs to users")
+	}
+	if err := h.cfg.Gate.CheckRead(ctx, dialogue.UserViewer(u), c.ID); err != nil {
+		if dialogue.KindOf(err) == dialogue.KindNotFound {
+			return "", dialogue.Errorf(op, dialogue.KindNotFound, "no collection %q", clip(id))
+		}
 		return "", dialogue.E(op, dialogue.KindOther, err)
 	}
-	if !acc.Read {
-		return "", dialogue.Errorf(op, dialogue.KindForbidden, "user %s may not read collection %s or its log", u.Name, c.ID)
-	}
 	return c.ID, nil
+}
+
+// entriesVisible returns nil when the request's viewer may see every
+// entry of entries (the log of collection id, from index start): a peer
+// sees all of a channel it may read; a user, through the gate, each
+// object, large object and evidence file the entries name. Else an error
+// of kind KindForbidden naming the first hidden entry by index only.
+func (h *handler) entriesVisible(r *http.Request, id string, start int64, entries [][]byte) error {
+	ctx := r.Context()
+	u := httpapi.UserFrom(ctx)
+	if u == nil {
+		return nil // a peer of the channel, allowed by collection
+	}
+	v := dialogue.UserViewer(u)
+	view := h.cfg.Gate.View(v, id)
+	for k, e := range entries {
+		ok, err := h.entryVisible(ctx, view, v, id, e)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return dialogue.Errorf("logapi", dialogue.KindForbidden, "entry %d of the log of collection %s is not yours to read (its object's TLP marking or your grant): read the hash tiles and proofs to check the log, and the objects you may see through TAXII or the API", start+int64(k), id)
+		}
+	}
+	return nil
+}
+
+// entryVisible reports whether the gate lets v see what one entry holds.
+func (h *handler) entryVisible(ctx context.Context, view *dialogue.TLPView, v dialogue.Viewer, id string, e []byte) (bool, error) {
+	kind, sum, _, err := tlog.ParseEntry(e)
+	if err != nil {
+		return false, nil // not an entry this node reads: not served to users
+	}
+	var raw []byte
+	switch kind {
+	case tlog.EntryObject:
+		raw = e
+	case tlog.EntryObjectRef:
+		if h.cfg.LargeObject == nil {
+			return false, nil
+		}
+		if raw, err = h.cfg.LargeObject(ctx, id, sum); err != nil {
+			if dialogue.KindOf(err) == dialogue.KindNotFound {
+				return false, nil
+			}
+			return false, err
+		}
+	case tlog.EntryBlob:
+		err := h.cfg.Gate.CheckEvidence(ctx, v, id, hex.EncodeToString(sum[:]))
+		if dialogue.KindOf(err) == dialogue.KindNotFound {
+			return false, nil
+		}
+		return err == nil, err
+	default:
+		return false, nil
+	}
+	var p struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(raw, &p) != nil {
+		return false, nil
+	}
+	return view.Visible(ctx, &dialogue.Object{ID: p.ID, Type: p.Type, Raw: raw})
 }
 
 // peerCanRead asks Config.PeerCanRead; its refusals keep their kind
@@ -203,6 +279,10 @@ func (h *handler) tile(w http.ResponseWriter, r *http.Request) {
 			err = dialogue.Errorf("logapi", dialogue.KindOther, "store returned %d entries for [%d, %d)", len(entries), start, end)
 		}
 		if err == nil {
+			if verr := h.entriesVisible(r, id, start, entries); verr != nil {
+				httpapi.Error(w, r, verr)
+				return
+			}
 			data, err = tlog.EntryBundle(entries)
 		}
 	} else {
@@ -251,6 +331,24 @@ func (h *handler) inclusion(w http.ResponseWriter, r *http.Request) {
 		}
 		index, err = h.cfg.FindLeaf(r.Context(), id, q.Leaf)
 		if err != nil {
+			if dialogue.KindOf(err) == dialogue.KindNotFound {
+				err = dialogue.Errorf("logapi", dialogue.KindNotFound, "no entry to prove in the tree of size %d (or not one you may read)", size)
+			}
+			httpapi.Error(w, r, err)
+			return
+		}
+	}
+	// An inclusion proof confirms that an entry is there: only of an entry
+	// the viewer may see, else as for a leaf that is not in the log.
+	if index >= 0 && index < size {
+		entries, err := h.cfg.Log.LogEntries(r.Context(), id, index, index+1)
+		if err == nil && len(entries) == 1 {
+			err = h.entriesVisible(r, id, index, entries)
+		}
+		if err != nil {
+			if k := dialogue.KindOf(err); k == dialogue.KindForbidden || k == dialogue.KindNotFound {
+				err = dialogue.Errorf("logapi", dialogue.KindNotFound, "no entry to prove in the tree of size %d (or not one you may read)", size)
+			}
 			httpapi.Error(w, r, err)
 			return
 		}

@@ -154,7 +154,11 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		}
 		api.MountPublic("/", ui)
 	}
-	if s.Peers, err = mountRecord(api, n, cert, log, opt.Peer); err != nil {
+	var gate *dialogue.Gate
+	if s.Workflow != nil {
+		gate = s.Workflow.Gate()
+	}
+	if s.Peers, err = mountRecord(api, n, gate, cert, log, opt.Peer); err != nil {
 		ln.Close()
 		if en != nil {
 			en.Close()
@@ -241,7 +245,7 @@ func (s *Server) Close(timeout time.Duration) error {
 // client certificate, the logs of the configuration's witness list are
 // cosigned; and the peer protocol under /peer/v1/, for peers only. The
 // returned service runs the exchange (nil for a node without log key).
-func mountRecord(api *httpapi.Server, n *node.Node, cert tls.Certificate, log *slog.Logger, pc peer.Config) (*peer.Service, error) {
+func mountRecord(api *httpapi.Server, n *node.Node, gate *dialogue.Gate, cert tls.Certificate, log *slog.Logger, pc peer.Config) (*peer.Service, error) {
 	l, err := n.Log()
 	if err != nil {
 		log.Debug("not serving the record", "err", err)
@@ -269,7 +273,7 @@ func mountRecord(api *httpapi.Server, n *node.Node, cert tls.Certificate, log *s
 	if err != nil {
 		return nil, err
 	}
-	api.MountShared("/log", logapi.NewHandler(logapi.Config{Store: n.Store, Log: l, FindLeaf: n.LeafIndex, PeerCanRead: svc.PeerCanRead}))
+	api.MountShared("/log", logapi.NewHandler(logapi.Config{Store: n.Store, Log: l, FindLeaf: n.LeafIndex, PeerCanRead: svc.PeerCanRead, Gate: gate, LargeObject: n.Store.LargeObject}))
 	api.MountPublic(logapi.WitnessPath, svc.WitnessHandler(trusted))
 	api.MountPeer("/peer/v1", svc.Handler())
 	return svc, nil
