@@ -17,14 +17,15 @@ import (
 // export is the operator's, who holds the data folder anyway.
 type exportTLP struct {
 	view    *dialogue.TLPView
-	user    *dialogue.User // nil: the operator
+	viewer  dialogue.Viewer // the operator, or the user of --as
 	include bool
 
 	restricted int // objects marked AMBER+STRICT or RED that the reader may see
 }
 
 func newExportTLP(ctx context.Context, st dialogue.Store, collectionID, as string, include bool) (*exportTLP, error) {
-	e := &exportTLP{include: include}
+	e := &exportTLP{include: include, viewer: dialogue.OperatorViewer()}
+	gate := dialogue.NewGate(st, stix.ReadTLP)
 	if as != "" {
 		u, err := st.User(ctx, as)
 		if err != nil {
@@ -33,16 +34,15 @@ func newExportTLP(ctx context.Context, st dialogue.Store, collectionID, as strin
 			}
 			return nil, err
 		}
-		acc, err := st.AccessFor(ctx, u, collectionID)
-		if err != nil {
+		e.viewer = dialogue.UserViewer(u)
+		if err := gate.CheckRead(ctx, e.viewer, collectionID); err != nil {
+			if dialogue.KindOf(err) == dialogue.KindNotFound {
+				return nil, withHint(fmt.Errorf("--as %s: the user may not read collection %s", as, collectionID), "grant it with: parley collection grant %s --user %s --read", collectionID, as)
+			}
 			return nil, err
 		}
-		if !acc.Read {
-			return nil, withHint(fmt.Errorf("--as %s: the user may not read collection %s", as, collectionID), "grant it with: parley collection grant %s --user %s --read", collectionID, as)
-		}
-		e.user = u
 	}
-	e.view = dialogue.NewTLPView(st, collectionID, e.user, stix.ReadTLP)
+	e.view = gate.View(e.viewer, collectionID)
 	return e, nil
 }
 
@@ -52,8 +52,8 @@ func (e *exportTLP) keep(ctx context.Context, o *dialogue.Object) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	if e.user != nil && !dialogue.Visible(e.user, m) {
-		return false, nil // not there for this user: not even counted
+	if ok, err := e.view.Allows(ctx, m); err != nil || !ok {
+		return false, err // not there for this user: not even counted
 	}
 	if m.Restricted() {
 		e.restricted++

@@ -115,7 +115,16 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		MaxBodyBytes: n.Config.MaxBodyBytes,
 		Insecure:     opt.InsecureHTTP,
 	})
+	// One gate for every path: the workflows' (a node without log key has
+	// no channels; TAXII then makes its own over the store).
+	var wf *workflow.Service
+	var gate *dialogue.Gate
+	if n.LogKey() != "" {
+		wf = workflow.New(n.Store, n.Config.Name, n.LogKey())
+		gate = wf.Gate()
+	}
 	api.Mount("/taxii2", taxii.NewServer(taxii.Config{
+		Gate:             gate,
 		Store:            WriteStore(n),
 		BasePath:         "/taxii2",
 		Title:            "Parley node " + n.Config.Name,
@@ -128,7 +137,7 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 	}
 	s := &Server{Node: n, API: api, URL: scheme + "://" + ln.Addr().String(), Pin: pin, done: make(chan struct{})}
 	if n.LogKey() != "" {
-		s.Workflow = workflow.New(n.Store, n.Config.Name, n.LogKey())
+		s.Workflow = wf
 		a := jsonapi.New(s.Workflow, log)
 		if en != nil {
 			s.Geo = en.GeoDB()
@@ -153,10 +162,6 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 			return nil, err
 		}
 		api.MountPublic("/", ui)
-	}
-	var gate *dialogue.Gate
-	if s.Workflow != nil {
-		gate = s.Workflow.Gate()
 	}
 	if s.Peers, err = mountRecord(api, n, gate, cert, log, opt.Peer); err != nil {
 		ln.Close()

@@ -81,7 +81,7 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request) {
 	}
 	var out Collections
 	for _, c := range cs {
-		acc, err := s.store.AccessFor(r.Context(), u, c.ID)
+		acc, err := s.gate.Access(r.Context(), dialogue.UserViewer(u), c.ID)
 		if err != nil {
 			httpapi.Error(w, r, dialogue.E(op, dialogue.KindOther, err))
 			return
@@ -396,7 +396,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	acc, err := s.store.AccessFor(r.Context(), u, st.CollectionID)
+	acc, err := s.gate.Access(r.Context(), dialogue.UserViewer(u), st.CollectionID)
 	if err != nil {
 		httpapi.Error(w, r, dialogue.E(op, dialogue.KindOther, err))
 		return

@@ -21,6 +21,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/stix"
 )
 
 // Media types of TAXII 2.1.
@@ -55,6 +56,9 @@ type Config struct {
 	// MaxPageSize caps limit. Both DefaultMaxPageSize when 0.
 	DefaultPageSize, MaxPageSize int
 	Logger                       *slog.Logger
+	// Gate decides what each user may read and write (the node's, shared
+	// with its other paths); a gate over Store when nil.
+	Gate *dialogue.Gate
 }
 
 // Server serves TAXII 2.1. Mount it at Config.BasePath, behind
@@ -62,6 +66,7 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	store  dialogue.Store
+	gate   *dialogue.Gate
 	router chi.Router
 }
 
@@ -92,7 +97,10 @@ func NewServer(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: cfg.Store}
+	if cfg.Gate == nil {
+		cfg.Gate = dialogue.NewGate(cfg.Store, stix.ReadTLP)
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, gate: cfg.Gate}
 	r := chi.NewRouter()
 	r.Use(middleware.StripSlashes, checkAccept)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -204,7 +212,7 @@ func (s *Server) collectionFor(r *http.Request, n need) (*dialogue.Collection, d
 		}
 		return nil, dialogue.Access{}, dialogue.E(op, dialogue.KindOther, err)
 	}
-	acc, err := s.store.AccessFor(r.Context(), u, c.ID)
+	acc, err := s.gate.Access(r.Context(), dialogue.UserViewer(u), c.ID)
 	if err != nil {
 		return nil, dialogue.Access{}, dialogue.E(op, dialogue.KindOther, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/parleyhq/parley/internal/dialogue"
-	"github.com/parleyhq/parley/internal/stix"
 )
 
 // TLP on the TAXII read paths (docs/design/tlp.md). Every TAXII client is a
@@ -20,7 +19,7 @@ func (s *Server) tlpView(r *http.Request, collectionID string) (*dialogue.TLPVie
 	if err != nil {
 		return nil, err
 	}
-	return dialogue.NewTLPView(s.store, collectionID, u, stix.ReadTLP), nil
+	return s.gate.View(dialogue.UserViewer(u), collectionID), nil
 }
 
 // visiblePage returns page with only the objects the user may see; the
