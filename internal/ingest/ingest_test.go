@@ -301,3 +301,47 @@ func BenchmarkValidate(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "objects/s")
 }
+
+// TestFileRefusesAmbiguousJSON: an envelope, a bundle or an object with
+// a duplicate member name at any level, or a number no reader reads
+// alike, is refused whole with the JSON pointer named, and nothing is
+// written.
+func TestFileRefusesAmbiguousJSON(t *testing.T) {
+	withCount := strings.TrimSuffix(good1, "}") + `,"x_count":1e999999}`
+	for _, tc := range []struct{ name, in, ptr string }{
+		{"envelope objects twice", `{"objects":[` + good1 + `],"objects":[]}`, "/objects"},
+		{"envelope member twice", `{"more":false,"objects":[` + good1 + `],"more":false}`, "/more"},
+		{"envelope nested", `{"objects":[` + good1 + `],"x":{"a":{"b":1,"b":2}}}`, "/x/a/b"},
+		{"envelope number", `{"objects":[` + good2 + `,` + withCount + `]}`, "/objects/1/x_count"},
+		{"bundle number", string(bundle(good2, good2, withCount)), "/objects/2/x_count"},
+		{"bundle integer", string(bundle(strings.TrimSuffix(good2, "}") + `,"x_n":` + strings.Repeat("1", 30) + `}`)), "/objects/0/x_n"},
+		{"object number", withCount, "/x_count"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, col := open(t)
+			for _, mode := range []ingest.Mode{ingest.AllOrNothing, ingest.EachOnItsOwn} {
+				rep, err := ingest.File(context.Background(), db, col, []byte(tc.in), mode)
+				var msg string
+				switch {
+				case err != nil:
+					msg = err.Error()
+				case rep != nil && rep.Rejected > 0:
+					for _, r := range rep.Results {
+						if r.Err != nil {
+							msg = r.Err.Error()
+							break
+						}
+					}
+				default:
+					t.Fatalf("mode %d: accepted", mode)
+				}
+				if !strings.Contains(msg, tc.ptr+":") && !strings.Contains(msg, tc.ptr+" ") {
+					t.Errorf("mode %d: %q does not name %s", mode, msg, tc.ptr)
+				}
+				if n := count(t, db); n != 0 {
+					t.Errorf("mode %d: %d objects written", mode, n)
+				}
+			}
+		})
+	}
+}
