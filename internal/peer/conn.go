@@ -479,10 +479,4 @@ func (c *conn) fetchBlobs(ctx context.Context) error {
 	return nil
 }
 
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
-}
+func clip(s string) string { return dialogue.Clip(strings.TrimSpace(s), 200) }
