@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/geo"
 	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/workflow"
 )
 
@@ -203,6 +204,15 @@ func DecodeJSON(r *http.Request, v any) error {
 	}
 	if len(body) > MaxBody {
 		return dialogue.Errorf(op, dialogue.KindTooLarge, "request body over %d bytes", MaxBody)
+	}
+	// encoding/json would take the last of two members of one name and
+	// round numbers no other reader reads alike
+	if err := stix.CheckJSON(body); err != nil {
+		es := err.(stix.Errors)
+		if es[0].Pointer != "" {
+			return dialogue.Errorf(op, dialogue.KindInvalid, "request body: %s (at %s)", es[0].Message, es[0].Pointer)
+		}
+		return dialogue.Errorf(op, dialogue.KindInvalid, "request body: %s", es[0].Message)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()

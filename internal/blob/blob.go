@@ -316,12 +316,7 @@ func runeAt(s string, i int) rune {
 }
 
 // clip shortens what is quoted back in an error.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
+func clip(s string) string { return dialogue.Clip(s, 80) }
 
 // ctxReader stops a copy when its context is done.
 type ctxReader struct {

@@ -14,30 +14,25 @@ import (
 // Content that is none of these is KindInvalid and writes nothing.
 func File(ctx context.Context, st dialogue.Store, collectionID string, data []byte, mode Mode) (*Report, error) {
 	const op = "ingest.File"
-	var head struct {
-		Type    *string          `json:"type"`
-		Objects *json.RawMessage `json:"objects"`
-	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		// Let the bundle parser give its precise message.
 		return Bundle(ctx, st, collectionID, data, mode)
 	}
-	if err := json.Unmarshal(trimmed, &head); err != nil {
-		return Bundle(ctx, st, collectionID, data, mode)
+	env, err := stix.ParseEnvelope(trimmed)
+	if err != nil && (env == nil || env.TypeKind == "" || env.Type == "bundle") {
+		// JSON that is not acceptable, or an envelope's objects that
+		// are not a list of objects, refuse the whole file. (A single
+		// object may have an objects member of its own, observed-data's
+		// dictionary: Parse judges it.)
+		return nil, dialogue.E(op, dialogue.KindInvalid, err)
 	}
 	switch {
-	case head.Type != nil && *head.Type == "bundle":
+	case env.Type == "bundle":
 		return Bundle(ctx, st, collectionID, data, mode)
-	case head.Type != nil:
+	case env.TypeKind != "":
 		return Objects(ctx, st, collectionID, []json.RawMessage{trimmed}, mode)
-	case head.Objects != nil:
-		var env struct {
-			Objects []json.RawMessage `json:"objects"`
-		}
-		if err := json.Unmarshal(trimmed, &env); err != nil {
-			return nil, dialogue.E(op, dialogue.KindInvalid, stix.Errors{{Pointer: "/objects", Rule: "envelope", Message: "objects must be an array of STIX objects"}})
-		}
+	case env.HasObjects:
 		return Objects(ctx, st, collectionID, env.Objects, mode)
 	}
 	return nil, dialogue.E(op, dialogue.KindInvalid, stix.Errors{{Pointer: "/type", Rule: "required", Message: `neither a STIX bundle, a STIX object (no "type") nor a TAXII envelope (no "objects")`}})

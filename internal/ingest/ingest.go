@@ -149,14 +149,14 @@ func Objects(ctx context.Context, st dialogue.Store, collectionID string, raws [
 	return rep, nil
 }
 
-// validateAll runs stix.Parse over raws on every core: validation is
+// validateAll runs Parse over raws on every core: validation is
 // CPU-bound and the store's single writer runs beside it.
 func validateAll(raws []json.RawMessage) []parsed {
 	out := make([]parsed, len(raws))
 	workers := runtime.GOMAXPROCS(0)
 	if len(raws) < 256 || workers < 2 {
 		for i, r := range raws {
-			out[i].obj, out[i].warnings, out[i].err = stix.Parse(r)
+			out[i].obj, out[i].warnings, out[i].err = Parse(r)
 		}
 		return out
 	}
@@ -168,7 +168,7 @@ func validateAll(raws []json.RawMessage) []parsed {
 		go func(lo, hi int) {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
-				out[i].obj, out[i].warnings, out[i].err = stix.Parse(raws[i])
+				out[i].obj, out[i].warnings, out[i].err = Parse(raws[i])
 			}
 		}(lo, hi)
 	}

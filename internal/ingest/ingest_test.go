@@ -301,3 +301,89 @@ func BenchmarkValidate(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "objects/s")
 }
+
+// TestFileRefusesAmbiguousJSON: an envelope, a bundle or an object with
+// a duplicate member name at any level, or a number no reader reads
+// alike, is refused whole with the JSON pointer named, and nothing is
+// written.
+func TestFileRefusesAmbiguousJSON(t *testing.T) {
+	withCount := strings.TrimSuffix(good1, "}") + `,"x_count":1e999999}`
+	for _, tc := range []struct{ name, in, ptr string }{
+		{"envelope objects twice", `{"objects":[` + good1 + `],"objects":[]}`, "/objects"},
+		{"envelope member twice", `{"more":false,"objects":[` + good1 + `],"more":false}`, "/more"},
+		{"envelope nested", `{"objects":[` + good1 + `],"x":{"a":{"b":1,"b":2}}}`, "/x/a/b"},
+		{"envelope number", `{"objects":[` + good2 + `,` + withCount + `]}`, "/objects/1/x_count"},
+		{"bundle number", string(bundle(good2, good2, withCount)), "/objects/2/x_count"},
+		{"bundle integer", string(bundle(strings.TrimSuffix(good2, "}") + `,"x_n":` + strings.Repeat("1", 30) + `}`)), "/objects/0/x_n"},
+		{"object number", withCount, "/x_count"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, col := open(t)
+			for _, mode := range []ingest.Mode{ingest.AllOrNothing, ingest.EachOnItsOwn} {
+				rep, err := ingest.File(context.Background(), db, col, []byte(tc.in), mode)
+				var msg string
+				switch {
+				case err != nil:
+					msg = err.Error()
+				case rep != nil && rep.Rejected > 0:
+					for _, r := range rep.Results {
+						if r.Err != nil {
+							msg = r.Err.Error()
+							break
+						}
+					}
+				default:
+					t.Fatalf("mode %d: accepted", mode)
+				}
+				if !strings.Contains(msg, tc.ptr+":") && !strings.Contains(msg, tc.ptr+" ") {
+					t.Errorf("mode %d: %q does not name %s", mode, msg, tc.ptr)
+				}
+				if n := count(t, db); n != 0 {
+					t.Errorf("mode %d: %d objects written", mode, n)
+				}
+			}
+		})
+	}
+}
+
+// TestPatternCheckedOnWrite: an indicator whose STIX pattern the full
+// pattern check refuses is refused on every write path that goes
+// through ingest, naming /pattern; pattern_type other than "stix" is not
+// checked.
+func TestPatternCheckedOnWrite(t *testing.T) {
+	ind := func(pattern, typ string) string {
+		p, _ := json.Marshal(pattern)
+		return `{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":` + string(p) + `,"pattern_type":"` + typ + `","valid_from":"2016-04-06T20:03:48.000Z"}`
+	}
+	deep := strings.Repeat("(", 5000) + "[ipv4-addr:value = '203.0.113.1']" + strings.Repeat(")", 5000)
+	for _, p := range []string{deep, `[file:name MATCHES '(']`, `[file:hashes.'SHA-256' = 'abc']`, `[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS WITHIN 6 SECONDS`} {
+		db, col := open(t)
+		for _, in := range [][]byte{bundle(good1, ind(p, "stix")), []byte(`{"objects":[` + ind(p, "stix") + `]}`)} {
+			for _, mode := range []ingest.Mode{ingest.AllOrNothing, ingest.EachOnItsOwn} {
+				rep, err := ingest.File(context.Background(), db, col, in, mode)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var found bool
+				for _, r := range rep.Results {
+					var es stix.Errors
+					if errors.As(r.Err, &es) && es[0].Pointer == "/pattern" && es[0].Rule == stix.RulePattern {
+						found = true
+					}
+				}
+				if !found || rep.Rejected != 1 {
+					t.Errorf("pattern %.40q, mode %d: %+v; want the indicator refused at /pattern", p, mode, rep.Results)
+				}
+			}
+		}
+		if _, _, err := ingest.Parse([]byte(ind(p, "stix"))); err == nil {
+			t.Errorf("ingest.Parse accepts pattern %.40q", p)
+		}
+		if _, _, err := ingest.Parse([]byte(ind(p, "sigma"))); err != nil {
+			t.Errorf("a sigma pattern is not checked as STIX: %v", err)
+		}
+	}
+	if _, _, err := ingest.Parse([]byte(ind("[ipv4-addr:value = '203.0.113.1']", "stix"))); err != nil {
+		t.Errorf("good pattern: %v", err)
+	}
+}

@@ -575,12 +575,7 @@ func ParseLeafHash(s string) ([32]byte, error) {
 	return h, errors.New(strconv.Quote(clip(s)) + " is neither 64 hex digits nor the base64 of 32 bytes")
 }
 
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
+func clip(s string) string { return dialogue.Clip(s, 80) }
 
 func write(w http.ResponseWriter, contentType, cache string, data []byte) {
 	h := w.Header()

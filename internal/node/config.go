@@ -275,12 +275,7 @@ func (c *Config) marshal() []byte {
 }
 
 // clipKey shortens a key string for an error message.
-func clipKey(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
+func clipKey(s string) string { return dialogue.Clip(s, 80) }
 
 // ParseVerifierKey loads a log's signed-note verifier key
 // ("<name>+<id>+<base64>"), as `parley keys show` prints it after

@@ -20,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
@@ -380,7 +381,7 @@ func (c *conn) pull(ctx context.Context, ch *dialogue.Channel) error {
 			b.Blobs = append(b.Blobs, dialogue.BlobRef{SHA256: sum, Size: n})
 		}
 		if raw != nil {
-			o, _, err := stix.Parse(raw)
+			o, _, err := ingest.Parse(raw)
 			if err != nil {
 				// The peer's node accepted it; this one does not (another
 				// version of Parley?). Skipped, said, counted.
@@ -515,10 +516,4 @@ func (c *conn) fetchBlobs(ctx context.Context) error {
 	return nil
 }
 
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
-}
+func clip(s string) string { return dialogue.Clip(strings.TrimSpace(s), 200) }

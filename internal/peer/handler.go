@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/logapi"
+	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
@@ -179,6 +180,10 @@ func decodeMessage(r *http.Request, m *ChannelMessage) error {
 // are errors of kind KindInvalid naming the field.
 func ParseChannelMessage(body []byte, m *ChannelMessage) error {
 	const op = "peer.ParseChannelMessage"
+	// encoding/json would take the last of two members of one name
+	if err := stix.CheckJSON(body); err != nil {
+		return dialogue.Errorf(op, dialogue.KindInvalid, "channel message: %v", jsonProblem(err))
+	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(m); err != nil {
@@ -198,6 +203,18 @@ func ParseChannelMessage(body []byte, m *ChannelMessage) error {
 		return dialogue.Errorf(op, dialogue.KindInvalid, "channel message: state %q: want %q, %q or %q", clip(string(m.State)), dialogue.ChannelProposed, dialogue.ChannelActive, dialogue.ChannelDeclined)
 	}
 	return nil
+}
+
+// jsonProblem words an error of stix.CheckJSON for a message that is not
+// a STIX object: what is wrong, and where.
+func jsonProblem(err error) string {
+	if es, ok := err.(stix.Errors); ok && len(es) > 0 {
+		if es[0].Pointer == "" {
+			return es[0].Message
+		}
+		return es[0].Message + " (at " + es[0].Pointer + ")"
+	}
+	return err.Error()
 }
 
 // isUUID reports whether s is a UUID in its canonical lower-case form.

@@ -103,7 +103,7 @@ func TestParseChannelMessageBad(t *testing.T) {
 		{``, "channel message"},
 		{`[]`, "channel message"},
 		{`{"id":"` + id + `","title":"t","state":"active","extra":1}`, "unknown field"},
-		{`{"id":"` + id + `","title":"t","state":"active"} {}`, "data after"},
+		{`{"id":"` + id + `","title":"t","state":"active"} {}`, "after the top-level value"},
 		{`{"id":"` + strings.ToUpper(id) + `","title":"t","state":"active"}`, "id"},
 		{`{"id":"collection--` + id + `","title":"t","state":"active"}`, "want a UUID"},
 		{`{"id":"` + id + `","title":"  ","state":"active"}`, "title"},
@@ -112,6 +112,8 @@ func TestParseChannelMessageBad(t *testing.T) {
 		{`{"id":"` + id + `","title":"t","state":"offered"}`, "state"},
 		{`{"id":"` + id + `","title":"t"}`, "state"},
 		{`{"id":5,"title":"t","state":"active"}`, "id"},
+		{`{"id":"` + id + `","title":"t","state":"active","title":"u"}`, `duplicate member name "title" (at /title)`},
+		{`{"id":"` + id + `","title":"t","state":"active","description":"d","description":"e"}`, "/description"},
 	} {
 		var m ChannelMessage
 		err := ParseChannelMessage([]byte(tc.body), &m)

@@ -2,6 +2,7 @@ package stix
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -250,7 +251,7 @@ func TestWarnings(t *testing.T) {
 
 func TestBadJSON(t *testing.T) {
 	for _, in := range []string{``, `{`, `{"type":"indicator",}`, `{"a":1 "b":2}`, `[1,]`, `{"a":tru}`, `{"a":01}`, `{"a":"\x"}`,
-		"{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", `{"a":1,"a":2}`, `{"a":"\ud800"}`, `{} {}`, `<{}>`, strings.Repeat("[", 300) + strings.Repeat("]", 300)} {
+		"{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", `{"a":"\ud800"}`, `{} {}`, `<{}>`, strings.Repeat("[", 300) + strings.Repeat("]", 300)} {
 		_, _, err := Parse([]byte(in))
 		es, ok := err.(Errors)
 		if !ok || len(es) != 1 || es[0].Rule != RuleJSON {
@@ -259,6 +260,56 @@ func TestBadJSON(t *testing.T) {
 	}
 	if _, _, err := Parse([]byte(`[]`)); err == nil || err.(Errors)[0].Rule != RuleObject {
 		t.Errorf("a list is not an object: %v", err)
+	}
+}
+
+// TestBadJSONMembers is JSON every reader parses but not alike: a
+// duplicate member name at any level, a number outside the range of a
+// double, an integer outside ±(2^53-1). Each is refused with the JSON
+// pointer of the member at fault.
+func TestBadJSONMembers(t *testing.T) {
+	obj := func(extra string) string {
+		return strings.TrimSuffix(bases["custom"], "}") + "," + extra + "}"
+	}
+	for _, tc := range []struct{ in, ptr, rule string }{
+		{`{"a":1,"a":2}`, "/a", RuleDuplicate},
+		{obj(`"name":"again"`), "/name", RuleDuplicate},
+		{obj(`"x_d":{"k":1,"j":2,"k":3}`), "/x_d/k", RuleDuplicate},
+		{obj(`"x_l":[{},{"k":[{"a":1,"a":1}]}]`), "/x_l/1/k/0/a", RuleDuplicate},
+		{obj(`"x_\u0061b":1,"x_ab":2`), "/x_ab", RuleDuplicate},
+		{obj(`"x_count":1e999999`), "/x_count", RuleNumber},
+		{obj(`"x_count":-1e999999`), "/x_count", RuleNumber},
+		{obj(`"x_count":2e308`), "/x_count", RuleNumber},
+		{obj(`"x_count":` + strings.Repeat("7", 100_000)), "/x_count", RuleNumber},
+		{obj(`"x_count":9007199254740992`), "/x_count", RuleNumber},
+		{obj(`"x_count":-9007199254740992`), "/x_count", RuleNumber},
+		{obj(`"x_l":[0,[1,{"a~b/c":12345678901234567890}]]`), "/x_l/1/1/a~0b~1c", RuleNumber},
+		{`{"confidence":1e400}`, "/confidence", RuleNumber},
+	} {
+		_, _, err := Parse([]byte(tc.in))
+		es, ok := err.(Errors)
+		if !ok || len(es) != 1 || es[0].Pointer != tc.ptr || es[0].Rule != tc.rule {
+			t.Errorf("Parse(%.80s) = %.200v; want %s at %s", tc.in, err, tc.rule, tc.ptr)
+		}
+	}
+	// the edges of the ranges are accepted
+	for _, n := range []string{"9007199254740991", "-9007199254740991", "1.7976931348623157e308", "-1.7976931348623157e308",
+		"9007199254740992.0", "1e300", "4.9e-324", "1e-400", "0", "-0", "123456789012345678901234567890.5"} {
+		if _, _, err := Parse([]byte(obj(`"x_count":` + n))); err != nil {
+			t.Errorf("x_count %s: %v", n, err)
+		}
+	}
+	// many members: the set the duplicate check switches to finds the
+	// duplicate too, wherever it is
+	var b strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&b, `"x_%d":1,`, i)
+	}
+	for _, dup := range []string{`"x_0":1`, `"x_57":1`, `"x_99":1`, `"name":1`} {
+		_, _, err := Parse([]byte(obj(b.String() + dup)))
+		if es, ok := err.(Errors); !ok || es[0].Rule != RuleDuplicate {
+			t.Errorf("100 members and %s: %v", dup, err)
+		}
 	}
 }
 
@@ -290,6 +341,9 @@ func FuzzParse(f *testing.F) {
 	for _, o := range b.Objects {
 		f.Add([]byte(o))
 	}
+	f.Add(wideObject("properties", 40))
+	f.Add(wideObject("nested", 3))
+	f.Add([]byte(`{"a":1e999999,"b":9007199254740992,"c":{"d":1,"d":2}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		o, _, err := Parse(data)
 		if err != nil {

@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -72,4 +73,30 @@ func BenchmarkParseBundle(b *testing.B) {
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "objects/s")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(len(data))*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
+}
+
+// BenchmarkParseWide validates one object with 10,000 and with 100,000
+// members of each shape (custom properties, dictionary keys, list
+// elements, small nested objects, string escapes); ns/member is the
+// cost per member, which must not grow with their number. Every
+// iteration starts with a new decoder (coldParse), as one wide object
+// arriving does.
+//
+//	go test -run '^$' -bench 'ParseWide' -benchmem -cpu 1 -count 5 ./internal/stix
+func BenchmarkParseWide(b *testing.B) {
+	for _, shape := range wideShapes {
+		for _, n := range []int{10_000, 100_000} {
+			data := wideObject(shape, n)
+			b.Run(fmt.Sprintf("%s-%d", shape, n), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := coldParse(data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/member")
+			})
+		}
+	}
 }

@@ -2,18 +2,23 @@ package stix
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"math/bits"
 	"strconv"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file holds a small strict JSON decoder. It decodes a document once
 // into a tree of values that point into the input (no string is copied
 // unless it holds escapes), which is what makes Parse fast enough for bulk
 // imports. It accepts exactly RFC 8259 JSON in UTF-8 and, as I-JSON asks,
-// refuses duplicate member names.
+// refuses duplicate member names (at every level, in time linear in
+// their number), numbers outside the range of a double and integers
+// outside ±(2^53-1). Its errors carry the JSON pointer of the value or
+// member at fault.
 //
 // The tree lives in memory the decoder owns (chunks of values, members
 // and unescaped string bytes that a pooled decoder reuses), so a decoded
@@ -87,14 +92,46 @@ func (v *value) float() (float64, bool) {
 	return f, err == nil
 }
 
-// jsonError is a syntax error at a byte offset.
+// jsonError is a syntax error at a byte offset, or a document that is
+// JSON but not one every reader reads alike (a duplicate member name, a
+// number out of range).
 type jsonError struct {
-	off int
-	msg string
+	off  int
+	ptr  string // JSON pointer to the value or member at fault, "" for the top level
+	rule string // RuleJSON, RuleDuplicate or RuleNumber
+	msg  string
+}
+
+// text is the error without its pointer.
+func (e *jsonError) text() string {
+	return "invalid JSON at byte " + strconv.Itoa(e.off) + ": " + e.msg
 }
 
 func (e *jsonError) Error() string {
-	return "invalid JSON at byte " + strconv.Itoa(e.off) + ": " + e.msg
+	if e.ptr == "" {
+		return e.text()
+	}
+	return e.text() + " (at " + e.ptr + ")"
+}
+
+// Rules of the JSON reader itself (besides RuleJSON, a syntax error).
+const (
+	ruleDuplicate = RuleDuplicate
+	ruleNumber    = RuleNumber
+)
+
+// maxSafeInt is the largest integer magnitude Parley accepts, 2^53-1:
+// every integer up to it is exactly a double, so every JSON reader
+// (JavaScript's, Python's, Go's into float64 or int64) reads it alike.
+const maxSafeInt = 1<<53 - 1
+
+// frame is one level of the path from the top of a document to the
+// value being read, for the JSON pointer in an error.
+type frame struct {
+	key   []byte // object: the member being read (nil before its name)
+	raw   bool   // key is as written, escapes and all (the scanner's)
+	arr   bool
+	index int // list: the element being read
 }
 
 const maxDepth = 256
@@ -150,8 +187,12 @@ type decoder struct {
 	bchunks [][]byte
 	bi      int
 	scratch []byte // unescaping
-	root    value  // the decoded document, for Parse
-	big     bool   // a chunk of several MB was made
+	path    []frame
+	// member names compared by the duplicate check (for a test that
+	// it is linear)
+	nameCompares int
+	root         value // the decoded document, for Parse
+	big          bool  // a chunk of several MB was made
 	// the checker Parse runs over the tree, kept here so that it is
 	// reused too
 	c checker
@@ -161,6 +202,8 @@ type decoder struct {
 func getDecoder(data []byte) *decoder {
 	d := decoderPool.Get().(*decoder)
 	d.data, d.pos, d.depth = data, 0, 0
+	d.path = d.path[:0]
+	d.nameCompares = 0
 	return d
 }
 
@@ -168,6 +211,8 @@ func getDecoder(data []byte) *decoder {
 // reference to the input) and returns d to the pool.
 func (d *decoder) release() {
 	d.data = nil
+	clear(d.path)
+	d.path = d.path[:0]
 	clear(d.vstack)
 	d.vstack = d.vstack[:0]
 	clear(d.mstack)
@@ -271,7 +316,7 @@ func (d *decoder) bytes(src []byte) []byte {
 // after it. The tree is valid until d is released.
 func (d *decoder) decode() (value, error) {
 	if !utf8.Valid(d.data) {
-		return value{}, &jsonError{off: invalidUTF8At(d.data), msg: "not valid UTF-8"}
+		return value{}, &jsonError{off: invalidUTF8At(d.data), rule: RuleJSON, msg: "not valid UTF-8"}
 	}
 	d.skipSpace()
 	v, err := d.value()
@@ -305,8 +350,46 @@ func invalidUTF8At(b []byte) int {
 }
 
 func (d *decoder) errf(msg string) error {
-	return &jsonError{off: d.pos, msg: msg}
+	return d.errRule(RuleJSON, msg)
 }
+
+// errRule is an error of the given rule at d.pos and the current path.
+func (d *decoder) errRule(rule, msg string) error {
+	return &jsonError{off: d.pos, ptr: d.pointer(), rule: rule, msg: msg}
+}
+
+// pointer is the JSON pointer of the current path (only on the error
+// path).
+func (d *decoder) pointer() string {
+	var segs []any
+	for _, f := range d.path {
+		switch {
+		case f.arr:
+			segs = append(segs, f.index)
+		case f.key == nil:
+			return jp("", segs...)
+		case f.raw:
+			var k string
+			if json.Unmarshal(append(append([]byte{'"'}, f.key...), '"'), &k) != nil {
+				k = string(f.key)
+			}
+			segs = append(segs, k)
+		default:
+			segs = append(segs, f.key)
+		}
+	}
+	return jp("", segs...)
+}
+
+// push enters a list (arr) or an object.
+func (d *decoder) push(arr bool) {
+	d.path = append(d.path, frame{arr: arr})
+}
+
+func (d *decoder) pop() { d.path = d.path[:len(d.path)-1] }
+
+// setIndex records that the list being read is at element i.
+func (d *decoder) setIndex(i int) { d.path[len(d.path)-1].index = i }
 
 // quoteByte formats c as %q does for a byte.
 func quoteByte(c byte) string { return strconv.QuoteRune(rune(c)) }
@@ -395,6 +478,7 @@ func (d *decoder) number() (value, error) {
 	} else {
 		return value{}, d.errf("invalid number")
 	}
+	intEnd := d.pos
 	if d.pos < len(d.data) && d.data[d.pos] == '.' {
 		d.pos++
 		if d.pos >= len(d.data) || !isDigit(d.data[d.pos]) {
@@ -416,7 +500,53 @@ func (d *decoder) number() (value, error) {
 			d.pos++
 		}
 	}
-	return value{kind: kNumber, raw: d.data[start:d.pos]}, nil
+	lit := d.data[start:d.pos]
+	if err := numberProblem(lit, intEnd-start); err != "" {
+		d.pos = start
+		return value{}, d.errRule(ruleNumber, err)
+	}
+	return value{kind: kNumber, raw: lit}, nil
+}
+
+// numberProblem says why the number literal lit (syntactically valid)
+// is refused, or "". intLen is the length of its sign and integer part:
+// when that is all of lit, it is an integer and must be within
+// ±(2^53-1); otherwise it must be within the range of a double. Outside
+// these ranges JSON readers disagree (or fail): one would read the
+// value rounded, another refuse the document.
+func numberProblem(lit []byte, intLen int) string {
+	if intLen == len(lit) {
+		digits := lit
+		if digits[0] == '-' {
+			digits = digits[1:]
+		}
+		// 2^53-1 has 16 digits; the literal has no leading zeros
+		if len(digits) <= 15 {
+			return ""
+		}
+		if len(digits) == 16 {
+			var n uint64
+			for _, c := range digits {
+				n = n*10 + uint64(c-'0')
+			}
+			if n <= maxSafeInt {
+				return ""
+			}
+		}
+		return "integer " + clipLiteral(lit) + " is outside the interoperable range ±(2^53-1); send it as a string"
+	}
+	if _, err := strconv.ParseFloat(string(lit), 64); err != nil {
+		return "number " + clipLiteral(lit) + " is outside the range of a double (IEEE 754 binary64)"
+	}
+	return ""
+}
+
+// clipLiteral shortens a long number literal for an error message.
+func clipLiteral(lit []byte) string {
+	if len(lit) <= 40 {
+		return string(lit)
+	}
+	return string(lit[:20]) + "…(" + strconv.Itoa(len(lit)) + " characters)"
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -564,7 +694,9 @@ func (d *decoder) array() (value, error) {
 		d.depth--
 		return value{kind: kArray, elems: []value{}}, nil
 	}
-	for {
+	d.push(true)
+	for i := 0; ; i++ {
+		d.setIndex(i)
 		d.skipSpace()
 		v, err := d.value()
 		if err != nil {
@@ -581,14 +713,29 @@ func (d *decoder) array() (value, error) {
 	elems := d.values(d.vstack[base:])
 	clear(d.vstack[base:])
 	d.vstack = d.vstack[:base]
+	d.pop()
 	d.depth--
 	return value{kind: kArray, elems: elems}, nil
 }
 
+// aliasString returns b as a string without copying it; b must not
+// change while the string is in use.
+func aliasString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// linearKeys is how many members an object may have before the
+// duplicate check switches from comparing with every earlier name to a
+// hash set: comparing is faster for the few members most objects have,
+// but quadratic in their number.
+const linearKeys = 16
+
 // memberName reads a member name and the colon after it; names are the
-// names already read in the same object, for the duplicate check.
-func (d *decoder) memberName(names []member) ([]byte, error) {
+// members already read in the same object and seen the set of their
+// names once there are linearKeys of them (memberName makes it), for
+// the duplicate check. The check costs the same for every member
+// however many there are.
+func (d *decoder) memberName(names []member, seen *map[string]struct{}) ([]byte, error) {
 	d.skipSpace()
+	d.path[len(d.path)-1].key = nil
 	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 		if d.pos < len(d.data) && d.data[d.pos] == '}' {
 			return nil, d.errf("trailing comma in object")
@@ -600,11 +747,34 @@ func (d *decoder) memberName(names []member) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range names {
-		if string(names[i].key) == string(key) {
-			d.pos = keyAt
-			return nil, d.errf("duplicate member name " + strconv.Quote(string(key)))
+	d.path[len(d.path)-1].key = key
+	dup := false
+	if len(names) < linearKeys {
+		for i := range names {
+			d.nameCompares++
+			if string(names[i].key) == string(key) {
+				dup = true
+				break
+			}
 		}
+	} else {
+		d.nameCompares++
+		// The set's strings share the names' memory (the input or the
+		// arena, which neither changes nor moves while the decoder
+		// holds it); the set lives no longer than the object's read.
+		if *seen == nil {
+			*seen = make(map[string]struct{}, 2*len(names))
+			for i := range names {
+				(*seen)[aliasString(names[i].key)] = struct{}{}
+			}
+		}
+		if _, dup = (*seen)[aliasString(key)]; !dup {
+			(*seen)[aliasString(key)] = struct{}{}
+		}
+	}
+	if dup {
+		d.pos = keyAt
+		return nil, d.errRule(ruleDuplicate, "duplicate member name "+strconv.Quote(string(key)))
 	}
 	return key, d.colon()
 }
@@ -651,8 +821,10 @@ func (d *decoder) object() (value, error) {
 		d.depth--
 		return value{kind: kObject, members: []member{}}, nil
 	}
+	d.push(false)
+	var seen map[string]struct{}
 	for {
-		key, err := d.memberName(d.mstack[base:])
+		key, err := d.memberName(d.mstack[base:], &seen)
 		if err != nil {
 			return value{}, err
 		}
@@ -672,6 +844,7 @@ func (d *decoder) object() (value, error) {
 	members := d.members(d.mstack[base:])
 	clear(d.mstack[base:])
 	d.mstack = d.mstack[:base]
+	d.pop()
 	d.depth--
 	return value{kind: kObject, members: members}, nil
 }
@@ -743,7 +916,9 @@ func (d *decoder) skipArray() error {
 		d.depth--
 		return nil
 	}
-	for {
+	d.push(true)
+	for i := 0; ; i++ {
+		d.setIndex(i)
 		d.skipSpace()
 		if _, err := d.skip(); err != nil {
 			return err
@@ -755,6 +930,7 @@ func (d *decoder) skipArray() error {
 			break
 		}
 	}
+	d.pop()
 	d.depth--
 	return nil
 }
@@ -771,17 +947,21 @@ func (d *decoder) skipObject() error {
 		d.depth--
 		return nil
 	}
+	d.push(false)
 	for {
 		d.skipSpace()
+		d.path[len(d.path)-1].key = nil
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			if d.pos < len(d.data) && d.data[d.pos] == '}' {
 				return d.errf("trailing comma in object")
 			}
 			return d.errf("expected a member name in quotes")
 		}
+		keyAt := d.pos
 		if err := d.skipString(); err != nil {
 			return err
 		}
+		d.path[len(d.path)-1] = frame{key: d.data[keyAt+1 : d.pos-1], raw: true}
 		if err := d.colon(); err != nil {
 			return err
 		}
@@ -796,6 +976,7 @@ func (d *decoder) skipObject() error {
 			break
 		}
 	}
+	d.pop()
 	d.depth--
 	return nil
 }

@@ -46,6 +46,8 @@ const (
 	RuleExtensionDef  = "extension-definition"
 	RuleTLP           = "tlp"
 	RuleObservedCount = "number-observed"
+	RuleDuplicate     = "duplicate-member" // a member name appears twice in one JSON object
+	RuleNumber        = "number"           // a number no JSON reader can be trusted to read alike (see numberProblem)
 )
 
 // checker collects every broken rule and warning of one object.
@@ -104,7 +106,7 @@ func jp(base string, segs ...any) string {
 // an object are found by Parse, which every object must go through.
 func ParseBundle(data []byte) (*Bundle, error) {
 	if !utf8.Valid(data) {
-		return nil, jsonErrors(&jsonError{off: invalidUTF8At(data), msg: "not valid UTF-8"})
+		return nil, jsonErrors(&jsonError{off: invalidUTF8At(data), rule: RuleJSON, msg: "not valid UTF-8"})
 	}
 	d := getDecoder(data)
 	defer d.release()
@@ -168,7 +170,12 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	return b, nil
 }
 
+// jsonErrors turns an error of the JSON reader into Errors, with the
+// pointer and the rule it names.
 func jsonErrors(err error) Errors {
+	if je, ok := err.(*jsonError); ok {
+		return Errors{{Pointer: je.ptr, Rule: je.rule, Message: je.text()}}
+	}
 	return Errors{{Rule: RuleJSON, Message: err.Error()}}
 }
 
@@ -199,8 +206,11 @@ func (d *decoder) scanBundle() (*bundleScan, error) {
 		d.depth--
 		return s, nil
 	}
+	d.push(false)
+	base := len(d.mstack)
+	var seen map[string]struct{}
 	for {
-		key, err := d.memberName(d.mstack)
+		key, err := d.memberName(d.mstack[base:], &seen)
 		if err != nil {
 			return nil, err
 		}
@@ -224,14 +234,20 @@ func (d *decoder) scanBundle() (*bundleScan, error) {
 				if err := d.scanObjects(s); err != nil {
 					return nil, err
 				}
-			} else if s.objectsKind, err = d.skip(); err != nil {
-				return nil, err
+			} else {
+				v, err := d.value()
+				if err != nil {
+					return nil, err
+				}
+				s.objectsKind = v.kind
 			}
 		default:
 			if string(key) == "spec_version" {
 				s.specVersion = true
 			}
-			if _, err := d.skip(); err != nil {
+			// decoded, not skipped, for the duplicate check at
+			// every level
+			if _, err := d.value(); err != nil {
 				return nil, err
 			}
 		}
@@ -243,6 +259,9 @@ func (d *decoder) scanBundle() (*bundleScan, error) {
 			break
 		}
 	}
+	clear(d.mstack[base:])
+	d.mstack = d.mstack[:base]
+	d.pop()
 	d.depth--
 	return s, nil
 }
@@ -259,7 +278,10 @@ func (d *decoder) scanObjects(s *bundleScan) error {
 		d.depth--
 		return nil
 	}
+	d.push(true)
+	defer d.pop()
 	for {
+		d.setIndex(s.n)
 		d.skipSpace()
 		start := d.pos
 		k, err := d.skip()

@@ -62,11 +62,16 @@ func TestParseBundleBadJSONInObjects(t *testing.T) {
 
 func TestParseBundleShape(t *testing.T) {
 	for _, tc := range []struct{ in, ptr, rule string }{
-		{`{"type":"bundle","type":"bundle","id":"bundle--63ab8e67-acac-4817-845a-d09f0e86954c"}`, "", RuleJSON},
-		{`{"type":"bundle","id":"bundle--63ab8e67-acac-4817-845a-d09f0e86954c","objects":[],"objects":[]}`, "", RuleJSON},
+		{`{"type":"bundle","type":"bundle","id":"bundle--63ab8e67-acac-4817-845a-d09f0e86954c"}`, "/type", RuleDuplicate},
+		{`{"type":"bundle","id":"bundle--63ab8e67-acac-4817-845a-d09f0e86954c","objects":[],"objects":[]}`, "/objects", RuleDuplicate},
+		{`{"type":"bundle","id":"bundle--63ab8e67-acac-4817-845a-d09f0e86954c","x_meta":{"a":[{"b":1,"b":2}]}}`, "/x_meta/a/0/b", RuleDuplicate},
+		{`{"type":"bundle","id":"bundle--63ab8e67-acac-4817-845a-d09f0e86954c","objects":{"a":1,"a":1}}`, "/objects/a", RuleDuplicate},
+		{bundleHead + `{},{},{},{"x_count":1e999999}]}`, "/objects/3/x_count", RuleNumber},
+		{bundleHead + `{"x_n":[1,` + strings.Repeat("9", 100_000) + `]}]}`, "/objects/0/x_n/1", RuleNumber},
+		{bundleHead + `{"x\/y\u0041":{"z":-1e400}}]}`, "/objects/0/x~1yA/z", RuleNumber},
 		{`[1,2]`, "", RuleObject},
 		{`"bundle"`, "", RuleObject},
-		{`[1,]`, "", RuleJSON},
+		{`[1,]`, "/1", RuleJSON},
 		{`{"type":"bundle","id":"bundle--63ab8e67-acac-4817-845a-d09f0e86954c"} x`, "", RuleJSON},
 		{`{"type":"bundle","id":7}`, "/id", RuleValueType},
 		{`{"type":["bundle"],"id":"bundle--63ab8e67-acac-4817-845a-d09f0e86954c"}`, "/type", RuleBundle},

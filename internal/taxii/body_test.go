@@ -31,6 +31,12 @@ func TestParseBodyBadCases(t *testing.T) {
 		{"type not string", `{"type":3,"objects":[]}`, false, http.StatusUnprocessableEntity, "/type: not a string"},
 		{"single object", `{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}`, false, http.StatusUnprocessableEntity, `single "indicator" object`},
 		{"stix type needs bundle", `{"objects":[]}`, true, http.StatusUnprocessableEntity, "must be a STIX bundle"},
+		{"duplicate objects", `{"objects":[],"objects":[]}`, false, http.StatusBadRequest, `duplicate member name "objects" (at /objects)`},
+		{"duplicate more", `{"more":false,"objects":[],"more":true}`, false, http.StatusBadRequest, `duplicate member name "more" (at /more)`},
+		{"duplicate nested", `{"objects":[],"x_meta":{"a":[{"b":1,"b":1}]}}`, false, http.StatusBadRequest, "(at /x_meta/a/0/b)"},
+		{"duplicate in bundle", `{"type":"bundle","type":"bundle","objects":[]}`, true, http.StatusBadRequest, `duplicate member name "type"`},
+		{"number out of range", `{"objects":[{"type":"x"},{"type":"x","x_count":1e999999}]}`, false, http.StatusBadRequest, "outside the range of a double (IEEE 754 binary64) (at /objects/1/x_count)"},
+		{"integer out of range", `{"objects":[{"type":"x","x_n":[` + strings.Repeat("9", 100_000) + `]}]}`, false, http.StatusBadRequest, "(at /objects/0/x_n/0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			objs, err := parseBody([]byte(tc.body), tc.stix)

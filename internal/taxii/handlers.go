@@ -556,48 +556,48 @@ func postMediaType(ct string) (stixType bool, err error) {
 	return false, unsupported()
 }
 
-// parseBody splits a POST body into its objects. A body that is not JSON
-// is a 400; JSON that is not an envelope or bundle of objects is a 422.
+// parseBody splits a POST body into its objects. A body that is not JSON,
+// or JSON that readers may read differently (a duplicate member name, a
+// number out of range, see stix.ParseEnvelope), is a 400 naming the
+// JSON pointer; JSON that is not an envelope or bundle of objects is a
+// 422.
 func parseBody(body []byte, stixType bool) ([]json.RawMessage, error) {
 	const op = "taxii.postObjects"
 	unprocessable := func(format string, args ...any) error {
 		return httpapi.WithStatus(http.StatusUnprocessableEntity, dialogue.Errorf(op, dialogue.KindInvalid, format, args...))
 	}
-	if !json.Valid(body) {
-		var v any
-		err := json.Unmarshal(body, &v)
-		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "the body is not valid JSON: %v", err)
-	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, unprocessable("the body is JSON but not an object: send an envelope {\"objects\": [...]} or a STIX bundle")
-	}
-	var typ string
-	if t, ok := doc["type"]; ok {
-		if err := json.Unmarshal(t, &typ); err != nil {
-			return nil, unprocessable("/type: not a string")
+	env, err := stix.ParseEnvelope(body)
+	if es, ok := err.(stix.Errors); ok {
+		e := es[0]
+		switch {
+		case e.Rule == stix.RuleObject && e.Pointer == "":
+			return nil, unprocessable("the body is JSON but not an object: send an envelope {\"objects\": [...]} or a STIX bundle")
+		case e.Rule == stix.RuleObject:
+			return nil, unprocessable("%s: not a JSON object", e.Pointer)
+		case e.Rule == stix.RuleValueType:
+			return nil, unprocessable("/objects: not an array")
+		case e.Pointer != "":
+			return nil, dialogue.Errorf(op, dialogue.KindInvalid, "the body is not valid JSON: %s (at %s)", e.Message, e.Pointer)
+		default:
+			return nil, dialogue.Errorf(op, dialogue.KindInvalid, "the body is not valid JSON: %s", e.Message)
 		}
+	} else if err != nil {
+		return nil, dialogue.E(op, dialogue.KindInvalid, err)
 	}
+	if env.TypeKind != "" && env.TypeKind != "a string" {
+		return nil, unprocessable("/type: not a string")
+	}
+	typ := env.Type
 	if stixType && typ != "bundle" {
 		return nil, unprocessable("a %s body must be a STIX bundle (\"type\": \"bundle\")", MediaTypeSTIX)
 	}
 	if typ != "" && typ != "bundle" {
 		return nil, unprocessable("the body is a single %q object: wrap it in an envelope {\"objects\": [...]}", truncate(typ, 60))
 	}
-	rawObjs, ok := doc["objects"]
-	if !ok {
+	if !env.HasObjects {
 		return nil, unprocessable("/objects: missing; send an envelope {\"objects\": [...]} or a STIX bundle")
 	}
-	var objs []json.RawMessage
-	if err := json.Unmarshal(rawObjs, &objs); err != nil {
-		return nil, unprocessable("/objects: not an array")
-	}
-	for i, o := range objs {
-		if t := bytes.TrimLeft(o, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-			return nil, unprocessable("/objects/%d: not a JSON object", i)
-		}
-	}
-	return objs, nil
+	return env.Objects, nil
 }
 
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {

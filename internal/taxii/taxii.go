@@ -168,12 +168,7 @@ func acceptsTAXII(accept string) bool {
 	return false
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
+func truncate(s string, n int) string { return dialogue.Clip(s, n) }
 
 // user returns the authenticated user or a KindUnauthenticated error.
 func user(r *http.Request) (*dialogue.User, error) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/parleyhq/parley/internal/dialogue"
 	flog "github.com/transparency-dev/formats/log"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -87,12 +88,7 @@ func ParseCheckpoint(text []byte) (Checkpoint, error) {
 }
 
 // clip shortens what an error quotes.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
-}
+func clip(s string) string { return dialogue.Clip(s, 64) }
 
 // parseDecimal parses a non-negative int64 in canonical decimal.
 func parseDecimal(s string) (int64, error) {

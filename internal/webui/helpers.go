@@ -4,6 +4,8 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+
+	"github.com/parleyhq/parley/internal/dialogue"
 )
 
 // The menu's entries for the pages kept in their own files.
@@ -32,12 +34,7 @@ var funcs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
 	"sub": func(a, b int) int { return a - b },
 	// short cuts a hash or id to its first n characters, for display.
-	"short": func(n int, s string) string {
-		if len(s) <= n {
-			return s
-		}
-		return s[:n] + "…"
-	},
+	"short":     func(n int, s string) string { return dialogue.Clip(s, n) },
 	"join":      strings.Join,
 	"hasPrefix": strings.HasPrefix,
 }

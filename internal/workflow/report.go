@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/pattern"
 	"github.com/parleyhq/parley/internal/stix"
 )
@@ -124,7 +125,7 @@ func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, 
 		kind bool
 	)
 	for i, raw := range b.Objects {
-		o, _, err := stix.Parse(raw)
+		o, _, err := ingest.Parse(raw)
 		if err != nil {
 			return "", dialogue.E(op, dialogue.KindInvalid, fmt.Errorf("bundle /objects/%d: %w", i, err))
 		}

@@ -143,9 +143,7 @@ func (s *Service) FileRequest(ctx context.Context, f RequestFiling) (string, err
 	name := f.Name
 	if name == "" {
 		name, _, _ = strings.Cut(text, "\n")
-		if len(name) > 120 {
-			name = name[:120]
-		}
+		name = dialogue.Cut(name, 120)
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	props := map[string]any{

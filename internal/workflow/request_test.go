@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/stix"
@@ -248,5 +249,31 @@ func TestRequestTwoNodes(t *testing.T) {
 	}
 	if l, _ := b.wf.Requests(ctx, workflow.RequestFilter{State: dialogue.RequestClosed}); len(l) != 1 {
 		t.Errorf("b lists %d closed requests", len(l))
+	}
+}
+
+// TestRequestNameCutOnCharacter: a request without a name takes the
+// first line of its text, cut to 120 bytes on a character boundary (a
+// Cyrillic letter is two bytes; byte 120 of this line falls inside one),
+// so the name signed into the log is valid UTF-8.
+func TestRequestNameCutOnCharacter(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)
+	a, _, _ := reqTwoNodes(t, &reqClock{t: t0})
+	report, err := a.wf.FileReport(ctx, "a-b", reqBundle(t, t0), "amber", []string{"energy"}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := "x" + strings.Repeat("Просим заблокировать сервер управления ", 4)
+	id, err := a.wf.FileRequest(ctx, workflow.RequestFiling{Channel: "a-b", About: []string{report}, Text: line + "\nПодробности в отчёте."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.wf.Request(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.ValidString(r.Name) || !strings.HasPrefix(line, r.Name) || len(r.Name) != 119 {
+		t.Errorf("name %q (%d bytes): want the first 119 bytes of the line, valid UTF-8", r.Name, len(r.Name))
 	}
 }
