@@ -58,6 +58,9 @@ func Visible(u *User, m Marking) bool {
 	switch m.Level {
 	case TLPClear, TLPGreen, TLPAmber, TLPAmberStrict:
 		return true
+	case TLPRed:
+	default:
+		return false // a level that was not read: no one
 	}
 	for _, r := range m.Recipients {
 		if r == u.Name || r == RecipientRolePrefix+string(u.Role) {
