@@ -49,8 +49,8 @@ const RecipientRolePrefix = "role:"
 // CLEAR, GREEN, AMBER and AMBER+STRICT are for every reader of the node:
 // its users are the recipient organisation. RED is for the named
 // recipients only: u's name, or "role:" u's role. A nil u sees nothing; a
-// zero Marking (no level) is treated as RED with no recipients, so a
-// marking that was not read hides the object.
+// zero Marking (no level) or an unknown level is seen by no one, whatever
+// its recipients, so a marking that was not read hides the object.
 func Visible(u *User, m Marking) bool {
 	if u == nil {
 		return false

@@ -27,7 +27,8 @@ func TestVisible(t *testing.T) {
 		{"red to alice and the leads", red("alice", "role:lead"), map[string]bool{"alice": true, "carol": true}},
 		{"red to a role name as a user", red("duty"), map[string]bool{}},
 		{"recipients ignored below red", dialogue.Marking{Level: dialogue.TLPGreen, Recipients: []string{"alice"}}, map[string]bool{"alice": true, "bob": true, "carol": true}},
-		{"no level reads as red", dialogue.Marking{Recipients: []string{"alice"}}, map[string]bool{"alice": true}},
+		{"no level: no one, whatever its recipients", dialogue.Marking{Recipients: []string{"alice"}}, map[string]bool{}},
+		{"an unknown level: no one", dialogue.Marking{Level: dialogue.TLPRed + 1, Recipients: []string{"alice", "role:duty"}}, map[string]bool{}},
 	} {
 		for _, u := range []*dialogue.User{alice, bob, lead} {
 			if got := dialogue.Visible(u, tc.m); got != tc.want[u.Name] {
