@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -152,7 +153,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
-		return nil, dialogue.E(op, dialogue.KindOther, err)
+		return nil, dbErr(op, err)
 	}
 	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -312,8 +313,10 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) e
 }
 
 // dbErr wraps an error of the database. A busy database is
-// KindUnavailable (retrying later may work); a cancelled context keeps its
-// error in the chain; anything else is KindOther.
+// KindUnavailable (retrying later may work); a full disk (SQLITE_FULL,
+// "database or disk is full", or ENOSPC from the file system) is
+// KindDiskFull; a cancelled context keeps its error in the chain; anything
+// else is KindOther.
 func dbErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -324,8 +327,11 @@ func dbErr(op string, err error) error {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return dialogue.Errorf(op, dialogue.KindUnavailable, "the database is busy, try again: %w", err)
 		case sqlite3.SQLITE_FULL:
-			return dialogue.Errorf(op, dialogue.KindUnavailable, "the disk is full: %w", err)
+			return dialogue.Errorf(op, dialogue.KindDiskFull, "the disk is full: %w", err)
 		}
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return dialogue.Errorf(op, dialogue.KindDiskFull, "the disk is full: %w", err)
 	}
 	return dialogue.E(op, dialogue.KindOther, err)
 }
