@@ -89,6 +89,8 @@ var ru = map[string]string{
 	"The request could not be acknowledged: %s":                                                      "Не удалось подтвердить получение запроса: %s",
 	"The hotline message could not be acknowledged: %s":                                              "Не удалось подтвердить получение сообщения горячей линии: %s",
 	"Something went wrong on the server; the details are in its log.":                                "На сервере произошла ошибка; подробности в журнале сервера.",
+	"The server's disk is full: nothing can be saved until its administrator makes room.":            "Диск сервера заполнен: ничего нельзя сохранить, пока администратор не освободит место.",
+	"Error":         "Ошибка",
 	"Pages":         "Страницы",
 	"Previous page": "Предыдущая страница",
 	"Next page":     "Следующая страница",

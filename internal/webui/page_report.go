@@ -34,6 +34,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/enrich"
+	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/match"
 	"github.com/parleyhq/parley/internal/pattern"
 	"github.com/parleyhq/parley/internal/stix"
@@ -674,12 +675,8 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 			u.internal(w, r, err)
 			return
 		}
-		status := statusOf(err)
-		if dialogue.KindOf(err) == dialogue.KindTooLarge {
-			status = http.StatusRequestEntityTooLarge
-		}
 		p.Error = p.T("The report was not filed: correct the fields marked below.")
-		u.render(w, "report_new", status, p)
+		u.render(w, "report_new", httpapi.StatusOf(err), p)
 		return
 	}
 	for _, ev := range files {
@@ -702,7 +699,7 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Error = p.T("The report was not filed: %s", dialogue.Message(err))
-		u.render(w, "report_new", statusOf(err), p)
+		u.render(w, "report_new", httpapi.StatusOf(err), p)
 		return
 	}
 	// The evidence's hashes go into the channel's log, from which the

@@ -31,6 +31,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/geo"
+	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/throttle"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -416,10 +417,28 @@ func (u *UI) forbidden(w http.ResponseWriter, r *http.Request) {
 	u.render(w, "error", http.StatusForbidden, p)
 }
 
+// internal answers an error the page cannot show in a form: the error
+// page (the #flash area for htmx) with the status httpapi's one table
+// gives its kind. A server-side failure is logged and told in general
+// words, a full disk as such; a refusal (4xx) is told as it is.
 func (u *UI) internal(w http.ResponseWriter, r *http.Request, err error) {
-	u.log.Error("webui: internal error", "path", r.URL.Path, "err", err)
-	p := u.newPage(r, "Inbox")
-	http.Error(w, p.T("Something went wrong on the server; the details are in its log."), http.StatusInternalServerError)
+	status := httpapi.StatusOf(err)
+	p := u.newPage(r, "Error")
+	switch {
+	case dialogue.KindOf(err) == dialogue.KindDiskFull:
+		u.log.Error("webui: the disk is full", "path", r.URL.Path, "err", err)
+		p.Error = p.T("The server's disk is full: nothing can be saved until its administrator makes room.")
+	case status >= 500:
+		u.log.Error("webui: internal error", "path", r.URL.Path, "err", err)
+		p.Error = p.T("Something went wrong on the server; the details are in its log.")
+	default:
+		p.Error = dialogue.Message(err)
+	}
+	if isHTMX(r) {
+		u.flash(w, status, p.Error)
+		return
+	}
+	u.render(w, "error", status, p)
 }
 
 // ---- login, logout, language
@@ -750,22 +769,8 @@ func (u *UI) act(w http.ResponseWriter, r *http.Request, refused string, do func
 	case dialogue.KindOf(err) == dialogue.KindOther:
 		u.internal(w, r, err)
 	default:
-		fail(statusOf(err), l.T(refused, dialogue.Message(err)))
+		fail(httpapi.StatusOf(err), l.T(refused, dialogue.Message(err)))
 	}
-}
-
-func statusOf(err error) int {
-	switch dialogue.KindOf(err) {
-	case dialogue.KindNotFound:
-		return http.StatusNotFound
-	case dialogue.KindForbidden:
-		return http.StatusForbidden
-	case dialogue.KindConflict:
-		return http.StatusConflict
-	case dialogue.KindInvalid:
-		return http.StatusBadRequest
-	}
-	return http.StatusInternalServerError
 }
 
 // wf is the workflows as the signed-in user of ctx uses them
