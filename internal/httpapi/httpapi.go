@@ -106,7 +106,7 @@ func New(cfg Config) *Server {
 		s.peers = newPeerCache(cfg.Peers)
 	}
 	r := chi.NewRouter()
-	r.Use(s.observe, s.recoverer, s.identifyPeer, s.limitBody)
+	r.Use(s.headers, s.observe, s.recoverer, s.identifyPeer, s.limitBody)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, dialogue.Errorf("httpapi", dialogue.KindNotFound, "no resource at %s", r.URL.Path))
 	})

@@ -212,7 +212,11 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// same-origin, not no-referrer: with no-referrer a browser sends
 	// "Origin: null" on a form's POST, which the CSRF check must refuse.
 	h.Set("Referrer-Policy", "same-origin")
-	if !strings.HasPrefix(r.URL.Path, "/assets/") {
+	if strings.HasPrefix(r.URL.Path, "/assets/") {
+		// The node's server sets no-store on every answer by default; the
+		// embedded assets may be cached as the browser sees fit.
+		h.Del("Cache-Control")
+	} else {
 		h.Set("Cache-Control", "no-store")
 	}
 	u.mux.ServeHTTP(w, r)
