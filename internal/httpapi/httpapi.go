@@ -32,7 +32,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -63,8 +62,8 @@ type Config struct {
 	// PublicMetrics serves /metrics without authentication (for a
 	// Prometheus that cannot authenticate); by default it needs a user.
 	PublicMetrics bool
-	// Now is the clock of the sign-in throttle (time.Now when nil; tests
-	// set it).
+	// Now is the clock of the sign-in throttle and of the limit on log
+	// lines about failed TLS handshakes (time.Now when nil; tests set it).
 	Now func() time.Time
 }
 
@@ -77,6 +76,9 @@ type Server struct {
 	peers   *peerCache // nil without Config.Peers
 	// refusals limits the log lines about refused peers.
 	refusals *rateLog
+	// errorLog is the http.Server's error log, which limits the lines
+	// about failed TLS handshakes.
+	errorLog *serverErrorLog
 	router   chi.Router
 	authed   chi.Router
 	srv      *http.Server
@@ -102,6 +104,7 @@ func New(cfg Config) *Server {
 		auth:     newAuthenticator(cfg.Store, cfg.AuthCacheTTL, 2, cfg.Now),
 		refusals: newRateLog(refusalLogEvery),
 	}
+	s.errorLog = newServerErrorLog(cfg.Logger, cfg.Now, s.metrics)
 	if cfg.Peers != nil {
 		s.peers = newPeerCache(cfg.Peers)
 	}
@@ -127,7 +130,7 @@ func New(cfg Config) *Server {
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          log.New(serverErrorLog{cfg.Logger}, "", 0),
+		ErrorLog:          log.New(s.errorLog, "", 0),
 		ConnState:         s.conns.track,
 	}
 	return s
@@ -254,17 +257,4 @@ func TooLarge(limit int64) error {
 func IsTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe)
-}
-
-// serverErrorLog writes the http.Server's own error lines as warnings,
-// except the handshake failures of refused peers, which verifyPeer logs
-// itself, at most once a minute per pin.
-type serverErrorLog struct{ logger *slog.Logger }
-
-func (l serverErrorLog) Write(p []byte) (int, error) {
-	msg := strings.TrimRight(string(p), "\n")
-	if !strings.Contains(msg, refusedMarker) {
-		l.logger.Warn(msg)
-	}
-	return len(p), nil
 }
