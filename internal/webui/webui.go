@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
@@ -101,6 +102,10 @@ type UI struct {
 	// suffix ends the session and login cookies' names: "_" and the
 	// node's name, in the characters a cookie name may hold.
 	suffix string
+
+	// verifying is set while the node's logs are being verified: one
+	// verification at a time.
+	verifying atomic.Bool
 
 	mu       sync.Mutex
 	sessions map[string]*session
