@@ -32,6 +32,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -81,8 +82,11 @@ type Server struct {
 	errorLog *serverErrorLog
 	router   chi.Router
 	authed   chi.Router
-	srv      *http.Server
-	conns    connTracker
+	// mounts are the prefixes mounted, for limitBody to find the handler
+	// of a request before the router does.
+	mounts []mount
+	srv    *http.Server
+	conns  connTracker
 }
 
 // New returns a Server with /metrics mounted; mount protocol handlers
@@ -140,6 +144,7 @@ func New(cfg Config) *Server {
 // (e.g. "/taxii2"): a peer's certificate does not count. Call it before
 // serving.
 func (s *Server) Mount(prefix string, h http.Handler) {
+	s.mounted(prefix, h)
 	s.authed.Mount(prefix, h)
 }
 
@@ -147,6 +152,7 @@ func (s *Server) Mount(prefix string, h http.Handler) {
 // authentication: only for handlers whose requests carry their own proof
 // (a checkpoint signed by a trusted log key). Call it before serving.
 func (s *Server) MountPublic(prefix string, h http.Handler) {
+	s.mounted(prefix, h)
 	s.router.Mount(prefix, h)
 }
 
@@ -230,13 +236,58 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
+// BodyLimiter is a mounted handler that sets the limit of request bodies
+// itself, per request, and answers a body over it in its own format: the
+// web UI, whose evidence upload takes files far bigger than the server's
+// limit, and which answers with an HTML page, not a TAXII error. The
+// server still caps such a request's body, at MaxBodyBytes(r).
+type BodyLimiter interface {
+	http.Handler
+	// MaxBodyBytes is the limit of r's body in bytes.
+	MaxBodyBytes(r *http.Request) int64
+}
+
+// mount is a mounted prefix, with its handler when that is a BodyLimiter.
+type mount struct {
+	prefix  string
+	limiter BodyLimiter
+}
+
+func (s *Server) mounted(prefix string, h http.Handler) {
+	bl, _ := h.(BodyLimiter)
+	s.mounts = append(s.mounts, mount{prefix: strings.TrimSuffix(prefix, "/"), limiter: bl})
+}
+
+// limiterOf returns the BodyLimiter that will serve path, or nil: the
+// handler mounted at the longest prefix of path, as the router picks it.
+func (s *Server) limiterOf(path string) BodyLimiter {
+	var bl BodyLimiter
+	best := -1
+	for _, m := range s.mounts {
+		if (path == m.prefix || strings.HasPrefix(path, m.prefix+"/")) && len(m.prefix) > best {
+			best, bl = len(m.prefix), m.limiter
+		}
+	}
+	return bl
+}
+
 // limitBody answers 413 at once when the declared Content-Length is over
 // the limit, and caps the body otherwise (reading past the limit then
-// fails with *http.MaxBytesError, which TooLarge recognises).
+// fails with *http.MaxBytesError, which TooLarge recognises). For a
+// request to a BodyLimiter, the limit is the handler's, and the handler
+// answers a body over it.
 func (s *Server) limitBody(next http.Handler) http.Handler {
-	max := s.cfg.MaxBodyBytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > max {
+		max := s.cfg.MaxBodyBytes
+		path := r.URL.RawPath // what the router matches
+		if path == "" {
+			path = r.URL.Path
+		}
+		bl := s.limiterOf(path)
+		if bl != nil {
+			max = bl.MaxBodyBytes(r)
+		}
+		if r.ContentLength > max && bl == nil {
 			Error(w, r, TooLarge(max))
 			return
 		}

@@ -580,11 +580,8 @@ func (u *UI) fileReportUpload(w http.ResponseWriter, r *http.Request) {
 		u.signedIn(u.fileReport)(w, r)
 		return
 	}
-	limit := int64(64 << 20)
-	if u.cfg.Blobs != nil && u.cfg.Blobs.MaxSize > 0 {
-		limit += u.cfg.Blobs.MaxSize
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	// ServeHTTP capped the body at MaxBodyBytes: the files' limit and
+	// uploadForm.
 	mr, err := r.MultipartReader()
 	if err != nil {
 		u.badForm(w, r, err)
@@ -619,8 +616,14 @@ func (u *UI) fileReportUpload(w http.ResponseWriter, r *http.Request) {
 	u.signedIn(u.fileReport)(w, r.WithContext(context.WithValue(r.Context(), uploadKey{}, up)))
 }
 
-// badForm answers a filing whose body could not be read.
+// badForm answers a filing whose body could not be read, or was over
+// the limit.
 func (u *UI) badForm(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		u.tooLarge(w, r, mbe.Limit)
+		return
+	}
 	u.log.Info("webui: a report filing could not be read", "err", err)
 	p := u.newPage(r, "New incident report")
 	p.Error = p.T("The form could not be read: %s", dialogue.Message(err))

@@ -20,6 +20,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"path"
 	"slices"
@@ -86,6 +87,10 @@ type Config struct {
 	// Geo is the node's GeoIP databases (nil when it has none): with
 	// them, a request can be routed by territory (workflow.RouteRequest).
 	Geo *geo.DB
+	// MaxBodyBytes limits the body of a request other than an evidence
+	// upload (httpapi.DefaultMaxBodyBytes when 0); an upload may carry
+	// files up to the blob store's MaxSize, and 64 MiB of form besides.
+	MaxBodyBytes int64
 }
 
 // UI is the web interface; it is an http.Handler for the paths under "/".
@@ -134,6 +139,9 @@ func New(cfg Config) (*UI, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = httpapi.DefaultMaxBodyBytes
 	}
 	pages, err := parsePages()
 	if err != nil {
@@ -208,7 +216,27 @@ func parsePages() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// ServeHTTP serves the interface with its security headers.
+// uploadForm is how many bytes of an evidence upload may be form
+// fields and multipart framing, on top of its files.
+const uploadForm = 64 << 20
+
+// MaxBodyBytes is the limit of r's body: for an evidence upload (a
+// multipart POST /reports) the blob store's MaxSize plus uploadForm, for
+// any other request Config.MaxBodyBytes. It makes the UI an
+// httpapi.BodyLimiter: the node's server caps bodies at this limit and
+// leaves the answer to one over it to ServeHTTP.
+func (u *UI) MaxBodyBytes(r *http.Request) int64 {
+	if r.Method == http.MethodPost && r.URL.Path == "/reports" && u.cfg.Blobs != nil {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			return max(u.cfg.Blobs.MaxSize, 0) + uploadForm
+		}
+	}
+	return u.cfg.MaxBodyBytes
+}
+
+// ServeHTTP serves the interface with its security headers. A body over
+// MaxBodyBytes is answered with the error page (413) in the user's
+// language; an evidence upload's body is streamed, never held in memory.
 func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -224,7 +252,37 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Set("Cache-Control", "no-store")
 	}
+	limit := u.MaxBodyBytes(r)
+	if r.ContentLength > limit {
+		u.tooLarge(w, r, limit)
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mt == "application/x-www-form-urlencoded" {
+		// A form without Content-Length that runs over: said here, where
+		// the limit is known, rather than as a form without its token.
+		if err := r.ParseForm(); httpapi.IsTooLarge(err) {
+			u.tooLarge(w, r, limit)
+			return
+		}
+	}
 	u.mux.ServeHTTP(w, r)
+}
+
+// tooLarge answers a request whose body is over limit bytes: the error
+// page (the #flash area for htmx) saying the limit, with the status of
+// KindTooLarge in httpapi's one table.
+func (u *UI) tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	p := u.newPage(r, "Too large")
+	p.Error = p.T("What was sent is larger than this server accepts: the limit is %s.", p.SizeText(limit))
+	status := httpapi.StatusOf(dialogue.ErrTooLarge)
+	if isHTMX(r) {
+		u.flash(w, status, p.Error)
+		return
+	}
+	u.render(w, "error", status, p)
 }
 
 // page is what a template sees.
