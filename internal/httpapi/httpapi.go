@@ -1,9 +1,12 @@
 // Package httpapi is the HTTP plumbing of a Parley node: the router, the
 // authentication middleware (HTTP Basic and bearer tokens for users,
 // mutual TLS with pinned keys for peer nodes), the HTTP client a node
-// calls its peers with, request logging, Prometheus metrics at /metrics, the body size limit, the one
-// table that maps error kinds to HTTP statuses, and the HTTPS server
-// (TLS 1.3 only) with a graceful shutdown.
+// calls its peers with, request logging, Prometheus metrics at /metrics,
+// the body size limit (which a BodyLimiter handler sets for itself), the
+// headers every answer carries (HSTS over HTTPS, nosniff, no-store), the
+// one table that maps error kinds to HTTP statuses, and the HTTPS server
+// (TLS 1.3 only) with a graceful shutdown, which logs failed handshakes
+// at a bounded rate.
 //
 // It must not know TAXII resources or SQL: protocol handlers (package
 // taxii) are mounted on it and use its Error, StatusOf, UserFrom and

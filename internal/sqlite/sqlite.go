@@ -10,7 +10,8 @@
 // It must not validate STIX (objects arrive parsed and validated), verify
 // a peer's log or speak HTTP, or let a raw SQL error reach a user: every
 // error it returns carries a dialogue Kind and an op name, and database
-// failures are KindOther, which dialogue.Message hides.
+// failures are KindOther, which dialogue.Message hides (KindUnavailable
+// when the database is busy, KindDiskFull when the disk is full).
 package sqlite
 
 import (
