@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	_ "modernc.org/sqlite"
@@ -42,6 +43,10 @@ func TestErrorLine(t *testing.T) {
 		{"raw SQL under a CLI error", fmt.Errorf("closing: %w", dialogue.E("sqlite.Close", dialogue.KindOther, sqlErr)), "internal database error in sqlite.Close"},
 		{"raw SQL alone", fmt.Errorf("listing: %w", sqlErr), "internal database error"},
 		{"several lines", errors.New("a\n  b"), "a b"},
+		{"disk full, a file", dialogue.E("blob.Put", dialogue.KindDiskFull, fmt.Errorf("writing the blob: %w", &os.PathError{Op: "write", Path: "/srv/blobs/tmp/put-1", Err: syscall.ENOSPC})),
+			"writing the blob: write /srv/blobs/tmp/put-1: no space left on device"},
+		{"disk full, the database", dialogue.Errorf("sqlite.CreateUser", dialogue.KindDiskFull, "the disk is full: %w", sqlErr), "the disk is full"},
+		{"disk full, raw SQL still hidden", dialogue.E("webui", dialogue.KindOther, dialogue.E("sqlite.CreateUser", dialogue.KindDiskFull, sqlErr)), "internal database error in webui"},
 	} {
 		got := errorLine(tc.err)
 		if got != tc.want {

@@ -217,7 +217,8 @@ func (m *Main) PrintError(err error) {
 
 // errorLine is the message a person sees, on one line: errors made here
 // as they are; errors from the node's packages without their operation
-// names (dialogue.Message); and never the text of a raw SQLite error,
+// names (dialogue.Message), a full disk with the file it failed to write
+// (the operator's own disk); and never the text of a raw SQLite error,
 // which is replaced by where it happened.
 func errorLine(err error) string {
 	var de *dialogue.Error
@@ -225,13 +226,15 @@ func errorLine(err error) string {
 	switch {
 	case !errors.As(err, &de):
 		msg = err.Error()
+	case dialogue.KindOf(err) == dialogue.KindDiskFull:
+		msg = stripOps(err)
 	case dialogue.KindOf(err) != dialogue.KindOther:
 		msg = dialogue.Message(err)
 	default:
 		msg = stripOps(err)
 	}
 	var se *sqlite.Error
-	if errors.As(err, &se) {
+	if errors.As(err, &se) && strings.Contains(msg, se.Error()) {
 		trimmed := strings.TrimSuffix(msg, ": "+se.Error())
 		if dialogue.KindOf(err) != dialogue.KindOther && trimmed != msg && trimmed != "" {
 			msg = trimmed

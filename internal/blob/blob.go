@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -123,7 +124,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (sum [32]byte, size int64,
 	const op = "blob.Put"
 	f, err := os.CreateTemp(filepath.Join(s.Dir, TmpDir), "put-*")
 	if err != nil {
-		return sum, 0, dialogue.E(op, dialogue.KindOther, err)
+		return sum, 0, dialogue.E(op, kindOfFile(err), err)
 	}
 	defer func() {
 		if f != nil {
@@ -148,16 +149,16 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (sum [32]byte, size int64,
 		return sum, size, nil // kept already
 	}
 	if err := f.Sync(); err != nil {
-		return sum, 0, dialogue.E(op, dialogue.KindOther, err)
+		return sum, 0, dialogue.E(op, kindOfFile(err), err)
 	}
 	if err := f.Close(); err != nil {
-		return sum, 0, dialogue.E(op, dialogue.KindOther, err)
+		return sum, 0, dialogue.E(op, kindOfFile(err), err)
 	}
 	tmp := f.Name()
 	f = nil
 	if err := s.install(tmp, sum); err != nil {
 		os.Remove(tmp)
-		return sum, 0, dialogue.E(op, dialogue.KindOther, err)
+		return sum, 0, dialogue.E(op, kindOfFile(err), err)
 	}
 	return sum, size, nil
 }
@@ -335,7 +336,20 @@ func kindOfCopy(ctx context.Context, err error) dialogue.Kind {
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return dialogue.KindUnavailable
 	}
+	if k := kindOfFile(err); k != dialogue.KindOther {
+		return k
+	}
 	return dialogue.KindOf(err)
+}
+
+// kindOfFile is the kind of a failure to write or sync a file of the
+// store: KindDiskFull when the file system has no space left (ENOSPC),
+// else KindOther.
+func kindOfFile(err error) dialogue.Kind {
+	if errors.Is(err, syscall.ENOSPC) {
+		return dialogue.KindDiskFull
+	}
+	return dialogue.KindOther
 }
 
 // keyLocks serialises work on one blob across every Store of the process:

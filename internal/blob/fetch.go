@@ -82,7 +82,7 @@ func (s *Store) Fetch(ctx context.Context, client *http.Client, url string, want
 	part := s.partPath(want.SHA256)
 	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return dialogue.E(op, dialogue.KindOther, err)
+		return dialogue.E(op, kindOfFile(err), err)
 	}
 	defer func() {
 		if f != nil {
@@ -125,15 +125,15 @@ func (s *Store) Fetch(ctx context.Context, client *http.Client, url string, want
 	}
 
 	if err := f.Sync(); err != nil {
-		return dialogue.E(op, dialogue.KindOther, err)
+		return dialogue.E(op, kindOfFile(err), err)
 	}
 	if err := f.Close(); err != nil {
 		f = nil
-		return dialogue.E(op, dialogue.KindOther, err)
+		return dialogue.E(op, kindOfFile(err), err)
 	}
 	f = nil
 	if err := s.install(part, want.SHA256); err != nil {
-		return dialogue.E(op, dialogue.KindOther, err)
+		return dialogue.E(op, kindOfFile(err), err)
 	}
 	return nil
 }
@@ -246,7 +246,7 @@ func (d *download) get(ctx context.Context, client *http.Client, url string) err
 	_, err = io.CopyBuffer(w, io.LimitReader(resp.Body, rest+1), make([]byte, copyBuffer))
 	switch {
 	case w.err != nil:
-		return dialogue.E("", dialogue.KindOther, fmt.Errorf("writing the partial download: %w", w.err))
+		return dialogue.E("", kindOfFile(w.err), fmt.Errorf("writing the partial download: %w", w.err))
 	case err != nil:
 		return dialogue.E("", dialogue.KindUnavailable, fmt.Errorf("the download stopped after %d of %d bytes (the next fetch resumes): %w", d.have, d.want.Size, err))
 	case d.have > d.want.Size:

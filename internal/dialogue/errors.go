@@ -19,6 +19,7 @@ const (
 	KindUnauthenticated             // no or bad credentials
 	KindUnavailable                 // a dependency is down; retrying later may work
 	KindTooLarge                    // the input is over a configured limit
+	KindDiskFull                    // the node's disk (or its database) has no space left
 )
 
 var kindNames = [...]string{
@@ -30,6 +31,7 @@ var kindNames = [...]string{
 	KindUnauthenticated: "unauthenticated",
 	KindUnavailable:     "unavailable",
 	KindTooLarge:        "too large",
+	KindDiskFull:        "disk full",
 }
 
 func (k Kind) String() string {
@@ -74,7 +76,13 @@ var (
 	ErrUnauthenticated = &Error{Kind: KindUnauthenticated}
 	ErrUnavailable     = &Error{Kind: KindUnavailable}
 	ErrTooLarge        = &Error{Kind: KindTooLarge}
+	ErrDiskFull        = &Error{Kind: KindDiskFull}
 )
+
+// DiskFullMessage is what a client is told of a KindDiskFull error; the
+// wrapped error, which names a file or the database, stays in the node's
+// log.
+const DiskFullMessage = "the disk is full"
 
 // Errorf returns an *Error of the given kind whose message is formatted
 // as fmt.Errorf would (so %w wraps).
@@ -108,10 +116,14 @@ func KindOf(err error) Kind {
 
 // Message returns the error's text without operation names: what a remote
 // client may be shown. Internal errors (KindOther) are replaced by a
-// generic text so that no SQL or stack detail leaks.
+// generic text so that no SQL or stack detail leaks, and a full disk by
+// DiskFullMessage, so that no file name does.
 func Message(err error) string {
-	if KindOf(err) == KindOther {
+	switch KindOf(err) {
+	case KindOther:
 		return "internal error"
+	case KindDiskFull:
+		return DiskFullMessage
 	}
 	for {
 		var e *Error

@@ -36,6 +36,11 @@ func (r Role) CanWrite() bool {
 	return r == RoleAdmin || r == RoleExpert || r == RoleDuty
 }
 
+// CanAdminister reports whether users of this role may run what costs
+// the node dearly or changes its set-up: the full verification of its
+// logs (seconds of CPU), its keys, peers and users. Only admins may.
+func (r Role) CanAdminister() bool { return r == RoleAdmin }
+
 // User is a local user of a node.
 type User struct {
 	Name      string

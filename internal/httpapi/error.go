@@ -24,6 +24,7 @@ var statusOfKind = map[dialogue.Kind]int{
 	dialogue.KindUnauthenticated: http.StatusUnauthorized,
 	dialogue.KindUnavailable:     http.StatusServiceUnavailable,
 	dialogue.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	dialogue.KindDiskFull:        http.StatusInsufficientStorage,
 }
 
 // StatusOf returns the HTTP status for err: the one a StatusError in its
@@ -42,10 +43,12 @@ func StatusOf(err error) int {
 
 // KindOfStatus is the inverse of the table, for clients reading a remote
 // node's answer: the kind whose status is status, else KindInvalid for
-// other 4xx and KindUnavailable for other 5xx statuses.
+// other 4xx and KindUnavailable for other 5xx statuses. A remote node's
+// full disk (507) is KindUnavailable here: it is not this node's disk,
+// and this node must not answer its own clients 507 for it.
 func KindOfStatus(status int) dialogue.Kind {
 	for k, s := range statusOfKind {
-		if s == status && k != dialogue.KindOther {
+		if s == status && k != dialogue.KindOther && k != dialogue.KindDiskFull {
 			return k
 		}
 	}
@@ -89,7 +92,10 @@ type ErrorObject struct {
 // Error answers err as a TAXII error object with the TAXII media type.
 // The status comes from StatusOf unless err carries a StatusError; the
 // description is dialogue.Message(err), so internal details never leak.
-// Internal errors are logged through the request's logger.
+// Server-side errors (5xx) are logged through the request's logger with
+// their whole text; the client is told "internal error", or "the disk is
+// full" for KindDiskFull (507), which the client cannot cure but should
+// know is no fault of its request.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusOf(err)
 	var se *StatusError
@@ -97,7 +103,9 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	desc := dialogue.Message(err)
 	if status >= 500 {
 		LoggerFrom(r.Context()).ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		desc = "internal error"
+		if dialogue.KindOf(err) != dialogue.KindDiskFull {
+			desc = "internal error"
+		}
 	} else if se != nil && dialogue.KindOf(err) == dialogue.KindOther {
 		// A StatusError around a plain error: its text is meant for the client.
 		desc = messageOf(se.Err)

@@ -1,9 +1,12 @@
 // Package httpapi is the HTTP plumbing of a Parley node: the router, the
 // authentication middleware (HTTP Basic and bearer tokens for users,
 // mutual TLS with pinned keys for peer nodes), the HTTP client a node
-// calls its peers with, request logging, Prometheus metrics at /metrics, the body size limit, the one
-// table that maps error kinds to HTTP statuses, and the HTTPS server
-// (TLS 1.3 only) with a graceful shutdown.
+// calls its peers with, request logging, Prometheus metrics at /metrics,
+// the body size limit (which a BodyLimiter handler sets for itself), the
+// headers every answer carries (HSTS over HTTPS, nosniff, no-store), the
+// one table that maps error kinds to HTTP statuses, and the HTTPS server
+// (TLS 1.3 only) with a graceful shutdown, which logs failed handshakes
+// at a bounded rate.
 //
 // It must not know TAXII resources or SQL: protocol handlers (package
 // taxii) are mounted on it and use its Error, StatusOf, UserFrom and
@@ -63,8 +66,8 @@ type Config struct {
 	// PublicMetrics serves /metrics without authentication (for a
 	// Prometheus that cannot authenticate); by default it needs a user.
 	PublicMetrics bool
-	// Now is the clock of the sign-in throttle (time.Now when nil; tests
-	// set it).
+	// Now is the clock of the sign-in throttle and of the limit on log
+	// lines about failed TLS handshakes (time.Now when nil; tests set it).
 	Now func() time.Time
 }
 
@@ -77,10 +80,16 @@ type Server struct {
 	peers   *peerCache // nil without Config.Peers
 	// refusals limits the log lines about refused peers.
 	refusals *rateLog
+	// errorLog is the http.Server's error log, which limits the lines
+	// about failed TLS handshakes.
+	errorLog *serverErrorLog
 	router   chi.Router
 	authed   chi.Router
-	srv      *http.Server
-	conns    connTracker
+	// mounts are the prefixes mounted, for limitBody to find the handler
+	// of a request before the router does.
+	mounts []mount
+	srv    *http.Server
+	conns  connTracker
 }
 
 // New returns a Server with /metrics mounted; mount protocol handlers
@@ -102,11 +111,12 @@ func New(cfg Config) *Server {
 		auth:     newAuthenticator(cfg.Store, cfg.AuthCacheTTL, 2, cfg.Now),
 		refusals: newRateLog(refusalLogEvery),
 	}
+	s.errorLog = newServerErrorLog(cfg.Logger, cfg.Now, s.metrics)
 	if cfg.Peers != nil {
 		s.peers = newPeerCache(cfg.Peers)
 	}
 	r := chi.NewRouter()
-	r.Use(s.observe, s.recoverer, s.identifyPeer, s.limitBody)
+	r.Use(s.headers, s.observe, s.recoverer, s.identifyPeer, s.limitBody)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, dialogue.Errorf("httpapi", dialogue.KindNotFound, "no resource at %s", r.URL.Path))
 	})
@@ -127,7 +137,7 @@ func New(cfg Config) *Server {
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          log.New(serverErrorLog{cfg.Logger}, "", 0),
+		ErrorLog:          log.New(s.errorLog, "", 0),
 		ConnState:         s.conns.track,
 	}
 	return s
@@ -137,6 +147,7 @@ func New(cfg Config) *Server {
 // (e.g. "/taxii2"): a peer's certificate does not count. Call it before
 // serving.
 func (s *Server) Mount(prefix string, h http.Handler) {
+	s.mounted(prefix, h)
 	s.authed.Mount(prefix, h)
 }
 
@@ -144,6 +155,7 @@ func (s *Server) Mount(prefix string, h http.Handler) {
 // authentication: only for handlers whose requests carry their own proof
 // (a checkpoint signed by a trusted log key). Call it before serving.
 func (s *Server) MountPublic(prefix string, h http.Handler) {
+	s.mounted(prefix, h)
 	s.router.Mount(prefix, h)
 }
 
@@ -227,13 +239,58 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
+// BodyLimiter is a mounted handler that sets the limit of request bodies
+// itself, per request, and answers a body over it in its own format: the
+// web UI, whose evidence upload takes files far bigger than the server's
+// limit, and which answers with an HTML page, not a TAXII error. The
+// server still caps such a request's body, at MaxBodyBytes(r).
+type BodyLimiter interface {
+	http.Handler
+	// MaxBodyBytes is the limit of r's body in bytes.
+	MaxBodyBytes(r *http.Request) int64
+}
+
+// mount is a mounted prefix, with its handler when that is a BodyLimiter.
+type mount struct {
+	prefix  string
+	limiter BodyLimiter
+}
+
+func (s *Server) mounted(prefix string, h http.Handler) {
+	bl, _ := h.(BodyLimiter)
+	s.mounts = append(s.mounts, mount{prefix: strings.TrimSuffix(prefix, "/"), limiter: bl})
+}
+
+// limiterOf returns the BodyLimiter that will serve path, or nil: the
+// handler mounted at the longest prefix of path, as the router picks it.
+func (s *Server) limiterOf(path string) BodyLimiter {
+	var bl BodyLimiter
+	best := -1
+	for _, m := range s.mounts {
+		if (path == m.prefix || strings.HasPrefix(path, m.prefix+"/")) && len(m.prefix) > best {
+			best, bl = len(m.prefix), m.limiter
+		}
+	}
+	return bl
+}
+
 // limitBody answers 413 at once when the declared Content-Length is over
 // the limit, and caps the body otherwise (reading past the limit then
-// fails with *http.MaxBytesError, which TooLarge recognises).
+// fails with *http.MaxBytesError, which TooLarge recognises). For a
+// request to a BodyLimiter, the limit is the handler's, and the handler
+// answers a body over it.
 func (s *Server) limitBody(next http.Handler) http.Handler {
-	max := s.cfg.MaxBodyBytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > max {
+		max := s.cfg.MaxBodyBytes
+		path := r.URL.RawPath // what the router matches
+		if path == "" {
+			path = r.URL.Path
+		}
+		bl := s.limiterOf(path)
+		if bl != nil {
+			max = bl.MaxBodyBytes(r)
+		}
+		if r.ContentLength > max && bl == nil {
 			Error(w, r, TooLarge(max))
 			return
 		}
@@ -254,17 +311,4 @@ func TooLarge(limit int64) error {
 func IsTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe)
-}
-
-// serverErrorLog writes the http.Server's own error lines as warnings,
-// except the handshake failures of refused peers, which verifyPeer logs
-// itself, at most once a minute per pin.
-type serverErrorLog struct{ logger *slog.Logger }
-
-func (l serverErrorLog) Write(p []byte) (int, error) {
-	msg := strings.TrimRight(string(p), "\n")
-	if !strings.Contains(msg, refusedMarker) {
-		l.logger.Warn(msg)
-	}
-	return len(p), nil
 }

@@ -12,17 +12,20 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -282,17 +285,60 @@ func TestStatusTable(t *testing.T) {
 	for k, want := range map[dialogue.Kind]int{
 		dialogue.KindOther: 500, dialogue.KindInvalid: 400, dialogue.KindNotFound: 404, dialogue.KindConflict: 409,
 		dialogue.KindForbidden: 403, dialogue.KindUnauthenticated: 401, dialogue.KindUnavailable: 503, dialogue.KindTooLarge: 413,
+		dialogue.KindDiskFull: 507,
 	} {
 		err := dialogue.Errorf("op", k, "x")
 		if got := httpapi.StatusOf(err); got != want {
 			t.Errorf("StatusOf(%v) = %d, want %d", k, got, want)
 		}
-		if k != dialogue.KindOther && httpapi.KindOfStatus(want) != k {
+		if k != dialogue.KindOther && k != dialogue.KindDiskFull && httpapi.KindOfStatus(want) != k {
 			t.Errorf("KindOfStatus(%d) = %v, want %v", want, httpapi.KindOfStatus(want), k)
 		}
 	}
+	// A remote node's full disk is not this node's.
+	if httpapi.KindOfStatus(507) != dialogue.KindUnavailable {
+		t.Errorf("KindOfStatus(507) = %v, want unavailable", httpapi.KindOfStatus(507))
+	}
 	if httpapi.StatusOf(errors.New("plain")) != 500 || httpapi.KindOfStatus(422) != dialogue.KindInvalid || httpapi.KindOfStatus(502) != dialogue.KindUnavailable {
 		t.Error("fallbacks wrong")
+	}
+}
+
+// TestErrorDiskFull: a full disk is answered 507 with "the disk is full",
+// not 503 "internal error"; the file name stays in the server's log.
+func TestErrorDiskFull(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	api := httpapi.New(httpapi.Config{Store: newStore(t), Logger: slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil))})
+	api.MountPublic("/full", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		werr := &os.PathError{Op: "write", Path: "/srv/parley/blobs/tmp/put-1", Err: syscall.ENOSPC}
+		httpapi.Error(w, r, dialogue.E("blob.Put", dialogue.KindDiskFull, fmt.Errorf("writing the blob: %w", werr)))
+	}))
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/full", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInsufficientStorage {
+		t.Errorf("status %d, want 507", resp.StatusCode)
+	}
+	var obj httpapi.ErrorObject
+	if err := json.Unmarshal(body, &obj); err != nil {
+		t.Fatal(err)
+	}
+	if obj.Description != "the disk is full" || obj.HTTPStatus != "507" {
+		t.Errorf("error object %+v", obj)
+	}
+	if strings.Contains(string(body), "/srv/parley") {
+		t.Errorf("the answer names the file: %s", body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "no space left on device") {
+		t.Errorf("the log does not say why: %s", logs.String())
 	}
 }
 

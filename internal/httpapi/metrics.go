@@ -23,6 +23,9 @@ type metrics struct {
 	imports  *prometheus.CounterVec
 	// peerRefused counts refused peer connections and requests by reason.
 	peerRefused *prometheus.CounterVec
+	// handshakeFailures counts failed TLS handshakes, refused peers' among
+	// them.
+	handshakeFailures prometheus.Counter
 }
 
 func newMetrics(st dialogue.Store) *metrics {
@@ -52,7 +55,11 @@ func newMetrics(st dialogue.Store) *metrics {
 	for _, r := range []string{refusedUnknownPin, refusedLookupFailed, refusedNotPeer} {
 		m.peerRefused.WithLabelValues(r)
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.imports, m.peerRefused,
+	m.handshakeFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "parley_tls_handshake_failures_total",
+		Help: "TLS handshakes that failed (junk, scanners, plain HTTP, refused peers); the log has at most one line a minute about them.",
+	})
+	m.registry.MustRegister(m.requests, m.latency, m.imports, m.peerRefused, m.handshakeFailures,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -330,6 +330,7 @@ func (s *Server) peerOrUser(next http.Handler) http.Handler {
 // logged. For the peer protocol and the witness endpoint. Handlers find
 // the peer with PeerFrom. Call it before serving.
 func (s *Server) MountPeer(prefix string, h http.Handler) {
+	s.mounted(prefix, h)
 	s.router.With(s.requirePeer).Mount(prefix, h)
 }
 
@@ -338,5 +339,6 @@ func (s *Server) MountPeer(prefix string, h http.Handler) {
 // also authenticated as a user: handlers tell which with PeerFrom and
 // UserFrom. Call it before serving.
 func (s *Server) MountShared(prefix string, h http.Handler) {
+	s.mounted(prefix, h)
 	s.router.With(s.peerOrUser).Mount(prefix, h)
 }

@@ -152,7 +152,7 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		var ui *webui.UI
 		blobs, err := n.Blobs()
 		if err == nil {
-			ui, err = webui.New(webui.Config{Workflow: s.Workflow, Store: n.Store, Blobs: blobs, Logger: log, InsecureCookies: opt.InsecureHTTP, Geo: s.Geo, Record: NewRecord(n)})
+			ui, err = webui.New(webui.Config{Workflow: s.Workflow, Store: n.Store, Blobs: blobs, Logger: log, InsecureCookies: opt.InsecureHTTP, Geo: s.Geo, Record: NewRecord(n), MaxBodyBytes: n.Config.MaxBodyBytes})
 		}
 		if err != nil {
 			ln.Close()

@@ -10,7 +10,8 @@
 // It must not validate STIX (objects arrive parsed and validated), verify
 // a peer's log or speak HTTP, or let a raw SQL error reach a user: every
 // error it returns carries a dialogue Kind and an op name, and database
-// failures are KindOther, which dialogue.Message hides.
+// failures are KindOther, which dialogue.Message hides (KindUnavailable
+// when the database is busy, KindDiskFull when the disk is full).
 package sqlite
 
 import (
@@ -25,6 +26,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -152,7 +154,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
-		return nil, dialogue.E(op, dialogue.KindOther, err)
+		return nil, dbErr(op, err)
 	}
 	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -312,8 +314,10 @@ func (db *DB) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) e
 }
 
 // dbErr wraps an error of the database. A busy database is
-// KindUnavailable (retrying later may work); a cancelled context keeps its
-// error in the chain; anything else is KindOther.
+// KindUnavailable (retrying later may work); a full disk (SQLITE_FULL,
+// "database or disk is full", or ENOSPC from the file system) is
+// KindDiskFull; a cancelled context keeps its error in the chain; anything
+// else is KindOther.
 func dbErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -324,8 +328,11 @@ func dbErr(op string, err error) error {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return dialogue.Errorf(op, dialogue.KindUnavailable, "the database is busy, try again: %w", err)
 		case sqlite3.SQLITE_FULL:
-			return dialogue.Errorf(op, dialogue.KindUnavailable, "the disk is full: %w", err)
+			return dialogue.Errorf(op, dialogue.KindDiskFull, "the disk is full: %w", err)
 		}
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return dialogue.Errorf(op, dialogue.KindDiskFull, "the disk is full: %w", err)
 	}
 	return dialogue.E(op, dialogue.KindOther, err)
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/parleyhq/parley/internal/dialogue"
 )
 
 // In Chromium: A files reports and B cosigns them; A's record page shows
@@ -28,8 +30,9 @@ func TestBrowserRecord(t *testing.T) {
 	own := `article[id="channel-` + ch + `"] .own-log`
 	rcv := `article[id="channel-` + ch + `"] .received-log`
 
+	uiAddUser(t, a, "ada", dialogue.RoleAdmin) // the verification is for admins
 	c := newChrome(t, a, bn)
-	c.login(a, "olga")
+	c.login(a, "ada")
 	c.open(a.srv.URL + "/record")
 	if got := c.text(own + " .root"); got != root {
 		t.Errorf("A's own log shows root %q, want %q", got, root)
@@ -59,7 +62,7 @@ func TestBrowserRecord(t *testing.T) {
 
 	// B stops; A files one more report: B is behind on A's page, its last
 	// contact no longer moves.
-	c.login(a, "olga")
+	c.login(a, "ada")
 	c.open(a.srv.URL + "/record")
 	if err := bn.srv.Close(5 * time.Second); err != nil {
 		t.Fatal(err)

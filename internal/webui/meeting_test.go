@@ -349,6 +349,8 @@ func TestStatementForms(t *testing.T) {
 		{"no channel", url.Values{"text-en": {"x"}}, 400, "statement-channel", "channel: choose a channel"},
 		{"unknown channel", url.Values{"channel": {"nope"}, "text-en": {"x"}}, 404, "statement-channel", `no channel "nope"`},
 		{"no text", url.Values{"channel": {chID}, "text-en": {" "}}, 400, "statement-en", "texts: want at least one text"},
+		// KindTooLarge: its status comes from httpapi's one table.
+		{"text too long", url.Values{"channel": {chID}, "text-en": {strings.Repeat("x", workflow.MaxStatementText+1)}}, 413, "statement-en", "over the limit of 262144"},
 	} {
 		resp, body := duty.post("/statements", c.form)
 		if resp.StatusCode != c.status {

@@ -34,6 +34,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/workflow"
 )
 
@@ -642,7 +643,7 @@ func (u *UI) createMeeting(w http.ResponseWriter, r *http.Request) {
 		u.internal(w, r, err)
 		return
 	}
-	refuse(statusOf(err), err)
+	refuse(httpapi.StatusOf(err), err)
 }
 
 func (u *UI) meetingPage(w http.ResponseWriter, r *http.Request) {
@@ -723,7 +724,7 @@ func (u *UI) refusedPage(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	p := u.newPage(r, "Refused")
 	p.Error = dialogue.Message(err)
-	u.render(w, "error", statusOf(err), p)
+	u.render(w, "error", httpapi.StatusOf(err), p)
 }
 
 // meetingChange runs a change of the meeting in the path posted by form
@@ -749,7 +750,7 @@ func (u *UI) meetingChange(w http.ResponseWriter, r *http.Request, form string, 
 	case dialogue.KindOf(err) == dialogue.KindOther:
 		u.internal(w, r, err)
 	default:
-		refuse(statusOf(err), err)
+		refuse(httpapi.StatusOf(err), err)
 	}
 }
 
@@ -857,7 +858,7 @@ func (u *UI) proposeStatement(w http.ResponseWriter, r *http.Request) {
 	case dialogue.KindOf(err) == dialogue.KindOther:
 		u.internal(w, r, err)
 	default:
-		refuse(statusOf(err), err)
+		refuse(httpapi.StatusOf(err), err)
 	}
 }
 
@@ -917,6 +918,6 @@ func (u *UI) statementSign(w http.ResponseWriter, r *http.Request) {
 	case dialogue.KindOf(err) == dialogue.KindNotFound:
 		u.refusedPage(w, r, err)
 	default:
-		refuse(statusOf(err), err)
+		refuse(httpapi.StatusOf(err), err)
 	}
 }

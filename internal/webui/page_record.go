@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
@@ -104,10 +103,6 @@ const VerifyTimeout = 2 * time.Minute
 // shows.
 const HistoryPageSize = 100
 
-// verifying holds the UIs whose node is being verified: one
-// verification at a time per node.
-var verifying sync.Map // *UI → struct{}
-
 func init() {
 	routes = append(routes, func(u *UI, m *http.ServeMux) {
 		m.HandleFunc("GET /record", u.signedIn(u.recordPage))
@@ -123,6 +118,10 @@ type recordData struct {
 	// Verify is the verification's result, when the page answers the
 	// verify button without JavaScript.
 	Verify *verifyResult
+	// MayVerify says whether the user may run the verification (an
+	// admin): it rebuilds every log, seconds of CPU. The others see the
+	// latest checkpoints, whose signatures each page load checks.
+	MayVerify bool
 	// History is set on a channel's history page.
 	History          *RecordHistory
 	Page, Prev, Next int
@@ -174,7 +173,7 @@ func (u *UI) recordPage(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) renderRecord(w http.ResponseWriter, r *http.Request, status int, msg string, v *verifyResult) {
 	p := u.newPage(r, "Record")
-	d := &recordData{l: p.locale, now: p.now, Verify: v}
+	d := &recordData{l: p.locale, now: p.now, Verify: v, MayVerify: p.User != nil && p.User.Role.CanAdminister()}
 	if rec := u.cfg.Record; rec != nil {
 		var err error
 		if d.Channels, err = rec.Channels(r.Context()); err != nil {
@@ -224,7 +223,8 @@ func (u *UI) recordHistory(w http.ResponseWriter, r *http.Request) {
 	u.render(w, "record", http.StatusOK, p)
 }
 
-// recordVerify runs the verification, one at a time per node, bounded
+// recordVerify runs the verification, for an admin only (it costs
+// seconds of CPU; 403 for the others), one at a time per node, bounded
 // by VerifyTimeout. htmx gets the result's fragment; a plain form the
 // record page with the result.
 func (u *UI) recordVerify(w http.ResponseWriter, r *http.Request) {
@@ -236,17 +236,21 @@ func (u *UI) recordVerify(w http.ResponseWriter, r *http.Request) {
 		}
 		u.renderRecord(w, r, status, msg, nil)
 	}
+	if !sessionFrom(r.Context()).u.Role.CanAdminister() {
+		fail(http.StatusForbidden, l.T("Only an administrator may verify the logs in full: it takes the server seconds of work. The latest checkpoints below are checked each time the page is shown."))
+		return
+	}
 	rec := u.cfg.Record
 	if rec == nil {
 		fail(http.StatusNotFound, l.T("This node keeps no record to verify."))
 		return
 	}
-	if _, running := verifying.LoadOrStore(u, struct{}{}); running {
+	if !u.verifying.CompareAndSwap(false, true) {
 		fail(http.StatusConflict, l.T("A verification of this node's logs is running already; wait for its result and try again."))
 		return
 	}
 	v := func() *verifyResult {
-		defer verifying.Delete(u)
+		defer u.verifying.Store(false)
 		ctx, cancel := context.WithTimeout(r.Context(), VerifyTimeout)
 		defer cancel()
 		start := time.Now()
@@ -327,8 +331,9 @@ func init() {
 		"%s ago":                               "%s назад",
 		"less than a minute ago":               "меньше минуты назад",
 		"This node keeps no record to verify.": "Этот узел не ведёт журнала, который можно проверить.",
-		"A verification of this node's logs is running already; wait for its result and try again.": "Проверка журналов этого узла уже идёт; дождитесь её результата и повторите.",
-		"The verification took longer than %s and was stopped.":                                     "Проверка заняла больше %s и была остановлена.",
-		"The verification could not run; the details are in the server's log.":                      "Проверку не удалось выполнить; подробности в журнале сервера.",
+		"A verification of this node's logs is running already; wait for its result and try again.":                                                                     "Проверка журналов этого узла уже идёт; дождитесь её результата и повторите.",
+		"The verification took longer than %s and was stopped.":                                                                                                         "Проверка заняла больше %s и была остановлена.",
+		"The verification could not run; the details are in the server's log.":                                                                                          "Проверку не удалось выполнить; подробности в журнале сервера.",
+		"Only an administrator may verify the logs in full: it takes the server seconds of work. The latest checkpoints below are checked each time the page is shown.": "Полную проверку журналов может запустить только администратор: она занимает у сервера секунды работы. Последние контрольные точки ниже проверяются при каждом показе страницы.",
 	})
 }

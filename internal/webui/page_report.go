@@ -34,6 +34,7 @@ import (
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/enrich"
+	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/match"
 	"github.com/parleyhq/parley/internal/pattern"
 	"github.com/parleyhq/parley/internal/stix"
@@ -579,11 +580,8 @@ func (u *UI) fileReportUpload(w http.ResponseWriter, r *http.Request) {
 		u.signedIn(u.fileReport)(w, r)
 		return
 	}
-	limit := int64(64 << 20)
-	if u.cfg.Blobs != nil && u.cfg.Blobs.MaxSize > 0 {
-		limit += u.cfg.Blobs.MaxSize
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	// ServeHTTP capped the body at MaxBodyBytes: the files' limit and
+	// uploadForm.
 	mr, err := r.MultipartReader()
 	if err != nil {
 		u.badForm(w, r, err)
@@ -618,8 +616,14 @@ func (u *UI) fileReportUpload(w http.ResponseWriter, r *http.Request) {
 	u.signedIn(u.fileReport)(w, r.WithContext(context.WithValue(r.Context(), uploadKey{}, up)))
 }
 
-// badForm answers a filing whose body could not be read.
+// badForm answers a filing whose body could not be read, or was over
+// the limit.
 func (u *UI) badForm(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		u.tooLarge(w, r, mbe.Limit)
+		return
+	}
 	u.log.Info("webui: a report filing could not be read", "err", err)
 	p := u.newPage(r, "New incident report")
 	p.Error = p.T("The form could not be read: %s", dialogue.Message(err))
@@ -674,12 +678,8 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 			u.internal(w, r, err)
 			return
 		}
-		status := statusOf(err)
-		if dialogue.KindOf(err) == dialogue.KindTooLarge {
-			status = http.StatusRequestEntityTooLarge
-		}
 		p.Error = p.T("The report was not filed: correct the fields marked below.")
-		u.render(w, "report_new", status, p)
+		u.render(w, "report_new", httpapi.StatusOf(err), p)
 		return
 	}
 	for _, ev := range files {
@@ -702,7 +702,7 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Error = p.T("The report was not filed: %s", dialogue.Message(err))
-		u.render(w, "report_new", statusOf(err), p)
+		u.render(w, "report_new", httpapi.StatusOf(err), p)
 		return
 	}
 	// The evidence's hashes go into the channel's log, from which the

@@ -29,6 +29,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/geo"
+	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/logapi"
 	"github.com/parleyhq/parley/internal/tlog"
 	"github.com/parleyhq/parley/internal/workflow"
@@ -480,10 +481,10 @@ func (u *UI) moveRequest(w http.ResponseWriter, r *http.Request) {
 	default:
 		msg := dialogue.Message(err)
 		if f := formField(msg, "kind", "text"); f != "" && dialogue.KindOf(err) == dialogue.KindInvalid {
-			fail(statusOf(err), map[string]string{form.Action + "-" + f: msg}, l.T("The request could not be moved: %s", msg))
+			fail(httpapi.StatusOf(err), map[string]string{form.Action + "-" + f: msg}, l.T("The request could not be moved: %s", msg))
 			return
 		}
-		fail(statusOf(err), nil, l.T("The request could not be moved: %s", msg))
+		fail(httpapi.StatusOf(err), nil, l.T("The request could not be moved: %s", msg))
 	}
 }
 
@@ -753,7 +754,7 @@ func (u *UI) refuseFiling(w http.ResponseWriter, r *http.Request, err error, ref
 	if strings.HasPrefix(msg, field+":") {
 		reason = strings.TrimSpace(strings.TrimPrefix(msg, field+":"))
 	}
-	refuse(statusOf(err), field, reason)
+	refuse(httpapi.StatusOf(err), field, reason)
 }
 
 // filed sends the browser to the new request's page (htmx: by

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/workflow"
 	"golang.org/x/text/language"
 )
@@ -237,11 +238,11 @@ func (u *UI) threatAssess(w http.ResponseWriter, r *http.Request) {
 		for _, fd := range assessFields {
 			if strings.HasPrefix(msg, fd.name) {
 				f.Errors = map[string]string{fd.name: l.T(fd.reason)}
-				u.renderThreat(w, r, statusOf(err), "", l.T("The level was not stated: %s", msg), &failedForm{channel: channel, form: f})
+				u.renderThreat(w, r, httpapi.StatusOf(err), "", l.T("The level was not stated: %s", msg), &failedForm{channel: channel, form: f})
 				return
 			}
 		}
-		refuse(statusOf(err), l.T("The level was not stated: %s", msg))
+		refuse(httpapi.StatusOf(err), l.T("The level was not stated: %s", msg))
 	}
 }
 

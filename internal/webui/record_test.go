@@ -25,6 +25,19 @@ import (
 	"github.com/parleyhq/parley/internal/webui"
 )
 
+// uiAddUser adds a user with the role to the node; the password is
+// "password-NAME".
+func uiAddUser(t testing.TB, n *uiNode, name string, role dialogue.Role) {
+	t.Helper()
+	h, err := dialogue.HashPassword("password-" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.srv.Node.Store.CreateUser(context.Background(), &dialogue.User{Name: name, Role: role, CreatedAt: time.Now()}, h); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // recordSynced waits until b has cosigned all of a's log of the channel
 // and a has stored that cosignature; it returns the size and root
 // (base64) of a's log.
@@ -164,7 +177,38 @@ func TestRecordPage(t *testing.T) {
 		}
 	}
 
-	// Verify: refused without the token; OK as a plain form and with htmx.
+	// Verify: for an admin only. The lead's page has no button but says
+	// so, and the lead's POST is refused (403; in #flash for htmx).
+	_, page = ba.do("GET", "/record", nil)
+	if strings.Contains(page, `id="verify-button"`) || !strings.Contains(page, "Only an administrator may verify the logs in full") {
+		t.Errorf("the lead's record page offers the verification:\n%s", section(t, page, `<section aria-labelledby="verify-h">`, `</section>`))
+	}
+	leadToken := csrfOf(t, page)
+	if resp, body := ba.do("POST", "/record/verify", url.Values{"csrf": {leadToken}}); resp.StatusCode != http.StatusForbidden ||
+		!strings.Contains(body, "Only an administrator may verify the logs in full") || strings.Contains(body, "every log holds") {
+		t.Errorf("the lead's verification: %d\n%s", resp.StatusCode, body)
+	}
+	uiAddUser(t, a, "ada", dialogue.RoleAdmin)
+	for _, who := range []string{"olga", "lena"} {
+		other := a.browser(t)
+		other.login(who, "password-"+who)
+		_, page := other.do("GET", "/record", nil)
+		req, _ := http.NewRequest("POST", a.srv.URL+"/record/verify", strings.NewReader(url.Values{"csrf": {csrfOf(t, page)}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("HX-Request", "true")
+		resp, err := other.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || resp.Header.Get("HX-Retarget") != "#flash" || !strings.Contains(string(body), "Only an administrator") {
+			t.Errorf("%s's verification (htmx): %d %v\n%s", who, resp.StatusCode, resp.Header, body)
+		}
+	}
+	// The admin: refused without the token; OK as a plain form and with htmx.
+	ba = a.browser(t)
+	ba.login("ada", "password-ada")
 	_, page = ba.do("GET", "/record", nil)
 	token := csrfOf(t, page)
 	if resp, _ := ba.do("POST", "/record/verify", url.Values{}); resp.StatusCode != http.StatusForbidden {
@@ -274,10 +318,11 @@ func TestRecordVerifyOneAtATime(t *testing.T) {
 	}
 	srv := httptest.NewServer(ui)
 	defer srv.Close()
+	uiAddUser(t, a, "ada", dialogue.RoleAdmin)
 	b := a.browser(t)
 	b.base = srv.URL
 	b.c.Transport = http.DefaultTransport
-	b.login("olga", "password-olga")
+	b.login("ada", "password-ada")
 	_, page := b.do("GET", "/record", nil)
 	token := csrfOf(t, page)
 
@@ -329,9 +374,10 @@ func TestRecordVerifyOneAtATime(t *testing.T) {
 // The record page and the verification's result read in Russian.
 func TestRecordRussian(t *testing.T) {
 	a := uiStart(t, "party-a")
+	uiAddUser(t, a, "ada", dialogue.RoleAdmin)
 	b := a.browser(t)
 	b.lang = "ru"
-	b.login("olga", "password-olga")
+	b.login("ada", "password-ada")
 	_, page := b.do("GET", "/record", nil)
 	for _, want := range []string{"<h1>Журнал</h1>", "Проверить журналы", "Узлов других сторон нет.", "Ни у одного канала пока нет журнала."} {
 		if !strings.Contains(page, want) {

@@ -20,17 +20,20 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/internal/blob"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/geo"
+	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/throttle"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -84,6 +87,10 @@ type Config struct {
 	// Geo is the node's GeoIP databases (nil when it has none): with
 	// them, a request can be routed by territory (workflow.RouteRequest).
 	Geo *geo.DB
+	// MaxBodyBytes limits the body of a request other than an evidence
+	// upload (httpapi.DefaultMaxBodyBytes when 0); an upload may carry
+	// files up to the blob store's MaxSize, and 64 MiB of form besides.
+	MaxBodyBytes int64
 }
 
 // UI is the web interface; it is an http.Handler for the paths under "/".
@@ -100,6 +107,10 @@ type UI struct {
 	// suffix ends the session and login cookies' names: "_" and the
 	// node's name, in the characters a cookie name may hold.
 	suffix string
+
+	// verifying is set while the node's logs are being verified: one
+	// verification at a time.
+	verifying atomic.Bool
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -128,6 +139,9 @@ func New(cfg Config) (*UI, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = httpapi.DefaultMaxBodyBytes
 	}
 	pages, err := parsePages()
 	if err != nil {
@@ -202,7 +216,27 @@ func parsePages() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// ServeHTTP serves the interface with its security headers.
+// uploadForm is how many bytes of an evidence upload may be form
+// fields and multipart framing, on top of its files.
+const uploadForm = 64 << 20
+
+// MaxBodyBytes is the limit of r's body: for an evidence upload (a
+// multipart POST /reports) the blob store's MaxSize plus uploadForm, for
+// any other request Config.MaxBodyBytes. It makes the UI an
+// httpapi.BodyLimiter: the node's server caps bodies at this limit and
+// leaves the answer to one over it to ServeHTTP.
+func (u *UI) MaxBodyBytes(r *http.Request) int64 {
+	if r.Method == http.MethodPost && r.URL.Path == "/reports" && u.cfg.Blobs != nil {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			return max(u.cfg.Blobs.MaxSize, 0) + uploadForm
+		}
+	}
+	return u.cfg.MaxBodyBytes
+}
+
+// ServeHTTP serves the interface with its security headers. A body over
+// MaxBodyBytes is answered with the error page (413) in the user's
+// language; an evidence upload's body is streamed, never held in memory.
 func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -211,10 +245,44 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// same-origin, not no-referrer: with no-referrer a browser sends
 	// "Origin: null" on a form's POST, which the CSRF check must refuse.
 	h.Set("Referrer-Policy", "same-origin")
-	if !strings.HasPrefix(r.URL.Path, "/assets/") {
+	if strings.HasPrefix(r.URL.Path, "/assets/") {
+		// The node's server sets no-store on every answer by default; the
+		// embedded assets may be cached as the browser sees fit.
+		h.Del("Cache-Control")
+	} else {
 		h.Set("Cache-Control", "no-store")
 	}
+	limit := u.MaxBodyBytes(r)
+	if r.ContentLength > limit {
+		u.tooLarge(w, r, limit)
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mt == "application/x-www-form-urlencoded" {
+		// A form without Content-Length that runs over: said here, where
+		// the limit is known, rather than as a form without its token.
+		if err := r.ParseForm(); httpapi.IsTooLarge(err) {
+			u.tooLarge(w, r, limit)
+			return
+		}
+	}
 	u.mux.ServeHTTP(w, r)
+}
+
+// tooLarge answers a request whose body is over limit bytes: the error
+// page (the #flash area for htmx) saying the limit, with the status of
+// KindTooLarge in httpapi's one table.
+func (u *UI) tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	p := u.newPage(r, "Too large")
+	p.Error = p.T("What was sent is larger than this server accepts: the limit is %s.", p.SizeText(limit))
+	status := httpapi.StatusOf(dialogue.ErrTooLarge)
+	if isHTMX(r) {
+		u.flash(w, status, p.Error)
+		return
+	}
+	u.render(w, "error", status, p)
 }
 
 // page is what a template sees.
@@ -416,10 +484,28 @@ func (u *UI) forbidden(w http.ResponseWriter, r *http.Request) {
 	u.render(w, "error", http.StatusForbidden, p)
 }
 
+// internal answers an error the page cannot show in a form: the error
+// page (the #flash area for htmx) with the status httpapi's one table
+// gives its kind. A server-side failure is logged and told in general
+// words, a full disk as such; a refusal (4xx) is told as it is.
 func (u *UI) internal(w http.ResponseWriter, r *http.Request, err error) {
-	u.log.Error("webui: internal error", "path", r.URL.Path, "err", err)
-	p := u.newPage(r, "Inbox")
-	http.Error(w, p.T("Something went wrong on the server; the details are in its log."), http.StatusInternalServerError)
+	status := httpapi.StatusOf(err)
+	p := u.newPage(r, "Error")
+	switch {
+	case dialogue.KindOf(err) == dialogue.KindDiskFull:
+		u.log.Error("webui: the disk is full", "path", r.URL.Path, "err", err)
+		p.Error = p.T("The server's disk is full: nothing can be saved until its administrator makes room.")
+	case status >= 500:
+		u.log.Error("webui: internal error", "path", r.URL.Path, "err", err)
+		p.Error = p.T("Something went wrong on the server; the details are in its log.")
+	default:
+		p.Error = dialogue.Message(err)
+	}
+	if isHTMX(r) {
+		u.flash(w, status, p.Error)
+		return
+	}
+	u.render(w, "error", status, p)
 }
 
 // ---- login, logout, language
@@ -750,22 +836,8 @@ func (u *UI) act(w http.ResponseWriter, r *http.Request, refused string, do func
 	case dialogue.KindOf(err) == dialogue.KindOther:
 		u.internal(w, r, err)
 	default:
-		fail(statusOf(err), l.T(refused, dialogue.Message(err)))
+		fail(httpapi.StatusOf(err), l.T(refused, dialogue.Message(err)))
 	}
-}
-
-func statusOf(err error) int {
-	switch dialogue.KindOf(err) {
-	case dialogue.KindNotFound:
-		return http.StatusNotFound
-	case dialogue.KindForbidden:
-		return http.StatusForbidden
-	case dialogue.KindConflict:
-		return http.StatusConflict
-	case dialogue.KindInvalid:
-		return http.StatusBadRequest
-	}
-	return http.StatusInternalServerError
 }
 
 // wf is the workflows as the signed-in user of ctx uses them
