@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,5 +66,28 @@ func TestLogHidesWhatTheReaderMayNotSee(t *testing.T) {
 	}
 	if b, resp := f.fetch("proof/inclusion?index=0"); resp.StatusCode != 200 {
 		t.Errorf("proof of a CLEAR entry: %s %s", resp.Status, b)
+	}
+
+	// verify --url as alice checks the whole tree: the hidden bundle's
+	// entries by their hashes.
+	keyA, pinA := keysOf(t, dir)
+	var out, errOut syncBuffer
+	vm := NewMain()
+	vm.Stdout, vm.Stderr = &out, &errOut
+	vm.Getenv = func(k string) string {
+		if k == "PARLEY_TOKEN" {
+			return token
+		}
+		return ""
+	}
+	ctx := context.Background()
+	if err := vm.ParseFlags(ctx, []string{"verify", "--url", f.base, "--key", keyA, "--tls-pin", pinA}); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Run(ctx); err != nil {
+		t.Fatalf("verify --url: %v\n%s", err, errOut.String())
+	}
+	if want := fmt.Sprintf("size %s root ", newSize); !strings.Contains(out.String(), want) || !strings.Contains(out.String(), fmt.Sprintf("0 entries checked, %s not yours to read", newSize)) {
+		t.Errorf("verify --url printed %q", out.String())
 	}
 }

@@ -205,6 +205,15 @@ type RemoteLog struct {
 	// Entry, when set, is called with each entry once its inclusion in the
 	// verified checkpoint is checked.
 	Entry func(index int64, entry []byte) error
+	// Hidden, when set, says whether an entry bundle's fetch error means
+	// that the reader may not read that bundle (a server that hands no
+	// reader the content of an entry it may not see). Such a bundle's
+	// leaf hashes are still read from the hash tiles and checked against
+	// the checkpoint's root; its entries are counted in HiddenEntries.
+	Hidden func(err error) bool
+	// HiddenEntries is set by VerifyRemote: how many entries were in
+	// bundles Hidden refused.
+	HiddenEntries int64
 }
 
 // VerifyRemote fetches and verifies a remote log's checkpoint, checks its
@@ -246,17 +255,24 @@ func VerifyRemote(ctx context.Context, r *RemoteLog, since *Checkpoint) (*Signed
 	for k := int64(0); k*TileWidth < s.Size; k++ {
 		w := int(min(s.Size-k*TileWidth, TileWidth))
 		bt := Tile{H: TileHeight, L: -1, N: k, W: w}
+		idx := make([]int64, w)
+		for j := range idx {
+			idx[j] = tlog.StoredHashIndex(0, k*TileWidth+int64(j))
+		}
 		data, err := r.Fetch(ctx, TilePath(bt))
+		if err != nil && r.Hidden != nil && r.Hidden(err) {
+			if _, err := hr.ReadHashes(idx); err != nil {
+				return nil, verifyErr(op, "tile", -1, "hash tile for entries from %d: %v", k*TileWidth, err)
+			}
+			r.HiddenEntries += int64(w)
+			continue
+		}
 		if err != nil {
 			return nil, verifyErr(op, "tile", -1, "%s: %v", TilePath(bt), err)
 		}
 		entries, err := ParseEntryBundle(data, w)
 		if err != nil {
 			return nil, verifyErr(op, "tile", -1, "%s: %s", TilePath(bt), messageOf(err))
-		}
-		idx := make([]int64, w)
-		for j := range idx {
-			idx[j] = tlog.StoredHashIndex(0, k*TileWidth+int64(j))
 		}
 		hashes, err := hr.ReadHashes(idx)
 		if err != nil {
