@@ -17,7 +17,7 @@ test: deps check unit
 DEBS := $(if $(shell command -v curl),,curl) $(if $(wildcard /usr/bin/chromium),,chromium)
 deps:
 	@if [ -n "$(strip $(DEBS))" ]; then echo "installing $(strip $(DEBS))"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS); fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade $(DEBS); fi
 
 check: fmt-check vet staticcheck
 
