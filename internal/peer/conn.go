@@ -250,11 +250,26 @@ func (c *conn) fetcher(id string) tlog.Fetcher {
 // what the cosigned checkpoint adds.
 func (c *conn) pollAndPull(ctx context.Context, ch *dialogue.Channel) error {
 	if c.w.pollDue(ch.ID) {
-		if err := c.poll(ctx, ch); err != nil {
+		// The peer's own push to this node's witness endpoint may cosign
+		// its log between the poll's read of the witness state and its
+		// store (a conflict that is no fork): the state moved forward, so
+		// the poll decides again from it.
+		err := c.poll(ctx, ch)
+		for try := 0; try < 3 && isMovedOn(err); try++ {
+			err = c.poll(ctx, ch)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return c.pull(ctx, ch)
+}
+
+// isMovedOn reports whether err is a witness conflict that is no fork: the
+// state it was decided from was moved on by another request.
+func isMovedOn(err error) bool {
+	var ce *tlog.ConflictError
+	return errors.As(err, &ce) && !ce.Fork
 }
 
 // origin is the origin line of the peer's log of a channel.
