@@ -109,7 +109,7 @@ const HistoryPageSize = 100
 var verifying sync.Map // *UI → struct{}
 
 func init() {
-	routes = append(routes, func(u *UI, m *http.ServeMux) {
+	routes = append(routes, func(u *UI, m *routeMux) {
 		m.HandleFunc("GET /record", u.signedIn(u.recordPage))
 		m.HandleFunc("POST /record/verify", u.signedIn(u.recordVerify))
 		m.HandleFunc("GET /record/{id}/checkpoints", u.signedIn(u.recordHistory))
