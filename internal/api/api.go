@@ -224,3 +224,21 @@ func DecodeJSON(r *http.Request, v any) error {
 	}
 	return nil
 }
+
+// Routes, Middlewares, Match and Find make the API a chi.Routes, so that
+// chi.Walk over the node's router lists the API's routes (the
+// authorization matrix test checks that each has an access rule).
+func (s *Server) Routes() []chi.Route { return s.router.Routes() }
+
+// Middlewares returns the API router's middlewares (chi.Routes).
+func (s *Server) Middlewares() chi.Middlewares { return s.router.Middlewares() }
+
+// Match reports whether the API routes method and path (chi.Routes).
+func (s *Server) Match(rctx *chi.Context, method, path string) bool {
+	return s.router.Match(rctx, method, path)
+}
+
+// Find returns the API's pattern for method and path (chi.Routes).
+func (s *Server) Find(rctx *chi.Context, method, path string) string {
+	return s.router.Find(rctx, method, path)
+}

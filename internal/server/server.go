@@ -57,6 +57,9 @@ type Server struct {
 	// Workflow runs the dialogue's workflows (nil for a node without log
 	// key); the JSON API at /api/ calls it.
 	Workflow *workflow.Service
+	// UI is the web interface mounted at / (nil for a node without log
+	// key).
+	UI *webui.UI
 	// URL is https://HOST:PORT (http:// with InsecureHTTP).
 	URL string
 	// Pin is the node's TLS pin ("" with InsecureHTTP).
@@ -162,6 +165,7 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 			return nil, err
 		}
 		api.MountPublic("/", ui)
+		s.UI = ui
 	}
 	if s.Peers, err = mountRecord(api, n, gate, cert, log, opt.Peer); err != nil {
 		ln.Close()

@@ -221,3 +221,21 @@ func (s *Server) collectionFor(r *http.Request, n need) (*dialogue.Collection, d
 	}
 	return c, acc, nil
 }
+
+// Routes, Middlewares, Match and Find make the TAXII server a chi.Routes,
+// so that chi.Walk over the node's router lists its routes (the
+// authorization matrix test checks that each has an access rule).
+func (s *Server) Routes() []chi.Route { return s.router.Routes() }
+
+// Middlewares returns the TAXII router's middlewares (chi.Routes).
+func (s *Server) Middlewares() chi.Middlewares { return s.router.Middlewares() }
+
+// Match reports whether the TAXII server routes method and path (chi.Routes).
+func (s *Server) Match(rctx *chi.Context, method, path string) bool {
+	return s.router.Match(rctx, method, path)
+}
+
+// Find returns the TAXII pattern for method and path (chi.Routes).
+func (s *Server) Find(rctx *chi.Context, method, path string) string {
+	return s.router.Find(rctx, method, path)
+}

@@ -39,7 +39,7 @@ import (
 )
 
 func init() {
-	routes = append(routes, func(u *UI, m *http.ServeMux) {
+	routes = append(routes, func(u *UI, m *routeMux) {
 		m.HandleFunc("GET /meetings", u.signedIn(u.meetingsPage))
 		m.HandleFunc("GET /meetings/new", u.signedIn(u.newMeetingPage))
 		m.HandleFunc("POST /meetings", u.signedIn(u.createMeeting))

@@ -104,7 +104,7 @@ const VerifyTimeout = 2 * time.Minute
 const HistoryPageSize = 100
 
 func init() {
-	routes = append(routes, func(u *UI, m *http.ServeMux) {
+	routes = append(routes, func(u *UI, m *routeMux) {
 		m.HandleFunc("GET /record", u.signedIn(u.recordPage))
 		m.HandleFunc("POST /record/verify", u.signedIn(u.recordVerify))
 		m.HandleFunc("GET /record/{id}/checkpoints", u.signedIn(u.recordHistory))

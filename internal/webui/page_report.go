@@ -42,7 +42,7 @@ import (
 )
 
 func init() {
-	routes = append(routes, func(u *UI, m *http.ServeMux) {
+	routes = append(routes, func(u *UI, m *routeMux) {
 		m.HandleFunc("GET /reports", u.signedIn(u.reportsPage))
 		m.HandleFunc("GET /reports/new", u.signedIn(u.newReportPage))
 		m.HandleFunc("POST /reports", u.fileReportUpload)

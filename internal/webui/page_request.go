@@ -36,7 +36,7 @@ import (
 )
 
 func init() {
-	routes = append(routes, func(u *UI, m *http.ServeMux) {
+	routes = append(routes, func(u *UI, m *routeMux) {
 		m.HandleFunc("GET /requests", u.signedIn(u.requestsPage))
 		m.HandleFunc("GET /requests/new", u.signedIn(u.newRequestPage))
 		m.HandleFunc("POST /requests", u.signedIn(u.fileRequest))

@@ -18,7 +18,7 @@ import (
 // same on both nodes.
 
 func init() {
-	routes = append(routes, func(u *UI, m *http.ServeMux) {
+	routes = append(routes, func(u *UI, m *routeMux) {
 		m.HandleFunc("GET /responsiveness", u.signedIn(u.responsivenessPage))
 	})
 	addRU(map[string]string{

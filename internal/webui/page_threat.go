@@ -21,7 +21,7 @@ import (
 // the signed-in user may see them under TLP 2.0.
 
 func init() {
-	routes = append(routes, func(u *UI, m *http.ServeMux) {
+	routes = append(routes, func(u *UI, m *routeMux) {
 		m.HandleFunc("GET /threat", u.signedIn(u.threatPage))
 		m.HandleFunc("POST /threat/assess", u.signedIn(u.threatAssess))
 	})

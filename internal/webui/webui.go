@@ -99,6 +99,8 @@ type UI struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	// patterns are the patterns registered on mux, in order (Routes).
+	patterns []string
 	// logins bounds the password checks running at once (argon2id costs
 	// 64 MiB each).
 	logins chan struct{}
@@ -158,7 +160,7 @@ func New(cfg Config) (*UI, error) {
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOther, err)
 	}
-	m := http.NewServeMux()
+	m := &routeMux{ServeMux: http.NewServeMux()}
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
 	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/assets/favicon.svg", http.StatusMovedPermanently)
@@ -177,14 +179,38 @@ func New(cfg Config) (*UI, error) {
 		add(u, m)
 	}
 	m.HandleFunc("/", u.notFound)
-	u.mux = m
+	u.mux = m.ServeMux
+	u.patterns = m.patterns
 	return u, nil
 }
 
+// Routes returns the patterns the interface serves ("GET /reports/{id}",
+// ...), as they were registered: the authorization matrix test checks
+// that each has an access rule.
+func (u *UI) Routes() []string { return slices.Clone(u.patterns) }
+
+// routeMux is the interface's ServeMux, which keeps the patterns
+// registered on it for Routes.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+// Handle registers h for pattern and keeps the pattern.
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers h for pattern and keeps the pattern.
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
 // routes are the handlers of the pages kept in their own files, each
-// added by the file's init: func(u *UI, m *http.ServeMux) registers its
+// added by the file's init: func(u *UI, m *routeMux) registers its
 // paths on m (wrapping them in u.signedIn).
-var routes []func(u *UI, m *http.ServeMux)
+var routes []func(u *UI, m *routeMux)
 
 // parsePages parses each page's template (templates/NAME.html, which
 // defines "content") with the layout; the page is then rendered by NAME.
