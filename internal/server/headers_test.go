@@ -18,7 +18,7 @@ import (
 
 // startNode serves a new node with the user olga (duty), over HTTPS or,
 // with insecure, plain HTTP. It returns the server and a client for it.
-func startNode(t *testing.T, insecure bool) (*server.Server, *http.Client) {
+func startHeadersNode(t *testing.T, insecure bool) (*server.Server, *http.Client) {
 	t.Helper()
 	ctx := context.Background()
 	n, created, err := node.Init(ctx, filepath.Join(t.TempDir(), "party-a"), node.InitOptions{Name: "party-a", Listen: "127.0.0.1:0"})
@@ -51,7 +51,7 @@ func startNode(t *testing.T, insecure bool) (*server.Server, *http.Client) {
 // UI's assets may be cached.
 func TestHeadersOnEveryMount(t *testing.T) {
 	for _, insecure := range []bool{false, true} {
-		s, c := startNode(t, insecure)
+		s, c := startHeadersNode(t, insecure)
 		for _, x := range []struct {
 			method, path string
 			user         bool
