@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/enrich"
+	"github.com/parleyhq/parley/internal/enrich/enrichnode"
 	"github.com/parleyhq/parley/internal/node"
 )
 
@@ -87,7 +88,7 @@ collection, id, version (null when unversioned) and x_parley_enrichment.`,
 
 // openEnricher opens the node's databases: nil when it has none.
 func openEnricher(n *node.Node) (*enrich.Enricher, error) {
-	e, err := enrich.OpenNode(n, nil)
+	e, err := enrichnode.Open(n, nil)
 	if err != nil {
 		return nil, withHint(err, "replace that file with a fresh copy, or remove it from the configuration's \"geoip\" list or %s/%s", n.Dir, node.GeoIPDir)
 	}
@@ -176,7 +177,7 @@ func derefASN(n *uint32) uint32 {
 // line. A node without databases is left alone. The import is done
 // whatever happens here: a failure is printed as a warning.
 func (m *Main) enrichImported(ctx context.Context, n *node.Node, c *dialogue.Collection) {
-	e, err := enrich.OpenNode(n, nil)
+	e, err := enrichnode.Open(n, nil)
 	if err == nil && e == nil {
 		return
 	}

@@ -21,12 +21,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"modernc.org/sqlite"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/sqlite"
 )
 
 func main() {
@@ -233,8 +233,7 @@ func errorLine(err error) string {
 	default:
 		msg = stripOps(err)
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) && strings.Contains(msg, se.Error()) {
+	if se := sqlite.DriverError(err); se != nil && strings.Contains(msg, se.Error()) {
 		trimmed := strings.TrimSuffix(msg, ": "+se.Error())
 		if dialogue.KindOf(err) != dialogue.KindOther && trimmed != msg && trimmed != "" {
 			msg = trimmed

@@ -15,7 +15,8 @@
 // Attribution here is to infrastructure and territory: the package says
 // where an address is and who routes it, never who used it. It must not
 // change stored objects, fetch databases, or decide what a request is
-// routed to.
+// routed to. It imports no store driver and no transport (the domain's
+// workflows use it); opening a node's databases is enrichnode's.
 package enrich
 
 import (

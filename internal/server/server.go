@@ -20,6 +20,7 @@ import (
 	jsonapi "github.com/parleyhq/parley/internal/api"
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/enrich"
+	"github.com/parleyhq/parley/internal/enrich/enrichnode"
 	"github.com/parleyhq/parley/internal/geo"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/logapi"
@@ -106,7 +107,7 @@ func Start(ctx context.Context, n *node.Node, opt Options) (*Server, error) {
 		return nil, dialogue.E("server.Start", dialogue.KindUnavailable, fmt.Errorf("cannot listen on %s: %w", addr, err))
 	}
 	// The node's .mmdb files, checked in full: a bad one stops the start.
-	en, err := enrich.OpenNode(n, log)
+	en, err := enrichnode.Open(n, log)
 	if err != nil {
 		ln.Close()
 		return nil, err

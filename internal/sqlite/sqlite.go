@@ -337,6 +337,18 @@ func dbErr(op string, err error) error {
 	return dialogue.E(op, dialogue.KindOther, err)
 }
 
+// DriverError returns the SQLite driver's own error in err's chain, nil
+// when there is none. Its text is the database's, not for a person to
+// read: the command line replaces it by where it happened. Callers ask
+// here so that only this package imports the driver.
+func DriverError(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	return nil
+}
+
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
 func isUnique(err error) bool {
 	var se *sqlite.Error

@@ -58,12 +58,19 @@ func (s *Service) view(collectionID string) *dialogue.TLPView {
 
 // reportMarkings gives the gate what a collection's reports say of the
 // objects they hold: from the channel's report fold, kept while the
-// store's stamp of its reports is unchanged; a collection that is not a
-// channel's is read in full.
+// store's stamp of its reports is unchanged; for a collection that is not
+// a channel's (local, or one made with 'parley collection'), read from
+// its reports and kept the same way.
 func (s *Service) reportMarkings(ctx context.Context, collectionID string) (dialogue.ReportMarkings, error) {
 	ch, other, err := s.Channel(ctx, collectionID)
 	if err != nil || ch.ID != collectionID {
-		return dialogue.ReadReportMarkings(ctx, s.Store, collectionID, stix.ReadTLP)
+		v, err := s.cachedFold(ctx, "report-markings", &dialogue.Channel{ID: collectionID}, dialogue.Party{}, []string{"report"}, func() (any, error) {
+			return dialogue.ReadReportMarkings(ctx, s.Store, collectionID, stix.ReadTLP)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return v.(dialogue.ReportMarkings), nil
 	}
 	f, err := s.reportFoldOf(ctx, ch, other)
 	if err != nil {

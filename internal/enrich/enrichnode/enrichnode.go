@@ -1,20 +1,25 @@
-package enrich
+// Package enrichnode opens the enrichment of a node's data folder: its
+// MaxMind-format databases and its store. It is apart from package enrich
+// so that enrich, which the domain's workflows use for its records and
+// its computation, imports neither the data folder nor its store driver.
+package enrichnode
 
 import (
 	"log/slog"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/enrich"
 	"github.com/parleyhq/parley/internal/geo"
 	"github.com/parleyhq/parley/internal/node"
 )
 
-// OpenNode opens the databases of a node (node.GeoIPFiles: its
+// Open opens the databases of a node (node.GeoIPFiles: its
 // configuration's geoip files, then DIR/geoip/*.mmdb) and returns an
 // Enricher of its store, or nil and no error when the node has none. A
 // file that cannot be used is an error naming it (geo.Open). Close the
 // Enricher when done; the node stays the caller's.
-func OpenNode(n *node.Node, log *slog.Logger) (*Enricher, error) {
-	const op = "enrich.OpenNode"
+func Open(n *node.Node, log *slog.Logger) (*enrich.Enricher, error) {
+	const op = "enrichnode.Open"
 	files, err := n.GeoIPFiles()
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOf(err), err)
@@ -26,5 +31,5 @@ func OpenNode(n *node.Node, log *slog.Logger) (*Enricher, error) {
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOf(err), err)
 	}
-	return New(db, n.Store, log), nil
+	return enrich.New(db, n.Store, log), nil
 }
