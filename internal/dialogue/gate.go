@@ -118,6 +118,11 @@ type Gate struct {
 	// when it may (the collection of a channel active with it). When nil,
 	// no peer may read anything.
 	PeerCanRead func(ctx context.Context, peer, collectionID string) error
+	// Incident says whether a report is an incident report (it carries
+	// Parley's property-extension: stix.IsIncidentReport), whose marking
+	// an object it holds takes before any other report's. When nil, every
+	// report counts in the order it arrived.
+	Incident func(raw []byte) bool
 	// Evidence returns the SHA-256 (64 lower-case hex digits) of the
 	// evidence file an object names, "" when it names none
 	// (stix.EvidenceSHA256). When nil, no user may read evidence files.
@@ -204,7 +209,7 @@ func (g *Gate) CheckWrite(ctx context.Context, v Viewer, collectionID string) er
 // asks Access on its first decision (Readable), so that building one
 // costs nothing.
 func (g *Gate) View(v Viewer, collectionID string) *TLPView {
-	tv := &TLPView{store: g.store, collectionID: collectionID, viewer: v, read: g.read, gate: g}
+	tv := &TLPView{store: g.store, collectionID: collectionID, viewer: v, read: g.read, incident: g.Incident, gate: g}
 	if g.Markings != nil {
 		tv.load = func(ctx context.Context) (ReportMarkings, error) { return g.Markings(ctx, collectionID) }
 	}

@@ -46,6 +46,8 @@ type TLPView struct {
 	collectionID string
 	viewer       Viewer
 	read         TLPReader
+	// incident says which reports are incident reports (Gate.Incident).
+	incident func(raw []byte) bool
 	// gate, when set, decides whether the viewer may read the collection
 	// at all (Gate.View), on the first decision; denied is its answer.
 	gate    *Gate
@@ -91,7 +93,8 @@ func (v *TLPView) Viewer() Viewer { return v.viewer }
 
 // ReportMarkings is what the reports of a collection say of the objects
 // they hold (object_refs): by object id, the marking of the first report
-// that held it (an unmarked report counts as CLEAR). A TLPView reads it for
+// that held it, incident reports before the others (ReportOrder; an
+// unmarked report counts as CLEAR). A TLPView reads it for
 // the objects whose own marking is not enough (MarkingIn).
 //
 // Only the first report counts, so that no later report — anyone's — can
@@ -122,17 +125,23 @@ func (rm ReportMarkings) Add(raw []byte, read TLPReader) {
 
 // ReportOrder collects the versions of a collection's reports, as a
 // listing of every version in ascending DateAdded gives them, into the
-// order ReportMarkings.Add wants: each report once, where its first
-// version arrived, with its latest version.
+// order ReportMarkings.Add wants: each report once, with its latest
+// version; the incident reports (Parley's, filed with the objects they
+// hold) first, in the order their first versions arrived, then the other
+// reports in that order. So an object takes the marking of the incident
+// report it was filed with — not of a report its bundle carried, nor of
+// any report that named it later.
 type ReportOrder struct {
-	order  []string
-	latest map[string]*Object
+	order    []string
+	latest   map[string]*Object
+	incident map[string]bool
 }
 
-// Put takes one report version.
-func (ro *ReportOrder) Put(o *Object) {
+// Put takes one report version; incident says whether it is an incident
+// report (one that carries Parley's property-extension).
+func (ro *ReportOrder) Put(o *Object, incident bool) {
 	if ro.latest == nil {
-		ro.latest = map[string]*Object{}
+		ro.latest, ro.incident = map[string]*Object{}, map[string]bool{}
 	}
 	prev, ok := ro.latest[o.ID]
 	if !ok {
@@ -140,22 +149,29 @@ func (ro *ReportOrder) Put(o *Object) {
 	}
 	if !ok || !o.Version().Before(prev.Version()) {
 		ro.latest[o.ID] = o
+		ro.incident[o.ID] = incident
 	}
 }
 
-// Reports returns the latest version of each report, in the order their
-// first versions arrived.
+// Reports returns the latest version of each report: the incident reports
+// first, then the others, each group in the order its first versions
+// arrived.
 func (ro *ReportOrder) Reports() []*Object {
-	out := make([]*Object, len(ro.order))
-	for i, id := range ro.order {
-		out[i] = ro.latest[id]
+	out := make([]*Object, 0, len(ro.order))
+	for _, first := range []bool{true, false} {
+		for _, id := range ro.order {
+			if ro.incident[id] == first {
+				out = append(out, ro.latest[id])
+			}
+		}
 	}
 	return out
 }
 
 // ReadReportMarkings reads the ReportMarkings of a collection from its
-// reports (every version is listed to know where each report arrived).
-func ReadReportMarkings(ctx context.Context, st ObjectFinder, collectionID string, read TLPReader) (ReportMarkings, error) {
+// reports (every version is listed to know where each report arrived);
+// incident says which are incident reports (nil: none).
+func ReadReportMarkings(ctx context.Context, st ObjectFinder, collectionID string, read TLPReader, incident func(raw []byte) bool) (ReportMarkings, error) {
 	var ro ReportOrder
 	f := ObjectFilter{Types: []string{"report"}, Versions: VersionMatch{All: true}}
 	for {
@@ -164,7 +180,7 @@ func ReadReportMarkings(ctx context.Context, st ObjectFinder, collectionID strin
 			return nil, E("dialogue.TLPView", KindOther, err)
 		}
 		for _, r := range page.Objects {
-			ro.Put(r)
+			ro.Put(r, incident != nil && incident(r.Raw))
 		}
 		if !page.More {
 			break
@@ -275,7 +291,7 @@ func (v *TLPView) loadReports(ctx context.Context) error {
 	if v.load != nil {
 		reports, err = v.load(ctx)
 	} else {
-		reports, err = ReadReportMarkings(ctx, v.store, v.collectionID, v.read)
+		reports, err = ReadReportMarkings(ctx, v.store, v.collectionID, v.read, v.incident)
 	}
 	if err != nil {
 		return err

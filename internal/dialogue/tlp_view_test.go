@@ -135,7 +135,7 @@ func TestTLPViewOf(t *testing.T) {
 	ctx := context.Background()
 	store := tlpStore()
 	kept := &countingFinder{pages: store}
-	rm, err := dialogue.ReadReportMarkings(ctx, kept, "c", stix.ReadTLP)
+	rm, err := dialogue.ReadReportMarkings(ctx, kept, "c", stix.ReadTLP, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,5 +188,27 @@ func TestTLPViewOf(t *testing.T) {
 	})
 	if _, err := v.Visible(ctx, store[0]); err == nil || !strings.Contains(err.Error(), "store gone") {
 		t.Errorf("Visible with a failing loader: %v", err)
+	}
+}
+
+// An object takes the marking of the incident report it was filed with,
+// even when its bundle carried a report of its own that arrived first, and
+// not of an incident report that named it later.
+func TestReportOrderIncidentFirst(t *testing.T) {
+	inner := marked("report--inner", stix.TLPRed, `,"object_refs":["incident--x"]`)                                     // the bundle's own report: RED, no recipients
+	filed := marked("report--filed", stix.TLPRed, recipients("alice")+`,"object_refs":["incident--x","report--inner"]`) // the incident report it was filed with
+	later := marked("report--later", stix.TLPRed, recipients("mallory")+`,"object_refs":["incident--x"]`)               // someone else's, later
+	incident := func(raw []byte) bool { return strings.Contains(string(raw), stix.ParleyExtensionID) }
+	var ro dialogue.ReportOrder
+	for _, o := range []*dialogue.Object{inner, filed, later} {
+		ro.Put(o, incident(o.Raw))
+	}
+	rm := dialogue.ReportMarkings{}
+	for _, o := range ro.Reports() {
+		rm.Add(o.Raw, stix.ReadTLP)
+	}
+	m := dialogue.MarkingIn("incident--x", "red", nil, rm)
+	if m.Level != dialogue.TLPRed || !slices.Equal(m.Recipients, []string{"alice"}) {
+		t.Errorf("the incident's marking: %+v, want RED for alice (the report it was filed with)", m)
 	}
 }

@@ -346,16 +346,6 @@ func refused(code int) bool {
 // knownGaps are the answers that differ from access.md and are not fixed
 // yet: route/identity → what the code does. The test prints them.
 var knownGaps = map[string]string{
-	"GET /taxii2/parley/collections/{collection}/revoked":                           "403, not 404: TAXII says the collection is there",
-	"GET /taxii2/parley/collections/{collection}/manifest/revoked":                  "403, not 404: TAXII says the collection is there",
-	"GET /taxii2/parley/collections/{collection}/objects/revoked":                   "403, not 404: TAXII says the collection is there",
-	"GET /taxii2/parley/collections/{collection}/objects/{object}/revoked":          "403, not 404: TAXII says the collection is there",
-	"GET /taxii2/parley/collections/{collection}/objects/{object}/versions/revoked": "403, not 404: TAXII says the collection is there",
-	"DELETE /taxii2/parley/collections/{collection}/objects/{object}/revoked":       "403, not 404: TAXII says the collection is there",
-	"POST /taxii2/parley/collections/{collection}/objects/revoked":                  "403, not 404: TAXII says the collection is there",
-	"GET /taxii2/parley/collections/{collection}/objects/{object}/expert":           "404 for the RED recipient: the unmarked incident of a RED report is not shown on TAXII to its recipient (to investigate)",
-	"GET /taxii2/parley/collections/{collection}/objects/{object}/versions/expert":  "404 for the RED recipient: the unmarked incident of a RED report is not shown on TAXII to its recipient (to investigate)",
-	"GET /record/{id}/checkpoints/revoked":                                          "200: the web UI shows the checkpoints of a collection the user may not read",
 }
 
 func TestAuthorizationMatrix(t *testing.T) {

@@ -28,3 +28,17 @@ func EvidenceSHA256(raw []byte) string {
 	}
 	return ""
 }
+
+// IsIncidentReport reports whether raw is a report carrying Parley's
+// property-extension: an incident report, filed with the objects it holds.
+func IsIncidentReport(raw []byte) bool {
+	var o struct {
+		Type       string                     `json:"type"`
+		Extensions map[string]json.RawMessage `json:"extensions"`
+	}
+	if json.Unmarshal(raw, &o) != nil || o.Type != "report" {
+		return false
+	}
+	_, ok := o.Extensions[ParleyExtensionID]
+	return ok
+}

@@ -212,12 +212,13 @@ func (s *Server) collectionFor(r *http.Request, n need) (*dialogue.Collection, d
 		return nil, dialogue.Access{}, dialogue.E(op, dialogue.KindOther, err)
 	}
 	switch {
+	case !acc.Read && !acc.Write:
+		// Not there for this user (the gate): worded as for an unknown one.
+		return nil, acc, dialogue.Errorf(op, dialogue.KindNotFound, "no collection %q in API root %s", truncate(key, 100), APIRoot)
 	case n == needRead && !acc.Read:
 		return nil, acc, dialogue.Errorf(op, dialogue.KindForbidden, "user %s may not read collection %s", u.Name, c.ID)
 	case n == needWrite && !acc.Write:
 		return nil, acc, dialogue.Errorf(op, dialogue.KindForbidden, "user %s may not write to collection %s", u.Name, c.ID)
-	case n == needAny && !acc.Read && !acc.Write:
-		return nil, acc, dialogue.Errorf(op, dialogue.KindForbidden, "user %s has no access to collection %s", u.Name, c.ID)
 	}
 	return c, acc, nil
 }

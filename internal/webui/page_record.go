@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -180,6 +181,16 @@ func (u *UI) renderRecord(w http.ResponseWriter, r *http.Request, status int, ms
 			u.internal(w, r, err)
 			return
 		}
+		// Only the channels the user may read (the gate): the others are
+		// not there for the user.
+		readable, err := u.wf(r.Context()).Channels(r.Context())
+		if err != nil {
+			u.internal(w, r, err)
+			return
+		}
+		d.Channels = slices.DeleteFunc(d.Channels, func(c *RecordChannel) bool {
+			return !slices.ContainsFunc(readable, func(ch *dialogue.Channel) bool { return ch.ID == c.ID })
+		})
 		if d.Peers, err = rec.Peers(r.Context()); err != nil {
 			u.internal(w, r, err)
 			return
@@ -198,6 +209,16 @@ func (u *UI) recordHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	n, _ := strconv.Atoi(r.URL.Query().Get("page")) // a bad number: the first page
 	n = max(n, 1)
+	// A channel the user may not read is not there (the gate).
+	ch, _, err := u.wf(r.Context()).Channel(r.Context(), r.PathValue("id"))
+	switch {
+	case dialogue.KindOf(err) == dialogue.KindNotFound || err == nil && ch.ID != r.PathValue("id"):
+		u.notFound(w, r)
+		return
+	case err != nil && dialogue.KindOf(err) != dialogue.KindConflict:
+		u.internal(w, r, err)
+		return
+	}
 	h, err := rec.History(r.Context(), r.PathValue("id"), (n-1)*HistoryPageSize, HistoryPageSize)
 	switch {
 	case dialogue.KindOf(err) == dialogue.KindNotFound:

@@ -329,7 +329,8 @@ func (s *Service) reportFoldOf(ctx context.Context, ch *dialogue.Channel, other 
 				return nil, err
 			}
 			for _, o := range page.Objects {
-				order.Put(o)
+				b := memo.get(func() any { return parseReport(ch, o) }, o.Raw).(*reportBase)
+				order.Put(o, b.rep != nil)
 			}
 			if !page.More {
 				break

@@ -65,7 +65,7 @@ func (s *Service) reportMarkings(ctx context.Context, collectionID string) (dial
 	ch, other, err := s.Channel(ctx, collectionID)
 	if err != nil || ch.ID != collectionID {
 		v, err := s.cachedFold(ctx, "report-markings", &dialogue.Channel{ID: collectionID}, dialogue.Party{}, []string{"report"}, func() (any, error) {
-			return dialogue.ReadReportMarkings(ctx, s.Store, collectionID, stix.ReadTLP)
+			return dialogue.ReadReportMarkings(ctx, s.Store, collectionID, stix.ReadTLP, stix.IsIncidentReport)
 		})
 		if err != nil {
 			return nil, err

@@ -117,6 +117,7 @@ func New(st Store, name, logKey string) *Service {
 	s.gate = dialogue.NewGate(st, stix.ReadTLP)
 	s.gate.Markings = s.reportMarkings
 	s.gate.Evidence = stix.EvidenceSHA256
+	s.gate.Incident = stix.IsIncidentReport
 	return s
 }
 
