@@ -345,8 +345,7 @@ func refused(code int) bool {
 
 // knownGaps are the answers that differ from access.md and are not fixed
 // yet: route/identity → what the code does. The test prints them.
-var knownGaps = map[string]string{
-}
+var knownGaps = map[string]string{}
 
 func TestAuthorizationMatrix(t *testing.T) {
 	start := time.Now()
