@@ -2,11 +2,11 @@ package dialogue
 
 import "strings"
 
-// TLP 2.0 on every read path (issue 9; docs/design/tlp.md). The policy is
-// pure: Visible decides from a user and a Marking alone. Reading the
-// marking of a stored object (its object_marking_refs, the reports that
-// hold it, Parley's recipients) is internal/stix's job (stix.MarkingOf,
-// stix.TLPView); checking the collection grant first is the caller's.
+// TLP 2.0 on every read path (docs/design/tlp.md, access.md). The policy
+// is pure: Visible decides from a user and a Marking alone. The marking of
+// a stored object (its object_marking_refs, the report it was filed with,
+// Parley's recipients) is read by a TLPView (stix.ReadTLP reads the JSON);
+// the gate (Gate) checks the collection grant first.
 
 // TLPLevel is a Traffic Light Protocol level, ordered from the least to
 // the most restrictive. TLP 1.0 levels map onto it (WHITE is CLEAR).
