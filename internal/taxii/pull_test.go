@@ -181,7 +181,8 @@ func TestPullAllVersionsAndRejections(t *testing.T) {
 		t.Fatalf("pull: %+v %v; want all 7 versions in 4 pages", rep, err)
 	}
 	// A remote collection the user may not read, and one that does not exist.
-	if _, err := client.Pull(context.Background(), local, localID, colSecret); dialogue.KindOf(err) != dialogue.KindForbidden {
+	// The first is not there for the user, as the second.
+	if _, err := client.Pull(context.Background(), local, localID, colSecret); dialogue.KindOf(err) != dialogue.KindNotFound {
 		t.Errorf("forbidden collection: %v", err)
 	}
 	if _, err := client.Pull(context.Background(), local, localID, "00000000-0000-4000-8000-000000000000"); dialogue.KindOf(err) != dialogue.KindNotFound || !strings.Contains(err.Error(), "no collection") {

@@ -123,7 +123,8 @@ func TestCollections(t *testing.T) {
 	if a.status != 200 || c.ID != colHigh || c.Title != "High Value Indicator Collection" || c.Description == "" || !c.CanRead || !c.CanWrite {
 		t.Errorf("collection detail: %d %+v", a.status, c)
 	}
-	checkError(t, n.do(t, req{path: apiRoot + "collections/" + colSecret + "/", user: "admin"}), 403, "no access")
+	// A collection the user may neither read nor write is not there for it.
+	checkError(t, n.do(t, req{path: apiRoot + "collections/" + colSecret + "/", user: "admin"}), 404, "no collection")
 	checkError(t, n.do(t, req{path: apiRoot + "collections/00000000-0000-4000-8000-000000000000/", user: "admin"}), 404, "no collection")
 	// A title is not a collection's URL name.
 	checkError(t, n.do(t, req{path: apiRoot + "collections/" + url.PathEscape("High Value Indicator Collection") + "/", user: "admin"}), 404, "no collection")
@@ -377,7 +378,7 @@ func TestAuthentication(t *testing.T) {
 		{"right password again (cached)", req{path: apiRoot, user: "admin"}, 200, ""},
 		{"wrong password after a right one", req{path: apiRoot, user: "admin", password: "Password0-admiN"}, 401, "wrong user name or password"},
 		{"token", req{path: apiRoot, user: "token"}, 200, ""},
-		{"forbidden collection", req{path: apiRoot + "collections/" + colSecret + "/objects/", user: "admin"}, 403, "may not read"},
+		{"forbidden collection", req{path: apiRoot + "collections/" + colSecret + "/objects/", user: "admin"}, 404, "no collection"},
 		{"write-only collection read", req{path: apiRoot + "collections/" + colWriteOnly + "/objects/", user: "admin"}, 403, "may not read"},
 		{"manifest needs read", req{path: apiRoot + "collections/" + colWriteOnly + "/manifest/", user: "admin"}, 403, "may not read"},
 		{"lead may not post", req{method: http.MethodPost, path: apiRoot + "collections/" + colHigh + "/objects/", user: "lead", contentType: taxii.MediaTypeTAXII, body: `{"objects":[]}`}, 403, "may not write"},
