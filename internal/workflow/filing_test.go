@@ -74,7 +74,9 @@ func TestCheckReport(t *testing.T) {
 		{"severity 0", func(f *workflow.ReportFiling) { f.Severity = 0 }, "severity", "%q; want a number from 1 (low) to 5 (critical).", `severity: "0"; want a number from 1 (low) to 5 (critical).`},
 		{"severity 6", func(f *workflow.ReportFiling) { f.Severity = 6 }, "severity", "%q; want a number from 1 (low) to 5 (critical).", `severity: "6"; want`},
 		{"not JSON", func(f *workflow.ReportFiling) { f.Bundle = []byte("{") }, "bundle", "not a STIX 2.1 bundle: %s", "bundle: not a STIX 2.1 bundle"},
-		{"no incident or indicator", func(f *workflow.ReportFiling) { f.Title, f.Description, f.Indicators, f.Bundle = "", "", "", bundleOf(malware) }, "bundle",
+		{"no incident or indicator", func(f *workflow.ReportFiling) {
+			f.Title, f.Description, f.Indicators, f.Bundle = "", "", "", bundleOf(malware)
+		}, "bundle",
 			"holds no incident and no indicator: a report is about an incident or gives indicators.", "bundle: holds no incident and no indicator"},
 		{"bad pattern in the bundle", func(f *workflow.ReportFiling) { f.Bundle = bundleOf(badPattern) }, "bundle", "%s: %s", "bundle: /objects/0: "},
 	} {
