@@ -323,6 +323,39 @@ func checkReport(f ReportFiling, now time.Time) (*checkedReport, error) {
 	return c, nil
 }
 
+// CheckReportFiling checks a filing as FileReportFiling does, the channel
+// too, without filing it: the web UI checks its form before it reads the
+// evidence files.
+func (s *Service) CheckReportFiling(ctx context.Context, f ReportFiling) error {
+	_, _, err := s.checkFiling(ctx, f)
+	return err
+}
+
+// checkFiling is CheckReport and the lookup of the channel.
+func (s *Service) checkFiling(ctx context.Context, f ReportFiling) (*dialogue.Channel, *checkedReport, error) {
+	const op = "workflow.FileReport"
+	c, err := checkReport(f, s.Now())
+	errs := dialogue.FieldErrorsOf(err)
+	if err != nil && errs == nil {
+		return nil, nil, err
+	}
+	var ch *dialogue.Channel
+	if name := strings.TrimSpace(f.Channel); name != "" {
+		var cerr error
+		ch, _, cerr = s.Channel(ctx, name)
+		switch {
+		case dialogue.KindOf(cerr) == dialogue.KindNotFound:
+			errs = append(dialogue.FieldErrors{{Field: "channel", Reason: "%q is not a channel of this node.", Args: []any{name}}}, errs...)
+		case cerr != nil && errs == nil:
+			return nil, nil, cerr
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, dialogue.InvalidFields(op, errs...)
+	}
+	return ch, c, nil
+}
+
 // errText is what a parser's refusal says, without operation names.
 func errText(err error) string {
 	if dialogue.KindOf(err) == dialogue.KindOther {
@@ -360,24 +393,9 @@ func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, 
 // API and the web UI refuse the same things with the same words.
 func (s *Service) FileReportFiling(ctx context.Context, f ReportFiling) (string, error) {
 	const op = "workflow.FileReport"
-	c, err := checkReport(f, s.Now())
-	errs := dialogue.FieldErrorsOf(err)
-	if err != nil && errs == nil {
+	ch, c, err := s.checkFiling(ctx, f)
+	if err != nil {
 		return "", err
-	}
-	var ch *dialogue.Channel
-	if strings.TrimSpace(f.Channel) != "" {
-		var cerr error
-		ch, _, cerr = s.Channel(ctx, strings.TrimSpace(f.Channel))
-		switch {
-		case dialogue.KindOf(cerr) == dialogue.KindNotFound:
-			errs = append(dialogue.FieldErrors{{Field: "channel", Reason: "%q is not a channel of this node.", Args: []any{f.Channel}}}, errs...)
-		case cerr != nil && errs == nil:
-			return "", cerr
-		}
-	}
-	if len(errs) > 0 {
-		return "", dialogue.InvalidFields(op, errs...)
 	}
 	now := stix.FormatTime(s.Now().UTC().Truncate(time.Millisecond))
 	ext := map[string]any{"extension_type": "property-extension", "sectors": c.sectors, "severity": c.severity}
