@@ -8,10 +8,10 @@ package webui
 // What a user sees goes through the workflow's TLP 2.0 reads
 // (ReportsFor, ReportFor): a report the user may not see is "page not
 // found", as an unknown one is, and so is its evidence. Filing goes
-// through Workflow.FileReportTo, as the CLI and the JSON API do; the form
-// is turned into a STIX bundle here (an incident, an indicator per line,
-// a file object per evidence file), the same way a bundle file is given
-// to 'parley report file'.
+// through Workflow.FileReportFiling, as the CLI and the JSON API do, under
+// the workflow's filing rules (the incident and an indicator per line are
+// made there); the form adds only a file object per evidence file, and
+// shows each refused field's reason, translated, beside it.
 
 import (
 	"context"
