@@ -207,9 +207,16 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // PrintError prints err as age does: "parley: error: <one line>" and,
-// when there is one, "parley: hint: <what to do>".
+// when there is one, "parley: hint: <what to do>". An input refused in
+// several fields (dialogue.FieldErrors) gets an error line per field.
 func (m *Main) PrintError(err error) {
-	fmt.Fprintf(m.Stderr, "parley: error: %s\n", errorLine(err))
+	if fes := dialogue.FieldErrorsOf(err); len(fes) > 1 && dialogue.KindOf(err) == dialogue.KindInvalid {
+		for _, fe := range fes {
+			fmt.Fprintf(m.Stderr, "parley: error: %s\n", errorLine(fe))
+		}
+	} else {
+		fmt.Fprintf(m.Stderr, "parley: error: %s\n", errorLine(err))
+	}
 	if h := hintFor(err); h != "" {
 		fmt.Fprintf(m.Stderr, "parley: hint: %s\n", h)
 	}

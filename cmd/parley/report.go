@@ -50,20 +50,27 @@ func (m *Main) newReportCommand() *cobra.Command {
 }
 
 func (m *Main) newReportFileCommand() *cobra.Command {
-	var dir, channel, tlp string
+	var dir, channel, tlp, title, description, indicators string
 	var sectors, recipients []string
 	var severity int
 	cmd := &cobra.Command{
-		Use:   "file --dir D --channel C --tlp clear|green|amber|amber+strict|red [--recipient NAME|role:ROLE] --sector S [--sector S2] [--severity N] BUNDLE.json",
-		Short: "File an incident report: a STIX bundle, its TLP marking, the sectors hit and the severity",
+		Use:   "file --dir D --channel C --tlp clear|green|amber|amber+strict|red [--recipient NAME|role:ROLE] --sector S [--sector S2] [--severity N] [--title T [--description D]] [--indicators FILE] [BUNDLE.json]",
+		Short: "File an incident report: a STIX bundle or indicator lines, its TLP marking, the sectors hit and the severity",
 		Long: `file sends an incident report on a channel. BUNDLE.json is a STIX 2.1 bundle
 holding an incident or indicators (STIX patterns, checked), and whatever else
 the report carries: observed data, infrastructure, attack patterns, malware,
-evidence artifacts. Parley adds a STIX report referencing every object, marked
-with the TLP 2.0 level --tlp (required); each object without a TLP marking
-gets the same one. The report carries the sectors hit and the severity.
-A TLP:RED report names its recipients (--recipient NAME or role:ROLE):
-only they see it and its objects, on both nodes.
+evidence artifacts. --title (and --description) adds an incident of that name;
+--indicators FILE ("-" for the standard input) adds an indicator per line of
+FILE, as the web UI's form does: an IPv4 or IPv6 address, a network (CIDR), a
+domain, a URL, an e-mail address, an MD5, SHA-1, SHA-256 or SHA-512 hash, or a
+STIX pattern in brackets; empty lines and lines starting with # are skipped.
+Without a bundle, --title is required.
+
+Parley adds a STIX report referencing every object, marked with the TLP 2.0
+level --tlp (required); each object without a TLP marking gets the same one.
+The report carries the sectors hit and the severity. A TLP:RED report names
+its recipients (--recipient NAME or role:ROLE): only they see it and its
+objects, on both nodes.
 
 Severity scale: ` + workflow.SeverityScale + ` (default 3).
 
@@ -71,22 +78,47 @@ Sectors (--sector, at least one, repeat or separate with commas) are the
 codes of the 16 US critical-infrastructure sectors and of the EU NIS2 sectors:
 ` + sectorHelp() + `
 
-It prints the new report's id.`,
-		Example: `  parley report file --dir a --channel a-b --tlp amber --sector energy --severity 4 incident.json`,
-		Args:    exactArgs(1, "the bundle file BUNDLE.json"),
+A refusal names every refused field, one a line, in the words of the JSON API
+and the web UI. It prints the new report's id.`,
+		Example: `  parley report file --dir a --channel a-b --tlp amber --sector energy --severity 4 incident.json
+  parley report file --dir a --channel a-b --tlp green --sector energy --title 'Beacons to a C2 server' --indicators iocs.txt`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return withHint(fmt.Errorf("one bundle file at most, got %d arguments", len(args)), "file the bundles one report each, or merge them")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
+			f := workflow.ReportFiling{Channel: channel, Title: title, Description: description, TLP: tlp,
+				Sectors: sectors, Severity: severity, Recipients: recipients}
+			if len(args) == 1 {
+				data, err := os.ReadFile(args[0])
+				if err != nil {
+					return err
+				}
+				f.Bundle = data
+			}
+			if indicators != "" {
+				var data []byte
+				var err error
+				if indicators == "-" {
+					data, err = io.ReadAll(io.LimitReader(m.Stdin, 64<<20))
+				} else {
+					data, err = os.ReadFile(indicators)
+				}
+				if err != nil {
+					return fmt.Errorf("--indicators: %w", err)
+				}
+				f.Indicators = string(data)
 			}
 			n, wf, err := m.reportWorkflow(cmd.Context(), dir)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			id, err := wf.FileReportTo(cmd.Context(), channel, data, tlp, sectors, severity, recipients)
+			id, err := wf.FileReportFiling(cmd.Context(), f)
 			if err != nil {
-				if dialogue.KindOf(err) == dialogue.KindNotFound {
+				if dialogue.FieldErrorsOf(err).Field("channel") != nil {
 					return withHint(err, "list the channels with: parley channel list --dir %s", n.Dir)
 				}
 				return err
@@ -96,12 +128,15 @@ It prints the new report's id.`,
 		},
 	}
 	m.dirFlag(cmd, &dir)
-	f := cmd.Flags()
-	f.StringVar(&channel, "channel", "", "the channel (id or title)")
-	f.StringVar(&tlp, "tlp", "", "the TLP 2.0 level: clear, green, amber, amber+strict or red (required)")
-	f.StringSliceVar(&sectors, "sector", nil, "a sector code the incident hit (repeat for more)")
-	f.IntVar(&severity, "severity", workflow.SeveritySignificant, "the severity: "+workflow.SeverityScale)
-	f.StringSliceVar(&recipients, "recipient", nil, "TLP:RED only (and required for it): a user NAME or role:ROLE who may read the report, on either node (repeat for more; name yourself to see it here)")
+	fl := cmd.Flags()
+	fl.StringVar(&channel, "channel", "", "the channel (id or title)")
+	fl.StringVar(&tlp, "tlp", "", "the TLP 2.0 level: clear, green, amber, amber+strict or red (required)")
+	fl.StringSliceVar(&sectors, "sector", nil, "a sector code the incident hit (repeat for more)")
+	fl.IntVar(&severity, "severity", workflow.SeveritySignificant, "the severity: "+workflow.SeverityScale)
+	fl.StringSliceVar(&recipients, "recipient", nil, "TLP:RED only (and required for it): a user NAME or role:ROLE who may read the report, on either node (repeat for more; name yourself to see it here)")
+	fl.StringVar(&title, "title", "", "the incident's name, in a line: adds an incident (required without BUNDLE.json)")
+	fl.StringVar(&description, "description", "", "the incident's description (with --title)")
+	fl.StringVar(&indicators, "indicators", "", "a FILE of indicator lines, one a line (- for the standard input)")
 	return cmd
 }
 

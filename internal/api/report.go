@@ -3,10 +3,10 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -34,26 +34,33 @@ func init() {
 	Schemas["ReportFiling"] = map[string]any{
 		"type": "object",
 		"properties": map[string]any{
-			"channel":  map[string]any{"type": "string", "description": "the channel's id or title"},
-			"bundle":   map[string]any{"type": "object", "description": "a STIX 2.1 bundle holding an incident or indicators"},
-			"tlp":      map[string]any{"type": "string", "enum": []string{"clear", "green", "amber", "amber+strict", "red"}},
-			"sectors":  map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "minItems": 1, "description": "sector codes (US critical-infrastructure and EU NIS2)"},
-			"severity": map[string]any{"type": "integer", "minimum": 1, "maximum": 5, "description": workflow.SeverityScale},
+			"channel": map[string]any{"type": "string", "description": "the channel's id or title"},
+			"bundle":  map[string]any{"type": "object", "description": "a STIX 2.1 bundle: the report's objects besides the incident of title and the indicators of indicators"},
+			"title": map[string]any{"type": "string", "maxLength": workflow.MaxTitle,
+				"description": "the incident's name: with it the report holds an incident; required without a bundle and with a description"},
+			"description": map[string]any{"type": "string", "maxLength": workflow.MaxDescription, "description": "the incident's description"},
+			"indicators":  map[string]any{"type": "string", "description": "indicator lines, one a line (at most " + strconv.Itoa(workflow.MaxIndicators) + "): an IPv4 or IPv6 address, a network (CIDR), a domain, a URL, an e-mail address, an MD5, SHA-1, SHA-256 or SHA-512 hash, or a STIX pattern in brackets; empty lines and lines starting with # are skipped. Each becomes an indicator with that STIX pattern."},
+			"tlp":         map[string]any{"type": "string", "enum": []string{"clear", "green", "amber", "amber+strict", "red"}},
+			"sectors":     map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "minItems": 1, "description": "sector codes (US critical-infrastructure and EU NIS2)"},
+			"severity":    map[string]any{"type": "integer", "minimum": 1, "maximum": 5, "description": workflow.SeverityScale},
 			"recipients": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "minItems": 1,
 				"description": "TLP:RED only, and required for it: the user names and role:ROLE who may read the report, on both nodes"},
 		},
-		"required":             []string{"channel", "bundle", "tlp", "sectors", "severity"},
+		"required":             []string{"channel", "tlp", "sectors", "severity"},
 		"additionalProperties": false,
 	}
 }
 
 // reportFiling is the body of POST /reports.
 type reportFiling struct {
-	Channel  string          `json:"channel"`
-	Bundle   json.RawMessage `json:"bundle"`
-	TLP      string          `json:"tlp"`
-	Sectors  []string        `json:"sectors"`
-	Severity int             `json:"severity"`
+	Channel     string          `json:"channel"`
+	Bundle      json.RawMessage `json:"bundle,omitempty"`
+	Title       string          `json:"title,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Indicators  string          `json:"indicators,omitempty"`
+	TLP         string          `json:"tlp"`
+	Sectors     []string        `json:"sectors"`
+	Severity    int             `json:"severity"`
 	// Recipients of a TLP:RED report.
 	Recipients []string `json:"recipients,omitempty"`
 }
@@ -70,7 +77,7 @@ func reportEndpoints(s *Server) []Endpoint {
 			Operation: map[string]any{
 				"operationId": "fileReport",
 				"summary":     "File an incident report on a channel",
-				"description": "Files the bundle's objects and a report referencing them all, marked with the TLP 2.0 level (objects without a TLP marking get it too), with the sectors and the severity (" + workflow.SeverityScale + ").",
+				"description": "Files the bundle's objects, the incident of title and description and an indicator per indicator line, and a report referencing them all, marked with the TLP 2.0 level (objects without a TLP marking get it too), with the sectors and the severity (" + workflow.SeverityScale + "). A refusal (400, INVALID) names every refused field, one a line, \"field: reason\", in the words the CLI and the web UI use.",
 				"requestBody": map[string]any{"required": true, "content": jsonBody(ref("ReportFiling"))["content"]},
 				"responses": map[string]any{"201": map[string]any{"description": "The report's id.", "content": jsonBody(map[string]any{
 					"type": "object", "properties": map[string]any{"id": map[string]any{"type": "string"}}, "required": []string{"id"}})["content"]}},
@@ -108,15 +115,10 @@ func (s *Server) fileReport(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	if in.Channel == "" {
-		httpapi.Error(w, r, dialogue.Errorf("api.fileReport", dialogue.KindInvalid, "channel: required"))
-		return
-	}
-	if len(in.Bundle) == 0 {
-		httpapi.Error(w, r, dialogue.Errorf("api.fileReport", dialogue.KindInvalid, "bundle: required"))
-		return
-	}
-	id, err := s.wf(r).FileReportTo(r.Context(), in.Channel, in.Bundle, in.TLP, in.Sectors, in.Severity, in.Recipients)
+	id, err := s.wf(r).FileReportFiling(r.Context(), workflow.ReportFiling{
+		Channel: in.Channel, Bundle: in.Bundle, Title: in.Title, Description: in.Description, Indicators: in.Indicators,
+		TLP: in.TLP, Sectors: in.Sectors, Severity: in.Severity, Recipients: in.Recipients,
+	})
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return

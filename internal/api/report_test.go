@@ -132,11 +132,12 @@ func TestReportsAPI(t *testing.T) {
 	}{
 		{"lea", func(m map[string]any) {}, 403, "needs the role expert, duty or admin"},
 		{"ana", func(m map[string]any) { delete(m, "tlp") }, 400, "tlp: required"},
-		{"ana", func(m map[string]any) { m["sectors"] = []string{"moon"} }, 400, `sector \"moon\"`},
-		{"ana", func(m map[string]any) { m["severity"] = 7 }, 400, "severity 7"},
+		{"ana", func(m map[string]any) { m["sectors"] = []string{"moon"} }, 400, `sectors: \"moon\" is not a sector code.`},
+		{"ana", func(m map[string]any) { m["severity"] = 7 }, 400, `severity: \"7\"; want a number from 1 (low) to 5 (critical).`},
 		{"ana", func(m map[string]any) { m["colour"] = "red" }, 400, "colour"},
-		{"ana", func(m map[string]any) { delete(m, "bundle") }, 400, "bundle: required"},
-		{"ana", func(m map[string]any) { m["channel"] = "zz" }, 404, `no channel \"zz\"`},
+		{"ana", func(m map[string]any) { delete(m, "bundle") }, 400, "title: required; say in a line what happened."},
+		{"ana", func(m map[string]any) { m["indicators"] = "192.0.2.10\nnot-an-indicator" }, 400, "indicators: line 2 (not-an-indicator): not an IP address"},
+		{"ana", func(m map[string]any) { m["channel"] = "zz" }, 400, `channel: \"zz\" is not a channel of this node.`},
 	} {
 		m := map[string]any{}
 		for k, v := range body {

@@ -82,9 +82,9 @@ func TestReportsAPITLP(t *testing.T) {
 		recipients any
 		want       string
 	}{
-		{"red", nil, "recipient: required for a TLP:RED report"},
+		{"red", nil, "recipients: required for TLP:RED"},
 		{"green", []string{"ana"}, "only a TLP:RED report names recipients"},
-		{"red", []string{"role:boss"}, `recipient \"role:boss\"`},
+		{"red", []string{"role:boss"}, `recipients: \"role:boss\" is not a user name or role:ROLE.`},
 		{"red", "ana", "recipients"},
 	} {
 		body := map[string]any{"channel": "a-b", "bundle": apiBundle(t), "tlp": c.tlp, "sectors": []string{"energy"}, "severity": 3}

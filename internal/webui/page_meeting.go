@@ -402,18 +402,9 @@ func statementExcerpt(p *page, st *workflow.Statement) string {
 
 // ---- parsing the forms
 
-// meetingFieldError is a refusal of one field of a form: Reason (an
-// English key of the catalogue) formatted with Args.
-type meetingFieldError struct {
-	Field, Reason string
-	Args          []any
-}
-
-func (e *meetingFieldError) Error() string { return e.Field + ": " + fmt.Sprintf(e.Reason, e.Args...) }
-
 // meetingFieldErr is an invalid form field, as a dialogue error.
 func meetingFieldErr(field, reason string, args ...any) error {
-	return dialogue.E("webui.meetingForm", dialogue.KindInvalid, &meetingFieldError{Field: field, Reason: reason, Args: args})
+	return dialogue.E("webui.meetingForm", dialogue.KindInvalid, &dialogue.FieldError{Field: field, Reason: reason, Args: args})
 }
 
 // parseMeetingTime reads a datetime-local value as UTC.
@@ -515,7 +506,7 @@ func formValues(r *http.Request, names ...string) map[string]string {
 // "agenda[0]: title: empty" → title) when it is one of fields; else ""
 // (the refusal is about the whole form).
 func refusalField(err error, fields ...string) string {
-	var fe *meetingFieldError
+	var fe *dialogue.FieldError
 	if errors.As(err, &fe) {
 		return fe.Field
 	}
@@ -546,7 +537,7 @@ func refusalField(err error, fields ...string) string {
 // refusalText is a refusal in the page's language: a form's own parse
 // error translated, a workflow's message as it is.
 func refusalText(l locale, err error) string {
-	var fe *meetingFieldError
+	var fe *dialogue.FieldError
 	if errors.As(err, &fe) {
 		return fe.Field + ": " + l.T(fe.Reason, fe.Args...)
 	}

@@ -8,10 +8,10 @@ package webui
 // What a user sees goes through the workflow's TLP 2.0 reads
 // (ReportsFor, ReportFor): a report the user may not see is "page not
 // found", as an unknown one is, and so is its evidence. Filing goes
-// through Workflow.FileReportTo, as the CLI and the JSON API do; the form
-// is turned into a STIX bundle here (an incident, an indicator per line,
-// a file object per evidence file), the same way a bundle file is given
-// to 'parley report file'.
+// through Workflow.FileReportFiling, as the CLI and the JSON API do, under
+// the workflow's filing rules (the incident and an indicator per line are
+// made there); the form adds only a file object per evidence file, and
+// shows each refused field's reason, translated, beside it.
 
 import (
 	"context"
@@ -23,12 +23,10 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/blob"
@@ -36,7 +34,6 @@ import (
 	"github.com/parleyhq/parley/internal/enrich"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/match"
-	"github.com/parleyhq/parley/internal/pattern"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -59,14 +56,10 @@ func init() {
 // one page.
 const ReportPageSize = 100
 
-// Limits of the report form's fields.
+// Limits of the report form's body: maxField bounds the bytes of one text
+// field read into memory, maxFields the number of text fields. (The
+// limits of the fields' contents are the workflow's filing rules.)
 const (
-	maxTitle       = 300   // characters
-	maxDescription = 20000 // characters
-	maxIndicators  = 1000  // lines
-	maxLine        = 4096  // bytes of one indicator line
-	// maxField bounds the bytes of one text field of the form read into
-	// memory, maxFields the number of text fields.
 	maxField  = 1 << 20
 	maxFields = 200
 )
@@ -657,9 +650,9 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 		u.render(w, "report_new", http.StatusForbidden, p)
 		return
 	}
-	now := u.cfg.Workflow.Now().UTC().Truncate(time.Millisecond)
-	objs, args := checkReport(p.locale, f, now)
-	if len(f.Errors) > 0 {
+	filing, sevErr := reportFilingOf(in)
+	if refused := checkReport(ctx, u.wf(ctx), filing, sevErr); len(refused) > 0 {
+		f.setErrors(p.locale, refused)
 		p.Error = p.T("The report was not filed: correct the fields marked below.")
 		if up != nil && up.next != nil {
 			f.Errors["evidence"] = p.T("Choose the files again: a refused form does not keep them.")
@@ -682,26 +675,33 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 		u.render(w, "report_new", httpapi.StatusOf(err), p)
 		return
 	}
-	for _, ev := range files {
-		o, err := fileObject(ev)
-		if err != nil {
+	if len(files) > 0 {
+		var objs []any
+		for _, ev := range files {
+			o, err := fileObject(ev)
+			if err != nil {
+				u.internal(w, r, err)
+				return
+			}
+			objs = append(objs, o)
+		}
+		if filing.Bundle, err = json.Marshal(map[string]any{"type": "bundle", "id": stix.NewID("bundle"), "objects": objs}); err != nil {
 			u.internal(w, r, err)
 			return
 		}
-		objs = append(objs, o)
 	}
-	bundle, err := json.Marshal(map[string]any{"type": "bundle", "id": stix.NewID("bundle"), "objects": objs})
+	id, err := u.wf(ctx).FileReportFiling(ctx, filing)
 	if err != nil {
-		u.internal(w, r, err)
-		return
-	}
-	id, err := u.wf(ctx).FileReportTo(ctx, in.Channel, bundle, in.TLP, in.Sectors, args.severity, args.recipients)
-	if err != nil {
-		if dialogue.KindOf(err) == dialogue.KindOther {
+		switch refused := dialogue.FieldErrorsOf(err); {
+		case refused != nil:
+			f.setErrors(p.locale, refused)
+			p.Error = p.T("The report was not filed: correct the fields marked below.")
+		case dialogue.KindOf(err) == dialogue.KindOther:
 			u.internal(w, r, err)
 			return
+		default:
+			p.Error = p.T("The report was not filed: %s", dialogue.Message(err))
 		}
-		p.Error = p.T("The report was not filed: %s", dialogue.Message(err))
 		u.render(w, "report_new", httpapi.StatusOf(err), p)
 		return
 	}
@@ -802,225 +802,59 @@ func fileObject(ev evidenceFile) (map[string]any, error) {
 		"hashes": hashes, "mime_type": ev.MediaType}, nil
 }
 
-// filingArgs are the checked arguments of FileReportTo besides the bundle.
-type filingArgs struct {
-	severity   int
-	recipients []string
+// reportFilingOf is the filing the form's fields give, and the refusal
+// of a severity that is not a number.
+func reportFilingOf(in reportInput) (workflow.ReportFiling, *dialogue.FieldError) {
+	sev, sevErr := workflow.ParseSeverity(in.Severity)
+	return workflow.ReportFiling{
+		Channel: in.Channel, Title: in.Title, Description: in.Description, Indicators: in.Indicators,
+		TLP: in.TLP, Sectors: in.Sectors, Severity: sev, Recipients: splitRecipients(in.Recipients),
+	}, sevErr
 }
 
-// checkReport checks the form's fields, setting f.Errors (each naming
-// what is wrong with its field), and returns the bundle's objects: an
-// incident and an indicator per indicator line.
-func checkReport(l locale, f *reportForm, now time.Time) ([]any, filingArgs) {
-	in, errs := f.In, f.Errors
-	var args filingArgs
-	switch {
-	case in.Channel == "":
-		errs["channel"] = l.T("Channel: required; pick the channel to file the report on.")
-	case !slices.ContainsFunc(f.Channels, func(c *dialogue.Channel) bool { return c.ID == in.Channel }):
-		errs["channel"] = l.T("Channel: %q is not an active channel of this node.", in.Channel)
-	}
-	switch n := utf8.RuneCountInString(in.Title); {
-	case n == 0:
-		errs["title"] = l.T("Title: required; say in a line what happened.")
-	case n > maxTitle:
-		errs["title"] = l.T("Title: %d characters; at most %d.", n, maxTitle)
-	}
-	if n := utf8.RuneCountInString(in.Description); n > maxDescription {
-		errs["description"] = l.T("Description: %d characters; at most %d.", n, maxDescription)
-	}
-	if len(in.Sectors) == 0 {
-		errs["sectors"] = l.T("Sectors: required; tick at least one sector the incident hit.")
-	}
-	for _, c := range in.Sectors {
-		if _, err := dialogue.ParseSector(c); err != nil {
-			errs["sectors"] = l.T("Sectors: %q is not a sector code.", c)
-			break
-		}
-	}
-	switch {
-	case in.TLP == "":
-		errs["tlp"] = l.T("TLP: required; pick the report's TLP 2.0 marking.")
-	case !slices.Contains(tlpLevels, in.TLP):
-		errs["tlp"] = l.T("TLP: %q is not a TLP 2.0 level (clear, green, amber, amber+strict, red).", in.TLP)
-	}
-	for _, r := range strings.FieldsFunc(in.Recipients, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
-		p, err := dialogue.ParseRecipient(r)
-		if err != nil {
-			errs["recipients"] = l.T("Recipients: %q is not a user name or role:ROLE.", r)
-			break
-		}
-		if !slices.Contains(args.recipients, p) {
-			args.recipients = append(args.recipients, p)
-		}
-	}
-	switch {
-	case errs["recipients"] != "":
-	case in.TLP == "red" && len(args.recipients) == 0:
-		errs["recipients"] = l.T("Recipients: required for TLP:RED; name the users (or role:ROLE) who may read the report.")
-	case in.TLP != "red" && len(args.recipients) > 0:
-		errs["recipients"] = l.T("Recipients: only a TLP:RED report names recipients; leave the field empty.")
-	}
-	sev, err := strconv.Atoi(in.Severity)
-	if err != nil || sev < workflow.SeverityLow || sev > workflow.SeverityCritical {
-		errs["severity"] = l.T("Severity: %q; want a number from 1 (low) to 5 (critical).", in.Severity)
-	}
-	args.severity = sev
-
-	ts := stix.FormatTime(now)
-	incident := map[string]any{"type": "incident", "spec_version": "2.1", "id": stix.NewID("incident"),
-		"created": ts, "modified": ts, "name": in.Title}
-	if in.Description != "" {
-		incident["description"] = in.Description
-	}
-	objs := []any{incident}
-	inds, msg := parseIndicators(l, in.Indicators, ts)
-	if msg != "" {
-		errs["indicators"] = msg
-	}
-	for _, ind := range inds {
-		objs = append(objs, ind)
-	}
-	return objs, args
+// splitRecipients reads the recipients field: names separated by commas
+// or spaces.
+func splitRecipients(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 }
 
-// parseIndicators turns the indicator lines into STIX indicators: an
-// IPv4 or IPv6 address, a network (CIDR), a domain, a URL, an e-mail
-// address, an MD5, SHA-1, SHA-256 or SHA-512 hash, or a STIX pattern in
-// brackets. Empty lines and lines starting with # are skipped. The
-// message names the first line refused and why.
-func parseIndicators(l locale, text, ts string) ([]map[string]any, string) {
-	var out []map[string]any
-	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
-	seen := map[string]bool{}
-	for i, line := range lines {
-		v := strings.TrimSpace(line)
-		if v == "" || strings.HasPrefix(v, "#") {
-			continue
+// checkReport checks a filing by the workflow's filing rules
+// (Workflow.CheckReportFiling), before any evidence file is read: the
+// refused fields, with sevErr (a severity that is not a number) in place
+// of the workflow's word on the severity. An error other than refused
+// fields is left to the filing.
+func checkReport(ctx context.Context, wf *workflow.Service, filing workflow.ReportFiling, sevErr *dialogue.FieldError) dialogue.FieldErrors {
+	refused := dialogue.FieldErrorsOf(wf.CheckReportFiling(ctx, filing))
+	if sevErr != nil {
+		if fe := refused.Field("severity"); fe != nil {
+			*fe = *sevErr
+		} else {
+			refused = append(refused, sevErr)
 		}
-		if len(out) == maxIndicators {
-			return nil, l.T("Indicators: more than %d; file the rest in another report.", maxIndicators)
-		}
-		if len(v) > maxLine {
-			return nil, l.T("Indicators, line %d: %d bytes; at most %d.", i+1, len(v), maxLine)
-		}
-		pat, name, reason := indicatorPattern(l, v)
-		if reason != "" {
-			return nil, l.T("Indicators, line %d (%s): %s", i+1, shortValue(v), reason)
-		}
-		if seen[pat] {
-			continue
-		}
-		seen[pat] = true
-		out = append(out, map[string]any{"type": "indicator", "spec_version": "2.1", "id": stix.NewID("indicator"),
-			"created": ts, "modified": ts, "name": name, "indicator_types": []string{"malicious-activity"},
-			"pattern": pat, "pattern_type": "stix", "pattern_version": "2.1", "valid_from": ts})
 	}
-	return out, ""
+	return refused
 }
 
-func shortValue(v string) string {
-	if utf8.RuneCountInString(v) <= 60 {
-		return v
-	}
-	return string([]rune(v)[:60]) + "…"
+// fieldLabels are the form's names of the filing's fields, as refusals
+// begin; the bundle is what the form makes of the evidence files.
+var fieldLabels = map[string]struct{ field, label string }{
+	"channel": {"channel", "Channel"}, "title": {"title", "Title"}, "description": {"description", "Description"},
+	"indicators": {"indicators", "Indicators"}, "tlp": {"tlp", "TLP"}, "recipients": {"recipients", "Recipients"},
+	"sectors": {"sectors", "Sectors"}, "severity": {"severity", "Severity"}, "bundle": {"evidence", "Evidence files"},
 }
 
-// stixString quotes s as a STIX pattern string literal.
-func stixString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
-// hashKeys are the STIX hash names by the length of their hex digits.
-var hashKeys = map[int]string{32: "MD5", 40: "'SHA-1'", 64: "'SHA-256'", 128: "'SHA-512'"}
-
-// indicatorPattern is the STIX pattern of one indicator line and the
-// indicator's name, or the reason the line is refused.
-func indicatorPattern(l locale, v string) (pat, name, reason string) {
-	if strings.HasPrefix(v, "[") {
-		if err := pattern.Check(v); err != nil {
-			return "", "", l.T("not a valid STIX pattern: %s", dialogue.Message(err))
+// setErrors sets the refusal of each field, in the page's language: the
+// field's label and the workflow's reason, translated.
+func (f *reportForm) setErrors(l locale, refused dialogue.FieldErrors) {
+	for _, fe := range refused {
+		fl, ok := fieldLabels[fe.Field]
+		if !ok {
+			fl.field, fl.label = fe.Field, fe.Field
 		}
-		return v, shortValue(v), ""
-	}
-	if a, err := netip.ParseAddr(v); err == nil {
-		if a.Zone() != "" {
-			return "", "", l.T("an address with a zone names no host elsewhere")
-		}
-		typ := "ipv4-addr"
-		if a.Is6() {
-			typ = "ipv6-addr"
-		}
-		return "[" + typ + ":value = " + stixString(a.String()) + "]", a.String(), ""
-	}
-	if p, err := netip.ParsePrefix(v); err == nil {
-		if p != p.Masked() {
-			return "", "", l.T("not a network address: did you mean %s?", p.Masked())
-		}
-		typ := "ipv4-addr"
-		if p.Addr().Is6() {
-			typ = "ipv6-addr"
-		}
-		return "[" + typ + ":value ISSUBSET " + stixString(p.String()) + "]", p.String(), ""
-	}
-	if strings.Contains(v, "://") {
-		pu, err := url.Parse(v)
-		if err != nil || pu.Scheme == "" || pu.Host == "" || strings.ContainsAny(v, " \t") {
-			return "", "", l.T("not a URL: want scheme://host/path")
-		}
-		return "[url:value = " + stixString(v) + "]", v, ""
-	}
-	if key, ok := hashKeys[len(v)]; ok && isHex(v) {
-		h := strings.ToLower(v)
-		return "[file:hashes." + key + " = " + stixString(h) + "]", h, ""
-	}
-	if local, domain, ok := strings.Cut(v, "@"); ok {
-		if local == "" || strings.ContainsAny(local, " \t'\\\"") || !isDomain(strings.ToLower(domain)) {
-			return "", "", l.T("not an e-mail address: want name@domain")
-		}
-		return "[email-addr:value = " + stixString(local+"@"+strings.ToLower(domain)) + "]", v, ""
-	}
-	d := strings.TrimSuffix(strings.ToLower(v), ".")
-	if isDomain(d) {
-		return "[domain-name:value = " + stixString(d) + "]", d, ""
-	}
-	return "", "", l.T("not an IP address, network, domain, URL, e-mail address, hash (MD5, SHA-1, SHA-256, SHA-512) or STIX pattern in brackets")
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
+		if _, done := f.Errors[fl.field]; !done {
+			f.Errors[fl.field] = l.T(fl.label) + ": " + l.T(fe.Reason, fe.Args...)
 		}
 	}
-	return true
-}
-
-// isDomain reports whether d (lower case) is a domain name of two labels
-// or more: letters, digits and hyphens (an internationalised name in its
-// xn-- form), a top-level label that is not all digits.
-func isDomain(d string) bool {
-	if len(d) > 253 {
-		return false
-	}
-	labels := strings.Split(d, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, lb := range labels {
-		if lb == "" || len(lb) > 63 || lb[0] == '-' || lb[len(lb)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(lb); i++ {
-			c := lb[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	tld := labels[len(labels)-1]
-	return strings.Trim(tld, "0123456789") != ""
 }
 
 // ---- words
@@ -1133,32 +967,37 @@ var reportRU = map[string]string{
 	"unknown":                         "неизвестно",
 	"(and others in the network)":     "(и другие в этой сети)",
 	"A file is over the limit of %s.": "Файл больше допустимых %s.",
-	"Channel: %q is not an active channel of this node.":                                       "Канал: %q не является действующим каналом этого узла.",
-	"Channel: required; pick the channel to file the report on.":                               "Канал: обязательное поле; выберите канал, в который подаётся отчёт.",
-	"Choose the files again: a refused form does not keep them.":                               "Выберите файлы заново: отклонённая форма их не сохраняет.",
-	"Description: %d characters; at most %d.":                                                  "Описание: символов %d, допускается не больше %d.",
-	"Indicators, line %d (%s): %s":                                                             "Индикаторы, строка %d (%s): %s",
-	"Indicators, line %d: %d bytes; at most %d.":                                               "Индикаторы, строка %d: байт %d, допускается не больше %d.",
-	"Indicators: more than %d; file the rest in another report.":                               "Индикаторы: больше %d; подайте остальные другим отчётом.",
-	"Recipients: %q is not a user name or role:ROLE.":                                          "Получатели: %q не является ни именем пользователя, ни role:РОЛЬ.",
-	"Recipients: only a TLP:RED report names recipients; leave the field empty.":               "Получатели: получателей называет только отчёт TLP:RED; оставьте поле пустым.",
-	"Recipients: required for TLP:RED; name the users (or role:ROLE) who may read the report.": "Получатели: обязательны для TLP:RED; назовите пользователей (или role:РОЛЬ), которые могут читать отчёт.",
-	"Sectors: %q is not a sector code.":                                                        "Секторы: %q не является кодом сектора.",
-	"Sectors: required; tick at least one sector the incident hit.":                            "Секторы: обязательное поле; отметьте хотя бы один сектор, затронутый инцидентом.",
-	"Severity: %q; want a number from 1 (low) to 5 (critical).":                                "Серьёзность: %q; нужно число от 1 (низкая) до 5 (критическая).",
-	"TLP: %q is not a TLP 2.0 level (clear, green, amber, amber+strict, red).":                 "TLP: %q не является уровнем TLP 2.0 (clear, green, amber, amber+strict, red).",
-	"TLP: required; pick the report's TLP 2.0 marking.":                                        "TLP: обязательное поле; выберите пометку TLP 2.0 для отчёта.",
-	"The files could not be read: %s":                                                          "Не удалось прочитать файлы: %s",
-	"The form could not be read: %s":                                                           "Не удалось прочитать форму: %s",
-	"The report was not filed: %s":                                                             "Отчёт не подан: %s",
-	"The report was not filed: correct the fields marked below.":                               "Отчёт не подан: исправьте отмеченные ниже поля.",
-	"Title: %d characters; at most %d.":                                                        "Заголовок: символов %d, допускается не больше %d.",
-	"Title: required; say in a line what happened.":                                            "Заголовок: обязательное поле; одной строкой скажите, что произошло.",
-	"Your role may only read; filing a report needs the role duty, expert or admin.":           "Ваша роль позволяет только чтение; для подачи отчёта нужна роль duty, expert или admin.",
-	"an address with a zone names no host elsewhere":                                           "адрес с зоной не указывает на узел за пределами этой сети",
-	"not a URL: want scheme://host/path":                                                       "это не URL: нужно схема://узел/путь",
-	"not a network address: did you mean %s?":                                                  "это не адрес сети: возможно, имелось в виду %s?",
-	"not a valid STIX pattern: %s":                                                             "недопустимый шаблон STIX: %s",
-	"not an IP address, network, domain, URL, e-mail address, hash (MD5, SHA-1, SHA-256, SHA-512) or STIX pattern in brackets": "это не IP-адрес, не сеть, не домен, не URL, не адрес электронной почты, не хеш (MD5, SHA-1, SHA-256, SHA-512) и не шаблон STIX в квадратных скобках",
-	"not an e-mail address: want name@domain": "это не адрес электронной почты: нужно имя@домен",
+	"Choose the files again: a refused form does not keep them.":                     "Выберите файлы заново: отклонённая форма их не сохраняет.",
+	"The files could not be read: %s":                                                "Не удалось прочитать файлы: %s",
+	"The form could not be read: %s":                                                 "Не удалось прочитать форму: %s",
+	"The report was not filed: %s":                                                   "Отчёт не подан: %s",
+	"The report was not filed: correct the fields marked below.":                     "Отчёт не подан: исправьте отмеченные ниже поля.",
+	"Your role may only read; filing a report needs the role duty, expert or admin.": "Ваша роль позволяет только чтение; для подачи отчёта нужна роль duty, expert или admin.",
+	// The filing rules' refusals (workflow.CheckReport), after the
+	// field's label.
+	"TLP":        "TLP",
+	"Recipients": "Получатели",
+	"required; pick the channel to file the report on.":            "обязательное поле; выберите канал, в который подаётся отчёт.",
+	"%q is not a channel of this node.":                            "%q не является каналом этого узла.",
+	"required; say in a line what happened.":                       "обязательное поле; одной строкой скажите, что произошло.",
+	"%d characters; at most %d.":                                   "символов %d, допускается не больше %d.",
+	"more than %d; file the rest in another report.":               "больше %d; подайте остальные другим отчётом.",
+	"line %d: %d bytes; at most %d.":                               "строка %d: байт %d, допускается не больше %d.",
+	"line %d (%s): not a valid STIX pattern: %s":                   "строка %d (%s): недопустимый шаблон STIX: %s",
+	"line %d (%s): an address with a zone names no host elsewhere": "строка %d (%s): адрес с зоной не указывает на узел за пределами этой сети",
+	"line %d (%s): not a network address: did you mean %s?":        "строка %d (%s): это не адрес сети: возможно, имелось в виду %s?",
+	"line %d (%s): not a URL: want scheme://host/path":             "строка %d (%s): это не URL: нужно схема://узел/путь",
+	"line %d (%s): not an e-mail address: want name@domain":        "строка %d (%s): это не адрес электронной почты: нужно имя@домен",
+	"line %d (%s): not an IP address, network, domain, URL, e-mail address, hash (MD5, SHA-1, SHA-256, SHA-512) or STIX pattern in brackets": "строка %d (%s): это не IP-адрес, не сеть, не домен, не URL, не адрес электронной почты, не хеш (MD5, SHA-1, SHA-256, SHA-512) и не шаблон STIX в квадратных скобках",
+	"required; pick the report's TLP 2.0 marking.":                                           "обязательное поле; выберите пометку TLP 2.0 для отчёта.",
+	"%q is not a TLP 2.0 level (clear, green, amber, amber+strict, red).":                    "%q не является уровнем TLP 2.0 (clear, green, amber, amber+strict, red).",
+	"%q is not a user name or role:ROLE.":                                                    "%q не является ни именем пользователя, ни role:РОЛЬ.",
+	"required for TLP:RED; name the users (or role:ROLE) who may read the report.":           "обязательны для TLP:RED; назовите пользователей (или role:РОЛЬ), которые могут читать отчёт.",
+	"only a TLP:RED report names recipients.":                                                "получателей называет только отчёт TLP:RED.",
+	"required; name at least one sector the incident hit.":                                   "обязательное поле; назовите хотя бы один сектор, затронутый инцидентом.",
+	"%q is not a sector code.":                                                               "%q не является кодом сектора.",
+	"%q; want a number from 1 (low) to 5 (critical).":                                        "%q; нужно число от 1 (низкая) до 5 (критическая).",
+	"not a STIX 2.1 bundle: %s":                                                              "это не пакет STIX 2.1: %s",
+	"%s/pattern (%s): %s":                                                                    "%s/pattern (%s): %s",
+	"holds no incident and no indicator: a report is about an incident or gives indicators.": "нет ни инцидента, ни индикатора: отчёт говорит об инциденте или даёт индикаторы.",
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/ingest"
@@ -38,29 +40,46 @@ const SeverityScale = "1 low, 2 moderate, 3 significant, 4 high, 5 critical"
 const TLPLevels = "clear, green, amber, amber+strict or red"
 
 // ParseTLP returns the TLP 2.0 marking of a level (clear, green, amber,
-// amber+strict, red; "TLP:" and case are ignored).
+// amber+strict, red; "TLP:" and case are ignored). The refusal is a
+// *dialogue.FieldError of the field "tlp".
 func ParseTLP(level string) (*stix.TLPMarking, error) {
+	m, fe := parseTLP(level)
+	if fe != nil {
+		return nil, dialogue.InvalidFields("workflow.ParseTLP", fe)
+	}
+	return m, nil
+}
+
+func parseTLP(level string) (*stix.TLPMarking, *dialogue.FieldError) {
 	l := strings.ToLower(strings.TrimSpace(level))
 	l = strings.TrimPrefix(l, "tlp:")
 	if l == "" {
-		return nil, dialogue.Errorf("workflow.ParseTLP", dialogue.KindInvalid, "tlp: required: a report needs its TLP 2.0 marking, one of %s", TLPLevels)
+		return nil, &dialogue.FieldError{Field: "tlp", Reason: "required; pick the report's TLP 2.0 marking."}
 	}
 	for _, m := range stix.TLP2Markings {
 		if m.Level == l {
 			return m, nil
 		}
 	}
-	return nil, dialogue.Errorf("workflow.ParseTLP", dialogue.KindInvalid, "tlp %q: want %s", level, TLPLevels)
+	return nil, &dialogue.FieldError{Field: "tlp", Reason: "%q is not a TLP 2.0 level (clear, green, amber, amber+strict, red).", Args: []any{level}}
 }
 
-// ParseSectors checks sector codes (at least one) and returns them in the
-// order given, without duplicates.
+// ParseSectors checks sector codes and returns them in the order given,
+// without duplicates. The refusal is a *dialogue.FieldError of field.
 func ParseSectors(field string, codes []string) ([]string, error) {
+	out, fe := parseSectors(field, codes)
+	if fe != nil {
+		return nil, dialogue.InvalidFields("workflow.ParseSectors", fe)
+	}
+	return out, nil
+}
+
+func parseSectors(field string, codes []string) ([]string, *dialogue.FieldError) {
 	var out []string
 	for _, c := range codes {
 		s, err := dialogue.ParseSector(c)
 		if err != nil {
-			return nil, dialogue.Errorf("workflow.ParseSectors", dialogue.KindInvalid, "%s: %s", field, dialogue.Message(err))
+			return nil, &dialogue.FieldError{Field: field, Reason: "%q is not a sector code.", Args: []any{c}}
 		}
 		if !slices.Contains(out, s.Code) {
 			out = append(out, s.Code)
@@ -69,65 +88,187 @@ func ParseSectors(field string, codes []string) ([]string, error) {
 	return out, nil
 }
 
-// reportKinds are the types a report's bundle must hold one of.
-var reportKinds = []string{"incident", "indicator"}
-
-// FileReport files an incident report on a channel (id or title): the
-// objects of the STIX bundle, each marked with the TLP 2.0 marking tlp
-// (clear|green|amber|amber+strict|red) unless it carries a TLP marking
-// already, and a report that references them all, marked tlp, with the
-// sectors and the severity (1 low … 5 critical) in Parley's
-// property-extension. It returns the report's id.
-//
-// It refuses (KindInvalid, naming the field) a missing or unknown TLP, no
-// or an unknown sector, a severity out of range, a bundle without an
-// incident or an indicator, an indicator whose STIX pattern does not pass
-// pattern.Check, and any object that is not valid STIX.
-func (s *Service) FileReport(ctx context.Context, chID string, bundle []byte, tlp string, sectors []string, severity int) (string, error) {
-	return s.FileReportTo(ctx, chID, bundle, tlp, sectors, severity, nil)
+// ParseSeverity reads a severity typed as text (a form's field): a
+// number from 1 to 5. The refusal is the one CheckReport gives of a
+// number out of range.
+func ParseSeverity(s string) (int, *dialogue.FieldError) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < SeverityLow || n > SeverityCritical {
+		return 0, severityError(s)
+	}
+	return n, nil
 }
 
-// FileReportTo is FileReport naming the recipients of a TLP:RED report
-// (user names and role:ROLE of the nodes; see docs/design/tlp.md): a RED
-// report needs at least one, and only a RED report takes them.
-func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, tlp string, sectors []string, severity int, recipients []string) (string, error) {
-	const op = "workflow.FileReport"
-	marking, err := ParseTLP(tlp)
-	if err != nil {
-		return "", err
-	}
-	recipients, err = reportRecipients(marking, recipients)
-	if err != nil {
-		return "", err
-	}
-	if len(sectors) == 0 {
-		return "", dialogue.Errorf(op, dialogue.KindInvalid, "sector: required: name at least one sector the incident hit (codes: %s)", strings.Join(dialogue.SectorCodes(), ", "))
-	}
-	codes, err := ParseSectors("sector", sectors)
-	if err != nil {
-		return "", err
-	}
-	if severity < SeverityLow || severity > SeverityCritical {
-		return "", dialogue.Errorf(op, dialogue.KindInvalid, "severity %d: want %s", severity, SeverityScale)
-	}
-	ch, _, err := s.Channel(ctx, chID)
-	if err != nil {
-		return "", err
-	}
-	b, err := stix.ParseBundle(bundle)
-	if err != nil {
-		return "", dialogue.E(op, dialogue.KindInvalid, fmt.Errorf("bundle: %w", err))
-	}
+func severityError(typed string) *dialogue.FieldError {
+	return &dialogue.FieldError{Field: "severity", Reason: "%q; want a number from 1 (low) to 5 (critical).", Args: []any{typed}}
+}
+
+// Limits of a filing's incident.
+const (
+	MaxTitle       = 300   // characters
+	MaxDescription = 20000 // characters
+)
+
+// ReportFiling is an incident report to file, as the CLI, the JSON API and
+// the web UI's form give it. The objects filed are the bundle's, an
+// incident when Title is given, and an indicator per indicator line.
+type ReportFiling struct {
+	// Channel is the channel's id or title.
+	Channel string
+	// Bundle is a STIX 2.1 bundle (optional when Title is given).
+	Bundle []byte
+	// Title and Description make the report's incident: its name and
+	// description. Title is required when there is no bundle, and with a
+	// description.
+	Title, Description string
+	// Indicators are indicator lines (ParseIndicators).
+	Indicators string
+	// TLP is the TLP 2.0 level (clear|green|amber|amber+strict|red).
+	TLP string
+	// Sectors are the codes of the sectors hit (at least one).
+	Sectors []string
+	// Severity is 1 low … 5 critical.
+	Severity int
+	// Recipients of a TLP:RED report (required for it, refused for any
+	// other level): user names and role:ROLE.
+	Recipients []string
+}
+
+// checkedReport is a filing that passed CheckReport.
+type checkedReport struct {
+	marking    *stix.TLPMarking
+	recipients []string
+	sectors    []string
+	severity   int
+	name       string
+	objects    []json.RawMessage // each with a TLP marking
+	refs       []string
+}
+
+// fields are the fields of a filing, in the order their refusals are
+// listed.
+var fields = []string{"channel", "title", "description", "indicators", "tlp", "recipients", "sectors", "severity", "bundle"}
+
+// CheckReport checks a filing against the filing rules without the store
+// (the channel is only required, not looked up): every refused field, as
+// a KindInvalid error holding dialogue.FieldErrors in the order of the
+// fields (channel, title, description, indicators, tlp, recipients,
+// sectors, severity, bundle), one refusal per field. The rules:
+//
+//   - channel: required;
+//   - title: required without a bundle and with a description; at most
+//     MaxTitle characters; description: at most MaxDescription;
+//   - indicators: the lines ParseIndicators takes;
+//   - tlp: a TLP 2.0 level; recipients: user names or role:ROLE, required
+//     for TLP:RED and refused for any other level;
+//   - sectors: at least one, each a sector code; severity: 1 … 5;
+//   - bundle: a STIX 2.1 bundle whose every object passes ingest.Parse
+//     (an indicator's STIX pattern pattern.Check), holding, with the
+//     incident and indicators of the fields above, an incident or an
+//     indicator.
+//
+// now is the time of the objects it makes.
+func CheckReport(f ReportFiling, now time.Time) error {
+	_, err := checkReport(f, now)
+	return err
+}
+
+func checkReport(f ReportFiling, now time.Time) (*checkedReport, error) {
 	var (
-		raws []json.RawMessage
-		refs []string
-		name string
-		kind bool
+		errs dialogue.FieldErrors
+		c    = &checkedReport{severity: f.Severity}
 	)
-	for i, raw := range b.Objects {
+	refuse := func(fe *dialogue.FieldError) {
+		if fe != nil && errs.Field(fe.Field) == nil {
+			errs = append(errs, fe)
+		}
+	}
+	if strings.TrimSpace(f.Channel) == "" {
+		refuse(&dialogue.FieldError{Field: "channel", Reason: "required; pick the channel to file the report on."})
+	}
+	title, desc := strings.TrimSpace(f.Title), strings.TrimSpace(f.Description)
+	switch n := utf8.RuneCountInString(title); {
+	case n == 0 && (len(f.Bundle) == 0 || desc != ""):
+		refuse(&dialogue.FieldError{Field: "title", Reason: "required; say in a line what happened."})
+	case n > MaxTitle:
+		refuse(&dialogue.FieldError{Field: "title", Reason: "%d characters; at most %d.", Args: []any{n, MaxTitle}})
+	}
+	if n := utf8.RuneCountInString(desc); n > MaxDescription {
+		refuse(&dialogue.FieldError{Field: "description", Reason: "%d characters; at most %d.", Args: []any{n, MaxDescription}})
+	}
+	lines, fe := ParseIndicators(f.Indicators)
+	refuse(fe)
+	c.marking, fe = parseTLP(f.TLP)
+	refuse(fe)
+	for _, r := range f.Recipients {
+		p, err := dialogue.ParseRecipient(strings.TrimSpace(r))
+		if err != nil {
+			refuse(&dialogue.FieldError{Field: "recipients", Reason: "%q is not a user name or role:ROLE.", Args: []any{r}})
+			break
+		}
+		if !slices.Contains(c.recipients, p) {
+			c.recipients = append(c.recipients, p)
+		}
+	}
+	if errs.Field("recipients") == nil && c.marking != nil {
+		switch {
+		case c.marking.Level == "red" && len(c.recipients) == 0:
+			refuse(&dialogue.FieldError{Field: "recipients", Reason: "required for TLP:RED; name the users (or role:ROLE) who may read the report."})
+		case c.marking.Level != "red" && len(c.recipients) > 0:
+			refuse(&dialogue.FieldError{Field: "recipients", Reason: "only a TLP:RED report names recipients."})
+		}
+	}
+	if len(f.Sectors) == 0 {
+		refuse(&dialogue.FieldError{Field: "sectors", Reason: "required; name at least one sector the incident hit."})
+	}
+	c.sectors, fe = parseSectors("sectors", f.Sectors)
+	refuse(fe)
+	if f.Severity < SeverityLow || f.Severity > SeverityCritical {
+		refuse(severityError(strconv.Itoa(f.Severity)))
+	}
+
+	// The objects: the bundle's, the incident, the indicators; each
+	// through ingest.Parse, as a write is.
+	ts := stix.FormatTime(now.UTC().Truncate(time.Millisecond))
+	var raws []json.RawMessage
+	if len(f.Bundle) > 0 {
+		b, err := stix.ParseBundle(f.Bundle)
+		if err != nil {
+			refuse(&dialogue.FieldError{Field: "bundle", Reason: "not a STIX 2.1 bundle: %s", Args: []any{errText(err)}})
+		} else {
+			raws = b.Objects
+		}
+	}
+	var made []map[string]any
+	if title != "" {
+		c.name = title
+		inc := map[string]any{"type": "incident", "spec_version": "2.1", "id": stix.NewID("incident"), "created": ts, "modified": ts, "name": title}
+		if desc != "" {
+			inc["description"] = desc
+		}
+		made = append(made, inc)
+	}
+	for _, l := range lines {
+		made = append(made, indicatorObject(l, ts))
+	}
+	nBundle := len(raws)
+	for _, m := range made {
+		raw, err := json.Marshal(m)
+		if err != nil {
+			return nil, dialogue.E("workflow.CheckReport", dialogue.KindOther, err)
+		}
+		raws = append(raws, raw)
+	}
+	kind := false
+	for i, raw := range raws {
+		where := fmt.Sprintf("/objects/%d", i)
+		if i >= nBundle {
+			where = "the incident and indicators made of the fields"
+		}
 		o, _, err := ingest.Parse(raw)
 		if err != nil {
-			return "", dialogue.E(op, dialogue.KindInvalid, fmt.Errorf("bundle /objects/%d: %w", i, err))
+			refuse(&dialogue.FieldError{Field: "bundle", Reason: "%s: %s", Args: []any{where, errText(err)}})
+			continue
 		}
 		if o.Type == "marking-definition" {
 			if _, ok := stix.TLP(o.ID); ok {
@@ -136,14 +277,15 @@ func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, 
 		}
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return "", dialogue.Errorf(op, dialogue.KindInvalid, "bundle /objects/%d: %v", i, err)
+			refuse(&dialogue.FieldError{Field: "bundle", Reason: "%s: %s", Args: []any{where, err.Error()}})
+			continue
 		}
 		switch o.Type {
 		case "incident", "indicator":
 			kind = true
 		}
-		if o.Type == "incident" && name == "" {
-			json.Unmarshal(m["name"], &name)
+		if o.Type == "incident" && c.name == "" {
+			json.Unmarshal(m["name"], &c.name)
 		}
 		if o.Type == "indicator" {
 			var pt, p string
@@ -151,35 +293,119 @@ func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, 
 			json.Unmarshal(m["pattern"], &p)
 			if pt == "stix" {
 				if err := pattern.Check(p); err != nil {
-					return "", dialogue.Errorf(op, dialogue.KindInvalid, "bundle /objects/%d/pattern (%s): %s", i, o.ID, dialogue.Message(err))
+					refuse(&dialogue.FieldError{Field: "bundle", Reason: "%s/pattern (%s): %s", Args: []any{where, o.ID, dialogue.Message(err)}})
+					continue
 				}
 			}
 		}
-		if o.Type != "marking-definition" && !hasTLP(m) {
+		if o.Type != "marking-definition" && !hasTLP(m) && c.marking != nil {
 			var mrefs []string
 			json.Unmarshal(m["object_marking_refs"], &mrefs)
-			mrefs = append(mrefs, marking.ID)
+			mrefs = append(mrefs, c.marking.ID)
 			m["object_marking_refs"], _ = json.Marshal(mrefs)
 			raw, _ = json.Marshal(m)
 		}
-		raws = append(raws, raw)
-		refs = append(refs, o.ID)
+		c.objects = append(c.objects, raw)
+		c.refs = append(c.refs, o.ID)
 	}
-	if !kind {
-		return "", dialogue.Errorf(op, dialogue.KindInvalid, "bundle: holds no %s: a report is about an incident or gives indicators", strings.Join(reportKinds, " and no "))
+	if !kind && len(raws) > 0 && errs.Field("bundle") == nil {
+		refuse(&dialogue.FieldError{Field: "bundle", Reason: "holds no incident and no indicator: a report is about an incident or gives indicators."})
 	}
-	if name == "" {
-		name = "Incident report"
+	if c.name == "" {
+		c.name = "Incident report"
+	}
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b *dialogue.FieldError) int {
+			return slices.Index(fields, a.Field) - slices.Index(fields, b.Field)
+		})
+		return nil, dialogue.InvalidFields("workflow.FileReport", errs...)
+	}
+	return c, nil
+}
+
+// CheckReportFiling checks a filing as FileReportFiling does, the channel
+// too, without filing it: the web UI checks its form before it reads the
+// evidence files.
+func (s *Service) CheckReportFiling(ctx context.Context, f ReportFiling) error {
+	_, _, err := s.checkFiling(ctx, f)
+	return err
+}
+
+// checkFiling is CheckReport and the lookup of the channel.
+func (s *Service) checkFiling(ctx context.Context, f ReportFiling) (*dialogue.Channel, *checkedReport, error) {
+	const op = "workflow.FileReport"
+	c, err := checkReport(f, s.Now())
+	errs := dialogue.FieldErrorsOf(err)
+	if err != nil && errs == nil {
+		return nil, nil, err
+	}
+	var ch *dialogue.Channel
+	if name := strings.TrimSpace(f.Channel); name != "" {
+		var cerr error
+		ch, _, cerr = s.Channel(ctx, name)
+		switch {
+		case dialogue.KindOf(cerr) == dialogue.KindNotFound:
+			errs = append(dialogue.FieldErrors{{Field: "channel", Reason: "%q is not a channel of this node.", Args: []any{name}}}, errs...)
+		case cerr != nil && errs == nil:
+			return nil, nil, cerr
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, dialogue.InvalidFields(op, errs...)
+	}
+	return ch, c, nil
+}
+
+// errText is what a parser's refusal says, without operation names.
+func errText(err error) string {
+	if dialogue.KindOf(err) == dialogue.KindOther {
+		return err.Error() // a parser's plain error: its words are the reason
+	}
+	return dialogue.Message(err)
+}
+
+// FileReport files an incident report on a channel (id or title): the
+// objects of the STIX bundle, each marked with the TLP 2.0 marking tlp
+// (clear|green|amber|amber+strict|red) unless it carries a TLP marking
+// already, and a report that references them all, marked tlp, with the
+// sectors and the severity (1 low … 5 critical) in Parley's
+// property-extension. It returns the report's id. It is FileReportFiling
+// with the bundle alone.
+func (s *Service) FileReport(ctx context.Context, chID string, bundle []byte, tlp string, sectors []string, severity int) (string, error) {
+	return s.FileReportTo(ctx, chID, bundle, tlp, sectors, severity, nil)
+}
+
+// FileReportTo is FileReport naming the recipients of a TLP:RED report
+// (user names and role:ROLE of the nodes; see docs/design/tlp.md).
+func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, tlp string, sectors []string, severity int, recipients []string) (string, error) {
+	return s.FileReportFiling(ctx, ReportFiling{Channel: chID, Bundle: bundle, TLP: tlp, Sectors: sectors, Severity: severity, Recipients: recipients})
+}
+
+// FileReportFiling files an incident report: the objects of the filing
+// (ReportFiling), each marked with the filing's TLP 2.0 marking unless it
+// carries a TLP marking already, and a report that references them all,
+// marked likewise, with the sectors, the severity and a RED report's
+// recipients in Parley's property-extension. It returns the report's id.
+//
+// It refuses what CheckReport refuses, and a channel that is not one of
+// the node's (the field "channel", "%q is not a channel of this node."),
+// all in one KindInvalid error of dialogue.FieldErrors: the CLI, the JSON
+// API and the web UI refuse the same things with the same words.
+func (s *Service) FileReportFiling(ctx context.Context, f ReportFiling) (string, error) {
+	const op = "workflow.FileReport"
+	ch, c, err := s.checkFiling(ctx, f)
+	if err != nil {
+		return "", err
 	}
 	now := stix.FormatTime(s.Now().UTC().Truncate(time.Millisecond))
-	ext := map[string]any{"extension_type": "property-extension", "sectors": codes, "severity": severity}
-	if len(recipients) > 0 {
-		ext["recipients"] = recipients
+	ext := map[string]any{"extension_type": "property-extension", "sectors": c.sectors, "severity": c.severity}
+	if len(c.recipients) > 0 {
+		ext["recipients"] = c.recipients
 	}
 	report := map[string]any{
 		"type": "report", "spec_version": "2.1", "id": stix.NewID("report"), "created": now, "modified": now,
-		"created_by_ref": s.Self.IdentityID, "name": name, "report_types": []string{"threat-report"}, "published": now,
-		"object_refs": refs, "object_marking_refs": []string{marking.ID},
+		"created_by_ref": s.Self.IdentityID, "name": c.name, "report_types": []string{"threat-report"}, "published": now,
+		"object_refs": c.refs, "object_marking_refs": []string{c.marking.ID},
 		"extensions": map[string]any{stix.ParleyExtensionID: ext},
 	}
 	rb, err := json.Marshal(report)
@@ -189,7 +415,7 @@ func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, 
 	// The report and its objects are filed in one transaction: when any
 	// is refused (an object stored already with other content, say
 	// another marking), nothing is written and nothing logged.
-	if _, err := s.File(ctx, ch, append(raws, rb)...); err != nil {
+	if _, err := s.File(ctx, ch, append(c.objects, rb)...); err != nil {
 		return "", err
 	}
 	return report["id"].(string), nil

@@ -151,16 +151,16 @@ func TestFileReportRefused(t *testing.T) {
 		want     string
 	}{
 		{"no TLP", "a-b", good, "", []string{"energy"}, 3, dialogue.KindInvalid, "tlp: required"},
-		{"TLP 1.0 white", "a-b", good, "white", []string{"energy"}, 3, dialogue.KindInvalid, `tlp "white": want clear, green, amber, amber+strict or red`},
-		{"no sector", "a-b", good, "green", nil, 3, dialogue.KindInvalid, "sector: required"},
-		{"unknown sector", "a-b", good, "green", []string{"energy", "shipping"}, 3, dialogue.KindInvalid, `sector: sector "shipping": not a sector code`},
-		{"severity 0", "a-b", good, "green", []string{"energy"}, 0, dialogue.KindInvalid, "severity 0: want 1 low, 2 moderate, 3 significant, 4 high, 5 critical"},
-		{"severity 6", "a-b", good, "green", []string{"energy"}, 6, dialogue.KindInvalid, "severity 6: want 1 low"},
+		{"TLP 1.0 white", "a-b", good, "white", []string{"energy"}, 3, dialogue.KindInvalid, `tlp: "white" is not a TLP 2.0 level (clear, green, amber, amber+strict, red).`},
+		{"no sector", "a-b", good, "green", nil, 3, dialogue.KindInvalid, "sectors: required"},
+		{"unknown sector", "a-b", good, "green", []string{"energy", "shipping"}, 3, dialogue.KindInvalid, `sectors: "shipping" is not a sector code.`},
+		{"severity 0", "a-b", good, "green", []string{"energy"}, 0, dialogue.KindInvalid, `severity: "0"; want a number from 1 (low) to 5 (critical).`},
+		{"severity 6", "a-b", good, "green", []string{"energy"}, 6, dialogue.KindInvalid, `severity: "6"; want a number`},
 		{"no incident or indicator", "a-b", onlyMalware, "green", []string{"energy"}, 3, dialogue.KindInvalid, "bundle: holds no incident and no indicator"},
 		{"invalid pattern", "a-b", reqBundle(t, clock.Now(), badPattern), "green", []string{"energy"}, 3, dialogue.KindInvalid, "/pattern"},
 		{"not a bundle", "a-b", []byte(`{"type":"indicator"}`), "green", []string{"energy"}, 3, dialogue.KindInvalid, "bundle:"},
 		{"not JSON", "a-b", []byte(`{`), "green", []string{"energy"}, 3, dialogue.KindInvalid, "bundle:"},
-		{"unknown channel", "nope", good, "green", []string{"energy"}, 3, dialogue.KindNotFound, `no channel "nope"`},
+		{"unknown channel", "nope", good, "green", []string{"energy"}, 3, dialogue.KindInvalid, `channel: "nope" is not a channel of this node.`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			id, err := a.wf.FileReport(ctx, c.channel, c.bundle, c.tlp, c.sectors, c.severity)

@@ -68,7 +68,7 @@ func TestRequestTwoNodes(t *testing.T) {
 		{workflow.RequestFiling{Channel: "a-b", Text: "help"}, "about: required"},
 		{workflow.RequestFiling{Channel: "a-b", Text: "help", About: []string{"report--00000000-0000-4000-8000-000000000000"}}, "about[0]: \"report--00000000-0000-4000-8000-000000000000\" is no incident report"},
 		{workflow.RequestFiling{Channel: "a-b", Text: "help", About: []string{report}, Infrastructure: []string{"203.0.113.7", "nonsense"}}, `infrastructure[1]: "nonsense": not an IP address`},
-		{workflow.RequestFiling{Channel: "a-b", Text: "help", About: []string{report}, Sectors: []string{"moon"}}, `sectors: sector "moon"`},
+		{workflow.RequestFiling{Channel: "a-b", Text: "help", About: []string{report}, Sectors: []string{"moon"}}, `sectors: "moon" is not a sector code.`},
 	} {
 		if _, err := a.wf.FileRequest(ctx, c.f); dialogue.KindOf(err) != dialogue.KindInvalid || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("FileRequest(%+v): %v; want %q", c.f, err, c.want)

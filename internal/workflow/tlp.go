@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"encoding/json"
-	"slices"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/stix"
@@ -13,29 +12,6 @@ import (
 // shows take the reading user and leave out what the markings do not let
 // that user see. The policy is dialogue.Visible; the marking of a stored
 // object is read by a dialogue.TLPView of its channel.
-
-// reportRecipients checks the recipients of a report marked m: required
-// (at least one) for TLP:RED, refused for any other level.
-func reportRecipients(m *stix.TLPMarking, recipients []string) ([]string, error) {
-	const op = "workflow.FileReport"
-	var out []string
-	for _, r := range recipients {
-		p, err := dialogue.ParseRecipient(r)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	switch {
-	case m.Level == "red" && len(out) == 0:
-		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "recipient: required for a TLP:RED report: name the users (or role:ROLE) who may read it, on both nodes")
-	case m.Level != "red" && len(out) > 0:
-		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "recipient: only a TLP:RED report names recipients (this one is TLP:%s, readable by every reader of the channel)", m.Level)
-	}
-	return out, nil
-}
 
 // TLPView returns the view of user u of a collection, through the gate:
 // nothing when u may not read the collection, else what the markings let

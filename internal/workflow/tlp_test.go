@@ -24,12 +24,12 @@ func TestFileReportRecipientsRefused(t *testing.T) {
 		recipients []string
 		reason     string
 	}{
-		{"red", nil, "required for a TLP:RED report"},
+		{"red", nil, "required for TLP:RED"},
 		{"amber", []string{"alice"}, "only a TLP:RED report names recipients"},
 		{"amber+strict", []string{"role:duty"}, "only a TLP:RED report names recipients"},
-		{"red", []string{"role:chief"}, "not one of admin"},
-		{"red", []string{"al ice"}, "is not allowed"},
-		{"red", []string{""}, "1 to 64 characters"},
+		{"red", []string{"role:chief"}, `"role:chief" is not a user name or role:ROLE.`},
+		{"red", []string{"al ice"}, `"al ice" is not a user name or role:ROLE.`},
+		{"red", []string{""}, `"" is not a user name or role:ROLE.`},
 	} {
 		_, err := a.wf.FileReportTo(ctx, "a-b", bundle, tc.tlp, []string{"energy"}, 3, tc.recipients)
 		if dialogue.KindOf(err) != dialogue.KindInvalid || !strings.Contains(err.Error(), "recipient") || !strings.Contains(err.Error(), tc.reason) {
