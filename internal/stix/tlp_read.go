@@ -80,15 +80,15 @@ const (
 // paths ask for every object they serve: it reads the members ReadTLP
 // needs and only checks the syntax of the others (skip), building
 // nothing and copying only the strings it returns. It answers (ok) only
-// where the two agree for certain: valid UTF-8 and valid JSON (the
-// scanner refuses no less than encoding/json does), each member it reads
+// where the two agree for certain: valid JSON (the scanner refuses
+// no less than encoding/json does; it does not check UTF-8, which
+// encoding/json does not either), each member it reads
 // present once under its exact name (encoding/json also takes a name that
 // differs only in case, and the last of duplicates), and every value of
-// the type readTLPSlow decodes it into; else readTLPSlow answers.
+// the type readTLPSlow decodes it into, and each string it returns valid
+// UTF-8 (encoding/json would change what is not); else readTLPSlow
+// answers.
 func readTLPFast(raw []byte) (level string, recipients, reportRefs []string, ok bool) {
-	if !utf8.Valid(raw) {
-		return "", nil, nil, false
-	}
 	d := getDecoder(raw)
 	defer d.release()
 	d.skipSpace()
@@ -138,7 +138,9 @@ func readTLPFast(raw []byte) (level string, recipients, reportRefs []string, ok 
 	}
 	if isReport && refsAt >= 0 {
 		d.pos = refsAt
-		reportRefs = d.stringList(refsN)
+		if reportRefs, ok = d.stringList(refsN); !ok {
+			return "", nil, nil, false
+		}
 	}
 	return level, recipients, reportRefs, true
 }
@@ -259,14 +261,18 @@ func (d *decoder) scanStrings(each func(s []byte)) bool {
 
 // stringList is the list of n strings or null at d.pos, which scanStrings
 // has checked, as readTLPSlow decodes it: nil for null, a list (empty,
-// not nil, for []) otherwise.
-func (d *decoder) stringList(n int) []string {
+// not nil, for []) otherwise; false when a string is not valid UTF-8.
+func (d *decoder) stringList(n int) ([]string, bool) {
 	if d.data[d.pos] == 'n' {
-		return nil
+		return nil, true
 	}
 	out := make([]string, 0, n)
-	d.scanStrings(func(s []byte) { out = append(out, string(s)) })
-	return out
+	valid := true
+	d.scanStrings(func(s []byte) {
+		valid = valid && utf8.Valid(s)
+		out = append(out, string(s))
+	})
+	return out, valid
 }
 
 // extensions reads the extensions member at d.pos, null or an object,
@@ -306,9 +312,10 @@ func (d *decoder) extensions(recipients *[]string) bool {
 			}
 			end := d.pos
 			d.pos = at
-			*recipients = d.stringList(n)
+			var ok bool
+			*recipients, ok = d.stringList(n)
 			d.pos = end
-			return true
+			return ok
 		})
 	})
 }

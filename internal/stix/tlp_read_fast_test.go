@@ -25,6 +25,10 @@ func FuzzReadTLPFast(f *testing.F) {
 		`{"name":"a","name":"b","type":"report","object_refs":["x"],"labels":[{"a":[1,2.5e3,true,null]}]}`,
 		`{"x":1e400,"y":12345678901234567890,"type":"report","object_refs":[]}`,
 		"{\"x\":\"\xff\",\"type\":\"report\",\"object_refs\":[\"a\"]}",
+		// invalid UTF-8, which encoding/json reads as U+FFFD
+		"{\"type\":\"report\",\"object_refs\":[\"a\xff\"]}",
+		"{\"typ\xff\":\"report\",\"object_refs\":[\"a\"],\"\xc5\xbf\":1}",
+		"{\"extensions\":{\"" + ParleyExtensionID + "\":{\"recipients\":[\"\xc0\xaf\"]}}}",
 		`{"x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
 		// the order of the members, white space, escapes
 		`{"object_refs":["a","b"],"type":"report"}`,
