@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // tlpRank orders the TLP levels from the least to the most restrictive;
@@ -97,6 +98,7 @@ func readTLPFast(raw []byte) (level string, recipients, reportRefs []string, ok 
 		isReport bool
 		rank     int
 		refsAt   = -1 // the offset of object_refs' list
+		refsEnd  int  // of its end
 		refsN    int  // and its length
 	)
 	ok = d.scanMembers(func(key []byte) bool {
@@ -126,7 +128,9 @@ func readTLPFast(raw []byte) (level string, recipients, reportRefs []string, ok 
 			})
 		case keyRefs:
 			refsAt = d.pos
-			return d.scanStrings(func([]byte) { refsN++ })
+			ok := d.scanStrings(func([]byte) { refsN++ })
+			refsEnd = d.pos
+			return ok
 		}
 		return d.extensions(&recipients)
 	})
@@ -138,7 +142,7 @@ func readTLPFast(raw []byte) (level string, recipients, reportRefs []string, ok 
 	}
 	if isReport && refsAt >= 0 {
 		d.pos = refsAt
-		if reportRefs, ok = d.stringList(refsN); !ok {
+		if reportRefs, ok = d.stringList(refsN, refsEnd); !ok {
 			return "", nil, nil, false
 		}
 	}
@@ -259,18 +263,28 @@ func (d *decoder) scanStrings(each func(s []byte)) bool {
 	}
 }
 
-// stringList is the list of n strings or null at d.pos, which scanStrings
-// has checked, as readTLPSlow decodes it: nil for null, a list (empty,
-// not nil, for []) otherwise; false when a string is not valid UTF-8.
-func (d *decoder) stringList(n int) ([]string, bool) {
+// stringList is the list of n strings or null from d.pos to end, which
+// scanStrings has checked, as readTLPSlow decodes it: nil for null, a
+// list (empty, not nil, for []) otherwise; false when a string is not
+// valid UTF-8. The strings written without escapes share one copy of the
+// list's text (a report's object_refs are many).
+func (d *decoder) stringList(n, end int) ([]string, bool) {
 	if d.data[d.pos] == 'n' {
 		return nil, true
 	}
+	base := d.pos
+	text := string(d.data[base:end])
 	out := make([]string, 0, n)
 	valid := true
 	d.scanStrings(func(s []byte) {
 		valid = valid && utf8.Valid(s)
-		out = append(out, string(s))
+		// d.pos is past the string's closing quote; s is the text
+		// before it when the string has no escapes.
+		if i := d.pos - 1 - len(s); len(s) > 0 && i > base && unsafe.SliceData(s) == &d.data[i] {
+			out = append(out, text[i-base:d.pos-1-base])
+		} else {
+			out = append(out, string(s))
+		}
 	})
 	return out, valid
 }
@@ -313,7 +327,7 @@ func (d *decoder) extensions(recipients *[]string) bool {
 			end := d.pos
 			d.pos = at
 			var ok bool
-			*recipients, ok = d.stringList(n)
+			*recipients, ok = d.stringList(n, end)
 			d.pos = end
 			return ok
 		})
