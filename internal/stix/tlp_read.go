@@ -3,6 +3,8 @@ package stix
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // tlpRank orders the TLP levels from the least to the most restrictive;
@@ -65,118 +67,269 @@ func readTLPSlow(raw []byte) (level string, recipients, reportRefs []string) {
 // tlpKeys are the members ReadTLP reads of an object.
 var tlpKeys = [...]string{"type", "object_marking_refs", "object_refs", "extensions"}
 
-// readTLPFast is readTLPSlow by the package's own decoder, which the read
-// paths ask for every object they serve: several times faster than
-// encoding/json. It answers (ok) only where the two agree for certain:
-// valid JSON (its decoder refuses no less than encoding/json does), each
-// member it reads present once under its exact name (encoding/json also
-// takes a name that differs only in case, and the last of duplicates),
-// and every value of the type readTLPSlow decodes it into; else
-// readTLPSlow answers.
+// recipientsKey is the member ReadTLP reads of Parley's extension.
+var recipientsKey = [...]string{"recipients"}
+
+const (
+	keyType = iota
+	keyMarkings
+	keyRefs
+	keyExtensions
+)
+
+// readTLPFast is readTLPSlow by the package's own scanner, which the read
+// paths ask for every object they serve: it reads the members ReadTLP
+// needs and only checks the syntax of the others (skip), building
+// nothing and copying only the strings it returns. It answers (ok) only
+// where the two agree for certain: valid JSON (the scanner refuses
+// no less than encoding/json does; it does not check UTF-8, which
+// encoding/json does not either), each member it reads
+// present once under its exact name (encoding/json also takes a name that
+// differs only in case, and the last of duplicates), and every value of
+// the type readTLPSlow decodes it into, and each string it returns valid
+// UTF-8 (encoding/json would change what is not); else readTLPSlow
+// answers.
 func readTLPFast(raw []byte) (level string, recipients, reportRefs []string, ok bool) {
 	d := getDecoder(raw)
 	defer d.release()
-	v, err := d.decode()
-	if err != nil || v.kind != kObject {
-		return "", nil, nil, false
-	}
-	var found [len(tlpKeys)]*value
-	for i := range v.members {
-		m := &v.members[i]
-		for k, name := range tlpKeys {
-			if !equalFoldBytes(m.key, name) {
-				continue
-			}
-			if string(m.key) != name || found[k] != nil {
-				return "", nil, nil, false
-			}
-			found[k] = &m.val
+	d.skipSpace()
+	var (
+		seen     [len(tlpKeys)]bool
+		isReport bool
+		rank     int
+		refsAt   = -1 // the offset of object_refs' list
+		refsEnd  int  // of its end
+		refsN    int  // and its length
+	)
+	ok = d.scanMembers(func(key []byte) bool {
+		k := tlpMember(key, tlpKeys[:])
+		switch {
+		case k == -1:
+			_, err := d.skip()
+			return err == nil
+		case k < 0 || seen[k]:
+			return false
 		}
-	}
-	typ, marks, refs, exts := found[0], found[1], found[2], found[3]
-	if typ != nil && typ.kind != kString && typ.kind != kNull {
-		return "", nil, nil, false
-	}
-	marks2, ok := stringList(marks)
-	if !ok {
-		return "", nil, nil, false
-	}
-	refs2, ok := stringList(refs)
-	if !ok {
-		return "", nil, nil, false
-	}
-	rank := 0
-	for _, id := range marks2 {
-		if m, ok := TLP(id); ok && tlpRank[m.Level] > rank {
-			rank = tlpRank[m.Level]
+		seen[k] = true
+		switch k {
+		case keyType:
+			switch s, kd, ok := d.stringOrNull(); {
+			case !ok:
+				return false
+			case kd == kString:
+				isReport = string(s) == "report"
+			}
+			return true
+		case keyMarkings:
+			return d.scanStrings(func(id []byte) {
+				if m, ok := tlpByID[string(id)]; ok {
+					rank = max(rank, tlpRank[m.Level])
+				}
+			})
+		case keyRefs:
+			refsAt = d.pos
+			ok := d.scanStrings(func([]byte) { refsN++ })
+			refsEnd = d.pos
+			return ok
 		}
+		return d.extensions(&recipients)
+	})
+	if !ok || d.end() != nil {
+		return "", nil, nil, false
 	}
 	if rank > 0 {
 		level = tlpByRank[rank]
 	}
-	if exts != nil && exts.kind != kNull {
-		if exts.kind != kObject {
+	if isReport && refsAt >= 0 {
+		d.pos = refsAt
+		if reportRefs, ok = d.stringList(refsN, refsEnd); !ok {
 			return "", nil, nil, false
 		}
-		var ext *value
-		for i := range exts.members {
-			if string(exts.members[i].key) == ParleyExtensionID {
-				if ext != nil {
-					return "", nil, nil, false
-				}
-				ext = &exts.members[i].val
-			}
-		}
-		if ext != nil {
-			if ext.kind != kObject {
-				return "", nil, nil, false
-			}
-			var rs *value
-			for i := range ext.members {
-				m := &ext.members[i]
-				if !equalFoldBytes(m.key, "recipients") {
-					continue
-				}
-				if string(m.key) != "recipients" || rs != nil {
-					return "", nil, nil, false
-				}
-				rs = &m.val
-			}
-			if recipients, ok = stringList(rs); !ok {
-				return "", nil, nil, false
-			}
-		}
-	}
-	if typ != nil && typ.kind == kString && string(typ.raw) == "report" {
-		reportRefs = refs2
 	}
 	return level, recipients, reportRefs, true
 }
 
-// stringList is v as a []string: nil for no value or null; ok false when
-// v is anything but a list of strings.
-func stringList(v *value) ([]string, bool) {
-	if v == nil || v.kind == kNull {
-		return nil, true
-	}
-	if v.kind != kArray {
-		return nil, false
-	}
-	out := make([]string, len(v.elems))
-	for i := range v.elems {
-		if v.elems[i].kind != kString {
-			return nil, false
+// tlpMember says which of names key is: its index when it is exactly
+// that name; -1 when it is none of them, even under the Unicode case
+// folding encoding/json matches member names with; -2 when it differs
+// from one of them only by that folding (readTLPFast does not decide).
+func tlpMember(key []byte, names []string) int {
+	ascii := true
+	for _, c := range key {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
 		}
-		out[i] = string(v.elems[i].raw)
 	}
-	return out, true
+	for i, n := range names {
+		if string(key) == n {
+			return i
+		}
+	}
+	for _, n := range names {
+		// An ASCII name folds to one of its own length only.
+		if (!ascii || len(key) == len(n)) && strings.EqualFold(aliasString(key), n) {
+			return -2
+		}
+	}
+	return -1
 }
 
-// equalFoldBytes reports whether b equals s under Unicode case folding,
-// as encoding/json matches names.
-func equalFoldBytes(b []byte, s string) bool {
-	if len(b) == len(s) && string(b) == s {
+// scanMembers scans the object at d.pos, calling member with the name of
+// each of its members, d.pos at the member's value, which member must
+// read or skip; false when the value is not an object, is not valid JSON,
+// or member returns false. A name is valid only while member runs.
+func (d *decoder) scanMembers(member func(key []byte) bool) bool {
+	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+		return false
+	}
+	d.pos++
+	d.depth++
+	if d.depth > maxDepth {
+		return false
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		d.depth--
 		return true
 	}
-	return strings.EqualFold(string(b), s)
+	d.push(false)
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return false
+		}
+		key, err := d.string()
+		if err != nil || d.colon() != nil || !member(key) {
+			return false
+		}
+		end, err := d.next()
+		if err != nil {
+			return false
+		}
+		if end {
+			break
+		}
+	}
+	d.pop()
+	d.depth--
+	return true
+}
+
+// stringOrNull reads the string (its contents, unescaped) or null at
+// d.pos; ok false for anything else.
+func (d *decoder) stringOrNull() (s []byte, k kind, ok bool) {
+	if d.pos < len(d.data) && d.data[d.pos] == '"' {
+		s, err := d.string()
+		return s, kString, err == nil
+	}
+	if _, err := d.literal("null", value{}); err != nil {
+		return nil, 0, false
+	}
+	return nil, kNull, true
+}
+
+// scanStrings reads the list of strings or null at d.pos, calling each with
+// every string (unescaped; valid only while each runs); false for
+// anything else.
+func (d *decoder) scanStrings(each func(s []byte)) bool {
+	if d.pos < len(d.data) && d.data[d.pos] == 'n' {
+		_, err := d.literal("null", value{})
+		return err == nil
+	}
+	if d.pos >= len(d.data) || d.data[d.pos] != '[' {
+		return false
+	}
+	d.pos++
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return true
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return false
+		}
+		s, err := d.string()
+		if err != nil {
+			return false
+		}
+		each(s)
+		if done, err := d.listNext(); done || err != nil {
+			return err == nil
+		}
+	}
+}
+
+// stringList is the list of n strings or null from d.pos to end, which
+// scanStrings has checked, as readTLPSlow decodes it: nil for null, a
+// list (empty, not nil, for []) otherwise; false when a string is not
+// valid UTF-8. The strings written without escapes share one copy of the
+// list's text (a report's object_refs are many).
+func (d *decoder) stringList(n, end int) ([]string, bool) {
+	if d.data[d.pos] == 'n' {
+		return nil, true
+	}
+	base := d.pos
+	text := string(d.data[base:end])
+	out := make([]string, 0, n)
+	valid := true
+	d.scanStrings(func(s []byte) {
+		valid = valid && utf8.Valid(s)
+		// d.pos is past the string's closing quote; s is the text
+		// before it when the string has no escapes.
+		if i := d.pos - 1 - len(s); len(s) > 0 && i > base && unsafe.SliceData(s) == &d.data[i] {
+			out = append(out, text[i-base:d.pos-1-base])
+		} else {
+			out = append(out, string(s))
+		}
+	})
+	return out, valid
+}
+
+// extensions reads the extensions member at d.pos, null or an object,
+// and from it the recipients of Parley's property-extension; false where
+// readTLPFast does not decide.
+func (d *decoder) extensions(recipients *[]string) bool {
+	if d.pos < len(d.data) && d.data[d.pos] == 'n' {
+		_, err := d.literal("null", value{})
+		return err == nil
+	}
+	found := false
+	return d.scanMembers(func(key []byte) bool {
+		if string(key) != ParleyExtensionID {
+			_, err := d.skip()
+			return err == nil
+		}
+		if found {
+			return false
+		}
+		found = true
+		seen := false
+		return d.scanMembers(func(key []byte) bool {
+			switch tlpMember(key, recipientsKey[:]) {
+			case -1:
+				_, err := d.skip()
+				return err == nil
+			case -2:
+				return false
+			}
+			if seen {
+				return false
+			}
+			seen = true
+			at, n := d.pos, 0
+			if !d.scanStrings(func([]byte) { n++ }) {
+				return false
+			}
+			end := d.pos
+			d.pos = at
+			var ok bool
+			*recipients, ok = d.stringList(n, end)
+			d.pos = end
+			return ok
+		})
+	})
 }
