@@ -155,17 +155,16 @@ func (g *Gate) Access(ctx context.Context, v Viewer, collectionID string) (Acces
 		if g.PeerCanRead == nil {
 			return Access{}, nil
 		}
-		switch err := g.PeerCanRead(ctx, v.Peer, collectionID); KindOf(err) {
-		case KindOther:
-			if err != nil {
-				return Access{}, E(op, KindOther, err)
-			}
+		err := g.PeerCanRead(ctx, v.Peer, collectionID)
+		switch {
+		case err == nil:
 			// A peer writes only through its own log, which it does not
 			// write here.
 			return Access{Read: true}, nil
-		default:
-			return Access{}, nil
+		case KindOf(err) == KindOther:
+			return Access{}, E(op, KindOther, err)
 		}
+		return Access{}, nil // not a channel shared with it
 	}
 	return Access{}, nil
 }

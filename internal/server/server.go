@@ -283,6 +283,16 @@ func mountRecord(api *httpapi.Server, n *node.Node, gate *dialogue.Gate, cert tl
 	if err != nil {
 		return nil, err
 	}
+	if gate != nil {
+		// A peer reads the collections of the channels active with it.
+		gate.PeerCanRead = func(ctx context.Context, name, collectionID string) error {
+			p, err := n.Store.Peer(ctx, name)
+			if err != nil {
+				return err
+			}
+			return svc.PeerCanRead(ctx, p, collectionID)
+		}
+	}
 	api.MountShared("/log", logapi.NewHandler(logapi.Config{Store: n.Store, Log: l, FindLeaf: n.LeafIndex, PeerCanRead: svc.PeerCanRead, Gate: gate, LargeObject: n.Store.LargeObject}))
 	api.MountPublic(logapi.WitnessPath, svc.WitnessHandler(trusted))
 	api.MountPeer("/peer/v1", svc.Handler())
