@@ -176,6 +176,19 @@ func (m *Main) runDemo(ctx context.Context, once bool) error {
 			return err
 		}
 	}
+	// Each party's latest checkpoint cosigned by the other, so that the
+	// check below speaks of the whole record.
+	for _, p := range []struct{ own, peer *demoParty }{{d.a, d.b}, {d.b, d.a}} {
+		if err := demoUntil(ctx, p.peer.name+" to cosign "+p.own.name+"'s latest checkpoint", func() (bool, error) {
+			cp, err := p.own.n.Store.LatestCheckpoint(ctx, d.channel.ID)
+			if err != nil {
+				return false, err
+			}
+			return strings.Contains(string(cp.Note), "\n\u2014 "+p.peer.name+" "), nil
+		}); err != nil {
+			return err
+		}
+	}
 	if err := m.verifyDemo(ctx, d); err != nil {
 		return fmt.Errorf("the demo's own check of the logs failed: %w", err)
 	}

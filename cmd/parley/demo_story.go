@@ -69,9 +69,14 @@ func (m *Main) agreeOffLimits(ctx context.Context, d *demoState) error {
 // A closes it.
 func (m *Main) requestAssistance(ctx context.Context, d *demoState) error {
 	a, b := d.a.srv.Workflow, d.b.srv.Workflow
-	if n, err := a.OffLimitsEscalations(ctx); err != nil {
+	// The node's scheduler may have escalated the report already; either
+	// way, what is written is told.
+	if _, err := a.OffLimitsEscalations(ctx); err != nil {
 		return err
-	} else if len(n) > 0 {
+	}
+	if sum, err := a.Summary(ctx); err != nil {
+		return err
+	} else if sum.Counts.Escalations > 0 {
 		d.step("the report hits an off-limits sector (energy): %s's node escalated it on its own: an escalation event and an urgent hotline notice", d.a.name)
 		m.say(d)
 	}
