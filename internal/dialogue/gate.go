@@ -118,6 +118,11 @@ type Gate struct {
 	// when it may (the collection of a channel active with it). When nil,
 	// no peer may read anything.
 	PeerCanRead func(ctx context.Context, peer, collectionID string) error
+	// ReadMarking, when set, reads an object's own marking for the
+	// decision on each object (TLPView.Marking) in place of the gate's
+	// TLPReader: the same level and recipients, without a report's
+	// object_refs, which that decision never uses (stix.ReadMarking).
+	ReadMarking func(raw []byte) (level string, recipients []string)
 	// Incident says whether a report is an incident report (it carries
 	// Parley's property-extension: stix.IsIncidentReport), whose marking
 	// an object it holds takes before any other report's. When nil, every
@@ -208,7 +213,7 @@ func (g *Gate) CheckWrite(ctx context.Context, v Viewer, collectionID string) er
 // asks Access on its first decision (Readable), so that building one
 // costs nothing.
 func (g *Gate) View(v Viewer, collectionID string) *TLPView {
-	tv := &TLPView{store: g.store, collectionID: collectionID, viewer: v, read: g.read, incident: g.Incident, gate: g}
+	tv := &TLPView{store: g.store, collectionID: collectionID, viewer: v, read: g.read, mark: g.ReadMarking, incident: g.Incident, gate: g}
 	if g.Markings != nil {
 		tv.load = func(ctx context.Context) (ReportMarkings, error) { return g.Markings(ctx, collectionID) }
 	}

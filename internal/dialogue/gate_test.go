@@ -163,3 +163,27 @@ func TestGrantRevocation(t *testing.T) {
 		}
 	}
 }
+
+// TestGateReadMarking: a gate with ReadMarking reads each object's own
+// marking with it, not with its TLPReader, and decides the same.
+func TestGateReadMarking(t *testing.T) {
+	ctx := context.Background()
+	alice := &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}
+	gs := grantStore{{CollectionID: "c", Principal: "*", Read: true}}
+	red := []byte(`{"type":"indicator","id":"indicator--1","object_marking_refs":["` + stix.TLPRed.ID + `"],"extensions":{"` + stix.ParleyExtensionID + `":{"extension_type":"property-extension","recipients":["bob"]}}}`)
+	o := &dialogue.Object{ID: "indicator--1", Type: "indicator", Raw: red}
+	g := dialogue.NewGate(gs, func([]byte) (string, []string, []string) {
+		t.Fatal("the TLPReader read an object's own marking")
+		return "", nil, nil
+	})
+	g.ReadMarking = stix.ReadMarking
+	for _, u := range []*dialogue.User{alice, {Name: "bob", Role: dialogue.RoleExpert}} {
+		ok, err := g.View(dialogue.UserViewer(u), "c").Visible(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := u.Name == "bob"; ok != want {
+			t.Errorf("%s sees a RED object for bob: %v, want %v", u.Name, ok, want)
+		}
+	}
+}

@@ -206,6 +206,10 @@ type PeerStore interface {
 	SetChannelNotified(ctx context.Context, id string, state ChannelState) error
 	// Channel finds a channel by id, or by its collection's title.
 	Channel(ctx context.Context, idOrTitle string) (*Channel, error)
+	// ChannelByID finds a channel by its id alone (KindNotFound): one
+	// lookup, for callers that ask of every request whether a collection
+	// is a channel's.
+	ChannelByID(ctx context.Context, id string) (*Channel, error)
 	// Channels lists every channel, oldest first.
 	Channels(ctx context.Context) ([]*Channel, error)
 

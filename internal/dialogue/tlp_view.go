@@ -46,6 +46,9 @@ type TLPView struct {
 	collectionID string
 	viewer       Viewer
 	read         TLPReader
+	// mark, when set, reads an object's own marking in place of read
+	// (Gate.ReadMarking).
+	mark func(raw []byte) (level string, recipients []string)
 	// incident says which reports are incident reports (Gate.Incident).
 	incident func(raw []byte) bool
 	// gate, when set, decides whether the viewer may read the collection
@@ -234,7 +237,15 @@ func MarkingIn(id, level string, recipients []string, reports ReportMarkings) Ma
 // Marking returns the marking that applies to a stored object version
 // (which must carry its Raw).
 func (v *TLPView) Marking(ctx context.Context, o *Object) (Marking, error) {
-	level, recipients, _ := v.read(o.Raw)
+	var (
+		level      string
+		recipients []string
+	)
+	if v.mark != nil {
+		level, recipients = v.mark(o.Raw)
+	} else {
+		level, recipients, _ = v.read(o.Raw)
+	}
 	if NeedsReports(level, recipients) {
 		if err := v.loadReports(ctx); err != nil {
 			return Marking{}, err

@@ -693,6 +693,19 @@ func (db *DB) Channel(ctx context.Context, idOrTitle string) (*dialogue.Channel,
 	return nil, dialogue.Errorf(op, dialogue.KindNotFound, "channel %q does not exist", idOrTitle)
 }
 
+// ChannelByID finds a channel by its id alone (KindNotFound).
+func (db *DB) ChannelByID(ctx context.Context, id string) (*dialogue.Channel, error) {
+	const op = "sqlite.ChannelByID"
+	ch, err := scanChannel(db.rQueryRow(ctx, "SELECT "+channelCols+" FROM channels ch WHERE ch.id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, dialogue.Errorf(op, dialogue.KindNotFound, "channel %q does not exist", id)
+	}
+	if err != nil {
+		return nil, dbErr(op, err)
+	}
+	return ch, nil
+}
+
 // Channels lists every channel, oldest first.
 func (db *DB) Channels(ctx context.Context) ([]*dialogue.Channel, error) {
 	return db.channels(ctx, "sqlite.Channels", "")

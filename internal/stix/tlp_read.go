@@ -25,10 +25,22 @@ var tlpByRank = [...]string{1: "clear", 2: "green", 3: "amber", 4: "amber+strict
 //     names and "role:ROLE", for a RED object).
 //   - reportRefs: the object_refs of a report (nil for other types).
 func ReadTLP(raw []byte) (level string, recipients, reportRefs []string) {
-	if level, recipients, reportRefs, ok := readTLPFast(raw); ok {
+	if level, recipients, reportRefs, ok := readTLPFast(raw, true); ok {
 		return level, recipients, reportRefs
 	}
 	return readTLPSlow(raw)
+}
+
+// ReadMarking is ReadTLP without a report's object_refs: the level and
+// recipients of an object's own marking, the same as ReadTLP's, for the
+// gate's decision on each object served (dialogue.Gate.ReadMarking),
+// which never needs the list of a report's references.
+func ReadMarking(raw []byte) (level string, recipients []string) {
+	if level, recipients, _, ok := readTLPFast(raw, false); ok {
+		return level, recipients
+	}
+	level, recipients, _ = readTLPSlow(raw)
+	return level, recipients
 }
 
 // readTLPSlow is ReadTLP by encoding/json: the definition of its answer.
@@ -88,8 +100,10 @@ const (
 // differs only in case, and the last of duplicates), and every value of
 // the type readTLPSlow decodes it into, and each string it returns valid
 // UTF-8 (encoding/json would change what is not); else readTLPSlow
-// answers.
-func readTLPFast(raw []byte) (level string, recipients, reportRefs []string, ok bool) {
+// answers. With refs false it checks a report's object_refs but leaves
+// reportRefs nil: level and recipients are the same either way (a
+// reference that is not valid UTF-8 changes neither).
+func readTLPFast(raw []byte, refs bool) (level string, recipients, reportRefs []string, ok bool) {
 	d := getDecoder(raw)
 	defer d.release()
 	d.skipSpace()
@@ -140,7 +154,7 @@ func readTLPFast(raw []byte) (level string, recipients, reportRefs []string, ok 
 	if rank > 0 {
 		level = tlpByRank[rank]
 	}
-	if isReport && refsAt >= 0 {
+	if refs && isReport && refsAt >= 0 {
 		d.pos = refsAt
 		if reportRefs, ok = d.stringList(refsN, refsEnd); !ok {
 			return "", nil, nil, false

@@ -54,11 +54,19 @@ func FuzzReadTLPFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		level, rs, refs, ok := readTLPFast(raw)
+		wl, wrs, wrefs := readTLPSlow(raw)
+		// Without the references (ReadMarking): the same level and
+		// recipients, wherever it answers.
+		if ml, mrs, mrefs, ok := readTLPFast(raw, false); ok && (ml != wl || !slices.Equal(mrs, wrs) || (mrs == nil) != (wrs == nil) || mrefs != nil) {
+			t.Fatalf("%q: fast without refs %q, %q, %q; encoding/json %q, %q", raw, ml, mrs, mrefs, wl, wrs)
+		}
+		level, rs, refs, ok := readTLPFast(raw, true)
 		if !ok {
 			return
 		}
-		wl, wrs, wrefs := readTLPSlow(raw)
+		if _, _, _, ok := readTLPFast(raw, false); !ok {
+			t.Fatalf("%q: the scan decides with the references, not without", raw)
+		}
 		if level != wl || !slices.Equal(rs, wrs) || !slices.Equal(refs, wrefs) || (rs == nil) != (wrs == nil) || (refs == nil) != (wrefs == nil) {
 			t.Fatalf("%q: fast %q, %q, %q; encoding/json %q, %q, %q", raw, level, rs, refs, wl, wrs, wrefs)
 		}
@@ -77,7 +85,7 @@ func TestReadTLPFastDecides(t *testing.T) {
 		`{"object_refs":["indicator--1"],"type":"report","name":"a","name":"b"}`,
 		"{\n  \"type\": \"note\",\n  \"object_refs\": [\"a\"],\n  \"content\": \"caf\\u00e9\"\n}\n",
 	} {
-		if _, _, _, ok := readTLPFast([]byte(raw)); !ok {
+		if _, _, _, ok := readTLPFast([]byte(raw), true); !ok {
 			t.Errorf("%s: the scan does not decide", raw)
 		}
 	}

@@ -32,6 +32,9 @@ func TestReadTLP(t *testing.T) {
 		if level != tc.level || !slices.Equal(rs, tc.recipients) || !slices.Equal(refs, tc.reportRefs) {
 			t.Errorf("%s: ReadTLP = %q, %q, %q; want %q, %q, %q", tc.name, level, rs, refs, tc.level, tc.recipients, tc.reportRefs)
 		}
+		if level, rs := stix.ReadMarking([]byte(tc.raw)); level != tc.level || !slices.Equal(rs, tc.recipients) {
+			t.Errorf("%s: ReadMarking = %q, %q; want %q, %q", tc.name, level, rs, tc.level, tc.recipients)
+		}
 	}
 }
 

@@ -280,6 +280,9 @@ func testDeclineChannel(t *testing.T, s PeerStore) {
 	if st := getChannel(t, s, offer.ID); st.State != dialogue.ChannelDeclined || st.Notified {
 		t.Errorf("stored declined offer: %+v", st)
 	}
+	if st, err := s.ChannelByID(ctx, offer.ID); err != nil || st.State != dialogue.ChannelDeclined || st.HasCollection() || st.Peer != b.Name {
+		t.Errorf("ChannelByID of the declined offer: %+v, %v", st, err)
+	}
 	if _, err := s.FindCollection(ctx, offer.ID); dialogue.KindOf(err) != dialogue.KindNotFound {
 		t.Errorf("a declined offer has a collection: %v", err)
 	}
@@ -368,6 +371,14 @@ func testProposeChannel(t *testing.T, s PeerStore) {
 		if got := getChannel(t, s, key); got.ID != ch.ID || got.Peer != b.Name || got.State != dialogue.ChannelProposed {
 			t.Errorf("Channel(%q) = %+v", key, got)
 		}
+	}
+	// ChannelByID: by the id alone, never by a title.
+	if got, err := s.ChannelByID(ctx, ch.ID); err != nil || got.ID != ch.ID || got.Peer != b.Name || got.State != dialogue.ChannelProposed || got.Title != "incidents" {
+		t.Errorf("ChannelByID(%s) = %+v, %v", ch.ID, got, err)
+	}
+	for _, key := range []string{"incidents", uuid.NewString()} {
+		_, err := s.ChannelByID(ctx, key)
+		wantKind(t, "ChannelByID("+key+")", err, dialogue.KindNotFound)
 	}
 	// Objects may be added to it; nothing flows yet.
 	add(t, s, ch.ID, sdo("indicator", 1, 0))

@@ -153,7 +153,7 @@ func (s noGateStore) Grants(context.Context, string) ([]dialogue.Grant, error) {
 // over the same store, in alternating order:
 //
 //   - gate: as the node serves it — the workflows' gate (its grant query,
-//     its report markings, stix.ReadTLP on each object, the TLP rule);
+//     its report markings, stix.ReadMarking on each object, the TLP rule);
 //   - bare: a gate whose grants come from memory and that reads every
 //     object as CLEAR without looking at it (no JSON parse, no report
 //     read): what remains is the store, the envelope and HTTP.

@@ -41,10 +41,49 @@ type foldEntry struct {
 	val   any
 }
 
-// foldCache holds a service's folds.
+// foldCache holds a service's folds, and the parties of the peers they
+// were folded for.
 type foldCache struct {
 	mu sync.Mutex
 	m  map[foldKey]foldEntry
+	// parties are the peers' parties by (store, name): a peer's name and
+	// log key never change once it is added (no store changes or removes
+	// one), so a party found once stays true.
+	parties map[partyKey]dialogue.Party
+}
+
+// partyKey names a peer of a store.
+type partyKey struct {
+	store Store
+	name  string
+}
+
+// peerParty returns the party of the peer named name (Store.Peer), from
+// the fold cache once it was found: the gate asks for it on every read.
+func (s *Service) peerParty(ctx context.Context, name string) (dialogue.Party, error) {
+	c, k := s.folds, partyKey{store: s.Store, name: name}
+	if c != nil {
+		c.mu.Lock()
+		p, ok := c.parties[k]
+		c.mu.Unlock()
+		if ok {
+			return p, nil
+		}
+	}
+	peer, err := s.Store.Peer(ctx, name)
+	if err != nil {
+		return dialogue.Party{}, err
+	}
+	p := dialogue.Party{Name: peer.Name, IdentityID: dialogue.IdentityID(peer.LogKey)}
+	if c != nil {
+		c.mu.Lock()
+		if c.parties == nil || len(c.parties) >= maxFolds {
+			c.parties = map[partyKey]dialogue.Party{}
+		}
+		c.parties[k] = p
+		c.mu.Unlock()
+	}
+	return p, nil
 }
 
 // cachedFold returns the value fold computes from a channel's objects of

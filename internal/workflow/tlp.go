@@ -37,9 +37,13 @@ func (s *Service) view(collectionID string) *dialogue.TLPView {
 // store's stamp of its reports is unchanged; for a collection that is not
 // a channel's (local, or one made with 'parley collection'), read from
 // its reports and kept the same way.
+//
+// It runs for every gated read that needs a report's marking, so it asks
+// the store the least it can: the channel by id alone, its peer's party
+// from the fold cache's (peerParty), and the fold's stamp.
 func (s *Service) reportMarkings(ctx context.Context, collectionID string) (dialogue.ReportMarkings, error) {
-	ch, other, err := s.Channel(ctx, collectionID)
-	if err != nil || ch.ID != collectionID {
+	ch, other, ok := s.collectionChannel(ctx, collectionID)
+	if !ok {
 		v, err := s.cachedFold(ctx, "report-markings", &dialogue.Channel{ID: collectionID}, dialogue.Party{}, []string{"report"}, func() (any, error) {
 			return dialogue.ReadReportMarkings(ctx, s.Store, collectionID, stix.ReadTLP, stix.IsIncidentReport)
 		})
@@ -53,6 +57,22 @@ func (s *Service) reportMarkings(ctx context.Context, collectionID string) (dial
 		return nil, err
 	}
 	return f.markings, nil
+}
+
+// collectionChannel returns the channel whose collection is collectionID,
+// with its other party, as Channel (without a viewer) finds it by that
+// id; false when there is none, it has no collection, or either lookup
+// fails: the collection is then read as one that is no channel's.
+func (s *Service) collectionChannel(ctx context.Context, collectionID string) (*dialogue.Channel, dialogue.Party, bool) {
+	ch, err := s.Store.ChannelByID(ctx, collectionID)
+	if err != nil || !ch.HasCollection() {
+		return nil, dialogue.Party{}, false
+	}
+	other, err := s.peerParty(ctx, ch.Peer)
+	if err != nil {
+		return nil, dialogue.Party{}, false
+	}
+	return ch, other, true
 }
 
 // ReportsFor is Reports as user u sees it (As): only the reports of the

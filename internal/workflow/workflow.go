@@ -116,6 +116,7 @@ func New(st Store, name, logKey string) *Service {
 	s := &Service{Store: st, Write: write.New(st, self), Self: self, Now: time.Now, folds: &foldCache{}}
 	s.gate = dialogue.NewGate(st, stix.ReadTLP)
 	s.gate.Markings = s.reportMarkings
+	s.gate.ReadMarking = stix.ReadMarking
 	s.gate.Evidence = stix.EvidenceSHA256
 	s.gate.Incident = stix.IsIncidentReport
 	return s
