@@ -312,6 +312,33 @@ func (d *decoder) bytes(src []byte) []byte {
 	return ch[:n:n]
 }
 
+// grow returns s with room for one more element: it doubles the
+// capacity when s is full. (append grows large slices by a quarter, so a
+// stack that ends with n elements would have allocated, cleared and
+// copied about 5n elements on the way; doubling costs 2n.)
+func grow[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	ns := make([]T, len(s), max(2*cap(s), 64))
+	copy(ns, s)
+	return ns
+}
+
+// handOver ends a container whose children are stack[base:]: the
+// children keep the stack's memory as they are (a large container is
+// not copied into the arena again), and the stack goes on in a new
+// array holding a copy of stack[:base]. The caller hands over only when
+// the children are at least as many as base, so the copy costs no more
+// than the children did, and only when they are more than a chunk, so
+// the new array's allocation is paid for too.
+func handOver[T any](stack []T, base int) (children, rest []T) {
+	children = stack[base:len(stack):len(stack)]
+	rest = make([]T, base, max(2*base, 64))
+	copy(rest, stack[:base])
+	return children, rest
+}
+
 // decode parses d's data as one JSON value with nothing but white space
 // after it. The tree is valid until d is released.
 func (d *decoder) decode() (value, error) {
@@ -702,7 +729,7 @@ func (d *decoder) array() (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		d.vstack = append(d.vstack, v)
+		d.vstack = append(grow(d.vstack), v)
 		if done, err := d.listNext(); done || err != nil {
 			if err != nil {
 				return value{}, err
@@ -710,9 +737,16 @@ func (d *decoder) array() (value, error) {
 			break
 		}
 	}
-	elems := d.values(d.vstack[base:])
-	clear(d.vstack[base:])
-	d.vstack = d.vstack[:base]
+	var elems []value
+	if n := len(d.vstack) - base; n > valueChunk && n >= base {
+		// a long list keeps the stack's memory rather than being
+		// copied into the arena (see handOver)
+		elems, d.vstack = handOver(d.vstack, base)
+	} else {
+		elems = d.values(d.vstack[base:])
+		clear(d.vstack[base:])
+		d.vstack = d.vstack[:base]
+	}
 	d.pop()
 	d.depth--
 	return value{kind: kArray, elems: elems}, nil
@@ -832,7 +866,7 @@ func (d *decoder) object() (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		d.mstack = append(d.mstack, member{key: key, val: v})
+		d.mstack = append(grow(d.mstack), member{key: key, val: v})
 		end, err := d.next()
 		if err != nil {
 			return value{}, err
@@ -841,9 +875,16 @@ func (d *decoder) object() (value, error) {
 			break
 		}
 	}
-	members := d.members(d.mstack[base:])
-	clear(d.mstack[base:])
-	d.mstack = d.mstack[:base]
+	var members []member
+	if n := len(d.mstack) - base; n > memberChunk && n >= base {
+		// a large object keeps the stack's memory rather than being
+		// copied into the arena (see handOver)
+		members, d.mstack = handOver(d.mstack, base)
+	} else {
+		members = d.members(d.mstack[base:])
+		clear(d.mstack[base:])
+		d.mstack = d.mstack[:base]
+	}
 	d.pop()
 	d.depth--
 	return value{kind: kObject, members: members}, nil
