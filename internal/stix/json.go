@@ -3,6 +3,7 @@ package stix
 import (
 	"encoding/binary"
 	"encoding/json"
+	"hash/maphash"
 	"math/bits"
 	"strconv"
 	"sync"
@@ -193,6 +194,11 @@ type decoder struct {
 	nameCompares int
 	root         value // the decoded document, for Parse
 	big          bool  // a chunk of several MB was made
+	// name sets of the duplicate check, a stack: sets[:nsets] are in
+	// use by the objects being read
+	sets  []nameSet
+	nsets int
+	seed  maphash.Seed
 	// the checker Parse runs over the tree, kept here so that it is
 	// reused too
 	c checker
@@ -204,6 +210,7 @@ func getDecoder(data []byte) *decoder {
 	d.data, d.pos, d.depth = data, 0, 0
 	d.path = d.path[:0]
 	d.nameCompares = 0
+	d.nsets = 0
 	return d
 }
 
@@ -234,10 +241,20 @@ func (d *decoder) release() {
 	// a very large document leaves very large chunks and stacks behind:
 	// let them go rather than keep them in the pool
 	if d.big || len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 ||
-		cap(d.vstack) > 1<<16 || cap(d.mstack) > 1<<16 || cap(d.scratch) > 1<<22 {
+		cap(d.vstack) > 1<<16 || cap(d.mstack) > 1<<16 || cap(d.scratch) > 1<<22 || d.bigSets() {
 		*d = decoder{}
 	}
 	decoderPool.Put(d)
+}
+
+// bigSets reports whether d holds name sets of more than a million
+// slots in all.
+func (d *decoder) bigSets() bool {
+	n := 0
+	for i := range d.sets {
+		n += cap(d.sets[i].slots)
+	}
+	return n > 1<<20
 }
 
 // values copies src into the arena and returns the copy.
@@ -762,12 +779,100 @@ func aliasString(b []byte) string { return unsafe.String(unsafe.SliceData(b), le
 // but quadratic in their number.
 const linearKeys = 16
 
+// nameSet is the set of the member names of one object read so far, for
+// the duplicate check of objects with more than linearKeys members. It
+// is an open-addressing hash table of the names' indexes in the object
+// (kept at most half full) and holds no pointers, so the garbage
+// collector does not scan it, and growing it rehashes nothing: each slot
+// keeps 32 bits of its name's hash, which place it in a table of up to
+// 2^32 slots, beside the index plus one (0 is an empty slot).
+type nameSet struct {
+	slots []uint64
+	n     int
+}
+
+// startSet takes a free name set from d (sets are a stack: a nested
+// object with many members needs its own while its parent's is in
+// use), empty and with room for names and more, and adds names to it.
+// The memory of an earlier set is reused, and only as much of it as
+// this object needs is cleared.
+func (d *decoder) startSet(names []member) int {
+	if d.seed == (maphash.Seed{}) {
+		d.seed = maphash.MakeSeed()
+	}
+	i := d.nsets
+	d.nsets++
+	if i == len(d.sets) {
+		d.sets = append(d.sets, nameSet{})
+	}
+	s := &d.sets[i]
+	size := 64
+	for size < 4*len(names) {
+		size *= 2
+	}
+	if cap(s.slots) >= size {
+		s.slots = s.slots[:size]
+		clear(s.slots)
+	} else {
+		s.slots = make([]uint64, size)
+	}
+	s.n = 0
+	for j := range names {
+		s.insert(uint32(maphash.Bytes(d.seed, names[j].key)), j)
+	}
+	return i
+}
+
+// insert adds the name whose hash is h and index j (not in the set).
+func (s *nameSet) insert(h uint32, j int) {
+	if 2*(s.n+1) > len(s.slots) {
+		old := s.slots
+		s.slots = make([]uint64, 2*len(old))
+		for _, e := range old {
+			if e != 0 {
+				s.place(e)
+			}
+		}
+	}
+	s.place(uint64(h)<<32 | uint64(j+1))
+	s.n++
+}
+
+// place puts the slot entry e in the first free slot from its hash on.
+func (s *nameSet) place(e uint64) {
+	mask := uint64(len(s.slots) - 1)
+	for i := e >> 32 & mask; ; i = (i + 1) & mask {
+		if s.slots[i] == 0 {
+			s.slots[i] = e
+			return
+		}
+	}
+}
+
+// addNew adds key, the name of member len(names), and reports whether
+// it was new (false: one of names has it already).
+func (s *nameSet) addNew(h uint32, key []byte, names []member) bool {
+	mask := uint64(len(s.slots) - 1)
+	for i := uint64(h) & mask; ; i = (i + 1) & mask {
+		e := s.slots[i]
+		if e == 0 {
+			break
+		}
+		if uint32(e>>32) == h && string(names[uint32(e)-1].key) == string(key) {
+			return false
+		}
+	}
+	s.insert(h, len(names))
+	return true
+}
+
 // memberName reads a member name and the colon after it; names are the
-// members already read in the same object and seen the set of their
-// names once there are linearKeys of them (memberName makes it), for
-// the duplicate check. The check costs the same for every member
-// however many there are.
-func (d *decoder) memberName(names []member, seen *map[string]struct{}) ([]byte, error) {
+// members already read in the same object and set (-1 at first) the
+// index of the set of their names once there are linearKeys of them
+// (memberName takes it; the object's reader gives it back with
+// endSet), for the duplicate check. The check costs the same for every
+// member however many there are.
+func (d *decoder) memberName(names []member, set *int) ([]byte, error) {
 	d.skipSpace()
 	d.path[len(d.path)-1].key = nil
 	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
@@ -793,24 +898,23 @@ func (d *decoder) memberName(names []member, seen *map[string]struct{}) ([]byte,
 		}
 	} else {
 		d.nameCompares++
-		// The set's strings share the names' memory (the input or the
-		// arena, which neither changes nor moves while the decoder
-		// holds it); the set lives no longer than the object's read.
-		if *seen == nil {
-			*seen = make(map[string]struct{}, 2*len(names))
-			for i := range names {
-				(*seen)[aliasString(names[i].key)] = struct{}{}
-			}
+		if *set < 0 {
+			*set = d.startSet(names)
 		}
-		if _, dup = (*seen)[aliasString(key)]; !dup {
-			(*seen)[aliasString(key)] = struct{}{}
-		}
+		dup = !d.sets[*set].addNew(uint32(maphash.Bytes(d.seed, key)), key, names)
 	}
 	if dup {
 		d.pos = keyAt
 		return nil, d.errRule(ruleDuplicate, "duplicate member name "+strconv.Quote(string(key)))
 	}
 	return key, d.colon()
+}
+
+// endSet gives back the name set an object's reader took (if any).
+func (d *decoder) endSet(set int) {
+	if set >= 0 {
+		d.nsets--
+	}
 }
 
 func (d *decoder) colon() error {
@@ -856,9 +960,9 @@ func (d *decoder) object() (value, error) {
 		return value{kind: kObject, members: []member{}}, nil
 	}
 	d.push(false)
-	var seen map[string]struct{}
+	set := -1
 	for {
-		key, err := d.memberName(d.mstack[base:], &seen)
+		key, err := d.memberName(d.mstack[base:], &set)
 		if err != nil {
 			return value{}, err
 		}
@@ -875,6 +979,7 @@ func (d *decoder) object() (value, error) {
 			break
 		}
 	}
+	d.endSet(set)
 	var members []member
 	if n := len(d.mstack) - base; n > memberChunk && n >= base {
 		// a large object keeps the stack's memory rather than being

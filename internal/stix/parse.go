@@ -208,13 +208,13 @@ func (d *decoder) scanBundle() (*bundleScan, error) {
 	}
 	d.push(false)
 	base := len(d.mstack)
-	var seen map[string]struct{}
+	set := -1
 	for {
-		key, err := d.memberName(d.mstack[base:], &seen)
+		key, err := d.memberName(d.mstack[base:], &set)
 		if err != nil {
 			return nil, err
 		}
-		d.mstack = append(d.mstack, member{key: key})
+		d.mstack = append(grow(d.mstack), member{key: key})
 		switch string(key) {
 		case "type", "id":
 			v, err := d.value()
@@ -259,6 +259,7 @@ func (d *decoder) scanBundle() (*bundleScan, error) {
 			break
 		}
 	}
+	d.endSet(set)
 	clear(d.mstack[base:])
 	d.mstack = d.mstack[:base]
 	d.pop()
