@@ -853,16 +853,19 @@ func (s *nameSet) place(e uint64) {
 // it was new (false: one of names has it already).
 func (s *nameSet) addNew(h uint32, key []byte, names []member) bool {
 	mask := uint64(len(s.slots) - 1)
-	for i := uint64(h) & mask; ; i = (i + 1) & mask {
-		e := s.slots[i]
-		if e == 0 {
-			break
-		}
-		if uint32(e>>32) == h && string(names[uint32(e)-1].key) == string(key) {
+	i := uint64(h) & mask
+	for ; s.slots[i] != 0; i = (i + 1) & mask {
+		if e := s.slots[i]; uint32(e>>32) == h && string(names[uint32(e)-1].key) == string(key) {
 			return false
 		}
 	}
-	s.insert(h, len(names))
+	if 2*(s.n+1) > len(s.slots) {
+		s.insert(h, len(names))
+	} else {
+		// the free slot the search ended on is where it goes
+		s.slots[i] = uint64(h)<<32 | uint64(len(names)+1)
+		s.n++
+	}
 	return true
 }
 
