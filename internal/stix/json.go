@@ -43,13 +43,53 @@ const (
 
 var kindName = [...]string{kNull: "null", kBool: "a boolean", kNumber: "a number", kString: "a string", kArray: "a list", kObject: "an object"}
 
-// value is one decoded JSON value.
+// value is one decoded JSON value. It is kept small (24 bytes, one
+// pointer) because a wide object's tree is mostly values: its one
+// pointer is, by kind, to the contents of a string (unescaped), to the
+// literal of a number, to the first element of a list or to the first
+// member of an object, and n is their number.
 type value struct {
-	raw     []byte   // kString: the contents (unescaped); kNumber: the literal
-	elems   []value  // kArray
-	members []member // kObject
-	kind    kind
-	b       bool // kBool
+	p    unsafe.Pointer
+	n    int
+	kind kind
+	b    bool // kBool
+}
+
+func bytesValue(k kind, b []byte) value {
+	return value{kind: k, p: unsafe.Pointer(unsafe.SliceData(b)), n: len(b)}
+}
+
+func listValue(elems []value) value {
+	return value{kind: kArray, p: unsafe.Pointer(unsafe.SliceData(elems)), n: len(elems)}
+}
+
+func objectValue(members []member) value {
+	return value{kind: kObject, p: unsafe.Pointer(unsafe.SliceData(members)), n: len(members)}
+}
+
+// raw is a string's contents (unescaped) or a number's literal; nil for
+// other kinds.
+func (v *value) raw() []byte {
+	if v.kind != kString && v.kind != kNumber {
+		return nil
+	}
+	return unsafe.Slice((*byte)(v.p), v.n)
+}
+
+// elems is a list's elements; nil for other kinds.
+func (v *value) elems() []value {
+	if v.kind != kArray {
+		return nil
+	}
+	return unsafe.Slice((*value)(v.p), v.n)
+}
+
+// members is an object's members; nil for other kinds.
+func (v *value) members() []member {
+	if v.kind != kObject {
+		return nil
+	}
+	return unsafe.Slice((*member)(v.p), v.n)
 }
 
 type member struct {
@@ -57,13 +97,13 @@ type member struct {
 	val value
 }
 
-func (v *value) str() string { return string(v.raw) }
+func (v *value) str() string { return string(v.raw()) }
 
 // get returns the member named key of an object, or nil.
 func (v *value) get(key string) *value {
-	for i := range v.members {
-		if string(v.members[i].key) == key {
-			return &v.members[i].val
+	for i := range v.members() {
+		if string(v.members()[i].key) == key {
+			return &v.members()[i].val
 		}
 	}
 	return nil
@@ -74,11 +114,11 @@ func (v *value) int() (int64, bool) {
 	if v.kind != kNumber {
 		return 0, false
 	}
-	if n, err := strconv.ParseInt(string(v.raw), 10, 64); err == nil {
+	if n, err := strconv.ParseInt(string(v.raw()), 10, 64); err == nil {
 		return n, true
 	}
 	// 1e3 and 10.0 are integers too.
-	f, err := strconv.ParseFloat(string(v.raw), 64)
+	f, err := strconv.ParseFloat(string(v.raw()), 64)
 	if err != nil || f != float64(int64(f)) || f > 1<<53 || f < -(1<<53) {
 		return 0, false
 	}
@@ -89,7 +129,7 @@ func (v *value) float() (float64, bool) {
 	if v.kind != kNumber {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(string(v.raw), 64)
+	f, err := strconv.ParseFloat(string(v.raw()), 64)
 	return f, err == nil
 }
 
@@ -479,7 +519,7 @@ func (d *decoder) value() (value, error) {
 	switch c := d.data[d.pos]; {
 	case c == '"':
 		s, err := d.string()
-		return value{kind: kString, raw: s}, err
+		return bytesValue(kString, s), err
 	case c == '{':
 		return d.object()
 	case c == '[':
@@ -549,7 +589,7 @@ func (d *decoder) number() (value, error) {
 		d.pos = start
 		return value{}, d.errRule(ruleNumber, err)
 	}
-	return value{kind: kNumber, raw: lit}, nil
+	return bytesValue(kNumber, lit), nil
 }
 
 // numberProblem says why the number literal lit (syntactically valid)
@@ -736,7 +776,7 @@ func (d *decoder) array() (value, error) {
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return value{kind: kArray, elems: []value{}}, nil
+		return listValue([]value{}), nil
 	}
 	d.push(true)
 	for i := 0; ; i++ {
@@ -766,7 +806,7 @@ func (d *decoder) array() (value, error) {
 	}
 	d.pop()
 	d.depth--
-	return value{kind: kArray, elems: elems}, nil
+	return listValue(elems), nil
 }
 
 // aliasString returns b as a string without copying it; b must not
@@ -960,7 +1000,7 @@ func (d *decoder) object() (value, error) {
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
-		return value{kind: kObject, members: []member{}}, nil
+		return objectValue([]member{}), nil
 	}
 	d.push(false)
 	set := -1
@@ -995,7 +1035,7 @@ func (d *decoder) object() (value, error) {
 	}
 	d.pop()
 	d.depth--
-	return value{kind: kObject, members: members}, nil
+	return objectValue(members), nil
 }
 
 // skip checks the syntax of the value at d.pos and moves past it,
