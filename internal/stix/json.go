@@ -234,6 +234,10 @@ type decoder struct {
 	nameCompares int
 	root         value // the decoded document, for Parse
 	big          bool  // a chunk of several MB was made
+	// the stacks' arrays handed over to large containers (up to the
+	// stack's length then); release keeps the largest as the next stack
+	keptV [][]value
+	keptM [][]member
 	// name sets of the duplicate check, a stack: sets[:nsets] are in
 	// use by the objects being read
 	sets  []nameSet
@@ -260,10 +264,12 @@ func (d *decoder) release() {
 	d.data = nil
 	clear(d.path)
 	d.path = d.path[:0]
-	clear(d.vstack)
-	d.vstack = d.vstack[:0]
-	clear(d.mstack)
-	d.mstack = d.mstack[:0]
+	d.vstack = reuseStack(d.vstack, d.keptV, maxPooledStack/int(unsafe.Sizeof(value{})))
+	clear(d.keptV)
+	d.keptV = d.keptV[:0]
+	d.mstack = reuseStack(d.mstack, d.keptM, maxPooledStack/int(unsafe.Sizeof(member{})))
+	clear(d.keptM)
+	d.keptM = d.keptM[:0]
 	for i := 0; i <= d.vi && i < len(d.vchunks); i++ {
 		clear(d.vchunks[i])
 		d.vchunks[i] = d.vchunks[i][:0]
@@ -281,7 +287,7 @@ func (d *decoder) release() {
 	// a very large document leaves very large chunks and stacks behind:
 	// let them go rather than keep them in the pool
 	if d.big || len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 ||
-		cap(d.vstack) > 1<<16 || cap(d.mstack) > 1<<16 || cap(d.scratch) > 1<<22 || d.bigSets() {
+		cap(d.scratch) > 1<<22 || d.bigSets() {
 		*d = decoder{}
 	}
 	decoderPool.Put(d)
@@ -295,6 +301,29 @@ func (d *decoder) bigSets() bool {
 		n += cap(d.sets[i].slots)
 	}
 	return n > 1<<20
+}
+
+// maxPooledStack is the most memory (in bytes) a pooled decoder keeps
+// for each of its stacks.
+const maxPooledStack = 8 << 20
+
+// reuseStack returns the stack a released decoder keeps: the largest of
+// stack and the arrays handed over (kept) that is within limit
+// elements, emptied, or nil. The part of stack beyond its length is
+// already zero; a kept array is cleared up to its length.
+func reuseStack[T any](stack []T, kept [][]T, limit int) []T {
+	clear(stack)
+	best := stack
+	for _, k := range kept {
+		if cap(k) > cap(best) && cap(k) <= limit {
+			clear(k)
+			best = k
+		}
+	}
+	if cap(best) > limit {
+		return nil
+	}
+	return best[:0]
 }
 
 // values copies src into the arena and returns the copy.
@@ -798,6 +827,7 @@ func (d *decoder) array() (value, error) {
 	if n := len(d.vstack) - base; n > valueChunk && n >= base {
 		// a long list keeps the stack's memory rather than being
 		// copied into the arena (see handOver)
+		d.keptV = append(d.keptV, d.vstack)
 		elems, d.vstack = handOver(d.vstack, base)
 	} else {
 		elems = d.values(d.vstack[base:])
@@ -1027,6 +1057,7 @@ func (d *decoder) object() (value, error) {
 	if n := len(d.mstack) - base; n > memberChunk && n >= base {
 		// a large object keeps the stack's memory rather than being
 		// copied into the arena (see handOver)
+		d.keptM = append(d.keptM, d.mstack)
 		members, d.mstack = handOver(d.mstack, base)
 	} else {
 		members = d.members(d.mstack[base:])
