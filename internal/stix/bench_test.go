@@ -105,6 +105,31 @@ func BenchmarkParseWide(b *testing.B) {
 	}
 }
 
+// BenchmarkParseWideWarm is BenchmarkParseWide's custom properties with
+// the pool's decoder, as wide objects arriving one after another are
+// parsed: what a decoder keeps after a wide object (its stacks, its
+// name set) is reused.
+//
+//	go test -run '^$' -bench 'ParseWide' -benchmem -cpu 1 -count 5 ./internal/stix
+func BenchmarkParseWideWarm(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		data := wideObject("properties", n)
+		b.Run(fmt.Sprintf("properties-%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			cpu0 := cpuTime(b)
+			for b.Loop() {
+				if _, _, err := Parse(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := cpuTime(b) - cpu0
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/member")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/member")
+		})
+	}
+}
+
 // BenchmarkReadTLP reads the TLP of an indicator about as a TAXII page
 // serves it (the gate reads every object of a page).
 //
