@@ -22,7 +22,8 @@ import (
 // member at fault.
 //
 // The tree lives in memory the decoder owns (chunks of values, members
-// and unescaped string bytes that a pooled decoder reuses), so a decoded
+// and unescaped string bytes, and the stack arrays that large containers
+// keep, all of which a pooled decoder reuses), so a decoded
 // tree is only valid until the decoder is released: nothing of it may be
 // kept after Parse or ParseBundle returns except copies.
 //
@@ -284,8 +285,9 @@ func (d *decoder) release() {
 	d.vi, d.mi, d.bi = 0, 0, 0
 	d.c = checker{}
 	d.root = value{}
-	// a very large document leaves very large chunks and stacks behind:
-	// let them go rather than keep them in the pool
+	// a very large document leaves very large chunks and name sets
+	// behind: let them go rather than keep them in the pool (the stacks
+	// were limited above)
 	if d.big || len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 ||
 		cap(d.scratch) > 1<<22 || d.bigSets() {
 		*d = decoder{}
