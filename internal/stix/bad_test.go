@@ -311,6 +311,25 @@ func TestBadJSONMembers(t *testing.T) {
 			t.Errorf("100 members and %s: %v", dup, err)
 		}
 	}
+	// nested: each object with many members has its own set while its
+	// parent's is in use, and a set is reused empty
+	dict := `"x_d":{` + strings.ReplaceAll(strings.TrimSuffix(b.String(), ","), `"x_`, `"k_`)
+	for _, tc := range []struct{ members, ptr string }{
+		{b.String() + dict + `,"k_5":2}`, "/x_d/k_5"},
+		{b.String() + dict + `},"x_5":2`, "/x_5"},
+		{b.String() + dict + `,"k_100":{` + b.String() + `"x_99":2,"x_99":3}}`, "/x_d/k_100/x_99"},
+		{b.String() + dict + `,"k_100":{` + b.String() + `"x_100":2}},"x_d":1`, "/x_d"},
+	} {
+		for range 2 {
+			_, _, err := Parse([]byte(obj(tc.members)))
+			if es, ok := err.(Errors); !ok || es[0].Rule != RuleDuplicate || es[0].Pointer != tc.ptr {
+				t.Errorf("nested, want a duplicate at %s: %v", tc.ptr, err)
+			}
+		}
+	}
+	if _, _, err := Parse([]byte(obj(b.String() + dict + `,"k_100":{` + b.String() + `"x_100":2}}`))); err != nil {
+		t.Errorf("nested, no duplicate: %v", err)
+	}
 }
 
 func TestParseBundleErrors(t *testing.T) {

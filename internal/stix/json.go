@@ -3,6 +3,7 @@ package stix
 import (
 	"encoding/binary"
 	"encoding/json"
+	"hash/maphash"
 	"math/bits"
 	"strconv"
 	"sync"
@@ -21,7 +22,8 @@ import (
 // member at fault.
 //
 // The tree lives in memory the decoder owns (chunks of values, members
-// and unescaped string bytes that a pooled decoder reuses), so a decoded
+// and unescaped string bytes, and the stack arrays that large containers
+// keep, all of which a pooled decoder reuses), so a decoded
 // tree is only valid until the decoder is released: nothing of it may be
 // kept after Parse or ParseBundle returns except copies.
 //
@@ -42,13 +44,53 @@ const (
 
 var kindName = [...]string{kNull: "null", kBool: "a boolean", kNumber: "a number", kString: "a string", kArray: "a list", kObject: "an object"}
 
-// value is one decoded JSON value.
+// value is one decoded JSON value. It is kept small (24 bytes, one
+// pointer) because a wide object's tree is mostly values: its one
+// pointer is, by kind, to the contents of a string (unescaped), to the
+// literal of a number, to the first element of a list or to the first
+// member of an object, and n is their number.
 type value struct {
-	raw     []byte   // kString: the contents (unescaped); kNumber: the literal
-	elems   []value  // kArray
-	members []member // kObject
-	kind    kind
-	b       bool // kBool
+	p    unsafe.Pointer
+	n    int
+	kind kind
+	b    bool // kBool
+}
+
+func bytesValue(k kind, b []byte) value {
+	return value{kind: k, p: unsafe.Pointer(unsafe.SliceData(b)), n: len(b)}
+}
+
+func listValue(elems []value) value {
+	return value{kind: kArray, p: unsafe.Pointer(unsafe.SliceData(elems)), n: len(elems)}
+}
+
+func objectValue(members []member) value {
+	return value{kind: kObject, p: unsafe.Pointer(unsafe.SliceData(members)), n: len(members)}
+}
+
+// raw is a string's contents (unescaped) or a number's literal; nil for
+// other kinds.
+func (v *value) raw() []byte {
+	if v.kind != kString && v.kind != kNumber {
+		return nil
+	}
+	return unsafe.Slice((*byte)(v.p), v.n)
+}
+
+// elems is a list's elements; nil for other kinds.
+func (v *value) elems() []value {
+	if v.kind != kArray {
+		return nil
+	}
+	return unsafe.Slice((*value)(v.p), v.n)
+}
+
+// members is an object's members; nil for other kinds.
+func (v *value) members() []member {
+	if v.kind != kObject {
+		return nil
+	}
+	return unsafe.Slice((*member)(v.p), v.n)
 }
 
 type member struct {
@@ -56,13 +98,13 @@ type member struct {
 	val value
 }
 
-func (v *value) str() string { return string(v.raw) }
+func (v *value) str() string { return string(v.raw()) }
 
 // get returns the member named key of an object, or nil.
 func (v *value) get(key string) *value {
-	for i := range v.members {
-		if string(v.members[i].key) == key {
-			return &v.members[i].val
+	for i := range v.members() {
+		if string(v.members()[i].key) == key {
+			return &v.members()[i].val
 		}
 	}
 	return nil
@@ -73,11 +115,11 @@ func (v *value) int() (int64, bool) {
 	if v.kind != kNumber {
 		return 0, false
 	}
-	if n, err := strconv.ParseInt(string(v.raw), 10, 64); err == nil {
+	if n, err := strconv.ParseInt(string(v.raw()), 10, 64); err == nil {
 		return n, true
 	}
 	// 1e3 and 10.0 are integers too.
-	f, err := strconv.ParseFloat(string(v.raw), 64)
+	f, err := strconv.ParseFloat(string(v.raw()), 64)
 	if err != nil || f != float64(int64(f)) || f > 1<<53 || f < -(1<<53) {
 		return 0, false
 	}
@@ -88,7 +130,7 @@ func (v *value) float() (float64, bool) {
 	if v.kind != kNumber {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(string(v.raw), 64)
+	f, err := strconv.ParseFloat(string(v.raw()), 64)
 	return f, err == nil
 }
 
@@ -193,6 +235,15 @@ type decoder struct {
 	nameCompares int
 	root         value // the decoded document, for Parse
 	big          bool  // a chunk of several MB was made
+	// the stacks' arrays handed over to large containers (up to the
+	// stack's length then); release keeps the largest as the next stack
+	keptV [][]value
+	keptM [][]member
+	// name sets of the duplicate check, a stack: sets[:nsets] are in
+	// use by the objects being read
+	sets  []nameSet
+	nsets int
+	seed  maphash.Seed
 	// the checker Parse runs over the tree, kept here so that it is
 	// reused too
 	c checker
@@ -204,6 +255,7 @@ func getDecoder(data []byte) *decoder {
 	d.data, d.pos, d.depth = data, 0, 0
 	d.path = d.path[:0]
 	d.nameCompares = 0
+	d.nsets = 0
 	return d
 }
 
@@ -213,10 +265,12 @@ func (d *decoder) release() {
 	d.data = nil
 	clear(d.path)
 	d.path = d.path[:0]
-	clear(d.vstack)
-	d.vstack = d.vstack[:0]
-	clear(d.mstack)
-	d.mstack = d.mstack[:0]
+	d.vstack = reuseStack(d.vstack, d.keptV, maxPooledStack/int(unsafe.Sizeof(value{})))
+	clear(d.keptV)
+	d.keptV = d.keptV[:0]
+	d.mstack = reuseStack(d.mstack, d.keptM, maxPooledStack/int(unsafe.Sizeof(member{})))
+	clear(d.keptM)
+	d.keptM = d.keptM[:0]
 	for i := 0; i <= d.vi && i < len(d.vchunks); i++ {
 		clear(d.vchunks[i])
 		d.vchunks[i] = d.vchunks[i][:0]
@@ -231,13 +285,47 @@ func (d *decoder) release() {
 	d.vi, d.mi, d.bi = 0, 0, 0
 	d.c = checker{}
 	d.root = value{}
-	// a very large document leaves very large chunks and stacks behind:
-	// let them go rather than keep them in the pool
+	// a very large document leaves very large chunks and name sets
+	// behind: let them go rather than keep them in the pool (the stacks
+	// were limited above)
 	if d.big || len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 ||
-		cap(d.vstack) > 1<<16 || cap(d.mstack) > 1<<16 || cap(d.scratch) > 1<<22 {
+		cap(d.scratch) > 1<<22 || d.bigSets() {
 		*d = decoder{}
 	}
 	decoderPool.Put(d)
+}
+
+// bigSets reports whether d holds name sets of more than a million
+// slots in all.
+func (d *decoder) bigSets() bool {
+	n := 0
+	for i := range d.sets {
+		n += cap(d.sets[i].slots)
+	}
+	return n > 1<<20
+}
+
+// maxPooledStack is the most memory (in bytes) a pooled decoder keeps
+// for each of its stacks.
+const maxPooledStack = 8 << 20
+
+// reuseStack returns the stack a released decoder keeps: the largest of
+// stack and the arrays handed over (kept) that is within limit
+// elements, emptied, or nil. The part of stack beyond its length is
+// already zero; a kept array is cleared up to its length.
+func reuseStack[T any](stack []T, kept [][]T, limit int) []T {
+	clear(stack)
+	best := stack
+	for _, k := range kept {
+		if cap(k) > cap(best) && cap(k) <= limit {
+			clear(k)
+			best = k
+		}
+	}
+	if cap(best) > limit {
+		return nil
+	}
+	return best[:0]
 }
 
 // values copies src into the arena and returns the copy.
@@ -310,6 +398,33 @@ func (d *decoder) bytes(src []byte) []byte {
 	d.bchunks = append(d.bchunks, ch)
 	d.bi = len(d.bchunks) - 1
 	return ch[:n:n]
+}
+
+// grow returns s with room for one more element: it doubles the
+// capacity when s is full. (append grows large slices by a quarter, so a
+// stack that ends with n elements would have allocated, cleared and
+// copied about 5n elements on the way; doubling costs 2n.)
+func grow[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	ns := make([]T, len(s), max(2*cap(s), 64))
+	copy(ns, s)
+	return ns
+}
+
+// handOver ends a container whose children are stack[base:]: the
+// children keep the stack's memory as they are (a large container is
+// not copied into the arena again), and the stack goes on in a new
+// array holding a copy of stack[:base]. The caller hands over only when
+// the children are at least as many as base, so the copy costs no more
+// than the children did, and only when they are more than a chunk, so
+// the new array's allocation is paid for too.
+func handOver[T any](stack []T, base int) (children, rest []T) {
+	children = stack[base:len(stack):len(stack)]
+	rest = make([]T, base, max(2*base, 64))
+	copy(rest, stack[:base])
+	return children, rest
 }
 
 // decode parses d's data as one JSON value with nothing but white space
@@ -435,7 +550,7 @@ func (d *decoder) value() (value, error) {
 	switch c := d.data[d.pos]; {
 	case c == '"':
 		s, err := d.string()
-		return value{kind: kString, raw: s}, err
+		return bytesValue(kString, s), err
 	case c == '{':
 		return d.object()
 	case c == '[':
@@ -505,7 +620,7 @@ func (d *decoder) number() (value, error) {
 		d.pos = start
 		return value{}, d.errRule(ruleNumber, err)
 	}
-	return value{kind: kNumber, raw: lit}, nil
+	return bytesValue(kNumber, lit), nil
 }
 
 // numberProblem says why the number literal lit (syntactically valid)
@@ -692,7 +807,7 @@ func (d *decoder) array() (value, error) {
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return value{kind: kArray, elems: []value{}}, nil
+		return listValue([]value{}), nil
 	}
 	d.push(true)
 	for i := 0; ; i++ {
@@ -702,7 +817,7 @@ func (d *decoder) array() (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		d.vstack = append(d.vstack, v)
+		d.vstack = append(grow(d.vstack), v)
 		if done, err := d.listNext(); done || err != nil {
 			if err != nil {
 				return value{}, err
@@ -710,12 +825,20 @@ func (d *decoder) array() (value, error) {
 			break
 		}
 	}
-	elems := d.values(d.vstack[base:])
-	clear(d.vstack[base:])
-	d.vstack = d.vstack[:base]
+	var elems []value
+	if n := len(d.vstack) - base; n > valueChunk && n >= base {
+		// a long list keeps the stack's memory rather than being
+		// copied into the arena (see handOver)
+		d.keptV = append(d.keptV, d.vstack)
+		elems, d.vstack = handOver(d.vstack, base)
+	} else {
+		elems = d.values(d.vstack[base:])
+		clear(d.vstack[base:])
+		d.vstack = d.vstack[:base]
+	}
 	d.pop()
 	d.depth--
-	return value{kind: kArray, elems: elems}, nil
+	return listValue(elems), nil
 }
 
 // aliasString returns b as a string without copying it; b must not
@@ -728,12 +851,103 @@ func aliasString(b []byte) string { return unsafe.String(unsafe.SliceData(b), le
 // but quadratic in their number.
 const linearKeys = 16
 
+// nameSet is the set of the member names of one object read so far, for
+// the duplicate check of objects with more than linearKeys members. It
+// is an open-addressing hash table of the names' indexes in the object
+// (kept at most half full) and holds no pointers, so the garbage
+// collector does not scan it, and growing it rehashes nothing: each slot
+// keeps 32 bits of its name's hash, which place it in a table of up to
+// 2^32 slots, beside the index plus one (0 is an empty slot).
+type nameSet struct {
+	slots []uint64
+	n     int
+}
+
+// startSet takes a free name set from d (sets are a stack: a nested
+// object with many members needs its own while its parent's is in
+// use), empty and with room for names and more, and adds names to it.
+// The memory of an earlier set is reused, and only as much of it as
+// this object needs is cleared.
+func (d *decoder) startSet(names []member) int {
+	if d.seed == (maphash.Seed{}) {
+		d.seed = maphash.MakeSeed()
+	}
+	i := d.nsets
+	d.nsets++
+	if i == len(d.sets) {
+		d.sets = append(d.sets, nameSet{})
+	}
+	s := &d.sets[i]
+	size := 64
+	for size < 4*len(names) {
+		size *= 2
+	}
+	if cap(s.slots) >= size {
+		s.slots = s.slots[:size]
+		clear(s.slots)
+	} else {
+		s.slots = make([]uint64, size)
+	}
+	s.n = 0
+	for j := range names {
+		s.insert(uint32(maphash.Bytes(d.seed, names[j].key)), j)
+	}
+	return i
+}
+
+// insert adds the name whose hash is h and index j (not in the set).
+func (s *nameSet) insert(h uint32, j int) {
+	if 2*(s.n+1) > len(s.slots) {
+		old := s.slots
+		s.slots = make([]uint64, 2*len(old))
+		for _, e := range old {
+			if e != 0 {
+				s.place(e)
+			}
+		}
+	}
+	s.place(uint64(h)<<32 | uint64(j+1))
+	s.n++
+}
+
+// place puts the slot entry e in the first free slot from its hash on.
+func (s *nameSet) place(e uint64) {
+	mask := uint64(len(s.slots) - 1)
+	for i := e >> 32 & mask; ; i = (i + 1) & mask {
+		if s.slots[i] == 0 {
+			s.slots[i] = e
+			return
+		}
+	}
+}
+
+// addNew adds key, the name of member len(names), and reports whether
+// it was new (false: one of names has it already).
+func (s *nameSet) addNew(h uint32, key []byte, names []member) bool {
+	mask := uint64(len(s.slots) - 1)
+	i := uint64(h) & mask
+	for ; s.slots[i] != 0; i = (i + 1) & mask {
+		if e := s.slots[i]; uint32(e>>32) == h && string(names[uint32(e)-1].key) == string(key) {
+			return false
+		}
+	}
+	if 2*(s.n+1) > len(s.slots) {
+		s.insert(h, len(names))
+	} else {
+		// the free slot the search ended on is where it goes
+		s.slots[i] = uint64(h)<<32 | uint64(len(names)+1)
+		s.n++
+	}
+	return true
+}
+
 // memberName reads a member name and the colon after it; names are the
-// members already read in the same object and seen the set of their
-// names once there are linearKeys of them (memberName makes it), for
-// the duplicate check. The check costs the same for every member
-// however many there are.
-func (d *decoder) memberName(names []member, seen *map[string]struct{}) ([]byte, error) {
+// members already read in the same object and set (-1 at first) the
+// index of the set of their names once there are linearKeys of them
+// (memberName takes it; the object's reader gives it back with
+// endSet), for the duplicate check. The check costs the same for every
+// member however many there are.
+func (d *decoder) memberName(names []member, set *int) ([]byte, error) {
 	d.skipSpace()
 	d.path[len(d.path)-1].key = nil
 	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
@@ -759,24 +973,23 @@ func (d *decoder) memberName(names []member, seen *map[string]struct{}) ([]byte,
 		}
 	} else {
 		d.nameCompares++
-		// The set's strings share the names' memory (the input or the
-		// arena, which neither changes nor moves while the decoder
-		// holds it); the set lives no longer than the object's read.
-		if *seen == nil {
-			*seen = make(map[string]struct{}, 2*len(names))
-			for i := range names {
-				(*seen)[aliasString(names[i].key)] = struct{}{}
-			}
+		if *set < 0 {
+			*set = d.startSet(names)
 		}
-		if _, dup = (*seen)[aliasString(key)]; !dup {
-			(*seen)[aliasString(key)] = struct{}{}
-		}
+		dup = !d.sets[*set].addNew(uint32(maphash.Bytes(d.seed, key)), key, names)
 	}
 	if dup {
 		d.pos = keyAt
 		return nil, d.errRule(ruleDuplicate, "duplicate member name "+strconv.Quote(string(key)))
 	}
 	return key, d.colon()
+}
+
+// endSet gives back the name set an object's reader took (if any).
+func (d *decoder) endSet(set int) {
+	if set >= 0 {
+		d.nsets--
+	}
 }
 
 func (d *decoder) colon() error {
@@ -819,12 +1032,12 @@ func (d *decoder) object() (value, error) {
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
-		return value{kind: kObject, members: []member{}}, nil
+		return objectValue([]member{}), nil
 	}
 	d.push(false)
-	var seen map[string]struct{}
+	set := -1
 	for {
-		key, err := d.memberName(d.mstack[base:], &seen)
+		key, err := d.memberName(d.mstack[base:], &set)
 		if err != nil {
 			return value{}, err
 		}
@@ -832,7 +1045,7 @@ func (d *decoder) object() (value, error) {
 		if err != nil {
 			return value{}, err
 		}
-		d.mstack = append(d.mstack, member{key: key, val: v})
+		d.mstack = append(grow(d.mstack), member{key: key, val: v})
 		end, err := d.next()
 		if err != nil {
 			return value{}, err
@@ -841,12 +1054,21 @@ func (d *decoder) object() (value, error) {
 			break
 		}
 	}
-	members := d.members(d.mstack[base:])
-	clear(d.mstack[base:])
-	d.mstack = d.mstack[:base]
+	d.endSet(set)
+	var members []member
+	if n := len(d.mstack) - base; n > memberChunk && n >= base {
+		// a large object keeps the stack's memory rather than being
+		// copied into the arena (see handOver)
+		d.keptM = append(d.keptM, d.mstack)
+		members, d.mstack = handOver(d.mstack, base)
+	} else {
+		members = d.members(d.mstack[base:])
+		clear(d.mstack[base:])
+		d.mstack = d.mstack[:base]
+	}
 	d.pop()
 	d.depth--
-	return value{kind: kObject, members: members}, nil
+	return objectValue(members), nil
 }
 
 // skip checks the syntax of the value at d.pos and moves past it,

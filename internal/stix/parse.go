@@ -136,7 +136,7 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	switch t := s.typ; {
 	case t == nil:
 		c.errf("/type", RuleRequired, `property "type" is required`)
-	case t.kind != kString || string(t.raw) != "bundle":
+	case t.kind != kString || string(t.raw()) != "bundle":
 		c.errf("/type", RuleBundle, `type must be "bundle"`)
 	}
 	switch idv := s.id; {
@@ -145,7 +145,7 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	case idv.kind != kString:
 		c.errf("/id", RuleValueType, "id must be a string, not %s", kindName[idv.kind])
 	default:
-		c.checkOwnID("/id", idv.raw, "bundle")
+		c.checkOwnID("/id", idv.raw(), "bundle")
 	}
 	if s.specVersion {
 		c.warnf("/spec_version", "a bundle-level spec_version is a STIX 2.0 leftover; STIX 2.1 bundles carry none (ignored)")
@@ -208,13 +208,13 @@ func (d *decoder) scanBundle() (*bundleScan, error) {
 	}
 	d.push(false)
 	base := len(d.mstack)
-	var seen map[string]struct{}
+	set := -1
 	for {
-		key, err := d.memberName(d.mstack[base:], &seen)
+		key, err := d.memberName(d.mstack[base:], &set)
 		if err != nil {
 			return nil, err
 		}
-		d.mstack = append(d.mstack, member{key: key})
+		d.mstack = append(grow(d.mstack), member{key: key})
 		switch string(key) {
 		case "type", "id":
 			v, err := d.value()
@@ -259,6 +259,7 @@ func (d *decoder) scanBundle() (*bundleScan, error) {
 			break
 		}
 	}
+	d.endSet(set)
 	clear(d.mstack[base:])
 	d.mstack = d.mstack[:base]
 	d.pop()
@@ -340,8 +341,8 @@ func Parse(raw []byte) (*Object, []Warning, error) {
 func (c *checker) object(o *value) *Object {
 	obj := &Object{}
 	var idv, tv *value
-	for i := range o.members {
-		switch m := &o.members[i]; string(m.key) {
+	for i := range o.members() {
+		switch m := &o.members()[i]; string(m.key) {
 		case "id":
 			idv = &m.val
 		case "type":
@@ -360,19 +361,19 @@ func (c *checker) object(o *value) *Object {
 	case t.kind != kString:
 		c.errf("/type", RuleValueType, "type must be a string, not %s", kindName[t.kind])
 	default:
-		def = types[string(t.raw)]
+		def = types[string(t.raw())]
 		switch {
 		case def != nil:
 			obj.Type = def.name
-		case len(obj.ID) >= len(t.raw) && obj.ID[:len(t.raw)] == string(t.raw):
-			obj.Type = obj.ID[:len(t.raw)] // shares the id's memory
+		case len(obj.ID) >= len(t.raw()) && obj.ID[:len(t.raw())] == string(t.raw()):
+			obj.Type = obj.ID[:len(t.raw())] // shares the id's memory
 		default:
 			obj.Type = t.str()
 		}
 		if def == nil {
 			if obj.Type == "bundle" {
 				c.errf("/type", RuleTypeName, "a bundle is not an object; it cannot appear here")
-			} else if msg := typeNameProblem(t.raw); msg != "" {
+			} else if msg := typeNameProblem(t.raw()); msg != "" {
 				c.errf("/type", RuleTypeName, "type %q: %s", obj.Type, msg)
 			} else {
 				def = customDef
@@ -386,7 +387,7 @@ func (c *checker) object(o *value) *Object {
 	case idv.kind != kString:
 		c.errf("/id", RuleValueType, "id must be a string, not %s", kindName[idv.kind])
 	case obj.Type != "":
-		c.checkOwnID("/id", idv.raw, obj.Type)
+		c.checkOwnID("/id", idv.raw(), obj.Type)
 	}
 	if def == nil {
 		def = customDef // check the rest as far as possible
@@ -394,8 +395,8 @@ func (c *checker) object(o *value) *Object {
 	// properties
 	var created, modified, sv *value
 	var seen uint64 // bit i: def.required[i] is present
-	for i := range o.members {
-		m := &o.members[i]
+	for i := range o.members() {
+		m := &o.members()[i]
 		p := def.props[string(m.key)]
 		if p == nil {
 			c.customProperty(m)
@@ -434,8 +435,8 @@ func (c *checker) object(o *value) *Object {
 	// spec_version
 	obj.SpecVersion = "2.1"
 	if sv != nil && sv.kind == kString {
-		if string(sv.raw) != "2.1" {
-			c.errf("/spec_version", RuleSpecVersion, `spec_version must be "2.1", not %q`, sv.raw)
+		if string(sv.raw()) != "2.1" {
+			c.errf("/spec_version", RuleSpecVersion, `spec_version must be "2.1", not %q`, sv.raw())
 		}
 	} else if sv == nil && def.cat != catSCO && def != customDef {
 		c.errf("/spec_version", RuleSpecVersion, `property "spec_version" is required on %s and must be "2.1"`, def.what())
@@ -464,14 +465,14 @@ func (c *checker) customValue(key []byte, v *value) {
 	ptr := func() string { return jp("", key) }
 	switch {
 	case strings.HasSuffix(k, "_ref"):
-		if _, msg := splitID(v.raw); v.kind != kString || msg != "" {
+		if _, msg := splitID(v.raw()); v.kind != kString || msg != "" {
 			c.warnf(ptr(), "a property whose name ends in _ref should hold an identifier")
 		}
 	case strings.HasSuffix(k, "_refs"):
 		if v.kind != kArray {
 			c.warnf(ptr(), "a property whose name ends in _refs should hold a list of identifiers")
 		}
-	case v.kind == kArray && len(v.elems) == 0:
+	case v.kind == kArray && len(v.elems()) == 0:
 		c.warnf(ptr(), "an empty list; STIX lists should not be empty")
 	}
 }
@@ -604,9 +605,9 @@ func (c *checker) timestamp(ptr string, v *value) (time.Time, bool) {
 		c.errf(ptr, RuleValueType, "must be a timestamp string, not %s", kindName[v.kind])
 		return time.Time{}, false
 	}
-	t, err := parseTimeBytes(v.raw)
+	t, err := parseTimeBytes(v.raw())
 	if err != nil {
-		c.errf(ptr, RuleTimestamp, "%q: %v", v.raw, err)
+		c.errf(ptr, RuleTimestamp, "%q: %v", v.raw(), err)
 		return time.Time{}, false
 	}
 	return t, true

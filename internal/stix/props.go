@@ -97,9 +97,9 @@ func (c *checker) checkProp(p *prop, ptr string, v *value) {
 		c.wantKind(ptr, v, kString)
 	case pStrings:
 		if c.list(ptr, v) {
-			for i := range v.elems {
-				if v.elems[i].kind != kString {
-					c.errf(jp(ptr, i), RuleValueType, "must be a string, not %s", kindName[v.elems[i].kind])
+			for i := range v.elems() {
+				if v.elems()[i].kind != kString {
+					c.errf(jp(ptr, i), RuleValueType, "must be a string, not %s", kindName[v.elems()[i].kind])
 				}
 			}
 		}
@@ -113,7 +113,7 @@ func (c *checker) checkProp(p *prop, ptr string, v *value) {
 		}
 		n, ok := v.int()
 		if !ok {
-			c.errf(ptr, RuleValueType, "must be an integer, not %s", v.raw)
+			c.errf(ptr, RuleValueType, "must be an integer, not %s", v.raw())
 			return
 		}
 		if float64(n) < p.min || float64(n) > p.max {
@@ -125,52 +125,52 @@ func (c *checker) checkProp(p *prop, ptr string, v *value) {
 		}
 		f, ok := v.float()
 		if !ok || f < p.min || f > p.max {
-			c.errf(ptr, RuleRange, "%s is out of range [%g, %g]", v.raw, p.min, p.max)
+			c.errf(ptr, RuleRange, "%s is out of range [%g, %g]", v.raw(), p.min, p.max)
 		}
 	case pRef:
 		if c.wantKind(ptr, v, kString) {
-			c.checkRef(ptr, v.raw, p.refs)
+			c.checkRef(ptr, v.raw(), p.refs)
 		}
 	case pRefs:
 		if c.list(ptr, v) {
-			for i := range v.elems {
-				e := &v.elems[i]
+			for i := range v.elems() {
+				e := &v.elems()[i]
 				if e.kind != kString {
 					c.errf(jp(ptr, i), RuleValueType, "must be an identifier string, not %s", kindName[e.kind])
 					continue
 				}
-				if rule, msg := refProblem(e.raw, p.refs); rule != "" {
+				if rule, msg := refProblem(e.raw(), p.refs); rule != "" {
 					c.errf(jp(ptr, i), rule, "%s", msg)
 				}
 			}
 		}
 	case pOV:
-		if c.wantKind(ptr, v, kString) && !p.vocab.has(v.raw) {
-			c.warnf(ptr, "%q is not in the %s vocabulary", v.raw, p.vocab.name)
+		if c.wantKind(ptr, v, kString) && !p.vocab.has(v.raw()) {
+			c.warnf(ptr, "%q is not in the %s vocabulary", v.raw(), p.vocab.name)
 		}
 	case pOVs:
 		if c.list(ptr, v) {
-			for i := range v.elems {
-				e := &v.elems[i]
+			for i := range v.elems() {
+				e := &v.elems()[i]
 				if e.kind != kString {
 					c.errf(jp(ptr, i), RuleValueType, "must be a string, not %s", kindName[e.kind])
-				} else if !p.vocab.has(e.raw) {
-					c.warnf(jp(ptr, i), "%q is not in the %s vocabulary", e.raw, p.vocab.name)
+				} else if !p.vocab.has(e.raw()) {
+					c.warnf(jp(ptr, i), "%q is not in the %s vocabulary", e.raw(), p.vocab.name)
 				}
 			}
 		}
 	case pEnum:
-		if c.wantKind(ptr, v, kString) && !p.vocab.has(v.raw) {
-			c.errf(ptr, RuleEnum, "%q is not one of %s (%s)", v.raw, p.vocab.name, p.vocab.list())
+		if c.wantKind(ptr, v, kString) && !p.vocab.has(v.raw()) {
+			c.errf(ptr, RuleEnum, "%q is not one of %s (%s)", v.raw(), p.vocab.name, p.vocab.list())
 		}
 	case pEnums:
 		if c.list(ptr, v) {
-			for i := range v.elems {
-				e := &v.elems[i]
+			for i := range v.elems() {
+				e := &v.elems()[i]
 				if e.kind != kString {
 					c.errf(jp(ptr, i), RuleValueType, "must be a string, not %s", kindName[e.kind])
-				} else if !p.vocab.has(e.raw) {
-					c.errf(jp(ptr, i), RuleEnum, "%q is not one of %s (%s)", e.raw, p.vocab.name, p.vocab.list())
+				} else if !p.vocab.has(e.raw()) {
+					c.errf(jp(ptr, i), RuleEnum, "%q is not one of %s (%s)", e.raw(), p.vocab.name, p.vocab.list())
 				}
 			}
 		}
@@ -182,39 +182,39 @@ func (c *checker) checkProp(p *prop, ptr string, v *value) {
 		c.wantKind(ptr, v, kObject)
 	case pExtRefs:
 		if c.list(ptr, v) {
-			for i := range v.elems {
-				c.externalReference(ptr, i, &v.elems[i])
+			for i := range v.elems() {
+				c.externalReference(ptr, i, &v.elems()[i])
 			}
 		}
 	case pKillChain:
 		if c.list(ptr, v) {
-			for i := range v.elems {
-				c.killChainPhase(ptr, i, &v.elems[i])
+			for i := range v.elems() {
+				c.killChainPhase(ptr, i, &v.elems()[i])
 			}
 		}
 	case pGranular:
 		if c.list(ptr, v) {
-			for i := range v.elems {
-				c.granularMarking(ptr, i, &v.elems[i])
+			for i := range v.elems() {
+				c.granularMarking(ptr, i, &v.elems()[i])
 			}
 		}
 	case pExtensions:
 		c.extensions(ptr, v)
 	case pBinary:
 		if c.wantKind(ptr, v, kString) {
-			if _, err := base64.StdEncoding.DecodeString(string(v.raw)); err != nil {
+			if _, err := base64.StdEncoding.DecodeString(string(v.raw())); err != nil {
 				c.errf(ptr, RuleEncoding, "not valid base64: %v", err)
 			}
 		}
 	case pHex:
 		if c.wantKind(ptr, v, kString) {
-			for _, ch := range v.raw {
+			for _, ch := range v.raw() {
 				if !isHex(ch) {
-					c.errf(ptr, RuleEncoding, "not a hex string: %q", v.raw)
+					c.errf(ptr, RuleEncoding, "not a hex string: %q", v.raw())
 					break
 				}
 			}
-			if len(v.raw)%2 != 0 {
+			if len(v.raw())%2 != 0 {
 				c.errf(ptr, RuleEncoding, "a hex string must have an even number of digits")
 			}
 		}
@@ -236,7 +236,7 @@ func (c *checker) list(ptr string, v *value) bool {
 	if !c.wantKind(ptr, v, kArray) {
 		return false
 	}
-	if len(v.elems) == 0 {
+	if len(v.elems()) == 0 {
 		c.errf(ptr, RuleEmptyList, "a list must not be empty")
 		return false
 	}
@@ -272,13 +272,13 @@ func (c *checker) externalReference(base string, i int, v *value) {
 	if sn != nil && sn.kind == kString {
 		// the specification fixes the form of CVE and CAPEC ids
 		eid := v.get("external_id")
-		switch string(sn.raw) {
+		switch string(sn.raw()) {
 		case "cve":
-			if eid == nil || eid.kind != kString || !bytes.HasPrefix(eid.raw, []byte("CVE-")) {
+			if eid == nil || eid.kind != kString || !bytes.HasPrefix(eid.raw(), []byte("CVE-")) {
 				c.errf(jp(base, i, "external_id"), RuleExtRef, `an external reference with source_name "cve" must have an external_id of the form CVE-YYYY-NNNN`)
 			}
 		case "capec":
-			if eid == nil || eid.kind != kString || !bytes.HasPrefix(eid.raw, []byte("CAPEC-")) {
+			if eid == nil || eid.kind != kString || !bytes.HasPrefix(eid.raw(), []byte("CAPEC-")) {
 				c.errf(jp(base, i, "external_id"), RuleExtRef, `an external reference with source_name "capec" must have an external_id of the form CAPEC-N`)
 			}
 		}
@@ -297,8 +297,8 @@ func (c *checker) killChainPhase(base string, i int, v *value) {
 			c.errf(jp(base, i, k), RuleRequired, "a kill chain phase needs %s", k)
 		case f.kind != kString:
 			c.errf(jp(base, i, k), RuleValueType, "must be a string, not %s", kindName[f.kind])
-		case !lowerHyphen(f.raw):
-			c.warnf(jp(base, i, k), "%q should be lowercase with hyphens", f.raw)
+		case !lowerHyphen(f.raw()):
+			c.warnf(jp(base, i, k), "%q should be lowercase with hyphens", f.raw())
 		}
 	}
 }
@@ -328,15 +328,15 @@ func (c *checker) granularMarking(base string, i int, v *value) {
 		c.errf(jp(base, i, "selectors"), RuleRequired, "a granular marking needs selectors")
 	case sel.kind != kArray:
 		c.errf(jp(base, i, "selectors"), RuleValueType, "selectors must be a list, not %s", kindName[sel.kind])
-	case len(sel.elems) == 0:
+	case len(sel.elems()) == 0:
 		c.errf(jp(base, i, "selectors"), RuleEmptyList, "selectors must not be empty")
 	default:
-		for j := range sel.elems {
-			s := &sel.elems[j]
+		for j := range sel.elems() {
+			s := &sel.elems()[j]
 			if s.kind != kString {
 				c.errf(jp(base, i, "selectors", j), RuleValueType, "a selector must be a string, not %s", kindName[s.kind])
-			} else if !validSelector(s.raw) {
-				c.errf(jp(base, i, "selectors", j), RuleGranular, "selector %q is not a property path of the form name(.name|.[n])*", s.raw)
+			} else if !validSelector(s.raw()) {
+				c.errf(jp(base, i, "selectors", j), RuleGranular, "selector %q is not a property path of the form name(.name|.[n])*", s.raw())
 			}
 		}
 	}
@@ -350,7 +350,7 @@ func (c *checker) granularMarking(base string, i int, v *value) {
 		if mr.kind != kString {
 			c.errf(jp(base, i, "marking_ref"), RuleValueType, "must be an identifier string, not %s", kindName[mr.kind])
 		} else {
-			c.checkRef(jp(base, i, "marking_ref"), mr.raw, markingRefs)
+			c.checkRef(jp(base, i, "marking_ref"), mr.raw(), markingRefs)
 		}
 	default:
 		c.wantKind(jp(base, i, "lang"), lang, kString)
@@ -387,12 +387,12 @@ func (c *checker) hashes(ptr string, v *value) {
 	if !c.wantKind(ptr, v, kObject) {
 		return
 	}
-	if len(v.members) == 0 {
+	if len(v.members()) == 0 {
 		c.errf(ptr, RuleHashes, "hashes must not be empty")
 		return
 	}
-	for i := range v.members {
-		m := &v.members[i]
+	for i := range v.members() {
+		m := &v.members()[i]
 		if len(m.key) > 250 {
 			c.errf(jp(ptr, m.key), RuleHashes, "a hash algorithm name must be at most 250 characters")
 			continue
@@ -402,14 +402,14 @@ func (c *checker) hashes(ptr string, v *value) {
 			continue
 		}
 		if n, ok := hashLens[string(m.key)]; ok {
-			good := len(m.val.raw) == n
-			for _, ch := range m.val.raw {
+			good := len(m.val.raw()) == n
+			for _, ch := range m.val.raw() {
 				if !isHex(ch) {
 					good = false
 				}
 			}
 			if !good {
-				c.errf(jp(ptr, m.key), RuleHashes, "a %s hash must be %d hex digits, not %q", m.key, n, m.val.raw)
+				c.errf(jp(ptr, m.key), RuleHashes, "a %s hash must be %d hex digits, not %q", m.key, n, m.val.raw())
 			}
 		} else if !vocHashAlgo.has(m.key) {
 			c.warnf(jp(ptr, m.key), "%q is not in the hashing-algorithm-ov vocabulary", m.key)
@@ -421,8 +421,8 @@ func (c *checker) dict(ptr string, v *value) {
 	if !c.wantKind(ptr, v, kObject) {
 		return
 	}
-	for i := range v.members {
-		k := v.members[i].key
+	for i := range v.members() {
+		k := v.members()[i].key
 		if len(k) == 0 || len(k) > 250 {
 			c.errf(jp(ptr, k), RuleDictionary, "a dictionary key must be 1 to 250 characters long")
 			continue
@@ -442,12 +442,12 @@ func (c *checker) extensions(ptr string, v *value) {
 	if !c.wantKind(ptr, v, kObject) {
 		return
 	}
-	if len(v.members) == 0 {
+	if len(v.members()) == 0 {
 		c.errf(ptr, RuleExtension, "extensions must not be empty")
 		return
 	}
-	for i := range v.members {
-		m := &v.members[i]
+	for i := range v.members() {
+		m := &v.members()[i]
 		kp := jp(ptr, m.key)
 		if strings.HasPrefix(string(m.key), "extension-definition--") {
 			c.checkRef(kp, m.key, &refTypes{names: []string{"extension-definition"}, desc: "an extension-definition"})
@@ -462,7 +462,7 @@ func (c *checker) extensions(ptr string, v *value) {
 			continue
 		}
 		if et := m.val.get("extension_type"); et != nil {
-			if et.kind != kString || !vocExtensionType.has(et.raw) {
+			if et.kind != kString || !vocExtensionType.has(et.raw()) {
 				c.errf(jp(kp, "extension_type"), RuleEnum, "extension_type must be one of %s", vocExtensionType.list())
 			}
 		}

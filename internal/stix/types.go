@@ -292,15 +292,15 @@ func (c *checker) order(o *value, a, b string, strict bool) {
 	if av == nil || bv == nil || av.kind != kString || bv.kind != kString {
 		return
 	}
-	at, err1 := parseTimeBytes(av.raw)
-	bt, err2 := parseTimeBytes(bv.raw)
+	at, err1 := parseTimeBytes(av.raw())
+	bt, err2 := parseTimeBytes(bv.raw())
 	if err1 != nil || err2 != nil {
 		return
 	}
 	if strict && !bt.After(at) {
-		c.errf("/"+b, RuleTimeOrder, "%s (%s) must be later than %s (%s)", b, bv.raw, a, av.raw)
+		c.errf("/"+b, RuleTimeOrder, "%s (%s) must be later than %s (%s)", b, bv.raw(), a, av.raw())
 	} else if !strict && bt.Before(at) {
-		c.errf("/"+b, RuleTimeOrder, "%s (%s) must not be earlier than %s (%s)", b, bv.raw, a, av.raw)
+		c.errf("/"+b, RuleTimeOrder, "%s (%s) must not be earlier than %s (%s)", b, bv.raw(), a, av.raw())
 	}
 }
 
@@ -318,9 +318,9 @@ func atLeastOne(names ...string) func(*checker, *value) {
 // atLeastOneProperty: "MUST contain at least one property (other than
 // type) from this object" — and other than the common ones.
 func atLeastOneProperty(c *checker, o *value) {
-	def := types[string(o.get("type").raw)]
-	for i := range o.members {
-		k := o.members[i].key
+	def := types[string(o.get("type").raw())]
+	for i := range o.members() {
+		k := o.members()[i].key
 		if p := def.props[string(k)]; p != nil {
 			if _, common := scoCommonNames[string(k)]; !common {
 				return
@@ -342,7 +342,7 @@ func checkPattern(c *checker, ptr string, v *value) {
 	if !c.wantKind(ptr, v, kString) {
 		return
 	}
-	if len(strings.TrimSpace(string(v.raw))) == 0 {
+	if len(strings.TrimSpace(string(v.raw()))) == 0 {
 		c.errf(ptr, RulePattern, "pattern must not be empty")
 	}
 }
@@ -360,8 +360,8 @@ func checkIndicatorPattern(c *checker, o *value) {
 		return
 	}
 	depth, inQuote, opened := 0, false, false
-	for i := 0; i < len(p.raw); i++ {
-		ch := p.raw[i]
+	for i := 0; i < len(p.raw()); i++ {
+		ch := p.raw()[i]
 		switch {
 		case inQuote && ch == '\\':
 			i++
@@ -390,8 +390,8 @@ func checkRelationshipType(c *checker, ptr string, v *value) {
 	if !c.wantKind(ptr, v, kString) {
 		return
 	}
-	if msg := typeNameProblem(v.raw); msg != "" {
-		c.errf(ptr, RuleRelationType, "relationship_type %q: %s", v.raw, msg)
+	if msg := typeNameProblem(v.raw()); msg != "" {
+		c.errf(ptr, RuleRelationType, "relationship_type %q: %s", v.raw(), msg)
 	}
 }
 
@@ -473,7 +473,7 @@ func checkMarkingDefinition(c *checker, o *value) {
 			c.errf("/definition/tlp", RuleRequired, "a TLP marking needs definition.tlp")
 			return
 		}
-		if t.kind != kString || !vocTLP1.has(t.raw) {
+		if t.kind != kString || !vocTLP1.has(t.raw()) {
 			c.errf("/definition/tlp", RuleEnum, "definition.tlp must be one of %s", vocTLP1.list())
 			return
 		}
@@ -505,11 +505,11 @@ func checkContents(c *checker, ptr string, v *value) {
 	if !c.wantKind(ptr, v, kObject) {
 		return
 	}
-	if len(v.members) == 0 {
+	if len(v.members()) == 0 {
 		c.errf(ptr, RuleLanguageCode, "contents must not be empty")
 	}
-	for i := range v.members {
-		m := &v.members[i]
+	for i := range v.members() {
+		m := &v.members()[i]
 		if m.val.kind != kObject {
 			c.errf(jp(ptr, m.key), RuleValueType, "the contents of a language must be an object, not %s", kindName[m.val.kind])
 		}
@@ -522,8 +522,8 @@ func checkExtensionDefinition(c *checker, o *value) {
 		return
 	}
 	toplevel := false
-	for i := range et.elems {
-		if et.elems[i].kind == kString && et.elems[i].str() == "toplevel-property-extension" {
+	for i := range et.elems() {
+		if et.elems()[i].kind == kString && et.elems()[i].str() == "toplevel-property-extension" {
 			toplevel = true
 		}
 	}
@@ -565,8 +565,8 @@ func checkBodyMultipart(c *checker, ptr string, v *value) {
 	if !c.list(ptr, v) {
 		return
 	}
-	for i := range v.elems {
-		e := &v.elems[i]
+	for i := range v.elems() {
+		e := &v.elems()[i]
 		if e.kind != kObject {
 			c.errf(jp(ptr, i), RuleValueType, "a MIME part must be an object, not %s", kindName[e.kind])
 			continue
@@ -579,7 +579,7 @@ func checkBodyMultipart(c *checker, ptr string, v *value) {
 			if raw.kind != kString {
 				c.errf(jp(ptr, i, "body_raw_ref"), RuleValueType, "must be an identifier string")
 			} else {
-				c.checkRef(jp(ptr, i, "body_raw_ref"), raw.raw, rt("an artifact or a file", "artifact", "file"))
+				c.checkRef(jp(ptr, i, "body_raw_ref"), raw.raw(), rt("an artifact or a file", "artifact", "file"))
 			}
 		}
 	}
@@ -599,13 +599,13 @@ func checkRegistryValues(c *checker, ptr string, v *value) {
 	if !c.list(ptr, v) {
 		return
 	}
-	for i := range v.elems {
-		e := &v.elems[i]
+	for i := range v.elems() {
+		e := &v.elems()[i]
 		if e.kind != kObject {
 			c.errf(jp(ptr, i), RuleValueType, "a registry value must be an object, not %s", kindName[e.kind])
 			continue
 		}
-		if dt := e.get("data_type"); dt != nil && (dt.kind != kString || !vocRegistryType.has(dt.raw)) {
+		if dt := e.get("data_type"); dt != nil && (dt.kind != kString || !vocRegistryType.has(dt.raw())) {
 			c.errf(jp(ptr, i, "data_type"), RuleEnum, "data_type must be one of %s", vocRegistryType.list())
 		}
 	}
