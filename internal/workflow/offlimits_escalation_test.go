@@ -99,7 +99,9 @@ func TestOffLimitsEscalation(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Add(time.Second)
-	fromB, err := b.wf.FileReport(ctx, "a-b", reqBundle(t, clock.Now()), "green", []string{"energy"}, 3)
+	// b's bundle names its own feed: a's feed identity, received, is a's
+	// to version.
+	fromB, err := b.wf.FileReport(ctx, "a-b", reqBundleOf(t, clock.Now(), "identity--7d2c9e4a-1b3f-4c5d-8e6f-9a0b1c2d3e4f"), "green", []string{"energy"}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,7 +127,15 @@ func reqHas(t testing.TB, n *reqNode, channel, id string) {
 // that carries no marking.
 func reqBundle(t testing.TB, now time.Time, extra ...json.RawMessage) []byte {
 	t.Helper()
-	objs, err := stix.SampleIncidentWith(stix.SampleOptions{Now: now, IdentityID: "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8", IdentityName: "feed"})
+	return reqBundleOf(t, now, "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8", extra...)
+}
+
+// reqBundleOf is reqBundle with the sample's identity (its feed) given: a
+// party may not issue a new version of a feed identity the other party
+// sent first.
+func reqBundleOf(t testing.TB, now time.Time, identityID string, extra ...json.RawMessage) []byte {
+	t.Helper()
+	objs, err := stix.SampleIncidentWith(stix.SampleOptions{Now: now, IdentityID: identityID, IdentityName: "feed"})
 	if err != nil {
 		t.Fatal(err)
 	}
