@@ -3,6 +3,7 @@ package dialogue
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // The gate (docs/design/access.md): who may read and write what on a
@@ -132,6 +133,48 @@ type Gate struct {
 	// evidence file an object names, "" when it names none
 	// (stix.EvidenceSHA256). When nil, no user may read evidence files.
 	Evidence func(raw []byte) string
+
+	own ownCache
+}
+
+// ownCache keeps what the JSON of stored object versions says of TLP, so
+// that a version read again (a TAXII client polling, the same page asked
+// twice) is not scanned again. A stored version's bytes never change: the
+// key is its collection, id, version and DateAdded, and a version deleted
+// and added again has another DateAdded. Objects without a DateAdded (not
+// read from the store) are not kept. When full it starts over.
+type ownCache struct {
+	mu sync.Mutex
+	m  map[ownKey]ownMarking
+}
+
+type ownKey struct {
+	collection, id string
+	version, added int64
+}
+
+type ownMarking struct {
+	level      string
+	recipients []string
+}
+
+// ownCacheSize bounds the cache (about 100 bytes an entry).
+const ownCacheSize = 1 << 17
+
+func (c *ownCache) get(k ownKey) (ownMarking, bool) {
+	c.mu.Lock()
+	m, ok := c.m[k]
+	c.mu.Unlock()
+	return m, ok
+}
+
+func (c *ownCache) put(k ownKey, m ownMarking) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= ownCacheSize {
+		c.m = make(map[ownKey]ownMarking, 1024)
+	}
+	c.m[k] = m
+	c.mu.Unlock()
 }
 
 // NewGate returns the gate over st; read is stix.ReadTLP (passed in so
@@ -213,7 +256,7 @@ func (g *Gate) CheckWrite(ctx context.Context, v Viewer, collectionID string) er
 // asks Access on its first decision (Readable), so that building one
 // costs nothing.
 func (g *Gate) View(v Viewer, collectionID string) *TLPView {
-	tv := &TLPView{store: g.store, collectionID: collectionID, viewer: v, read: g.read, mark: g.ReadMarking, incident: g.Incident, gate: g}
+	tv := &TLPView{store: g.store, collectionID: collectionID, viewer: v, read: g.read, mark: g.ReadMarking, incident: g.Incident, gate: g, own: &g.own}
 	if g.Markings != nil {
 		tv.load = func(ctx context.Context) (ReportMarkings, error) { return g.Markings(ctx, collectionID) }
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/stix"
@@ -185,5 +186,46 @@ func TestGateReadMarking(t *testing.T) {
 		if want := u.Name == "bob"; ok != want {
 			t.Errorf("%s sees a RED object for bob: %v, want %v", u.Name, ok, want)
 		}
+	}
+}
+
+// The gate reads a stored version's marking once: the same version asked
+// again is decided from the cache, the same, and a version added again
+// (another DateAdded) is read again.
+func TestGateOwnMarkingCache(t *testing.T) {
+	ctx := context.Background()
+	g := dialogue.NewGate(grantStore{{CollectionID: "c", Principal: "*", Read: true}}, stix.ReadTLP)
+	reads := 0
+	g.ReadMarking = func(raw []byte) (string, []string) {
+		reads++
+		level, recipients, _ := stix.ReadTLP(raw)
+		return level, recipients
+	}
+	alice := dialogue.UserViewer(&dialogue.User{Name: "alice", Role: dialogue.RoleExpert})
+	added := time.Date(2026, 12, 7, 1, 2, 3, 0, time.UTC)
+	red := marked("indicator--1", stix.TLPRed, recipients("alice"))
+	red.Modified, red.DateAdded = added, added
+	for i := range 3 {
+		ok, err := g.View(alice, "c").Visible(ctx, red)
+		if err != nil || !ok {
+			t.Fatalf("read %d: %v %v", i, ok, err)
+		}
+	}
+	if reads != 1 {
+		t.Errorf("the version was read %d times, want once", reads)
+	}
+	// Deleted and added again with other content: another DateAdded.
+	again := marked("indicator--1", stix.TLPRed, recipients("bob"))
+	again.Modified, again.DateAdded = added, added.Add(time.Second)
+	if ok, err := g.View(alice, "c").Visible(ctx, again); err != nil || ok {
+		t.Errorf("the version added again: visible %v %v, want hidden from alice", ok, err)
+	}
+	// Without a DateAdded or without its JSON: never kept.
+	loose := marked("indicator--2", stix.TLPClear, "")
+	for range 2 {
+		g.View(alice, "c").Visible(ctx, loose)
+	}
+	if reads != 4 {
+		t.Errorf("reads %d, want 4 (objects not read from the store are not kept)", reads)
 	}
 }

@@ -49,6 +49,9 @@ type TLPView struct {
 	// mark, when set, reads an object's own marking in place of read
 	// (Gate.ReadMarking).
 	mark func(raw []byte) (level string, recipients []string)
+	// own is the gate's cache of what stored versions say of TLP (nil:
+	// every object is read).
+	own *ownCache
 	// incident says which reports are incident reports (Gate.Incident).
 	incident func(raw []byte) bool
 	// gate, when set, decides whether the viewer may read the collection
@@ -237,6 +240,26 @@ func MarkingIn(id, level string, recipients []string, reports ReportMarkings) Ma
 // Marking returns the marking that applies to a stored object version
 // (which must carry its Raw).
 func (v *TLPView) Marking(ctx context.Context, o *Object) (Marking, error) {
+	level, recipients := v.ownMarking(o)
+	if NeedsReports(level, recipients) {
+		if err := v.loadReports(ctx); err != nil {
+			return Marking{}, err
+		}
+	}
+	return MarkingIn(o.ID, level, recipients, v.reports), nil
+}
+
+// ownMarking reads what an object version's JSON says of TLP: from the
+// gate's cache when the version was read before.
+func (v *TLPView) ownMarking(o *Object) (string, []string) {
+	var k ownKey
+	cache := v.own != nil && !o.DateAdded.IsZero() && len(o.Raw) > 0
+	if cache {
+		k = ownKey{collection: v.collectionID, id: o.ID, version: o.Version().UnixNano(), added: o.DateAdded.UnixNano()}
+		if m, ok := v.own.get(k); ok {
+			return m.level, slices.Clone(m.recipients)
+		}
+	}
 	var (
 		level      string
 		recipients []string
@@ -246,12 +269,10 @@ func (v *TLPView) Marking(ctx context.Context, o *Object) (Marking, error) {
 	} else {
 		level, recipients, _ = v.read(o.Raw)
 	}
-	if NeedsReports(level, recipients) {
-		if err := v.loadReports(ctx); err != nil {
-			return Marking{}, err
-		}
+	if cache {
+		v.own.put(k, ownMarking{level: level, recipients: slices.Clone(recipients)})
 	}
-	return MarkingIn(o.ID, level, recipients, v.reports), nil
+	return level, recipients
 }
 
 // Visible reports whether the view's viewer may see the object version.
