@@ -2,7 +2,6 @@ package dialogue
 
 import (
 	"context"
-	"fmt"
 	"sync"
 )
 
@@ -226,7 +225,7 @@ func (g *Gate) CheckRead(ctx context.Context, v Viewer, collectionID string) err
 		return err
 	}
 	if !acc.Read {
-		return Errorf("dialogue.Gate", KindNotFound, "no collection %s", clipText(collectionID, 80))
+		return Errorf("dialogue.Gate", KindNotFound, "no collection %s", Clip(collectionID, 80))
 	}
 	return nil
 }
@@ -244,7 +243,7 @@ func (g *Gate) CheckWrite(ctx context.Context, v Viewer, collectionID string) er
 	case acc.Write:
 		return nil
 	case !acc.Read:
-		return Errorf(op, KindNotFound, "no collection %s", clipText(collectionID, 80))
+		return Errorf(op, KindNotFound, "no collection %s", Clip(collectionID, 80))
 	case v.User != nil && !v.User.Role.CanWrite():
 		return Errorf(op, KindForbidden, "%s may not write: the role %s reads and approves (writing needs expert, duty or admin)", v, v.User.Role)
 	}
@@ -271,7 +270,7 @@ func (g *Gate) View(v Viewer, collectionID string) *TLPView {
 // KindNotFound, worded as for a file that is not there.
 func (g *Gate) CheckEvidence(ctx context.Context, v Viewer, collectionID, sum string) error {
 	const op = "dialogue.Gate"
-	notFound := Errorf(op, KindNotFound, "no evidence file sha256:%s here", clipText(sum, 64))
+	notFound := Errorf(op, KindNotFound, "no evidence file sha256:%s here", Clip(sum, 64))
 	if g.Evidence == nil {
 		return notFound
 	}
@@ -306,17 +305,4 @@ func (g *Gate) CheckEvidence(ctx context.Context, v Viewer, collectionID, sum st
 		}
 		f.After = page.Next
 	}
-}
-
-// clipText cuts s to at most n bytes on a character boundary, marking the
-// cut with "…".
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return fmt.Sprintf("%s…", s[:i])
 }
