@@ -250,6 +250,15 @@ func (g *Gate) CheckWrite(ctx context.Context, v Viewer, collectionID string) er
 	return Errorf(op, KindForbidden, "%s may read collection %s but not write to it (its grant)", v, collectionID)
 }
 
+// ViewWith is View for a caller that asked Access for v in the collection
+// already, in the same request: the view decides from acc instead of
+// asking again.
+func (g *Gate) ViewWith(v Viewer, collectionID string, acc Access) *TLPView {
+	tv := g.View(v, collectionID)
+	tv.checked, tv.denied = true, !acc.Read
+	return tv
+}
+
 // View returns v's view of a collection: what it may see of each object.
 // A viewer that may not read the collection sees nothing in it; the view
 // asks Access on its first decision (Readable), so that building one

@@ -30,14 +30,16 @@ func ParseTLPLevel(s string) (TLPLevel, bool) {
 	return 0, false
 }
 
-// TLPView decides what one user sees of one collection (docs/design/tlp.md):
+// TLPView is a viewer's view of one collection, made by the gate
+// (Gate.View; docs/design/tlp.md): nothing when the viewer may not read the
+// collection, else each object by its marking:
 //
 //   - an object's marking is its own TLP marking;
-//   - an unmarked object that a report of the collection holds (object_refs)
-//     takes the marking of the first report that held it; an unmarked
-//     object no report holds is CLEAR;
-//   - a RED object that names no recipients takes those of the first
-//     report that held it, when that report is RED (else no one's).
+//   - an unmarked object takes the marking of the report it was filed
+//     with (ReportOrder: the first incident report that held it, else the
+//     first other report); an unmarked object no report holds is CLEAR;
+//   - a RED object that names no recipients takes those of that report,
+//     when it is RED (else no one's).
 //
 // The reports are read once, on the first object that needs them. A view
 // is for one request: it does not see reports added after that.
@@ -54,37 +56,22 @@ type TLPView struct {
 	own *ownCache
 	// incident says which reports are incident reports (Gate.Incident).
 	incident func(raw []byte) bool
-	// gate, when set, decides whether the viewer may read the collection
-	// at all (Gate.View), on the first decision; denied is its answer.
+	// gate decides whether the viewer may read the collection at all, on
+	// the first decision; denied is its answer.
 	gate    *Gate
 	checked bool
 	denied  bool
 
-	// load gives the collection's ReportMarkings (NewTLPViewOf); nil:
+	// load gives the collection's ReportMarkings (Gate.Markings); nil:
 	// the view reads the reports itself.
 	load    func(context.Context) (ReportMarkings, error)
 	reports ReportMarkings // object id → marking from the reports holding it
 }
 
-// NewTLPView returns the view of user u (nil: no one) of a collection.
-func NewTLPView(st ObjectFinder, collectionID string, u *User, read TLPReader) *TLPView {
-	return &TLPView{store: st, collectionID: collectionID, viewer: UserViewer(u), read: read}
-}
-
-// NewTLPViewOf is NewTLPView for a caller that keeps the collection's
-// ReportMarkings between reads: load gives them (it is called at most
-// once per view, on the first object that needs them), instead of the
-// view reading every report of the collection. What load gives is not
-// changed by the view.
-func NewTLPViewOf(collectionID string, u *User, read TLPReader, load func(context.Context) (ReportMarkings, error)) *TLPView {
-	return &TLPView{collectionID: collectionID, viewer: UserViewer(u), read: read, load: load}
-}
-
 // Readable reports whether the view's viewer may read the collection at
-// all; when not, it sees nothing in it. A view that is not the gate's
-// (NewTLPView) leaves the grant to its caller.
+// all; when not, it sees nothing in it.
 func (v *TLPView) Readable(ctx context.Context) (bool, error) {
-	if v.gate != nil && !v.checked {
+	if !v.checked {
 		acc, err := v.gate.Access(ctx, v.viewer, v.collectionID)
 		if err != nil {
 			return false, err

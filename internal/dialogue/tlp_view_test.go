@@ -34,6 +34,21 @@ func (p pages) FindObjects(_ context.Context, _ string, f dialogue.ObjectFilter)
 	return &dialogue.ObjectPage{}, nil
 }
 
+// Grants: every user of the test's collection "c" reads it.
+func (pages) Grants(context.Context, string) ([]dialogue.Grant, error) {
+	return []dialogue.Grant{{CollectionID: "c", Principal: "*", Read: true}}, nil
+}
+
+// viewOf is the gate's view of user u of the collection "c" of store;
+// load, when set, gives the gate the collection's ReportMarkings.
+func viewOf(store pages, u *dialogue.User, load func(context.Context) (dialogue.ReportMarkings, error)) *dialogue.TLPView {
+	g := dialogue.NewGate(store, stix.ReadTLP)
+	if load != nil {
+		g.Markings = func(ctx context.Context, _ string) (dialogue.ReportMarkings, error) { return load(ctx) }
+	}
+	return g.View(dialogue.UserViewer(u), "c")
+}
+
 func obj(id, raw string) *dialogue.Object {
 	typ, _, _ := strings.Cut(id, "--")
 	return &dialogue.Object{ID: id, Type: typ, Raw: []byte(raw)}
@@ -63,7 +78,7 @@ func TestTLPView(t *testing.T) {
 	}
 	mallory := &dialogue.User{Name: "mallory", Role: dialogue.RoleExpert}
 	for _, u := range []*dialogue.User{alice, bob, carol, mallory, nil} {
-		v := dialogue.NewTLPView(store, "c", u, stix.ReadTLP)
+		v := viewOf(store, u, nil)
 		got, err := v.Filter(context.Background(), store)
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +95,7 @@ func TestTLPView(t *testing.T) {
 			t.Errorf("%s sees %q, want %q", name, ids, want[name])
 		}
 	}
-	v := dialogue.NewTLPView(store, "c", nil, stix.ReadTLP)
+	v := viewOf(store, nil, nil)
 	for id, wantLevel := range map[string]dialogue.TLPLevel{"indicator--0": dialogue.TLPRed, "indicator--1": dialogue.TLPRed, "indicator--2": dialogue.TLPClear, "indicator--5": dialogue.TLPAmberStrict} {
 		for _, o := range store {
 			if o.ID != id {
@@ -127,7 +142,7 @@ func (c *countingFinder) FindObjects(ctx context.Context, id string, f dialogue.
 	return c.pages.FindObjects(ctx, id, f)
 }
 
-// A view given the collection's ReportMarkings (NewTLPViewOf) decides as
+// A view given the collection's ReportMarkings (Gate.Markings) decides as
 // one that reads the reports itself, for every object and user; it calls
 // the loader once, on the first object that needs it, and never when no
 // object does.
@@ -141,11 +156,11 @@ func TestTLPViewOf(t *testing.T) {
 	}
 	for _, u := range []*dialogue.User{{Name: "alice", Role: dialogue.RoleExpert}, {Name: "bob", Role: dialogue.RoleDuty}, {Name: "carol", Role: dialogue.RoleAdmin}, {Name: "mallory", Role: dialogue.RoleExpert}, nil} {
 		loads := 0
-		v := dialogue.NewTLPViewOf("c", u, stix.ReadTLP, func(context.Context) (dialogue.ReportMarkings, error) {
+		v := viewOf(store, u, func(context.Context) (dialogue.ReportMarkings, error) {
 			loads++
 			return rm, nil
 		})
-		ref := dialogue.NewTLPView(store, "c", u, stix.ReadTLP)
+		ref := viewOf(store, u, nil)
 		for _, o := range store {
 			got, err := v.Marking(ctx, o)
 			if err != nil {
@@ -171,7 +186,7 @@ func TestTLPViewOf(t *testing.T) {
 		t.Fatal("ReadReportMarkings read nothing")
 	}
 	// Objects with markings of their own: no load.
-	v := dialogue.NewTLPViewOf("c", nil, stix.ReadTLP, func(context.Context) (dialogue.ReportMarkings, error) {
+	v := viewOf(store, nil, func(context.Context) (dialogue.ReportMarkings, error) {
 		t.Error("the loader was called for objects marked on their own")
 		return nil, nil
 	})
@@ -183,7 +198,7 @@ func TestTLPViewOf(t *testing.T) {
 		}
 	}
 	// A loader's error is the view's.
-	v = dialogue.NewTLPViewOf("c", &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}, stix.ReadTLP, func(context.Context) (dialogue.ReportMarkings, error) {
+	v = viewOf(store, &dialogue.User{Name: "alice", Role: dialogue.RoleExpert}, func(context.Context) (dialogue.ReportMarkings, error) {
 		return nil, dialogue.Errorf("test", dialogue.KindOther, "store gone")
 	})
 	if _, err := v.Visible(ctx, store[0]); err == nil || !strings.Contains(err.Error(), "store gone") {

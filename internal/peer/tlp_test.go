@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/internal/node"
 	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/stix"
+	"github.com/parleyhq/parley/internal/write"
 )
 
 // tlpObject parses raw into a stored object.
@@ -77,8 +78,7 @@ func TestChannelLeak(t *testing.T) {
 	if _, err := a.Store.ApplyReceived(ctx, &dialogue.ApplyBatch{Peer: "b.example", CollectionID: fromB.ID, From: 0, To: int64(len(received)), Objects: received}); err != nil {
 		t.Fatal(err)
 	}
-	o := &peer.Origin{IdentityID: peer.IdentityID(a.LogKey()), Name: "a.example"}
-	w := o.Wrap(a.Store)
+	w := write.New(a.Store, dialogue.Party{Name: "a.example", IdentityID: peer.IdentityID(a.LogKey())})
 
 	// a's own object, sent on b's channel first, may go on c's too.
 	own := tlpIndicator(t, stix.TLPAmber)

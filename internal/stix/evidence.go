@@ -17,7 +17,13 @@ func EvidenceSHA256(raw []byte) string {
 	if json.Unmarshal(raw, &o) != nil || o.Type != "file" && o.Type != "artifact" {
 		return ""
 	}
-	for k, v := range o.Hashes {
+	return SHA256Of(o.Hashes)
+}
+
+// SHA256Of returns the SHA-256 a STIX hashes dictionary gives (any
+// spelling of the key), as 64 lower-case hex digits; "" when none.
+func SHA256Of(hashes map[string]string) string {
+	for k, v := range hashes {
 		if !strings.EqualFold(strings.ReplaceAll(k, "-", ""), "sha256") || len(v) != 64 {
 			continue
 		}

@@ -151,7 +151,7 @@ const objectsParams = ParamAddedAfter | ParamLimit | ParamNext | ParamMatchID | 
 
 func (s *Server) getObjects(w http.ResponseWriter, r *http.Request) {
 	const op = "taxii.getObjects"
-	c, _, err := s.collectionFor(r, needRead)
+	c, acc, err := s.collectionFor(r, needRead)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -163,7 +163,7 @@ func (s *Server) getObjects(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.find(r, op, c.ID, s.filter(q))
 	if err == nil {
-		page, err = s.visiblePage(r, op, c.ID, page)
+		page, err = s.visiblePage(r, op, c.ID, acc, page)
 	}
 	if err != nil {
 		httpapi.Error(w, r, err)
@@ -214,7 +214,7 @@ const objectParams = ParamAddedAfter | ParamLimit | ParamNext | ParamMatchVersio
 
 func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 	const op = "taxii.getObject"
-	c, _, err := s.collectionFor(r, needRead)
+	c, acc, err := s.collectionFor(r, needRead)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -233,14 +233,14 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 	f.IDs = []string{id}
 	page, err := s.find(r, op, c.ID, f)
 	if err == nil {
-		page, err = s.visiblePage(r, op, c.ID, page)
+		page, err = s.visiblePage(r, op, c.ID, acc, page)
 	}
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
 	if len(page.Objects) == 0 && q.Next == "" {
-		if err := s.objectVisible(r, op, c.ID, id); err != nil {
+		if err := s.objectVisible(r, op, c.ID, acc, id); err != nil {
 			httpapi.Error(w, r, err)
 			return
 		}
@@ -250,7 +250,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request) {
 	const op = "taxii.deleteObject"
-	c, _, err := s.collectionFor(r, needWrite)
+	c, acc, err := s.collectionFor(r, needWrite)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -265,7 +265,7 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, err)
 		return
 	}
-	if err := s.objectVisible(r, op, c.ID, id); err != nil {
+	if err := s.objectVisible(r, op, c.ID, acc, id); err != nil {
 		// A RED object is not there for the others.
 		if dialogue.KindOf(err) == dialogue.KindNotFound {
 			err = dialogue.Errorf(op, dialogue.KindNotFound, "no version of %s in collection %s matches", id, c.ID)
@@ -294,7 +294,7 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 	const op = "taxii.versions"
-	c, _, err := s.collectionFor(r, needRead)
+	c, acc, err := s.collectionFor(r, needRead)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -314,14 +314,14 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 	f.Versions = dialogue.VersionMatch{All: true}
 	page, err := s.find(r, op, c.ID, f) // with Raw: TLP is read from the objects
 	if err == nil {
-		page, err = s.visiblePage(r, op, c.ID, page)
+		page, err = s.visiblePage(r, op, c.ID, acc, page)
 	}
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
 	}
 	if len(page.Objects) == 0 && q.Next == "" {
-		if err := s.objectVisible(r, op, c.ID, id); err != nil {
+		if err := s.objectVisible(r, op, c.ID, acc, id); err != nil {
 			httpapi.Error(w, r, err)
 			return
 		}
@@ -339,7 +339,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) manifest(w http.ResponseWriter, r *http.Request) {
 	const op = "taxii.manifest"
-	c, _, err := s.collectionFor(r, needRead)
+	c, acc, err := s.collectionFor(r, needRead)
 	if err != nil {
 		httpapi.Error(w, r, err)
 		return
@@ -351,7 +351,7 @@ func (s *Server) manifest(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.find(r, op, c.ID, s.filter(q)) // with Raw: TLP is read from the objects
 	if err == nil {
-		page, err = s.visiblePage(r, op, c.ID, page)
+		page, err = s.visiblePage(r, op, c.ID, acc, page)
 	}
 	if err != nil {
 		httpapi.Error(w, r, err)

@@ -13,19 +13,20 @@ import (
 // skips and repeats nothing; a page may hold fewer objects than the limit,
 // or none, which TAXII 2.1 allows.
 
-// tlpView is the requesting user's view of a collection.
-func (s *Server) tlpView(r *http.Request, collectionID string) (*dialogue.TLPView, error) {
+// tlpView is the requesting user's view of a collection, whose access
+// collectionFor decided (acc).
+func (s *Server) tlpView(r *http.Request, collectionID string, acc dialogue.Access) (*dialogue.TLPView, error) {
 	u, err := user(r)
 	if err != nil {
 		return nil, err
 	}
-	return s.gate.View(dialogue.UserViewer(u), collectionID), nil
+	return s.gate.ViewWith(dialogue.UserViewer(u), collectionID, acc), nil
 }
 
 // visiblePage returns page with only the objects the user may see; the
 // objects must carry their Raw.
-func (s *Server) visiblePage(r *http.Request, op, collectionID string, page *dialogue.ObjectPage) (*dialogue.ObjectPage, error) {
-	v, err := s.tlpView(r, collectionID)
+func (s *Server) visiblePage(r *http.Request, op, collectionID string, acc dialogue.Access, page *dialogue.ObjectPage) (*dialogue.ObjectPage, error) {
+	v, err := s.tlpView(r, collectionID, acc)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +42,8 @@ func (s *Server) visiblePage(r *http.Request, op, collectionID string, page *dia
 // objectVisible reports, as KindNotFound worded as for
 // an unknown object, unless some version of id in the collection is one
 // the user may see. So a RED object is not there for the others.
-func (s *Server) objectVisible(r *http.Request, op, collectionID, id string) error {
-	v, err := s.tlpView(r, collectionID)
+func (s *Server) objectVisible(r *http.Request, op, collectionID string, acc dialogue.Access, id string) error {
+	v, err := s.tlpView(r, collectionID, acc)
 	if err != nil {
 		return err
 	}

@@ -211,16 +211,7 @@ type object struct {
 
 // sha256Of is the SHA-256 an object's hashes give (any spelling of the
 // key), lower case; "" when none.
-func (o *object) sha256Of() string {
-	for k, v := range o.Hashes {
-		if strings.EqualFold(strings.ReplaceAll(k, "-", ""), "sha256") {
-			if _, err := blob.ParseSum(strings.ToLower(v)); err == nil {
-				return strings.ToLower(v)
-			}
-		}
-	}
-	return ""
-}
+func (o *object) sha256Of() string { return stix.SHA256Of(o.Hashes) }
 
 // reportFor is the report as the signed-in user may see it, with the
 // objects the user may see (Workflow.ReportFor); ok is false (and the

@@ -1,4 +1,4 @@
-package peer
+package write
 
 import (
 	"context"
@@ -60,7 +60,7 @@ func FuzzStamp(f *testing.F) {
 	})
 }
 
-func TestOriginRefusesForeignDialogueObjects(t *testing.T) {
+func TestWriterRefusesForeignDialogueObjects(t *testing.T) {
 	// The wrapper's rule, without a store: a Parley object naming another
 	// creator is rejected before the store is asked.
 	const me = "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8"
@@ -69,7 +69,7 @@ func TestOriginRefusesForeignDialogueObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	o, _, _ := stix.Parse(raw)
-	st := &stamping{Store: channelOnly{}, o: &Origin{IdentityID: me, Name: "a"}}
+	st := New(channelOnly{}, dialogue.Party{IdentityID: me, Name: "a"})
 	res, err := st.AddObjects(context.Background(), "6f1c1f4e-3c3a-4a39-9b86-2c1f0f3c8e21", []*dialogue.Object{{ID: o.ID, Type: o.Type, SpecVersion: "2.1", Created: o.Created, Modified: o.Modified, Raw: o.Raw}})
 	if err != nil || len(res) != 1 || res[0].Status != dialogue.Rejected || dialogue.KindOf(res[0].Err) != dialogue.KindForbidden {
 		t.Fatalf("%+v, %v", res, err)
