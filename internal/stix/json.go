@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"hash/maphash"
@@ -239,11 +240,12 @@ type decoder struct {
 	// stack's length then); release keeps the largest as the next stack
 	keptV [][]value
 	keptM [][]member
-	// name sets of the duplicate check, a stack: sets[:nsets] are in
-	// use by the objects being read
-	sets  []nameSet
-	nsets int
-	seed  maphash.Seed
+	// the duplicate check of objects with many members: the hashes
+	// and indexes of their names (a stack: an object's entries are
+	// above its parent's), and the radix sort's buffer
+	hstack []uint64
+	htmp   []uint64
+	seed   maphash.Seed
 	// the checker Parse runs over the tree, kept here so that it is
 	// reused too
 	c checker
@@ -255,7 +257,7 @@ func getDecoder(data []byte) *decoder {
 	d.data, d.pos, d.depth = data, 0, 0
 	d.path = d.path[:0]
 	d.nameCompares = 0
-	d.nsets = 0
+	d.hstack = d.hstack[:0]
 	return d
 }
 
@@ -289,20 +291,10 @@ func (d *decoder) release() {
 	// behind: let them go rather than keep them in the pool (the stacks
 	// were limited above)
 	if d.big || len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 ||
-		cap(d.scratch) > 1<<22 || d.bigSets() {
+		cap(d.scratch) > 1<<22 || cap(d.hstack) > 1<<20 || cap(d.htmp) > 1<<20 {
 		*d = decoder{}
 	}
 	decoderPool.Put(d)
-}
-
-// bigSets reports whether d holds name sets of more than a million
-// slots in all.
-func (d *decoder) bigSets() bool {
-	n := 0
-	for i := range d.sets {
-		n += cap(d.sets[i].slots)
-	}
-	return n > 1<<20
 }
 
 // maxPooledStack is the most memory (in bytes) a pooled decoder keeps
@@ -433,6 +425,7 @@ func (d *decoder) decode() (value, error) {
 	if !utf8.Valid(d.data) {
 		return value{}, &jsonError{off: invalidUTF8At(d.data), rule: RuleJSON, msg: "not valid UTF-8"}
 	}
+	d.sizeStack()
 	d.skipSpace()
 	v, err := d.value()
 	if err != nil {
@@ -442,6 +435,33 @@ func (d *decoder) decode() (value, error) {
 		return value{}, err
 	}
 	return v, nil
+}
+
+// presizeAt is the size of a document from which decode sizes the
+// member stack before reading it.
+const presizeAt = 64 << 10
+
+// sizeStack gives the member stack of a large document, before it is
+// read, room for every member the document may have, so that it never
+// grows: growing by doubling allocates, clears and copies twice the
+// memory the members need (and the stack holds pointers, so the copies
+// are scanned and write-barriered while the collector runs), which
+// made the time per member of an object with 100,000 members half as
+// large again as with 10,000. Every member has a colon outside strings,
+// so the colons are a bound that costs one vectorised count; colons in
+// strings make it larger, and it is limited to a member per five bytes
+// (the smallest member, "":0, and its comma), which is as much memory
+// as members filling the document would take.
+func (d *decoder) sizeStack() {
+	if len(d.data) < presizeAt {
+		return
+	}
+	n := min(bytes.Count(d.data, []byte{':'}), len(d.data)/5) + 1
+	if cap(d.mstack)-len(d.mstack) < n {
+		ns := make([]member, len(d.mstack), len(d.mstack)+n)
+		copy(ns, d.mstack)
+		d.mstack = ns
+	}
 }
 
 // end checks that nothing but white space follows the top-level value.
@@ -846,150 +866,199 @@ func (d *decoder) array() (value, error) {
 func aliasString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // linearKeys is how many members an object may have before the
-// duplicate check switches from comparing with every earlier name to a
-// hash set: comparing is faster for the few members most objects have,
-// but quadratic in their number.
+// duplicate check switches from comparing each name with every earlier
+// one to sorting hashes: comparing is faster for the few members most
+// objects have, but quadratic in their number.
 const linearKeys = 16
 
-// nameSet is the set of the member names of one object read so far, for
-// the duplicate check of objects with more than linearKeys members. It
-// is an open-addressing hash table of the names' indexes in the object
-// (kept at most half full) and holds no pointers, so the garbage
-// collector does not scan it, and growing it rehashes nothing: each slot
-// keeps 32 bits of its name's hash, which place it in a table of up to
-// 2^32 slots, beside the index plus one (0 is an empty slot).
-type nameSet struct {
-	slots []uint64
-	n     int
-}
-
-// startSet takes a free name set from d (sets are a stack: a nested
-// object with many members needs its own while its parent's is in
-// use), empty and with room for names and more, and adds names to it.
-// The memory of an earlier set is reused, and only as much of it as
-// this object needs is cleared.
-func (d *decoder) startSet(names []member) int {
-	if d.seed == (maphash.Seed{}) {
-		d.seed = maphash.MakeSeed()
-	}
-	i := d.nsets
-	d.nsets++
-	if i == len(d.sets) {
-		d.sets = append(d.sets, nameSet{})
-	}
-	s := &d.sets[i]
-	size := 64
-	for size < 4*len(names) {
-		size *= 2
-	}
-	if cap(s.slots) >= size {
-		s.slots = s.slots[:size]
-		clear(s.slots)
-	} else {
-		s.slots = make([]uint64, size)
-	}
-	s.n = 0
-	for j := range names {
-		s.insert(uint32(maphash.Bytes(d.seed, names[j].key)), j)
-	}
-	return i
-}
-
-// insert adds the name whose hash is h and index j (not in the set).
-func (s *nameSet) insert(h uint32, j int) {
-	if 2*(s.n+1) > len(s.slots) {
-		old := s.slots
-		s.slots = make([]uint64, 2*len(old))
-		for _, e := range old {
-			if e != 0 {
-				s.place(e)
-			}
-		}
-	}
-	s.place(uint64(h)<<32 | uint64(j+1))
-	s.n++
-}
-
-// place puts the slot entry e in the first free slot from its hash on.
-func (s *nameSet) place(e uint64) {
-	mask := uint64(len(s.slots) - 1)
-	for i := e >> 32 & mask; ; i = (i + 1) & mask {
-		if s.slots[i] == 0 {
-			s.slots[i] = e
-			return
-		}
-	}
-}
-
-// addNew adds key, the name of member len(names), and reports whether
-// it was new (false: one of names has it already).
-func (s *nameSet) addNew(h uint32, key []byte, names []member) bool {
-	mask := uint64(len(s.slots) - 1)
-	i := uint64(h) & mask
-	for ; s.slots[i] != 0; i = (i + 1) & mask {
-		if e := s.slots[i]; uint32(e>>32) == h && string(names[uint32(e)-1].key) == string(key) {
-			return false
-		}
-	}
-	if 2*(s.n+1) > len(s.slots) {
-		s.insert(h, len(names))
-	} else {
-		// the free slot the search ended on is where it goes
-		s.slots[i] = uint64(h)<<32 | uint64(len(names)+1)
-		s.n++
-	}
-	return true
+// dupCheck is the duplicate check of one object with more than
+// linearKeys members. Its names are not looked up one by one in a hash
+// table (whose random reads and writes leave the cache once an object
+// has tens of thousands of members): each name's hash and index are
+// appended to the decoder's hash stack, which holds no pointers and is
+// written in order, and when the object ends (or the document fails
+// inside it) the object's entries are sorted by hash with a radix sort,
+// so that names with equal hashes are neighbours, and only those are
+// compared. The work is linear in the number of members, and the
+// reported duplicate is the one an immediate check would have found
+// first: the earliest second occurrence.
+type dupCheck struct {
+	on    bool
+	open  int // offset of the object's '{'
+	level int // index of the object's frame in d.path
+	depth int // d.depth inside the object
+	hbase int // the object's entries are d.hstack[hbase:]
 }
 
 // memberName reads a member name and the colon after it; names are the
-// members already read in the same object and set (-1 at first) the
-// index of the set of their names once there are linearKeys of them
-// (memberName takes it; the object's reader gives it back with
-// endSet), for the duplicate check. The check costs the same for every
-// member however many there are.
-func (d *decoder) memberName(names []member, set *int) ([]byte, error) {
+// members already read in the same object (whose '{' is at open) and dc
+// the object's duplicate check. Up to linearKeys names a duplicate is
+// found here; after that names are only recorded, and the object's
+// reader calls dupFirst when the object ends or fails. The check costs
+// the same for every member however many there are.
+func (d *decoder) memberName(names []member, open int, dc *dupCheck) ([]byte, error) {
 	d.skipSpace()
 	d.path[len(d.path)-1].key = nil
 	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 		if d.pos < len(d.data) && d.data[d.pos] == '}' {
-			return nil, d.errf("trailing comma in object")
+			return nil, d.dupFirst(dc, names, nil, d.errf("trailing comma in object"))
 		}
-		return nil, d.errf("expected a member name in quotes")
+		return nil, d.dupFirst(dc, names, nil, d.errf("expected a member name in quotes"))
 	}
 	keyAt := d.pos
 	key, err := d.string()
 	if err != nil {
-		return nil, err
+		return nil, d.dupFirst(dc, names, nil, err)
 	}
 	d.path[len(d.path)-1].key = key
-	dup := false
 	if len(names) < linearKeys {
 		for i := range names {
 			d.nameCompares++
 			if string(names[i].key) == string(key) {
-				dup = true
-				break
+				d.pos = keyAt
+				return nil, d.errRule(ruleDuplicate, "duplicate member name "+strconv.Quote(string(key)))
 			}
 		}
 	} else {
-		d.nameCompares++
-		if *set < 0 {
-			*set = d.startSet(names)
+		if !dc.on {
+			d.startDupCheck(dc, names, open)
 		}
-		dup = !d.sets[*set].addNew(uint32(maphash.Bytes(d.seed, key)), key, names)
+		d.nameCompares++
+		d.hstack = append(grow(d.hstack), d.nameHash(key, len(names)))
 	}
-	if dup {
-		d.pos = keyAt
-		return nil, d.errRule(ruleDuplicate, "duplicate member name "+strconv.Quote(string(key)))
+	if err := d.colon(); err != nil {
+		return nil, d.dupFirst(dc, names, key, err)
 	}
-	return key, d.colon()
+	return key, nil
 }
 
-// endSet gives back the name set an object's reader took (if any).
-func (d *decoder) endSet(set int) {
-	if set >= 0 {
-		d.nsets--
+// nameHash is the hash stack's entry for the name key of member j: 32
+// bits of the key's seeded hash above j.
+func (d *decoder) nameHash(key []byte, j int) uint64 {
+	return maphash.Bytes(d.seed, key)>>32<<32 | uint64(uint32(j))
+}
+
+// startDupCheck switches the object whose '{' is at open, with the
+// members names read so far, to the sorted check.
+func (d *decoder) startDupCheck(dc *dupCheck, names []member, open int) {
+	if d.seed == (maphash.Seed{}) {
+		d.seed = maphash.MakeSeed()
 	}
+	*dc = dupCheck{on: true, open: open, level: len(d.path) - 1, depth: d.depth, hbase: len(d.hstack)}
+	for j := range names {
+		d.hstack = append(grow(d.hstack), d.nameHash(names[j].key, j))
+	}
+}
+
+// dupFirst ends the duplicate check dc of an object whose members read
+// are names, and pending the name of the member after them if it was
+// read (the document failed before its value was): it returns the
+// error for the object's first duplicate name if there is one (an
+// earlier duplicate is reported rather than whatever came after it),
+// and cause otherwise (nil when the object ended well).
+func (d *decoder) dupFirst(dc *dupCheck, names []member, pending []byte, cause error) error {
+	if !dc.on {
+		return cause
+	}
+	dc.on = false
+	count := len(names)
+	if pending != nil {
+		count++
+	}
+	hs := d.hstack[dc.hbase : dc.hbase+count]
+	defer func() { d.hstack = d.hstack[:dc.hbase] }()
+	key := func(j int) []byte {
+		if j < len(names) {
+			return names[j].key
+		}
+		return pending
+	}
+	d.htmp = sortByHash(hs, d.htmp)
+	first := -1
+	for s := 0; s < len(hs); {
+		e := s + 1
+		for e < len(hs) && hs[e]>>32 == hs[s]>>32 {
+			e++
+		}
+		// equal hashes, in the order of the members (the sort is
+		// stable): a name equal to an earlier one is a duplicate
+		for k := s + 1; k < e; k++ {
+			j := int(uint32(hs[k]))
+			for l := s; l < k; l++ {
+				d.nameCompares++
+				if string(key(int(uint32(hs[l])))) == string(key(j)) {
+					if first < 0 || j < first {
+						first = j
+					}
+					break
+				}
+			}
+		}
+		s = e
+	}
+	if first < 0 {
+		return cause
+	}
+	d.path = d.path[:dc.level+1]
+	d.depth = dc.depth
+	d.pos = d.memberAt(dc.open, first)
+	d.path[dc.level] = frame{key: key(first)}
+	return d.errRule(ruleDuplicate, "duplicate member name "+strconv.Quote(string(key(first))))
+}
+
+// memberAt returns the offset of member j's name in the object whose
+// '{' is at open, whose members up to j were read without error (so
+// skipping them cannot fail). For the error of a duplicate only.
+func (d *decoder) memberAt(open, j int) int {
+	n := len(d.path)
+	d.pos = open + 1
+	for k := 0; ; k++ {
+		d.skipSpace()
+		if k == j {
+			d.path = d.path[:n]
+			return d.pos
+		}
+		_ = d.skipString()
+		_ = d.colon()
+		_, _ = d.skip()
+		_, _ = d.next()
+	}
+}
+
+// sortByHash sorts the hash stack entries hs by their upper 32 bits
+// (the hash), keeping the order of equal hashes, with four passes of a
+// radix sort, in tmp (returned, grown to len(hs) if need be). It reads
+// and writes memory in order or into 256 buckets at a time, which stay
+// in the cache however many entries there are.
+func sortByHash(hs, tmp []uint64) []uint64 {
+	if cap(tmp) < len(hs) {
+		tmp = make([]uint64, len(hs), max(len(hs), 2*cap(tmp)))
+	}
+	tmp = tmp[:len(hs)]
+	var count [4][256]int
+	for _, e := range hs {
+		count[0][byte(e>>32)]++
+		count[1][byte(e>>40)]++
+		count[2][byte(e>>48)]++
+		count[3][byte(e>>56)]++
+	}
+	src, dst := hs, tmp
+	for pass := range 4 {
+		shift := 32 + 8*uint(pass)
+		c := &count[pass]
+		sum := 0
+		for i := range c {
+			c[i], sum = sum, sum+c[i]
+		}
+		for _, e := range src {
+			b := byte(e >> shift)
+			dst[c[b]] = e
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	// after an even number of passes the sorted entries are in hs
+	return tmp
 }
 
 func (d *decoder) colon() error {
@@ -1022,6 +1091,7 @@ func (d *decoder) next() (bool, error) {
 }
 
 func (d *decoder) object() (value, error) {
+	open := d.pos
 	d.pos++ // {
 	d.depth++
 	if d.depth > maxDepth {
@@ -1035,26 +1105,29 @@ func (d *decoder) object() (value, error) {
 		return objectValue([]member{}), nil
 	}
 	d.push(false)
-	set := -1
-	for {
-		key, err := d.memberName(d.mstack[base:], &set)
+	var dc dupCheck
+	for n := 0; ; n++ {
+		key, err := d.memberName(d.mstack[base:], open, &dc)
 		if err != nil {
 			return value{}, err
 		}
 		v, err := d.value()
 		if err != nil {
-			return value{}, err
+			// the value's own members are left above ours
+			return value{}, d.dupFirst(&dc, d.mstack[base:base+n], key, err)
 		}
 		d.mstack = append(grow(d.mstack), member{key: key, val: v})
 		end, err := d.next()
 		if err != nil {
-			return value{}, err
+			return value{}, d.dupFirst(&dc, d.mstack[base:], nil, err)
 		}
 		if end {
 			break
 		}
 	}
-	d.endSet(set)
+	if err := d.dupFirst(&dc, d.mstack[base:], nil, nil); err != nil {
+		return value{}, err
+	}
 	var members []member
 	if n := len(d.mstack) - base; n > memberChunk && n >= base {
 		// a large object keeps the stack's memory rather than being

@@ -198,6 +198,7 @@ type bundleScan struct {
 // is split into its elements' raw JSON, everything else only checked.
 func (d *decoder) scanBundle() (*bundleScan, error) {
 	s := &bundleScan{}
+	open := d.pos
 	d.pos++ // {
 	d.depth++
 	d.skipSpace()
@@ -208,63 +209,70 @@ func (d *decoder) scanBundle() (*bundleScan, error) {
 	}
 	d.push(false)
 	base := len(d.mstack)
-	set := -1
-	for {
-		key, err := d.memberName(d.mstack[base:], &set)
+	var dc dupCheck
+	for n := 1; ; n++ {
+		key, err := d.memberName(d.mstack[base:], open, &dc)
 		if err != nil {
 			return nil, err
 		}
 		d.mstack = append(grow(d.mstack), member{key: key})
-		switch string(key) {
-		case "type", "id":
-			v, err := d.value()
-			if err != nil {
-				return nil, err
-			}
-			vp := &v
-			if string(key) == "type" {
-				s.typ = vp
-			} else {
-				s.id = vp
-			}
-		case "objects":
-			s.hasObjects = true
-			if d.pos < len(d.data) && d.data[d.pos] == '[' {
-				s.objectsKind = kArray
-				if err := d.scanObjects(s); err != nil {
-					return nil, err
-				}
-			} else {
-				v, err := d.value()
-				if err != nil {
-					return nil, err
-				}
-				s.objectsKind = v.kind
-			}
-		default:
-			if string(key) == "spec_version" {
-				s.specVersion = true
-			}
-			// decoded, not skipped, for the duplicate check at
-			// every level
-			if _, err := d.value(); err != nil {
-				return nil, err
-			}
+		if err := d.scanBundleMember(s, key); err != nil {
+			// the value's own members are left above ours
+			return nil, d.dupFirst(&dc, d.mstack[base:base+n], nil, err)
 		}
 		end, err := d.next()
 		if err != nil {
-			return nil, err
+			return nil, d.dupFirst(&dc, d.mstack[base:], nil, err)
 		}
 		if end {
 			break
 		}
 	}
-	d.endSet(set)
+	if err := d.dupFirst(&dc, d.mstack[base:], nil, nil); err != nil {
+		return nil, err
+	}
 	clear(d.mstack[base:])
 	d.mstack = d.mstack[:base]
 	d.pop()
 	d.depth--
 	return s, nil
+}
+
+// scanBundleMember reads the value of the bundle's member key into s.
+func (d *decoder) scanBundleMember(s *bundleScan, key []byte) error {
+	switch string(key) {
+	case "type", "id":
+		v, err := d.value()
+		if err != nil {
+			return err
+		}
+		vp := &v
+		if string(key) == "type" {
+			s.typ = vp
+		} else {
+			s.id = vp
+		}
+	case "objects":
+		s.hasObjects = true
+		if d.pos < len(d.data) && d.data[d.pos] == '[' {
+			s.objectsKind = kArray
+			return d.scanObjects(s)
+		}
+		v, err := d.value()
+		if err != nil {
+			return err
+		}
+		s.objectsKind = v.kind
+	default:
+		if string(key) == "spec_version" {
+			s.specVersion = true
+		}
+		// decoded, not skipped, for the duplicate check at every level
+		if _, err := d.value(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scanObjects splits the list at d.pos into its elements.
