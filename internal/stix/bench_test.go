@@ -135,8 +135,7 @@ func BenchmarkParseWideWarm(b *testing.B) {
 //
 //	go test -run '^$' -bench ReadTLP -benchmem ./internal/stix
 func BenchmarkReadTLP(b *testing.B) {
-	raw := []byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--7d0f9ed2-c1a1-4a5e-8a0d-0c8b7c4f2e11","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"bench indicator 1","description":"An indicator of the TAXII benchmark, about as long as a real one with a sentence of text.","indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00.000Z","labels":["bench"],"object_marking_refs":["` +
-		TLPRed.ID + `"],"extensions":{"` + ParleyExtensionID + `":{"extension_type":"property-extension","recipients":["alice","role:duty"]}}}`)
+	raw := benchTLPObject
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -145,3 +144,22 @@ func BenchmarkReadTLP(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadMarking reads the marking of the same indicator as the
+// gate does for each object of a page it has not read before.
+//
+//	go test -run '^$' -bench 'ReadTLP|ReadMarking' -benchmem ./internal/stix
+func BenchmarkReadMarking(b *testing.B) {
+	raw := benchTLPObject
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if level, _ := ReadMarking(raw); level != "red" {
+			b.Fatal(level)
+		}
+	}
+}
+
+// benchTLPObject is an indicator about as a TAXII page serves it.
+var benchTLPObject = []byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--7d0f9ed2-c1a1-4a5e-8a0d-0c8b7c4f2e11","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"bench indicator 1","description":"An indicator of the TAXII benchmark, about as long as a real one with a sentence of text.","indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00.000Z","labels":["bench"],"object_marking_refs":["` +
+	TLPRed.ID + `"],"extensions":{"` + ParleyExtensionID + `":{"extension_type":"property-extension","recipients":["alice","role:duty"]}}}`)

@@ -4,11 +4,105 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/parleyhq/parley/internal/shareddata"
 )
 
 // FuzzReadTLPFast holds ReadTLP's fast path (the scan) to its definition
 // (readTLPSlow, by encoding/json): where it answers, it answers the same.
 func FuzzReadTLPFast(f *testing.F) {
+	addTLPSeeds(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		wl, wrs, wrefs := readTLPSlow(raw)
+		// Without the references (ReadMarking): the same level and
+		// recipients, wherever it answers.
+		if ml, mrs, mrefs, ok := readTLPFast(raw, false); ok && (ml != wl || !slices.Equal(mrs, wrs) || (mrs == nil) != (wrs == nil) || mrefs != nil) {
+			t.Fatalf("%q: fast without refs %q, %q, %q; encoding/json %q, %q", raw, ml, mrs, mrefs, wl, wrs)
+		}
+		level, rs, refs, ok := readTLPFast(raw, true)
+		if !ok {
+			return
+		}
+		if _, _, _, ok := readTLPFast(raw, false); !ok {
+			t.Fatalf("%q: the scan decides with the references, not without", raw)
+		}
+		if level != wl || !slices.Equal(rs, wrs) || !slices.Equal(refs, wrefs) || (rs == nil) != (wrs == nil) || (refs == nil) != (wrefs == nil) {
+			t.Fatalf("%q: fast %q, %q, %q; encoding/json %q, %q, %q", raw, level, rs, refs, wl, wrs, wrefs)
+		}
+	})
+}
+
+// TestReadTLPFastDecides: the scan answers for the objects the read paths
+// serve (readTLPSlow is only for what it cannot decide), members it skips
+// repeated or not.
+func TestReadTLPFastDecides(t *testing.T) {
+	ext := `"extensions":{"x":{"a":[1,{"b":null}]},"` + ParleyExtensionID + `":{"extension_type":"property-extension","sectors":["energy"],"recipients":["alice","role:duty"]}}`
+	for _, raw := range []string{
+		`{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '10.0.0.1']","valid_from":"2024-01-01T00:00:00Z","labels":["x"]}`,
+		`{"type":"indicator","object_marking_refs":["` + TLPGreen.ID + `","` + TLP1Amber.ID + `"],"confidence":85}`,
+		`{"type":"report","object_refs":["indicator--1","incident--2"],"object_marking_refs":["` + TLPRed.ID + `"],` + ext + `}`,
+		`{"object_refs":["indicator--1"],"type":"report","name":"a","name":"b"}`,
+		"{\n  \"type\": \"note\",\n  \"object_refs\": [\"a\"],\n  \"content\": \"caf\\u00e9\"\n}\n",
+	} {
+		if _, _, _, ok := readTLPFast([]byte(raw), true); !ok {
+			t.Errorf("%s: the scan does not decide", raw)
+		}
+	}
+}
+
+// TestReadMarkingQuickDecides: ReadMarking's one-pass reader answers for
+// the objects the read paths serve, ATT&CK's and the STIX examples
+// among them (the others read them only where it does not).
+func TestReadMarkingQuickDecides(t *testing.T) {
+	ext := `"extensions":{"x":{"a":[1,{"b":null}]},"` + ParleyExtensionID + `":{"extension_type":"property-extension","sectors":["energy"],"recipients":["alice","role:duty"]}}`
+	for _, raw := range []string{
+		`{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '10.0.0.1']","valid_from":"2024-01-01T00:00:00Z","labels":["x"]}`,
+		`{"type":"indicator","object_marking_refs":["` + TLPGreen.ID + `","` + TLP1Amber.ID + `"],"confidence":85,"x_score":-1.5e3}`,
+		`{"type":"report","object_refs":["indicator--1","incident--2"],"object_marking_refs":["` + TLPRed.ID + `"],` + ext + `}`,
+		"{\n  \"type\": \"note\",\n  \"object_refs\": [\"a\"],\n  \"content\": \"caf\\u00e9 \\\"q\\\"\"\n}\n",
+	} {
+		if _, _, ok := readMarkingQuick([]byte(raw)); !ok {
+			t.Errorf("%s: the one-pass reader does not decide", raw)
+		}
+	}
+	for _, file := range []string{"ics-attack-18.1.json"} {
+		b, err := ParseBundle(shareddata.File(t, "attack", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, o := range b.Objects {
+			if _, _, ok := readMarkingQuick(o); !ok {
+				n++
+			}
+		}
+		// a few ATT&CK descriptions hold escaped surrogates
+		if n > len(b.Objects)/100 {
+			t.Errorf("%s: the one-pass reader leaves %d of %d objects to the others", file, n, len(b.Objects))
+		}
+	}
+}
+
+// FuzzReadMarkingQuick holds ReadMarking's one-pass reader to the
+// definition (readTLPSlow, by encoding/json): where it answers, it
+// answers the same level and recipients.
+func FuzzReadMarkingQuick(f *testing.F) {
+	addTLPSeeds(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		level, rs, ok := readMarkingQuick(raw)
+		if !ok {
+			return
+		}
+		wl, wrs, _ := readTLPSlow(raw)
+		if level != wl || !slices.Equal(rs, wrs) || (rs == nil) != (wrs == nil) {
+			t.Fatalf("%q: quick %q, %q; encoding/json %q, %q", raw, level, rs, wl, wrs)
+		}
+	})
+}
+
+// addTLPSeeds adds the fuzz tests' seeds: objects as the read paths see
+// them, and every corner where a reader could part from encoding/json.
+func addTLPSeeds(f *testing.F) {
 	ext := `"extensions":{"` + ParleyExtensionID + `":{"extension_type":"property-extension","recipients":["alice","role:duty"]}}`
 	for _, s := range []string{
 		`{"type":"indicator","id":"indicator--1"}`,
@@ -50,43 +144,22 @@ func FuzzReadTLPFast(f *testing.F) {
 		`{"extensions":{"x":1,"x":2,"` + ParleyExtensionID + `":{"recipients":["a"],"recipients":["b"]}}}`,
 		`{"extensions":{"` + strings.ToUpper(ParleyExtensionID) + `":{"recipients":["a"]}}}`,
 		`{"extensions":[]}`,
+		// what the one-pass reader leaves to the others, or reads itself
+		`{"description":"a \"quoted\" line\nand \u00e9","type":"indicator","object_marking_refs":["` + TLPAmber.ID + `"]}`,
+		`{"x":"\ud83d\ude00","object_marking_refs":["` + TLPRed.ID + `"]}`,
+		`{"x":"\ud83d","object_marking_refs":["` + TLPRed.ID + `"]}`,
+		`{"x":[1.5e-3,-0,0.25,1E+2,-12],"object_marking_refs":["` + TLPGreen.ID + `"]}`,
+		`{"x":01}`, `{"x":1.}`, `{"x":-}`, `{"x":1e}`, `{"x":tru}`, `{"x":"\x"}`, `{"x":"\u12g4"}`,
+		`{"type":1,"object_marking_refs":["` + TLPRed.ID + `"]}`,
+		`{"object_marking_refs":["` + TLPRed.ID + `"],"OBJECT_MARKING_REFS":["` + TLPClear.ID + `"]}`,
+		`{"object_marking_refs":["` + TLPRed.ID + `"],"object_marking_refs":["` + TLPClear.ID + `"]}`,
+		`{"extensions":{"` + ParleyExtensionID + `":{"recipients":["a"],"RECIPIENTS":["b"]}}}`,
+		`{"extensions":{"` + ParleyExtensionID + `":{"recipients":["a\u0062"]}}}`,
+		`{"extensions":{"x-\u0061":{"recipients":["a"]}},"object_marking_refs":["` + TLPRed.ID + `"]}`,
+		"{\"object_marking_refs\":[\"" + TLPRed.ID + "\"],\"x\":\"a\tb\"}",
+		"\t{ \"object_marking_refs\" :\n[ \"" + TLPRed.ID + "\" ]\r}\n",
+		`{}`, ` {} `, `{} {}`, `{"a":{}}`, `{"a":[]}`, `{"a":[{}]}`, `{"a":{"b":1,}}`, `{"a":[1,]}`, `{"a" 1}`, `{"a":1 "b":2}`,
 	} {
 		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		wl, wrs, wrefs := readTLPSlow(raw)
-		// Without the references (ReadMarking): the same level and
-		// recipients, wherever it answers.
-		if ml, mrs, mrefs, ok := readTLPFast(raw, false); ok && (ml != wl || !slices.Equal(mrs, wrs) || (mrs == nil) != (wrs == nil) || mrefs != nil) {
-			t.Fatalf("%q: fast without refs %q, %q, %q; encoding/json %q, %q", raw, ml, mrs, mrefs, wl, wrs)
-		}
-		level, rs, refs, ok := readTLPFast(raw, true)
-		if !ok {
-			return
-		}
-		if _, _, _, ok := readTLPFast(raw, false); !ok {
-			t.Fatalf("%q: the scan decides with the references, not without", raw)
-		}
-		if level != wl || !slices.Equal(rs, wrs) || !slices.Equal(refs, wrefs) || (rs == nil) != (wrs == nil) || (refs == nil) != (wrefs == nil) {
-			t.Fatalf("%q: fast %q, %q, %q; encoding/json %q, %q, %q", raw, level, rs, refs, wl, wrs, wrefs)
-		}
-	})
-}
-
-// TestReadTLPFastDecides: the scan answers for the objects the read paths
-// serve (readTLPSlow is only for what it cannot decide), members it skips
-// repeated or not.
-func TestReadTLPFastDecides(t *testing.T) {
-	ext := `"extensions":{"x":{"a":[1,{"b":null}]},"` + ParleyExtensionID + `":{"extension_type":"property-extension","sectors":["energy"],"recipients":["alice","role:duty"]}}`
-	for _, raw := range []string{
-		`{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '10.0.0.1']","valid_from":"2024-01-01T00:00:00Z","labels":["x"]}`,
-		`{"type":"indicator","object_marking_refs":["` + TLPGreen.ID + `","` + TLP1Amber.ID + `"],"confidence":85}`,
-		`{"type":"report","object_refs":["indicator--1","incident--2"],"object_marking_refs":["` + TLPRed.ID + `"],` + ext + `}`,
-		`{"object_refs":["indicator--1"],"type":"report","name":"a","name":"b"}`,
-		"{\n  \"type\": \"note\",\n  \"object_refs\": [\"a\"],\n  \"content\": \"caf\\u00e9\"\n}\n",
-	} {
-		if _, _, _, ok := readTLPFast([]byte(raw), true); !ok {
-			t.Errorf("%s: the scan does not decide", raw)
-		}
 	}
 }
