@@ -246,6 +246,10 @@ type decoder struct {
 	hstack []uint64
 	htmp   []uint64
 	seed   maphash.Seed
+	// the most entries the hash stack may need in this document (set
+	// by sizeStack for large ones, 0 otherwise): the first object that
+	// needs the stack makes it that large, so that it does not grow
+	hbound int
 	// the checker Parse runs over the tree, kept here so that it is
 	// reused too
 	c checker
@@ -258,6 +262,7 @@ func getDecoder(data []byte) *decoder {
 	d.path = d.path[:0]
 	d.nameCompares = 0
 	d.hstack = d.hstack[:0]
+	d.hbound = 0
 	return d
 }
 
@@ -462,6 +467,7 @@ func (d *decoder) sizeStack() {
 		copy(ns, d.mstack)
 		d.mstack = ns
 	}
+	d.hbound = n
 }
 
 // end checks that nothing but white space follows the top-level value.
@@ -943,6 +949,11 @@ func (d *decoder) nameHash(key []byte, j int) uint64 {
 func (d *decoder) startDupCheck(dc *dupCheck, names []member, open int) {
 	if d.seed == (maphash.Seed{}) {
 		d.seed = maphash.MakeSeed()
+	}
+	if cap(d.hstack) < d.hbound {
+		hs := make([]uint64, len(d.hstack), d.hbound)
+		copy(hs, d.hstack)
+		d.hstack = hs
 	}
 	*dc = dupCheck{on: true, open: open, level: len(d.path) - 1, depth: d.depth, hbase: len(d.hstack)}
 	for j := range names {
