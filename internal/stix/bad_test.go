@@ -299,7 +299,7 @@ func TestBadJSONMembers(t *testing.T) {
 			t.Errorf("x_count %s: %v", n, err)
 		}
 	}
-	// many members: the set the duplicate check switches to finds the
+	// many members: the sorted hashes the duplicate check switches to find the
 	// duplicate too, wherever it is
 	var b strings.Builder
 	for i := range 100 {
@@ -311,8 +311,8 @@ func TestBadJSONMembers(t *testing.T) {
 			t.Errorf("100 members and %s: %v", dup, err)
 		}
 	}
-	// nested: each object with many members has its own set while its
-	// parent's is in use, and a set is reused empty
+	// nested: each object with many members has its own hashes above
+	// its parent's on the stack, and they are gone when it ends
 	dict := `"x_d":{` + strings.ReplaceAll(strings.TrimSuffix(b.String(), ","), `"x_`, `"k_`)
 	for _, tc := range []struct{ members, ptr string }{
 		{b.String() + dict + `,"k_5":2}`, "/x_d/k_5"},

@@ -108,7 +108,7 @@ func BenchmarkParseWide(b *testing.B) {
 // BenchmarkParseWideWarm is BenchmarkParseWide's custom properties with
 // the pool's decoder, as wide objects arriving one after another are
 // parsed: what a decoder keeps after a wide object (its stacks, its
-// name set) is reused.
+// hash stack) is reused.
 //
 //	go test -run '^$' -bench 'ParseWide' -benchmem -cpu 1 -count 5 ./internal/stix
 func BenchmarkParseWideWarm(b *testing.B) {

@@ -292,7 +292,7 @@ func (d *decoder) release() {
 	d.vi, d.mi, d.bi = 0, 0, 0
 	d.c = checker{}
 	d.root = value{}
-	// a very large document leaves very large chunks and name sets
+	// a very large document leaves very large chunks and hash stacks
 	// behind: let them go rather than keep them in the pool (the stacks
 	// were limited above)
 	if d.big || len(d.vchunks) > 64 || len(d.mchunks) > 64 || len(d.bchunks) > 64 ||

@@ -98,8 +98,9 @@ func TestParseIsLinear(t *testing.T) {
 }
 
 // TestDuplicateCheckIsLinear counts the member names the duplicate
-// check compares: at most linearKeys and one set look-up per member,
-// however many members an object has and however they nest.
+// check compares: at most linearKeys, or one hash and the rare names
+// whose hashes are equal, per member, however many members an object
+// has and however they nest.
 func TestDuplicateCheckIsLinear(t *testing.T) {
 	for _, shape := range wideShapes {
 		for _, n := range []int{1_000, 100_000} {
