@@ -120,7 +120,7 @@ func evalCmp(t ctest, o *Observation, root *Object) (bool, error) {
 			return false, err
 		}
 		if t.op == Exists {
-			return len(vals) > 0, nil
+			return (len(vals) > 0) != t.not, nil
 		}
 		for _, v := range vals {
 			ok, err := t.test(v)

@@ -341,7 +341,18 @@ func (p *parser) propTest() (Cmp, error) {
 			return nil, err
 		}
 		return &CmpParen{At: t.pos, X: x}, nil
-	case tExists:
+	case tNot, tExists:
+		// NOT? EXISTS objectPath: the one comparison where NOT comes
+		// first.
+		not := t.kind == tNot
+		if not {
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			if p.tok.kind != tExists {
+				return nil, p.unexpected("EXISTS after a leading NOT (other comparisons put NOT after the path: a:b NOT = 1)")
+			}
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -349,7 +360,7 @@ func (p *parser) propTest() (Cmp, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Comparison{At: t.pos, Path: path, Op: Exists}, nil
+		return &Comparison{At: t.pos, Path: path, Not: not, Op: Exists}, nil
 	}
 	path, err := p.path()
 	if err != nil {
