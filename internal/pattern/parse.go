@@ -22,8 +22,10 @@ type parser struct {
 	depth   int
 }
 
-// maxDepth bounds the nesting of parentheses and brackets, so that a
-// hostile pattern cannot exhaust the stack.
+// maxDepth bounds the nesting of parentheses, so that a hostile pattern
+// cannot exhaust the stack: observation and comparison parentheses count
+// together, the one pair of square brackets does not. maxDepth levels
+// are allowed; the next one is refused where it opens.
 const maxDepth = 200
 
 // Parse parses a STIX 2.1 pattern. A pattern that breaks the grammar
@@ -242,7 +244,7 @@ func (p *parser) qualifierTime(what string) (time.Time, error) {
 func (p *parser) enter(pos int) error {
 	p.depth++
 	if p.depth > maxDepth {
-		return errAt(pos, "the pattern nests more than %d levels deep", maxDepth)
+		return errAt(pos, "the pattern nests parentheses more than %d levels deep", maxDepth)
 	}
 	return nil
 }
@@ -251,10 +253,6 @@ func (p *parser) obsPrimary() (Expr, error) {
 	t := p.tok
 	switch t.kind {
 	case tLBrack:
-		if err := p.enter(t.pos); err != nil {
-			return nil, err
-		}
-		defer func() { p.depth-- }()
 		if err := p.advance(); err != nil {
 			return nil, err
 		}

@@ -46,6 +46,8 @@ func TestBadPatterns(t *testing.T) {
 		{"[file:data = h'abc']", 13, "odd number of hex digits"},
 		{"[file:data = h'zz']", 13, "'z' is not a hex digit"},
 		{"[file:data = b'abc']", 13, "not base64"},
+		{"[file:data = b'ab=c']", 13, `not base64: '=' at offset 2 is not one of A-Z a-z 0-9 + /`},
+		{"[file:data = b'a===']", 13, `not base64: '=' at offset 1`},
 		{"[file:t = t'2024-02-01T10:00:00+01:00']", 10, "not of the form YYYY-MM-DDTHH:MM:SS"},
 		{"[file:t = t'2024-02-01T24:00:00Z']", 10, "hour 24 is not 00-23"},
 		{"[file.size = 1]", 5, "expected ':' between the object type 'file' and its property"},
@@ -66,7 +68,7 @@ func TestBadPatterns(t *testing.T) {
 		{"[file:size = 1] WITHIN 5 SECONDS WITHIN 6 SECONDS", 33, "duplicate qualifier type encountered: WITHIN"},
 		{"[file:hashes.MD5 = 'abc']", 19, "'abc' is not a valid MD5 hash"},
 		{"[file:hashes.'SHA-256' IN ('abc')]", 27, "'abc' is not a valid SHA-256 hash"},
-		{strings.Repeat("(", 300) + "[a:b = 1]" + strings.Repeat(")", 300), 200, "nests more than 200 levels"},
+		{strings.Repeat("(", 300) + "[a:b = 1]" + strings.Repeat(")", 300), 200, "nests parentheses more than 200 levels"},
 		{"[file:name = '\xff']", 13, "not valid UTF-8"},
 	} {
 		err := pattern.Check(tc.pattern)
