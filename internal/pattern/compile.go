@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,7 +77,7 @@ type (
 	oFollow struct{ l, r onode }
 	oWithin struct {
 		x onode
-		d time.Duration
+		w window
 	}
 	oStartStop struct {
 		x           onode
@@ -130,27 +131,60 @@ func (p *Pattern) compileExpr(e Expr) (onode, *SyntaxError) {
 		}
 		switch e.Kind {
 		case Within:
-			secs := e.Seconds.Float
-			if e.Seconds.Kind == IntLit {
-				secs = float64(e.Seconds.Int)
-			}
-			if secs > 1e10 {
-				return nil, errAt(e.Seconds.At, "WITHIN %s SECONDS is too long (at most 1e10 seconds)", e.Seconds)
-			}
-			d := time.Duration(math.Round(secs * 1e9))
-			if d <= 0 {
-				return nil, errAt(e.Seconds.At, "WITHIN %s SECONDS is shorter than a nanosecond", e.Seconds)
-			}
-			return &oWithin{x, d}, nil
+			return &oWithin{x, windowOf(e.Seconds)}, nil
 		case Repeats:
-			if e.Times > 1<<20 {
-				return nil, errAt(e.At, "REPEATS %d TIMES is more than %d", e.Times, 1<<20)
+			if e.Times > maxRepeats {
+				return nil, errAt(e.At, "REPEATS %d TIMES is more than %d", e.Times, maxRepeats)
 			}
 			return &oRepeats{x, int(e.Times)}, nil
 		}
 		return &oStartStop{x, e.Start, e.Stop}, nil
 	}
 	return nil, errAt(e.Pos(), "unknown expression %T", e)
+}
+
+// window is WITHIN's length, whole seconds and nanoseconds (0 to
+// 999999999), rounded down to the nanosecond: timestamps have no finer
+// resolution, so a difference of timestamps is within the window exactly
+// when it is within the rounded-down one. Unlike a time.Duration, which
+// ends at about 292 years, it holds any length the grammar allows (past
+// 2^63 seconds it stays at its largest, longer than any two timestamps
+// are apart).
+type window struct{ sec, nsec int64 }
+
+// windowOf converts WITHIN's literal, a positive integer or float.
+func windowOf(l *Literal) window {
+	if l.Kind == IntLit {
+		return window{sec: l.Int}
+	}
+	if l.Float >= math.MaxInt64 { // 2^63
+		return window{sec: math.MaxInt64, nsec: 999_999_999}
+	}
+	// The float's shortest decimal form is the number the pattern wrote
+	// (and the one String prints); read it exactly, as decimal digits.
+	text := strconv.FormatFloat(l.Float, 'f', -1, 64)
+	whole, frac, _ := strings.Cut(text, ".")
+	var w window
+	w.sec, _ = strconv.ParseInt(whole, 10, 64)
+	frac = (frac + "000000000")[:9]
+	w.nsec, _ = strconv.ParseInt(frac, 10, 64)
+	return w
+}
+
+// covers reports whether the time from a to b is at most the window.
+func (w window) covers(a, b time.Time) bool {
+	if !b.After(a) {
+		return true
+	}
+	// Unix seconds of STIX timestamps (years 0000 to 9999) and their
+	// differences fit in 64 bits.
+	ds := b.Unix() - a.Unix()
+	dn := int64(b.Nanosecond() - a.Nanosecond())
+	if dn < 0 {
+		ds--
+		dn += 1e9
+	}
+	return ds < w.sec || ds == w.sec && dn <= w.nsec
 }
 
 // ctest is a compiled comparison expression.

@@ -88,6 +88,18 @@ type token struct {
 	text   string // the source text
 	hyphen bool   // tIdent with a '-'
 	lit    *Literal
+	// tooBig marks an integer outside 64 bits or a float outside float64
+	// (lit then holds 0): only WITHIN takes such a number; every other
+	// place refuses it with errTooBig.
+	tooBig bool
+}
+
+// errTooBig refuses a number token that does not fit its Go type.
+func (t token) errTooBig() error {
+	if t.kind == tInt {
+		return errAt(t.pos, "integer literal %s is out of range (64 bits)", t.text)
+	}
+	return errAt(t.pos, "float literal %s is out of range", t.text)
 }
 
 // describe names a token for an error message.
@@ -336,7 +348,7 @@ func (l *lexer) number() (token, error) {
 		text := l.src[start:l.pos]
 		f, err := strconv.ParseFloat(text, 64)
 		if err != nil {
-			return token{}, errAt(start, "float literal %s is out of range", text)
+			return token{kind: tFloat, pos: start, text: text, lit: &Literal{At: start, Kind: FloatLit}, tooBig: true}, nil
 		}
 		return token{kind: tFloat, pos: start, text: text, lit: &Literal{At: start, Kind: FloatLit, Float: f}}, nil
 	}
@@ -346,7 +358,7 @@ func (l *lexer) number() (token, error) {
 	}
 	n, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
-		return token{}, errAt(start, "integer literal %s is out of range (64 bits)", text)
+		return token{kind: tInt, pos: start, text: text, lit: &Literal{At: start, Kind: IntLit}, tooBig: true}, nil
 	}
 	return token{kind: tInt, pos: start, text: text, lit: &Literal{At: start, Kind: IntLit, Int: n}}, nil
 }

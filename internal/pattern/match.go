@@ -428,7 +428,7 @@ func (s *search) enum(n onode, yield func(binding) bool) bool {
 		})
 	case *oWithin:
 		return s.enum(n.x, func(b binding) bool {
-			if s.maxFirst(b).Sub(s.minLast(b)) > n.d {
+			if !n.w.covers(s.minLast(b), s.maxFirst(b)) {
 				return false
 			}
 			return yield(b)
