@@ -102,7 +102,7 @@ func compileMatches(l *Literal, pat string, o *Options) (*regex, *SyntaxError) {
 	if m := posixClass.FindString(pat); m != "" {
 		return nil, errAt(l.At, "MATCHES %s uses the POSIX class %s together with syntax only the backtracking engine runs, which does not know POSIX classes: write the class out (such as [a-zA-Z] for [:alpha:])", l, m)
 	}
-	re, err := regexp2.Compile(pat, regexp2.None)
+	re, err := regexp2.Compile(escapedUnderscore(pat), regexp2.None)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
 		msg = strings.TrimSuffix(msg, " in `"+pat+"`")
@@ -110,6 +110,26 @@ func compileMatches(l *Literal, pat string, o *Options) (*regex, *SyntaxError) {
 	}
 	re.MatchTimeout = o.regexTimeout()
 	return &regex{bt: re}, nil
+}
+
+// escapedUnderscore replaces \_ by _: PCRE (and RE2) read an escaped
+// non-alphanumeric character as itself, .NET refuses \_ (it takes _ for
+// a word character that might be an escape).
+func escapedUnderscore(pat string) string {
+	if !strings.Contains(pat, `\_`) {
+		return pat
+	}
+	var sb strings.Builder
+	for i := 0; i < len(pat); i++ {
+		if pat[i] == '\\' && i+1 < len(pat) {
+			if pat[i+1] != '_' {
+				sb.WriteByte('\\')
+			}
+			i++
+		}
+		sb.WriteByte(pat[i])
+	}
+	return sb.String()
 }
 
 // re2Form returns an RE2 expression that matches a string exactly when
@@ -127,6 +147,9 @@ func re2Form(pat string) (string, bool) {
 	var sb strings.Builder
 	sb.Grow(len(pat) + 8)
 	inClass, classStart := false, 0
+	// repeatable: the last item can take a quantifier (a quantifier after
+	// nothing, an anchor or another quantifier is read differently).
+	repeatable := false
 	for i := 0; i < len(pat); {
 		c := pat[i]
 		if inClass {
@@ -135,7 +158,7 @@ func re2Form(pat string) (string, bool) {
 				if i == classStart {
 					return "", false // a literal ] first: PCRE's reading only
 				}
-				inClass = false
+				inClass, repeatable = false, true
 				sb.WriteByte(c)
 				i++
 			case '[':
@@ -168,12 +191,28 @@ func re2Form(pat string) (string, bool) {
 			}
 			inClass, classStart = true, i
 		case '(':
-			if strings.HasPrefix(pat[i:], "(?") && !strings.HasPrefix(pat[i:], "(?:") {
+			n := 1
+			if strings.HasPrefix(pat[i:], "(?:") {
+				n = 3
+			} else if strings.HasPrefix(pat[i:], "(?") {
 				return "", false
 			}
+			sb.WriteString(pat[i : i+n])
+			i += n
+			repeatable = false
+		case ')':
 			sb.WriteByte(c)
 			i++
+			repeatable = true
+		case '|', '^':
+			sb.WriteByte(c)
+			i++
+			repeatable = false
 		case '*', '+', '?', '{':
+			if !repeatable {
+				return "", false
+			}
+			repeatable = false
 			n := 1
 			if c == '{' {
 				n = repeatLen(pat[i:])
@@ -203,9 +242,11 @@ func re2Form(pat string) (string, bool) {
 			}
 			sb.WriteString(e)
 			i += n
+			repeatable = e != `\A` && e != `\z`
 		default:
 			sb.WriteByte(c)
 			i++
+			repeatable = true
 		}
 	}
 	if inClass {
@@ -215,7 +256,8 @@ func re2Form(pat string) (string, bool) {
 }
 
 // repeatLen is the length of the {n}, {n,} or {n,m} that s starts with,
-// or 0.
+// or 0. Numbers with a leading zero are left out: RE2 reads {01} as
+// literal text, PCRE as a repeat.
 func repeatLen(s string) int {
 	i := 1
 	digits := func() int {
@@ -223,14 +265,19 @@ func repeatLen(s string) int {
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 			i++
 		}
+		if i-j > 1 && s[j] == '0' {
+			return -1
+		}
 		return i - j
 	}
-	if digits() == 0 {
+	if digits() <= 0 {
 		return 0
 	}
 	if i < len(s) && s[i] == ',' {
 		i++
-		digits()
+		if digits() < 0 {
+			return 0
+		}
 	}
 	if i < len(s) && s[i] == '}' {
 		return i + 1

@@ -41,6 +41,9 @@ func TestSpecMatchesPCRE(t *testing.T) {
 		{`^\d+$`, "12345", true},
 		{`\.exe$`, "evil.exe", true},
 		{`\.exe$`, "evil.exe.txt", false},
+		{`a\_(?=b)`, "a_b", true}, // an escaped _ is itself
+		{`\d`, "\u0663", true},    // \d is any Unicode decimal digit, on both paths
+		{`\d(?=x)`, "\u0663x", true},
 	} {
 		p := "[x:s MATCHES '" + strings.ReplaceAll(strings.ReplaceAll(tc.re, `\`, `\\`), "'", `\'`) + "']"
 		o := obs(t, 0, 1, `{"type":"x"}`)
