@@ -166,6 +166,7 @@ func FuzzParse(f *testing.F) {
 		"([a:b = h'0A'] AND [a:c = b'AQI=']) START t'2024-02-28T00:00:00.10Z' STOP t'2024-04-01T00:00:00Z'",
 		"[EXISTS a:b.'c-d'[0].e[*]] REPEATS 2 TIMES WITHIN .5 SECONDS",
 		"[NOT EXISTS windows-registry-key:values] WITHIN 9999999999 SECONDS",
+		`[a:b MATCHES '(?<=a)b\\Z' AND a:c = b'AB=='] WITHIN 99999999999999999999 SECONDS`,
 		"[a:b LIKE 'x%' OR a:c MATCHES '^x$'] AND [a:d ISSUBSET '10.0.0.0/8']",
 		`[a:b = 'it\'s \\'] /* c */ OR ([x:y > -1.0]) // d`,
 		"[network-traffic:dst_ref.value ISSUBSET '2001:db8::/64']",

@@ -62,8 +62,8 @@ func FuzzRE2Form(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, pcre, value string) {
 		form, ok := re2Form(pcre)
-		if !ok {
-			return
+		if !ok || posixClass.MatchString(pcre) {
+			return // regexp2 misreads POSIX classes; RE2 reads them as PCRE does
 		}
 		re, err := regexp.Compile(form)
 		if err != nil {
@@ -73,7 +73,7 @@ func FuzzRE2Form(f *testing.F) {
 		if err != nil {
 			t.Fatalf("RE2 runs %q (as %q) but regexp2 refuses it: %v", pcre, form, err)
 		}
-		bt.MatchTimeout = time.Second
+		bt.MatchTimeout = 100 * time.Millisecond
 		want, err := bt.MatchString(value)
 		if err != nil {
 			return
