@@ -31,8 +31,8 @@ import (
 // DefaultRegexTimeout is how long one MATCHES may run on one value on
 // the backtracking engine when Options.RegexTimeout is not set. Ordinary
 // expressions take microseconds; regexp2 checks its clock about every
-// 100 ms, so a match gives up between the timeout and the timeout plus
-// that period.
+// 100 ms and allows one period more, so a match gives up 100 to 200 ms
+// after the timeout.
 const DefaultRegexTimeout = 100 * time.Millisecond
 
 // ErrRegexLimit is returned (wrapped, with kind too large) by Match when
@@ -102,7 +102,7 @@ func compileMatches(l *Literal, pat string, o *Options) (*regex, *SyntaxError) {
 	if m := posixClass.FindString(pat); m != "" {
 		return nil, errAt(l.At, "MATCHES %s uses the POSIX class %s together with syntax only the backtracking engine runs, which does not know POSIX classes: write the class out (such as [a-zA-Z] for [:alpha:])", l, m)
 	}
-	re, err := regexp2.Compile(escapedUnderscore(pat), regexp2.None)
+	re, err := regexp2.Compile(forRegexp2(pat), regexp2.None)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
 		msg = strings.TrimSuffix(msg, " in `"+pat+"`")
@@ -112,22 +112,63 @@ func compileMatches(l *Literal, pat string, o *Options) (*regex, *SyntaxError) {
 	return &regex{bt: re}, nil
 }
 
-// escapedUnderscore replaces \_ by _: PCRE (and RE2) read an escaped
-// non-alphanumeric character as itself, .NET refuses \_ (it takes _ for
-// a word character that might be an escape).
-func escapedUnderscore(pat string) string {
-	if !strings.Contains(pat, `\_`) {
+// forRegexp2 rewrites the PCRE syntax .NET spells differently, outside
+// character classes and \Q...\E: the Python-style named group
+// (?P<name>...) becomes (?<name>...) and its back-reference (?P=name)
+// becomes \k<name>; \_ becomes _ (PCRE reads an escaped
+// non-alphanumeric character as itself, .NET refuses \_).
+func forRegexp2(pat string) string {
+	if !strings.Contains(pat, `(?P`) && !strings.Contains(pat, `\_`) {
 		return pat
 	}
 	var sb strings.Builder
-	for i := 0; i < len(pat); i++ {
-		if pat[i] == '\\' && i+1 < len(pat) {
+	inClass, classStart := false, 0
+	for i := 0; i < len(pat); {
+		c := pat[i]
+		switch {
+		case c == '\\' && strings.HasPrefix(pat[i:], `\Q`):
+			end := strings.Index(pat[i+2:], `\E`)
+			if end < 0 {
+				sb.WriteString(pat[i:])
+				return sb.String()
+			}
+			sb.WriteString(pat[i : i+2+end+2])
+			i += 2 + end + 2
+		case c == '\\' && i+1 < len(pat):
 			if pat[i+1] != '_' {
 				sb.WriteByte('\\')
 			}
+			sb.WriteByte(pat[i+1])
+			i += 2
+		case inClass:
+			if c == ']' && i > classStart {
+				inClass = false
+			}
+			sb.WriteByte(c)
+			i++
+		case c == '[':
+			sb.WriteByte(c)
+			i++
+			if i < len(pat) && pat[i] == '^' {
+				sb.WriteByte('^')
+				i++
+			}
+			inClass, classStart = true, i
+		case strings.HasPrefix(pat[i:], "(?P<"):
+			sb.WriteString("(?<")
+			i += 4
+		case strings.HasPrefix(pat[i:], "(?P="):
+			end := strings.IndexByte(pat[i:], ')')
+			if end < 0 {
+				sb.WriteString(pat[i:])
+				return sb.String()
+			}
+			sb.WriteString(`\k<` + pat[i+4:i+end] + ">")
+			i += end + 1
+		default:
+			sb.WriteByte(c)
 			i++
 		}
-		sb.WriteByte(pat[i])
 	}
 	return sb.String()
 }

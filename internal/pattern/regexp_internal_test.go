@@ -49,6 +49,24 @@ func TestRE2Form(t *testing.T) {
 	}
 }
 
+// TestForRegexp2 checks the rewriting of PCRE syntax .NET spells
+// differently.
+func TestForRegexp2(t *testing.T) {
+	for _, tc := range [][2]string{
+		{`(?P<year>\d{4})-(?P=year)`, `(?<year>\d{4})-\k<year>`},
+		{`a\_b\\_`, `a_b\\_`},
+		{`[(?P<]\_`, `[(?P<]_`},
+		{`[]\_](?P<x>a)`, `[]_](?<x>a)`},
+		{`\Q(?P<x>\_\E(?P<y>)`, `\Q(?P<x>\_\E(?<y>)`},
+		{`\Q(?P<x>`, `\Q(?P<x>`},
+		{`(?P=x`, `(?P=x`},
+	} {
+		if got := forRegexp2(tc[0]); got != tc[1] {
+			t.Errorf("forRegexp2(%q) = %q, want %q", tc[0], got, tc[1])
+		}
+	}
+}
+
 // FuzzRE2Form checks that, for an expression on the RE2 path, RE2 and
 // the backtracking engine give the same answer on the same value: the
 // RE2 path is only a faster way to the same result.
@@ -69,7 +87,7 @@ func FuzzRE2Form(f *testing.F) {
 		if err != nil {
 			return
 		}
-		bt, err := regexp2.Compile(escapedUnderscore(pcre), regexp2.None)
+		bt, err := regexp2.Compile(forRegexp2(pcre), regexp2.None)
 		if err != nil {
 			t.Fatalf("RE2 runs %q (as %q) but regexp2 refuses it: %v", pcre, form, err)
 		}

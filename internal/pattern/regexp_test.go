@@ -42,7 +42,9 @@ func TestSpecMatchesPCRE(t *testing.T) {
 		{`\.exe$`, "evil.exe", true},
 		{`\.exe$`, "evil.exe.txt", false},
 		{`a\_(?=b)`, "a_b", true}, // an escaped _ is itself
-		{`\d`, "\u0663", true},    // \d is any Unicode decimal digit, on both paths
+		{`(?P<y>\d\d)-(?P=y)`, "10-10", true},
+		{`(?P<y>\d\d)-(?P=y)`, "10-11", false},
+		{`\d`, "\u0663", true}, // \d is any Unicode decimal digit, on both paths
 		{`\d(?=x)`, "\u0663x", true},
 	} {
 		p := "[x:s MATCHES '" + strings.ReplaceAll(strings.ReplaceAll(tc.re, `\`, `\\`), "'", `\'`) + "']"
