@@ -67,9 +67,10 @@ func TestForRegexp2(t *testing.T) {
 	}
 }
 
-// FuzzRE2Form checks that, for an expression on the RE2 path, RE2 and
-// the backtracking engine give the same answer on the same value: the
-// RE2 path is only a faster way to the same result.
+// FuzzRE2Form checks that compiling any expression does not panic and
+// that, for an expression on the RE2 path, RE2 and the backtracking
+// engine give the same answer on the same value: the RE2 path is only a
+// faster way to the same result.
 func FuzzRE2Form(f *testing.F) {
 	for _, s := range [][2]string{
 		{`^a.c$`, "abc\n"}, {`\.exe$`, "x.exe"}, {`\d+\.\d+`, "1.2\u0663"},
@@ -79,6 +80,10 @@ func FuzzRE2Form(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, pcre, value string) {
+		// Any expression: compiling (either engine) must not panic.
+		if _, serr := compileMatches(&Literal{Kind: StringLit, Str: pcre}, pcre, &Options{}); serr != nil && serr.Msg == "" {
+			t.Fatalf("compileMatches(%q): an error without a reason", pcre)
+		}
 		form, ok := re2Form(pcre)
 		if !ok || posixClass.MatchString(pcre) {
 			return // regexp2 misreads POSIX classes; RE2 reads them as PCRE does
