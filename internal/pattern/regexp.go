@@ -179,11 +179,12 @@ func forRegexp2(pat string) string {
 // | * + ? {n,m} and their lazy forms, groups (...) and (?:...), classes
 // [...] and [^...] of characters, ranges and POSIX classes, the escapes
 // \t \n \r \f \xhh \A \z, \d and \D (written \p{Nd} and \P{Nd}, as
-// regexp2 reads them), and $ as the last character (PCRE's $ also
-// matches before a final newline: it becomes \n?\z, the same for a
-// yes-or-no match as nothing follows it). Anything else (\b \w \s \Z,
-// flags such as (?i), look-around, possessive quantifiers, $ elsewhere,
-// ...) is left to the backtracking engine, whose reading is PCRE's.
+// regexp2 reads them), (?i) at the very start, and $ as the last
+// character (PCRE's $ also matches before a final newline: it becomes
+// \n?\z, the same for a yes-or-no match as nothing follows it).
+// Anything else (\b \w \s \Z, other flags, look-around, possessive
+// quantifiers, $ elsewhere, ...) is left to the backtracking engine,
+// whose reading is PCRE's.
 func re2Form(pat string) (string, bool) {
 	var sb strings.Builder
 	sb.Grow(len(pat) + 8)
@@ -191,7 +192,15 @@ func re2Form(pat string) (string, bool) {
 	// repeatable: the last item can take a quantifier (a quantifier after
 	// nothing, an anchor or another quantifier is read differently).
 	repeatable := false
-	for i := 0; i < len(pat); {
+	i := 0
+	if strings.HasPrefix(pat, "(?i)") {
+		// Case-insensitive throughout: both fold case with Unicode
+		// simple folding (K also matches the Kelvin sign, Σ σ and ς
+		// match one another).
+		sb.WriteString("(?i)")
+		i = 4
+	}
+	for i < len(pat) {
 		c := pat[i]
 		if inClass {
 			switch c {

@@ -25,7 +25,10 @@ func TestRE2Form(t *testing.T) {
 		{`a\sb`, ""},     // \s: PCRE's has \v, RE2's not
 		{`\bword\b`, ""}, // \b: Unicode on the regexp2 path
 		{`\w+`, ""},
-		{`(?i)abc`, ""}, // flags
+		{`(?i)abc[a-z]$`, `(?i)abc[a-z](?:\n?\z)`},
+		{`a(?i)bc`, ""},   // a flag other than at the start
+		{`(?i)(?s)a`, ""}, // idem
+		{`(?m)^a`, ""},
 		{`(?<=a)b`, ""},
 		{`(?=a)`, ""},
 		{`(?>a)`, ""},
@@ -75,7 +78,7 @@ func FuzzRE2Form(f *testing.F) {
 	for _, s := range [][2]string{
 		{`^a.c$`, "abc\n"}, {`\.exe$`, "x.exe"}, {`\d+\.\d+`, "1.2\u0663"},
 		{`(?:ab|c)+?x{2,3}`, "abcxx"}, {`[^a-z\d][[:alpha:]]\D`, "Zq\u0663"},
-		{`^$`, "\n"}, {`a|$`, "b"}, {`[\t-\r ]`, "\v"}, {`\x41.`, "A\n"},
+		{`^$`, "\n"}, {`a|$`, "b"}, {`(?i)^[a-z]+$`, "\u212a\u017f"}, {`(?i)σ`, "\u03c2"}, {`(?i)ß`, "\u1e9e"}, {`[\t-\r ]`, "\v"}, {`\x41.`, "A\n"},
 	} {
 		f.Add(s[0], s[1])
 	}
