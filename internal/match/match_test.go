@@ -281,7 +281,7 @@ func TestProblems(t *testing.T) {
 		{ID: "indicator--two", Pattern: "[ipv4-addr:value = '10.0.0.1'] FOLLOWEDBY [domain-name:value = 'a.example']"},
 		{ID: "indicator--rep", Pattern: "[ipv4-addr:value = '10.0.0.1'] REPEATS 3 TIMES"},
 		{ID: "indicator--proc", Pattern: "[process:name = 'evil.exe']"},
-		{ID: "indicator--re", Pattern: "[url:value MATCHES '(?<=a)b']"},
+		{ID: "indicator--re", Pattern: "[url:value MATCHES '(?<=a']"},
 		{ID: "indicator--ok", Pattern: "[ipv4-addr:value = '10.0.0.1'] OR ([ipv4-addr:value = '10.0.0.2'] AND [ipv4-addr:value = '10.0.0.3'])"},
 	}, Options{})
 	want := map[string]string{
@@ -289,7 +289,7 @@ func TestProblems(t *testing.T) {
 		"indicator--two":  "more than one observation",
 		"indicator--rep":  "more than one observation",
 		"indicator--proc": "no object type that telemetry carries",
-		"indicator--re":   "look-behind",
+		"indicator--re":   "missing closing )",
 	}
 	got := map[string]error{}
 	for _, p := range s.Problems() {

@@ -132,7 +132,7 @@ var opNames = [...]string{Eq: "=", Ne: "!=", Lt: "<", Le: "<=", Gt: ">", Ge: ">=
 func (o Op) String() string { return opNames[o] }
 
 // Comparison is one test of an object path: path [NOT] op value, or
-// EXISTS path.
+// [NOT] EXISTS path.
 type Comparison struct {
 	At    int
 	Path  *Path
@@ -283,6 +283,9 @@ func (p *CmpParen) String() string { return "(" + p.X.String() + ")" }
 
 func (c *Comparison) String() string {
 	if c.Op == Exists {
+		if c.Not {
+			return "NOT EXISTS " + c.Path.String()
+		}
 		return "EXISTS " + c.Path.String()
 	}
 	var sb strings.Builder

@@ -1,6 +1,7 @@
 package pattern_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/parleyhq/parley/internal/pattern"
@@ -51,6 +52,37 @@ func BenchmarkMatch(b *testing.B) {
 		b.Run(ind.name, func(b *testing.B) {
 			for b.Loop() {
 				if ok, err := p.Match(data); err != nil || ok {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMatches compares the two engines of MATCHES on one value that
+// does not match: the same expression written for the RE2 path ($) and
+// for the backtracking engine (\Z, which RE2 lacks); and an expression
+// that backtracks catastrophically, cut off by the default time limit
+// (each op is one time-out: run it with -benchtime 5x).
+func BenchmarkMatches(b *testing.B) {
+	for _, bc := range []struct{ name, re, value string }{
+		{"re2-literal", `evil\\.exe$`, `C:\Users\bob\Downloads\invoice.pdf.exe.txt`},
+		{"regexp2-literal", `evil\\.exe\\Z`, `C:\Users\bob\Downloads\invoice.pdf.exe.txt`},
+		{"re2-class", `[a-z]+[0-9]{2,}\\.exe$`, `C:\Users\bob\Downloads\invoice7.pdf.exe.txt`},
+		{"regexp2-class", `[a-z]+[0-9]{2,}\\.exe\\Z`, `C:\Users\bob\Downloads\invoice7.pdf.exe.txt`},
+		{"hostile-timeout", `^(a|aa)+\\Z`, strings.Repeat("a", 100) + "!"},
+	} {
+		p, err := pattern.Compile("[x:s MATCHES '" + bc.re + "']")
+		if err != nil {
+			b.Fatal(err)
+		}
+		o := obs(b, 0, 1, `{"type":"x"}`)
+		o.Objects[0].Props["s"] = bc.value
+		data := []pattern.Observation{o}
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				ok, err := p.Match(data)
+				if ok || (err != nil) != (bc.name == "hostile-timeout") {
 					b.Fatal(ok, err)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,21 +30,24 @@ type Pattern struct {
 // Compile parses a STIX 2.1 pattern and prepares it for matching. Besides
 // the grammar it checks what matching needs: sets hold values of one
 // type (integers and floats may mix), MATCHES has a regular expression
-// Go can run (RE2 syntax), ISSUBSET and ISSUPERSET name an IP address or
-// CIDR network. Errors are *SyntaxError values (errors.As) wrapped in a
-// *dialogue.Error of kind invalid.
-func Compile(pattern string) (*Pattern, error) { return compile(pattern, V21) }
+// this package can run (PCRE syntax; see Options for its time limit),
+// ISSUBSET and ISSUPERSET name an IP address or CIDR network. Errors are
+// *SyntaxError values (errors.As) wrapped in a *dialogue.Error of kind
+// invalid.
+func Compile(pattern string) (*Pattern, error) { return compile(pattern, Options{}) }
 
 // CompileVersion is Compile for patterns of the given STIX version.
-func CompileVersion(pattern string, v Version) (*Pattern, error) { return compile(pattern, v) }
+func CompileVersion(pattern string, v Version) (*Pattern, error) {
+	return compile(pattern, Options{Version: v})
+}
 
 func invalid(op string, err *SyntaxError) error {
 	return &dialogue.Error{Op: op, Kind: dialogue.KindInvalid, Err: err}
 }
 
-func compile(src string, v Version) (*Pattern, error) {
+func compile(src string, o Options) (*Pattern, error) {
 	const op = "pattern.Compile"
-	e, err := parse(src, v)
+	e, err := parse(src, o.Version)
 	if err != nil {
 		var se *SyntaxError
 		if errors.As(err, &se) {
@@ -51,8 +55,8 @@ func compile(src string, v Version) (*Pattern, error) {
 		}
 		return nil, dialogue.E(op, dialogue.KindInvalid, err)
 	}
-	p := &Pattern{src: src, expr: e, version: v}
-	root, serr := p.compileExpr(e)
+	p := &Pattern{src: src, expr: e, version: o.Version}
+	root, serr := p.compileExpr(e, &o)
 	if serr != nil {
 		return nil, invalid(op, serr)
 	}
@@ -76,7 +80,7 @@ type (
 	oFollow struct{ l, r onode }
 	oWithin struct {
 		x onode
-		d time.Duration
+		w window
 	}
 	oStartStop struct {
 		x           onode
@@ -96,23 +100,23 @@ func (*oWithin) onode()    {}
 func (*oStartStop) onode() {}
 func (*oRepeats) onode()   {}
 
-func (p *Pattern) compileExpr(e Expr) (onode, *SyntaxError) {
+func (p *Pattern) compileExpr(e Expr, o *Options) (onode, *SyntaxError) {
 	switch e := e.(type) {
 	case *Bracket:
-		c, err := compileCmp(e.Cmp)
+		c, err := compileCmp(e.Cmp, o)
 		if err != nil {
 			return nil, err
 		}
 		p.leaves = append(p.leaves, c)
 		return &oLeaf{len(p.leaves) - 1}, nil
 	case *Paren:
-		return p.compileExpr(e.X)
+		return p.compileExpr(e.X, o)
 	case *Binary:
-		l, err := p.compileExpr(e.L)
+		l, err := p.compileExpr(e.L, o)
 		if err != nil {
 			return nil, err
 		}
-		r, err := p.compileExpr(e.R)
+		r, err := p.compileExpr(e.R, o)
 		if err != nil {
 			return nil, err
 		}
@@ -124,33 +128,66 @@ func (p *Pattern) compileExpr(e Expr) (onode, *SyntaxError) {
 		}
 		return &oFollow{l, r}, nil
 	case *Qualified:
-		x, err := p.compileExpr(e.X)
+		x, err := p.compileExpr(e.X, o)
 		if err != nil {
 			return nil, err
 		}
 		switch e.Kind {
 		case Within:
-			secs := e.Seconds.Float
-			if e.Seconds.Kind == IntLit {
-				secs = float64(e.Seconds.Int)
-			}
-			if secs > 1e10 {
-				return nil, errAt(e.Seconds.At, "WITHIN %s SECONDS is too long (at most 1e10 seconds)", e.Seconds)
-			}
-			d := time.Duration(math.Round(secs * 1e9))
-			if d <= 0 {
-				return nil, errAt(e.Seconds.At, "WITHIN %s SECONDS is shorter than a nanosecond", e.Seconds)
-			}
-			return &oWithin{x, d}, nil
+			return &oWithin{x, windowOf(e.Seconds)}, nil
 		case Repeats:
-			if e.Times > 1<<20 {
-				return nil, errAt(e.At, "REPEATS %d TIMES is more than %d", e.Times, 1<<20)
+			if e.Times > maxRepeats {
+				return nil, errAt(e.At, "REPEATS %d TIMES is more than %d", e.Times, maxRepeats)
 			}
 			return &oRepeats{x, int(e.Times)}, nil
 		}
 		return &oStartStop{x, e.Start, e.Stop}, nil
 	}
 	return nil, errAt(e.Pos(), "unknown expression %T", e)
+}
+
+// window is WITHIN's length, whole seconds and nanoseconds (0 to
+// 999999999), rounded down to the nanosecond: timestamps have no finer
+// resolution, so a difference of timestamps is within the window exactly
+// when it is within the rounded-down one. Unlike a time.Duration, which
+// ends at about 292 years, it holds any length the grammar allows (past
+// 2^63 seconds it stays at its largest, longer than any two timestamps
+// are apart).
+type window struct{ sec, nsec int64 }
+
+// windowOf converts WITHIN's literal, a positive integer or float.
+func windowOf(l *Literal) window {
+	if l.Kind == IntLit {
+		return window{sec: l.Int}
+	}
+	if l.Float >= math.MaxInt64 { // 2^63
+		return window{sec: math.MaxInt64, nsec: 999_999_999}
+	}
+	// The float's shortest decimal form is the number the pattern wrote
+	// (and the one String prints); read it exactly, as decimal digits.
+	text := strconv.FormatFloat(l.Float, 'f', -1, 64)
+	whole, frac, _ := strings.Cut(text, ".")
+	var w window
+	w.sec, _ = strconv.ParseInt(whole, 10, 64)
+	frac = (frac + "000000000")[:9]
+	w.nsec, _ = strconv.ParseInt(frac, 10, 64)
+	return w
+}
+
+// covers reports whether the time from a to b is at most the window.
+func (w window) covers(a, b time.Time) bool {
+	if !b.After(a) {
+		return true
+	}
+	// Unix seconds of STIX timestamps (years 0000 to 9999) and their
+	// differences fit in 64 bits.
+	ds := b.Unix() - a.Unix()
+	dn := int64(b.Nanosecond() - a.Nanosecond())
+	if dn < 0 {
+		ds--
+		dn += 1e9
+	}
+	return ds < w.sec || ds == w.sec && dn <= w.nsec
 }
 
 // ctest is a compiled comparison expression.
@@ -168,7 +205,7 @@ type (
 		set    []*Literal
 		strSet map[string]bool // IN with only strings
 		tsSet  bool            // IN with only timestamps
-		re     *regexp.Regexp  // LIKE, MATCHES
+		re     *regex          // LIKE, MATCHES
 		binRE  bool            // the expression can match binary data
 		net    netip.Prefix    // ISSUBSET, ISSUPERSET
 	}
@@ -178,16 +215,16 @@ func (*cAnd) ctest()  {}
 func (*cOr) ctest()   {}
 func (*cTest) ctest() {}
 
-func compileCmp(c Cmp) (ctest, *SyntaxError) {
+func compileCmp(c Cmp, o *Options) (ctest, *SyntaxError) {
 	switch c := c.(type) {
 	case *CmpParen:
-		return compileCmp(c.X)
+		return compileCmp(c.X, o)
 	case *CmpBinary:
-		l, err := compileCmp(c.L)
+		l, err := compileCmp(c.L, o)
 		if err != nil {
 			return nil, err
 		}
-		r, err := compileCmp(c.R)
+		r, err := compileCmp(c.R, o)
 		if err != nil {
 			return nil, err
 		}
@@ -196,12 +233,12 @@ func compileCmp(c Cmp) (ctest, *SyntaxError) {
 		}
 		return &cOr{l, r}, nil
 	case *Comparison:
-		return compileComparison(c)
+		return compileComparison(c, o)
 	}
 	return nil, errAt(c.Pos(), "unknown comparison %T", c)
 }
 
-func compileComparison(c *Comparison) (ctest, *SyntaxError) {
+func compileComparison(c *Comparison, o *Options) (ctest, *SyntaxError) {
 	t := &cTest{c: c, path: c.Path, not: c.Not, op: c.Op, lit: c.Value, set: c.Set}
 	switch c.Op {
 	case In:
@@ -234,13 +271,13 @@ func compileComparison(c *Comparison) (ctest, *SyntaxError) {
 			}
 		}
 		sb.WriteString(`\z`)
-		t.re = regexp.MustCompile(sb.String())
+		t.re = &regex{re2: regexp.MustCompile(sb.String())}
 		_, t.binRE = latin1(pat)
 	case Matches:
 		pat := norm.NFC.String(c.Value.Str)
-		re, err := regexp.Compile(pat)
+		re, err := compileMatches(c.Value, pat, o)
 		if err != nil {
-			return nil, regexpError(c.Value, err)
+			return nil, err
 		}
 		t.re = re
 		_, t.binRE = latin1(pat)
@@ -267,34 +304,6 @@ func checkSet(set []*Literal) *SyntaxError {
 		}
 	}
 	return nil
-}
-
-// pcreOnly are constructs of Perl/PCRE regular expressions that Go's RE2
-// syntax does not have.
-var pcreOnly = []struct{ text, name string }{
-	{"(?=", "look-ahead (?=...)"}, {"(?!", "negative look-ahead (?!...)"},
-	{"(?<=", "look-behind (?<=...)"}, {"(?<!", "negative look-behind (?<!...)"},
-	{"(?>", "atomic group (?>...)"}, {"*+", "possessive quantifier *+"},
-	{"++", "possessive quantifier ++"}, {"?+", "possessive quantifier ?+"},
-	{`\Z`, `\Z (use \z)`}, {`\G`, `\G`}, {`\k<`, "named back-reference"},
-}
-
-func regexpError(l *Literal, err error) *SyntaxError {
-	for _, p := range pcreOnly {
-		if strings.Contains(l.Str, p.text) {
-			return errAt(l.At, "MATCHES %s uses %s, a PCRE feature that Go's regular expressions (RE2 syntax) do not have", l, p.name)
-		}
-	}
-	for i := 0; i+1 < len(l.Str); i++ {
-		if l.Str[i] == '\\' && l.Str[i+1] >= '1' && l.Str[i+1] <= '9' {
-			return errAt(l.At, `MATCHES %s uses the back-reference \%c, a PCRE feature that Go's regular expressions (RE2 syntax) do not have`, l, l.Str[i+1])
-		}
-		if l.Str[i] == '\\' {
-			i++
-		}
-	}
-	msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
-	return errAt(l.At, "MATCHES %s is not a regular expression Go can run (RE2 syntax): %s", l, msg)
 }
 
 // decodeSuffixed converts the value of a property whose name ends in

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -87,6 +88,18 @@ type token struct {
 	text   string // the source text
 	hyphen bool   // tIdent with a '-'
 	lit    *Literal
+	// tooBig marks an integer outside 64 bits or a float outside float64
+	// (lit then holds 0): only WITHIN takes such a number; every other
+	// place refuses it with errTooBig.
+	tooBig bool
+}
+
+// errTooBig refuses a number token that does not fit its Go type.
+func (t token) errTooBig() error {
+	if t.kind == tInt {
+		return errAt(t.pos, "integer literal %s is out of range (64 bits)", t.text)
+	}
+	return errAt(t.pos, "float literal %s is out of range", t.text)
 }
 
 // describe names a token for an error message.
@@ -335,7 +348,7 @@ func (l *lexer) number() (token, error) {
 		text := l.src[start:l.pos]
 		f, err := strconv.ParseFloat(text, 64)
 		if err != nil {
-			return token{}, errAt(start, "float literal %s is out of range", text)
+			return token{kind: tFloat, pos: start, text: text, lit: &Literal{At: start, Kind: FloatLit}, tooBig: true}, nil
 		}
 		return token{kind: tFloat, pos: start, text: text, lit: &Literal{At: start, Kind: FloatLit, Float: f}}, nil
 	}
@@ -345,7 +358,7 @@ func (l *lexer) number() (token, error) {
 	}
 	n, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
-		return token{}, errAt(start, "integer literal %s is out of range (64 bits)", text)
+		return token{kind: tInt, pos: start, text: text, lit: &Literal{At: start, Kind: IntLit}, tooBig: true}, nil
 	}
 	return token{kind: tInt, pos: start, text: text, lit: &Literal{At: start, Kind: IntLit, Int: n}}, nil
 }
@@ -423,13 +436,24 @@ func pick(firstOK bool, second, first byte) byte {
 }
 
 // parseBase64 accepts standard base64 with its padding, as the grammar
-// does: groups of four, the last possibly ending in = or ==, and at
-// least one group.
+// does: groups of four characters of A-Z a-z 0-9 + /, the last group
+// possibly ending in = or ==, and at least one group. The grammar does
+// not ask that the bits a padded last group leaves unused be zero, so
+// b'AB==' is accepted and read as the byte 0x00 (String prints b'AA==').
 func parseBase64(s string) ([]byte, error) {
 	if len(s) == 0 || len(s)%4 != 0 {
 		return nil, literalError("not base64 (groups of four characters, padded with =)")
 	}
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	body := strings.TrimSuffix(strings.TrimSuffix(s, "="), "=")
+	for i := 0; i < len(body); i++ {
+		if c := body[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
+			return nil, literalError(fmt.Sprintf("not base64: %q at offset %d is not one of A-Z a-z 0-9 + / (= may only end the last group)", c, i))
+		}
+	}
+	// The characters are checked: the lenient decoder only differs from
+	// the strict one in the unused bits (and in skipping newlines, which
+	// cannot be here).
+	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, literalError("not base64 (groups of four characters of A-Z a-z 0-9 + /, padded with =)")
 	}

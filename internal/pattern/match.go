@@ -24,8 +24,10 @@ var ErrTooComplex = errors.New("the pattern has too many ways to bind to these o
 
 // Match reports whether the observations match the pattern. An error
 // means the observations could not be judged: a value the pattern
-// compares with a timestamp is not one, a reference is not a string, or
-// the search is too large (ErrTooComplex).
+// compares with a timestamp is not one, a reference is not a string
+// (kind invalid), a MATCHES expression ran past its time limit on a
+// value (ErrRegexLimit, kind too large), or the search is too large
+// (ErrTooComplex, kind too large).
 func (p *Pattern) Match(obs []Observation) (bool, error) {
 	b, err := p.Find(obs)
 	return b != nil, err
@@ -51,7 +53,11 @@ func (p *Pattern) Find(obs []Observation) ([]int, error) {
 		for i := range obs {
 			ok, err := matchObservation(t, &obs[i])
 			if err != nil {
-				return nil, dialogue.Errorf(op, dialogue.KindInvalid, "observation %s: %w", obsName(&obs[i], i), err)
+				kind := dialogue.KindInvalid
+				if errors.Is(err, ErrRegexLimit) {
+					kind = dialogue.KindTooLarge
+				}
+				return nil, dialogue.Errorf(op, kind, "observation %s: %w", obsName(&obs[i], i), err)
 			}
 			if ok {
 				s.leaves[li] = append(s.leaves[li], int32(i))
@@ -120,7 +126,7 @@ func evalCmp(t ctest, o *Observation, root *Object) (bool, error) {
 			return false, err
 		}
 		if t.op == Exists {
-			return len(vals) > 0, nil
+			return (len(vals) > 0) != t.not, nil
 		}
 		for _, v := range vals {
 			ok, err := t.test(v)
@@ -184,11 +190,21 @@ func (t *cTest) test(v any) (bool, error) {
 			}
 		}
 	case Like, Matches:
+		var s string
 		switch v := v.(type) {
 		case string:
-			r = t.re.MatchString(norm.NFC.String(v))
+			s = norm.NFC.String(v)
 		case []byte:
-			r = t.binRE && t.re.MatchString(fromLatin1(v))
+			if !t.binRE {
+				return t.not, nil
+			}
+			s = fromLatin1(v)
+		default:
+			return t.not, nil
+		}
+		var err error
+		if r, err = t.re.match(s); err != nil {
+			return false, err
 		}
 	case IsSubset, IsSuperset:
 		s, ok := v.(string)
@@ -428,7 +444,7 @@ func (s *search) enum(n onode, yield func(binding) bool) bool {
 		})
 	case *oWithin:
 		return s.enum(n.x, func(b binding) bool {
-			if s.maxFirst(b).Sub(s.minLast(b)) > n.d {
+			if !n.w.covers(s.minLast(b), s.maxFirst(b)) {
 				return false
 			}
 			return yield(b)

@@ -2,6 +2,9 @@ package pattern
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -22,9 +25,15 @@ type parser struct {
 	depth   int
 }
 
-// maxDepth bounds the nesting of parentheses and brackets, so that a
-// hostile pattern cannot exhaust the stack.
+// maxDepth bounds the nesting of parentheses, so that a hostile pattern
+// cannot exhaust the stack: observation and comparison parentheses count
+// together, the one pair of square brackets does not. maxDepth levels
+// are allowed; the next one is refused where it opens.
 const maxDepth = 200
+
+// maxRepeats bounds REPEATS: the search for a binding takes each of the
+// repetitions in turn.
+const maxRepeats = 1 << 20
 
 // Parse parses a STIX 2.1 pattern. A pattern that breaks the grammar
 // gives a *SyntaxError with the byte position and the reason.
@@ -165,13 +174,11 @@ func (p *parser) qualified() (Expr, error) {
 			if t.kind != tInt && t.kind != tFloat {
 				return nil, p.unexpected("a number of seconds after WITHIN")
 			}
-			if t.kind == tInt && t.lit.Int <= 0 || t.kind == tFloat && !(t.lit.Float > 0) {
-				return nil, errAt(t.pos, "WITHIN needs a positive number of seconds, not %s", t.text)
+			secs, err := withinSeconds(t)
+			if err != nil {
+				return nil, err
 			}
-			if t.kind == tFloat && t.lit.Float > 1e10 {
-				return nil, errAt(t.pos, "WITHIN %s SECONDS is too long (at most 1e10 seconds)", t.text)
-			}
-			q.Seconds = t.lit
+			q.Seconds = secs
 			if err := p.advance(); err != nil {
 				return nil, err
 			}
@@ -186,6 +193,9 @@ func (p *parser) qualified() (Expr, error) {
 			t := p.tok
 			if t.kind != tInt {
 				return nil, p.unexpected("a whole number after REPEATS")
+			}
+			if t.tooBig {
+				return nil, errAt(t.pos, "REPEATS %s TIMES is more than %d", t.text, maxRepeats)
 			}
 			if t.lit.Int <= 0 {
 				return nil, errAt(t.pos, "REPEATS needs a positive number of times, not %s", t.text)
@@ -221,6 +231,39 @@ func (p *parser) qualified() (Expr, error) {
 	}
 }
 
+// withinSeconds reads WITHIN's number, which the grammar allows to be
+// any positive integer or float: there is no maximum. An integer beyond
+// 64 bits becomes the float nearest to it, a float beyond float64 the
+// largest float64, and a positive float too small for float64 the
+// smallest positive one; past 2^63 seconds (about 3e11 years) a window
+// covers every pair of timestamps, and below a nanosecond it is as short
+// as timestamps can tell, so none of these changes a match.
+func withinSeconds(t token) (*Literal, error) {
+	if !positiveNumber(t.text) {
+		return nil, errAt(t.pos, "WITHIN needs a positive number of seconds, not %s", t.text)
+	}
+	if t.kind == tInt && !t.tooBig {
+		return t.lit, nil
+	}
+	f := t.lit.Float
+	if t.kind == tInt || t.tooBig {
+		f, _ = strconv.ParseFloat(t.text, 64) // ±Inf when out of range
+	}
+	switch {
+	case math.IsInf(f, 1):
+		f = math.MaxFloat64
+	case f == 0:
+		f = math.SmallestNonzeroFloat64
+	}
+	return &Literal{At: t.pos, Kind: FloatLit, Float: f}, nil
+}
+
+// positiveNumber reports whether a number's text is above zero: no minus
+// sign and a digit other than 0.
+func positiveNumber(text string) bool {
+	return !strings.HasPrefix(text, "-") && strings.ContainsAny(text, "123456789")
+}
+
 // qualifierTime reads START's or STOP's timestamp: a t'...' literal, or
 // under STIX 2.0 a string literal holding the timestamp.
 func (p *parser) qualifierTime(what string) (time.Time, error) {
@@ -242,7 +285,7 @@ func (p *parser) qualifierTime(what string) (time.Time, error) {
 func (p *parser) enter(pos int) error {
 	p.depth++
 	if p.depth > maxDepth {
-		return errAt(pos, "the pattern nests more than %d levels deep", maxDepth)
+		return errAt(pos, "the pattern nests parentheses more than %d levels deep", maxDepth)
 	}
 	return nil
 }
@@ -251,10 +294,6 @@ func (p *parser) obsPrimary() (Expr, error) {
 	t := p.tok
 	switch t.kind {
 	case tLBrack:
-		if err := p.enter(t.pos); err != nil {
-			return nil, err
-		}
-		defer func() { p.depth-- }()
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -341,7 +380,18 @@ func (p *parser) propTest() (Cmp, error) {
 			return nil, err
 		}
 		return &CmpParen{At: t.pos, X: x}, nil
-	case tExists:
+	case tNot, tExists:
+		// NOT? EXISTS objectPath: the one comparison where NOT comes
+		// first.
+		not := t.kind == tNot
+		if not {
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			if p.tok.kind != tExists {
+				return nil, p.unexpected("EXISTS after a leading NOT (other comparisons put NOT after the path: a:b NOT = 1)")
+			}
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -349,7 +399,7 @@ func (p *parser) propTest() (Cmp, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Comparison{At: t.pos, Path: path, Op: Exists}, nil
+		return &Comparison{At: t.pos, Path: path, Not: not, Op: Exists}, nil
 	}
 	path, err := p.path()
 	if err != nil {
@@ -434,7 +484,11 @@ func (p *parser) propTest() (Cmp, error) {
 func (p *parser) literal(withBool bool, want string) (*Literal, error) {
 	t := p.tok
 	switch t.kind {
-	case tString, tInt, tFloat, tHex, tBinary, tTimestamp:
+	case tInt, tFloat:
+		if t.tooBig {
+			return nil, t.errTooBig()
+		}
+	case tString, tHex, tBinary, tTimestamp:
 	case tBool:
 		if !withBool {
 			return nil, errAt(t.pos, "a boolean cannot be compared with <, <=, > or >=")
@@ -494,6 +548,9 @@ func (p *parser) path() (*Path, error) {
 			case tStar:
 				path.Steps = append(path.Steps, Step{Kind: StarStep})
 			case tInt:
+				if it.tooBig {
+					return nil, it.errTooBig()
+				}
 				if it.lit.Int < 0 {
 					return nil, errAt(it.pos, "list index %s is negative", it.text)
 				}
