@@ -440,18 +440,26 @@ func TestFeedNoAllocs(t *testing.T) {
 	for range 2 * feedBatch { // every held slot used once
 		m.Feed(e)
 	}
-	// Counted exactly (AllocsPerRun's average rounds down).
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range 1000 {
-		m.Feed(e)
+	// Counted exactly (AllocsPerRun's average rounds down). The count is
+	// the process's, so a goroutine of another part of the runtime may
+	// add to one round; what Feed allocates is in every round, so the
+	// fewest of three rounds is Feed's.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	least := ^uint64(0)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 1000 {
+			m.Feed(e)
+		}
+		runtime.ReadMemStats(&after)
+		least = min(least, after.Mallocs-before.Mallocs)
 	}
-	runtime.ReadMemStats(&after)
-	if n := after.Mallocs - before.Mallocs; n != 0 {
-		t.Errorf("%d allocations in 1000 events", n)
+	if least != 0 {
+		t.Errorf("%d allocations in 1000 events (the fewest of three rounds)", least)
 	}
 	m.Flush()
-	if st := m.Stats(); st.Events != 1000+2*feedBatch || st.MatchedEvents != st.Events {
-		t.Errorf("stats %+v, want %d events all matched", st, 1000+2*feedBatch)
+	if st := m.Stats(); st.Events != 3000+2*feedBatch || st.MatchedEvents != st.Events {
+		t.Errorf("stats %+v, want %d events all matched", st, 3000+2*feedBatch)
 	}
 }
