@@ -65,9 +65,15 @@ const defaultPullPageSize = DefaultMaxPageSize
 // instant (a server gives one date_added to many objects, such as all the
 // objects of one POST). Taken can hold versions added before At; that
 // costs a few ids, never an object.
+//
+// Next, when set, is the server's next for the page after the last one
+// taken, with the added_after of the query it belongs to: a resume tries
+// it first, and goes on from At when the server refuses it.
 type pullCursor struct {
-	At    string   `json:"date_added"`
-	Taken []string `json:"taken,omitempty"`
+	At         string   `json:"date_added"`
+	Taken      []string `json:"taken,omitempty"`
+	Next       string   `json:"next,omitempty"`
+	AddedAfter string   `json:"added_after,omitempty"`
 }
 
 // parsePullCursor reads a stored cursor. A bare timestamp is a cursor
@@ -165,8 +171,9 @@ func versionKey(raw json.RawMessage) string {
 // one unit before that instant and drops what the cursor says was taken,
 // so that an interrupted pull — at a page boundary inside a group of
 // objects that share one date_added, an error, a kill — neither skips nor
-// imports again. When the server refuses a next (it expired, the server
-// restarted) the pull goes on from the cursor instead.
+// imports again. The cursor also keeps the server's next, which a resume
+// tries first; when the server refuses a next (it expired, the server
+// restarted) the pull goes on from the cursor's instant instead.
 //
 // The report counts what was done even when an error stops the pull;
 // an error means the pull did not reach the end.
@@ -208,10 +215,23 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 		return s
 	}
 	addedAfter, next := fromCursor(), ""
+	if cur.Next != "" {
+		addedAfter, next = cur.AddedAfter, cur.Next
+	}
 	// refused is set when a next failed and the pull went on from the
 	// cursor, until a page brings something new: a second failure of next
 	// before that ends the pull rather than loop on the same page.
 	refused := false
+	// save records the cursor, with the next that follows the page. It
+	// runs once the page is in the store and even if ctx ends now, so
+	// that the next pull does not take the page again.
+	save := func(env *Envelope) error {
+		cur.Next, cur.AddedAfter = "", ""
+		if env.More && env.Next != "" {
+			cur.Next, cur.AddedAfter = env.Next, addedAfter
+		}
+		return st.SetPullCursor(context.WithoutCancel(ctx), key, cur.String())
+	}
 	for {
 		q := url.Values{"match[version]": {"all"}, "limit": {strconv.Itoa(limit)}}
 		if addedAfter != "" {
@@ -282,6 +302,11 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 				}
 				return rep, nil
 			}
+			if env.Next != cur.Next {
+				if err := save(env); err != nil {
+					return rep, dialogue.E(op, dialogue.KindOther, err)
+				}
+			}
 			next = env.Next
 			continue
 		}
@@ -293,9 +318,7 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 			cur.Taken = append(cur.Taken, k)
 		}
 		sort.Strings(cur.Taken)
-		// The page is in the store: record the cursor even if ctx ends now,
-		// so that the next pull does not take the page again.
-		if err := st.SetPullCursor(context.WithoutCancel(ctx), key, cur.String()); err != nil {
+		if err := save(env); err != nil {
 			return rep, dialogue.E(op, dialogue.KindOther, err)
 		}
 		refused = false // this page brought something new

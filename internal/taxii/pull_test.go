@@ -119,10 +119,9 @@ func TestPullInterruptedAndResumed(t *testing.T) {
 	in.set(1, cancel)
 	rep, err = client.Pull(ctx, local, localID, colAdd)
 	cancel()
-	// The resume asks from just before the cursor's instant: the server
-	// sends the last version taken again, which is dropped (Repeated).
-	if err == nil || rep.Pages != 1 || rep.New != 9 || rep.Repeated != 1 {
-		t.Fatalf("pull 2: %+v, %v; want 1 page, 9 new, 1 repeated and an error", rep, err)
+	// The resume follows the next the cursor kept.
+	if err == nil || rep.Pages != 1 || rep.New != 10 || rep.Repeated != 0 {
+		t.Fatalf("pull 2: %+v, %v; want 1 page, 10 new and an error", rep, err)
 	}
 	sum(rep)
 
@@ -132,14 +131,15 @@ func TestPullInterruptedAndResumed(t *testing.T) {
 	// 3: to the end.
 	in.set(-1, nil)
 	rep, err = client.Pull(context.Background(), local, localID, colAdd)
-	if err != nil || rep.New != 26 || rep.Unchanged != 0 || rep.Repeated != 1 || rep.Pages != 3 {
-		t.Fatalf("pull 3: %+v, %v; want 26 new and 1 repeated in 3 pages", rep, err)
+	if err != nil || rep.New != 25 || rep.Unchanged != 0 || rep.Repeated != 0 || rep.Pages != 3 {
+		t.Fatalf("pull 3: %+v, %v; want 25 new in 3 pages", rep, err)
 	}
 	sum(rep)
 
-	// 4: nothing new.
+	// 4: nothing new. The pull asks from just before the last instant
+	// taken and drops the version it gets back.
 	rep, err = client.Pull(context.Background(), local, localID, colAdd)
-	if err != nil || rep.Pages != 0 || rep.New != 0 {
+	if err != nil || rep.Pages != 0 || rep.New != 0 || rep.Repeated != 1 {
 		t.Fatalf("pull 4: %+v, %v", rep, err)
 	}
 
