@@ -215,8 +215,23 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 		return s
 	}
 	addedAfter, next := fromCursor(), ""
+	// stale is set while the pull follows a next kept from an earlier
+	// pull: the server may have answered it from the results of that
+	// earlier query (medallion keeps them), which miss what was added
+	// since. Its last page ends the chain, not the pull: one query from
+	// the cursor follows.
+	stale := false
 	if cur.Next != "" {
-		addedAfter, next = cur.AddedAfter, cur.Next
+		addedAfter, next, stale = cur.AddedAfter, cur.Next, true
+	}
+	// end is where a page without more leads: the end of the pull, or
+	// the query from the cursor after a stale chain.
+	end := func() bool {
+		if !stale {
+			return true
+		}
+		addedAfter, next, stale = fromCursor(), "", false
+		return false
 	}
 	// refused is set when a next failed and the pull went on from the
 	// cursor, until a page brings something new: a second failure of next
@@ -248,13 +263,16 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 				// from the cursor, once. A server that cannot be reached
 				// (or answers 503) ends the pull: the next one resumes.
 				c.opt.Logger.WarnContext(ctx, "the server refused next; going on from the cursor", "collection", remoteCollectionID, "cursor", cur.At, "err", err)
-				addedAfter, next, refused = fromCursor(), "", true
+				addedAfter, next, refused, stale = fromCursor(), "", true, false
 				continue
 			}
 			return rep, dialogue.E(op, dialogue.KindOther, err)
 		}
 		if len(env.Objects) == 0 {
-			return rep, nil
+			if end() {
+				return rep, nil
+			}
+			continue
 		}
 		last := hdr.Get(HeaderDateAddedLast)
 		lastAt, err := parseTimestamp(last)
@@ -296,11 +314,14 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 		if !advanced && len(fresh) == 0 {
 			// Only versions taken already (the overlap of a resume): the
 			// cursor stays as it is, and the page is not counted.
-			if !env.More || env.Next == "" {
-				if env.More {
-					return rep, errStuck(op, len(env.Objects), cur.At)
+			if !env.More {
+				if end() {
+					return rep, nil
 				}
-				return rep, nil
+				continue
+			}
+			if env.Next == "" {
+				return rep, errStuck(op, len(env.Objects), cur.At)
 			}
 			if env.Next != cur.Next {
 				if err := save(env); err != nil {
@@ -318,12 +339,9 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 			cur.Taken = append(cur.Taken, k)
 		}
 		sort.Strings(cur.Taken)
-		if err := save(env); err != nil {
-			return rep, dialogue.E(op, dialogue.KindOther, err)
-		}
-		refused = false // this page brought something new
+		// The page is in the store: count it whether or not its cursor
+		// can be recorded.
 		rep.Pages++
-		rep.Cursor, rep.Taken = cur.At, len(cur.Taken)
 		rep.New += ir.Added
 		rep.Unchanged += ir.Unchanged
 		rep.Rejected += ir.Rejected
@@ -332,10 +350,18 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 				rep.Rejections = append(rep.Rejections, Rejection{ID: r.ID, Reason: failureMessage(r.Err)})
 			}
 		}
+		if err := save(env); err != nil {
+			return rep, dialogue.E(op, dialogue.KindOther, err)
+		}
+		refused = false // this page brought something new
+		rep.Cursor, rep.Taken = cur.At, len(cur.Taken)
 		c.opt.Logger.InfoContext(ctx, "pulled a page", "collection", remoteCollectionID, "objects", len(env.Objects),
 			"new", ir.Added, "unchanged", ir.Unchanged, "rejected", ir.Rejected, "repeated", len(env.Objects)-len(fresh), "cursor", cur.At)
 		if !env.More {
-			return rep, nil
+			if end() {
+				return rep, nil
+			}
+			continue
 		}
 		if env.Next != "" {
 			next = env.Next
