@@ -54,6 +54,11 @@ func (c *Client) PullKey(localCollectionID, remoteCollectionID string) string {
 // (medallion) refuse a next without one. The server caps it to its own.
 const defaultPullPageSize = DefaultMaxPageSize
 
+// maxPullPageSize bounds the limit a pull asks for when it grows its pages
+// to get past a group of versions that share one date_added on a server
+// that gives no next.
+const maxPullPageSize = 1 << 16
+
 // pullCursor is where a pull stopped: the date_added (as the server wrote
 // it in X-TAXII-Date-Added-Last) of the last page taken, and the versions
 // already taken that may have been added at that instant.
@@ -202,10 +207,11 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 	}
 	rep.Cursor, rep.Taken = cur.At, len(taken)
 
-	limit := c.opt.PageSize
-	if limit <= 0 {
-		limit = defaultPullPageSize
+	pageSize := c.opt.PageSize
+	if pageSize <= 0 {
+		pageSize = defaultPullPageSize
 	}
+	limit := pageSize
 	// fromCursor is the added_after that resumes from the cursor.
 	fromCursor := func() string {
 		if cur.At == "" {
@@ -321,7 +327,16 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 				continue
 			}
 			if env.Next == "" {
-				return rep, errStuck(op, len(env.Objects), cur.At)
+				// The same request would get the same page: more versions
+				// share the cursor's instant than the page holds, and the
+				// server gives no next. Ask for larger pages, as long as
+				// the server gives as many as asked.
+				if len(env.Objects) < limit || limit >= maxPullPageSize {
+					return rep, errStuck(op, len(env.Objects), cur.At)
+				}
+				limit = min(2*limit, maxPullPageSize)
+				addedAfter = fromCursor()
+				continue
 			}
 			if env.Next != cur.Next {
 				if err := save(env); err != nil {
@@ -368,14 +383,14 @@ func (c *Client) Pull(ctx context.Context, st dialogue.Store, localCollectionID,
 			continue
 		}
 		// A server without next: go on from the cursor.
-		addedAfter, next = fromCursor(), ""
+		addedAfter, next, limit = fromCursor(), "", pageSize
 	}
 }
 
 // errStuck is the error of a pull that got a page of versions it had all
-// taken already, with more to come and no next: the same request would
-// get the same page. More versions share one date_added than a page
-// holds, and only next could page through them.
+// taken already, with more to come, no next, and no larger page to be
+// had: more versions share one date_added than the server puts in a page,
+// and only next could page through them.
 func errStuck(op string, n int, at string) error {
 	return dialogue.Errorf(op, dialogue.KindOther, "the server has more than %d object versions added at %s and gives no next to page through them", n, at)
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/sqlite"
 	"github.com/parleyhq/parley/internal/taxii"
 )
@@ -38,6 +39,10 @@ type groupServer struct {
 	requests int
 	// fault, when set, is asked before each objects request what to do.
 	fault func(n int) fault
+	// noNext: pages say more but give no next, as a server may.
+	noNext bool
+	// maxPage caps limit (0: no cap).
+	maxPage int
 }
 
 type groupObject struct {
@@ -184,8 +189,14 @@ func (s *groupServer) page(r *http.Request) (page []groupObject, more bool, next
 	if !q.Has("limit") {
 		limit = 100
 	}
+	if s.maxPage > 0 {
+		limit = min(limit, s.maxPage)
+	}
 	if len(rest) <= limit {
 		return rest, false, "", http.StatusOK
+	}
+	if s.noNext {
+		return rest[:limit], true, "", http.StatusOK
 	}
 	s.nextID++
 	next = fmt.Sprintf("session-%d", s.nextID)
@@ -302,8 +313,8 @@ func TestPullGroupsInterrupted(t *testing.T) {
 // TestPullResumeProperty pulls from a groupServer through random
 // interruptions (answers 500, dropped connections, server restarts that
 // lose every next, pulls killed between import and cursor), with random
-// group sizes, page sizes, date_added precisions and objects posted
-// between pulls, and checks that once a pull completes every object
+// group sizes, page sizes, date_added precisions, servers with and
+// without next, and objects posted between pulls, and checks that once a pull completes every object
 // version is in the local collection, imported exactly once. The seed is
 // printed; PARLEY_PULL_SEED=n runs that seed again.
 func TestPullResumeProperty(t *testing.T) {
@@ -333,7 +344,8 @@ func pullResumeRun(t *testing.T, rng *rand.Rand) {
 	pageSize := 1 + rng.IntN(12)
 	pFault := rng.Float64() * 0.3
 	pKill := rng.Float64() * 0.15
-	t.Logf("date_added with %d digits (truncated from microseconds: %t), pages of %d, faults %.2f, kills %.2f", digits, truncate, pageSize, pFault, pKill)
+	srv.noNext = rng.IntN(4) == 0
+	t.Logf("date_added with %d digits (truncated from microseconds: %t), pages of %d, next %t, faults %.2f, kills %.2f", digits, truncate, pageSize, !srv.noNext, pFault, pKill)
 
 	var ids []string // for new versions of objects posted before
 	modified := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -449,4 +461,111 @@ func debugLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	return discardLogger()
+}
+
+// groupsOf posts groups of the given sizes, each with its own date_added.
+func groupsOf(srv *groupServer, rng *rand.Rand, sizes ...int) {
+	for _, n := range sizes {
+		var objs [][]byte
+		for range n {
+			objs = append(objs, stixObject(rng, "", time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)))
+		}
+		srv.post(1, objs...)
+	}
+}
+
+func groupClient(t *testing.T, srv *groupServer, pageSize int) *taxii.Client {
+	t.Helper()
+	ts := newTLSServer(srv)
+	t.Cleanup(ts.Close)
+	client, err := taxii.NewClient(ts.URL+"/api/", taxii.ClientOptions{PageSize: pageSize, Pin: taxii.PinOf(ts.Certificate()), Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
+// TestPullLimitWithNext: with no page size set, the pull still sends a
+// limit with every request, next included; medallion answers 500 to a
+// next without one.
+func TestPullLimitWithNext(t *testing.T) {
+	srv := newGroupServer(6, false, time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	groupsOf(srv, rand.New(rand.NewPCG(3, 4)), 150, 150, 150)
+	local, localID := localStore(t)
+	rep, err := groupClient(t, srv, 0).Pull(context.Background(), local, localID, colAdd)
+	if err != nil || rep.New != 450 {
+		t.Fatalf("%+v, %v; want 450 new", rep, err)
+	}
+}
+
+// TestPullBareTimestampCursor: a cursor stored as a bare timestamp (as
+// pulls stored it before they kept the versions taken) reads as that
+// instant with nothing taken: the pull asks from just before it, the
+// versions of that instant the store holds come back unchanged, and the
+// rest of the group arrives.
+func TestPullBareTimestampCursor(t *testing.T) {
+	srv := newGroupServer(6, false, time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	rng := rand.New(rand.NewPCG(5, 6))
+	groupsOf(srv, rng, 4, 10, 3)
+	local, localID := localStore(t)
+	client := groupClient(t, srv, 100)
+	// The first group and 6 of the second are in the store, the cursor at
+	// the second group's instant: a pull stopped inside it.
+	var raws []json.RawMessage
+	for _, o := range srv.objs[:10] {
+		raws = append(raws, o.raw)
+	}
+	if _, err := ingestRaw(local, localID, raws); err != nil {
+		t.Fatal(err)
+	}
+	key := client.PullKey(localID, colAdd)
+	if err := local.SetPullCursor(context.Background(), key, srv.format(srv.objs[4].added)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := client.Pull(context.Background(), local, localID, colAdd)
+	if err != nil || rep.New != 7 || rep.Unchanged != 6 || rep.Repeated != 0 {
+		t.Fatalf("%+v, %v; want 7 new (4 of the second group, the third), 6 unchanged", rep, err)
+	}
+	if got := localVersions(t, local, localID); len(got) != 17 {
+		t.Errorf("%d versions in the local collection, want 17", len(got))
+	}
+	// The cursor is now in the new shape; a pull from it repeats nothing
+	// into the store.
+	if c, _ := local.PullCursor(context.Background(), key); !strings.HasPrefix(c, "{") {
+		t.Errorf("cursor %q", c)
+	}
+	rep, err = client.Pull(context.Background(), local, localID, colAdd)
+	if err != nil || rep.New != 0 || rep.Unchanged != 0 || rep.Repeated != 3 {
+		t.Fatalf("again: %+v, %v; want the last group sent again and dropped", rep, err)
+	}
+}
+
+// TestPullNoNextLargeGroup: a server without next pages by added_after
+// only, which cannot page through more versions of one instant than its
+// largest page holds. The pull asks for larger pages; when the server
+// caps them, it takes what it can, says why it stops, and exits with an
+// error rather than loop or report success.
+func TestPullNoNextLargeGroup(t *testing.T) {
+	srv := newGroupServer(3, false, time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	srv.noNext, srv.maxPage = true, 5
+	groupsOf(srv, rand.New(rand.NewPCG(7, 8)), 3, 2, 12, 2)
+	local, localID := localStore(t)
+	rep, err := groupClient(t, srv, 5).Pull(context.Background(), local, localID, colAdd)
+	if err == nil || !strings.Contains(err.Error(), "gives no next") || rep.New != 10 {
+		t.Fatalf("%+v, %v; want 10 new, then an error saying the server gives no next", rep, err)
+	}
+	// A server that gives larger pages when asked is paged through
+	// without next, groups as large as a page or larger included.
+	srv2 := newGroupServer(3, false, time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	srv2.noNext = true
+	groupsOf(srv2, rand.New(rand.NewPCG(9, 10)), 3, 2, 5, 4, 1, 5, 12, 2)
+	local2, localID2 := localStore(t)
+	rep, err = groupClient(t, srv2, 5).Pull(context.Background(), local2, localID2, colAdd)
+	if err != nil || rep.New != 34 {
+		t.Fatalf("%+v, %v; want 34 new", rep, err)
+	}
+}
+
+func ingestRaw(db *sqlite.DB, collectionID string, raws []json.RawMessage) (*ingest.Report, error) {
+	return ingest.Objects(context.Background(), db, collectionID, raws, ingest.EachOnItsOwn)
 }
