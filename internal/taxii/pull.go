@@ -16,8 +16,8 @@ import (
 )
 
 // PullReport counts what one Pull did. Every object version the server
-// sent is counted exactly once, in one of New, Unchanged, Rejected and
-// Repeated.
+// sent is counted once, in one of New, Unchanged, Rejected and Repeated
+// (but for a page on which the local store failed: the error says so).
 type PullReport struct {
 	Pages      int // pages fetched that carried objects not taken before
 	New        int // object versions added to the local collection
