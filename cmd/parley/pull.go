@@ -24,9 +24,12 @@ func (m *Main) newPullCommand() *cobra.Command {
 its API root URL, such as https://node-b.example:8443/taxii2/parley/), page
 by page with added_after, validates each object and imports the valid ones
 into a local collection ("local" unless --into says otherwise). It records
-where it stopped and resumes there next time, so running it again fetches
-only what was added since. The exit status is non-zero when any object was
-rejected.
+where it stopped after each page: the date_added of the last page and the
+object versions taken at that instant. Running it again resumes there,
+fetching only what was added since, with nothing skipped and nothing
+imported twice, even when it stopped inside a group of objects that share
+one date_added. The exit status is non-zero when the pull did not reach the
+end (it says where it stopped) or when any object was rejected.
 
 Authenticate with --user and --password-file (a file whose first line is
 the password) or --token-file (a file holding an API token). A Parley node's
@@ -85,16 +88,25 @@ every certificate check, for test servers only.`,
 				return err
 			}
 			rep, err := client.Pull(ctx, server.WriteStore(n), local.ID, collection)
-			fmt.Fprintf(m.Stdout, "pulled %s from %s collection %s into %q: %d new, %d unchanged, %d rejected\n",
-				plural(rep.Pages, "page"), from, collection, local.Title, rep.New, rep.Unchanged, rep.Rejected)
+			again := ""
+			if rep.Repeated > 0 {
+				again = fmt.Sprintf(" (%d sent again, already pulled: dropped)", rep.Repeated)
+			}
+			fmt.Fprintf(m.Stdout, "pulled %s from %s collection %s into %q: %d new, %d unchanged, %d rejected%s\n",
+				plural(rep.Pages, "page"), from, collection, local.Title, rep.New, rep.Unchanged, rep.Rejected, again)
 			for _, r := range rep.Rejections {
 				fmt.Fprintf(m.Stdout, "  rejected: %s: %s\n", r.ID, r.Reason)
 			}
+			where := "from the start"
 			if rep.Cursor != "" {
-				fmt.Fprintf(m.Stdout, "the next pull resumes after %s\n", rep.Cursor)
+				where = fmt.Sprintf("at date_added %s, less the %s taken there", rep.Cursor, plural(rep.Taken, "version"))
 			}
 			if err != nil {
+				fmt.Fprintf(m.Stdout, "the pull stopped before the end; the next pull resumes %s\n", where)
 				return withHint(err, "%s", pullHint(err))
+			}
+			if rep.Cursor != "" {
+				fmt.Fprintf(m.Stdout, "the pull is complete; the next pull resumes %s\n", where)
 			}
 			if rep.Rejected > 0 {
 				return fmt.Errorf("%d objects rejected", rep.Rejected)
