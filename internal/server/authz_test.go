@@ -354,7 +354,7 @@ type want struct {
 
 func (w want) String() string {
 	if w.allowed {
-		return "allowed (the rule's status)"
+		return "allowed"
 	}
 	return fmt.Sprint(w.status)
 }
@@ -441,9 +441,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Errorf("route %s has no access rule: decide it in docs/design/access.md and the matrix", rt)
 		}
 	}
-	for k := range rules {
+	for k, r := range rules {
 		if !slices.Contains(routes, k) {
 			t.Errorf("the matrix has a rule for %s, which no router registers", k)
+		}
+		if method, _, _ := strings.Cut(k, " "); r.kind != public && r.kind != notFound && method != "GET" && r.ok == 0 && r.refusal == nil {
+			t.Errorf("the write %s states neither the status of its success (ok) nor the refusal it expects", k)
 		}
 	}
 	cases := 0
@@ -534,7 +537,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 						if i := strings.Index(resp, "<main"); i >= 0 {
 							resp = resp[i:] // the page's own part
 						}
-						t.Errorf("%s %s as %s: %d, want %s\n%.600s", method, w.fill(path, level, id), id, code, exp, resp)
+						wanted := exp.String()
+						switch {
+						case method == "GET" || r.kind == public || !exp.allowed:
+						case r.refusal != nil:
+							wanted = fmt.Sprintf("%d saying %q (%s)", r.refusal.status, r.refusal.says, r.refusal.why)
+						default:
+							wanted = fmt.Sprint(r.ok)
+						}
+						t.Errorf("%s %s as %s: %d, want %s\n%.600s", method, w.fill(path, level, id), id, code, wanted, resp)
 					}
 					if method != "GET" && refused(code) {
 						if after := count(t, w.a, w.ch); after != before {
