@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -51,10 +54,10 @@ func (m *Main) newReportCommand() *cobra.Command {
 
 func (m *Main) newReportFileCommand() *cobra.Command {
 	var dir, channel, tlp, title, description, indicators string
-	var sectors, recipients []string
+	var sectors, recipients, evidence []string
 	var severity int
 	cmd := &cobra.Command{
-		Use:   "file --dir D --channel C --tlp clear|green|amber|amber+strict|red [--recipient NAME|role:ROLE] --sector S [--sector S2] [--severity N] [--title T [--description D]] [--indicators FILE] [BUNDLE.json]",
+		Use:   "file --dir D --channel C --tlp clear|green|amber|amber+strict|red [--recipient NAME|role:ROLE] --sector S [--sector S2] [--severity N] [--title T [--description D]] [--indicators FILE] [--evidence FILE]... [BUNDLE.json]",
 		Short: "File an incident report: a STIX bundle or indicator lines, its TLP marking, the sectors hit and the severity",
 		Long: `file sends an incident report on a channel. BUNDLE.json is a STIX 2.1 bundle
 holding an incident or indicators (STIX patterns, checked), and whatever else
@@ -64,7 +67,11 @@ evidence artifacts. --title (and --description) adds an incident of that name;
 FILE, as the web UI's form does: an IPv4 or IPv6 address, a network (CIDR), a
 domain, a URL, an e-mail address, an MD5, SHA-1, SHA-256 or SHA-512 hash, or a
 STIX pattern in brackets; empty lines and lines starting with # are skipped.
-Without a bundle, --title is required.
+Without a bundle, --title is required. --evidence FILE (repeat for more) keeps
+FILE in the node's blob folder and adds a file object naming its SHA-256 to
+the report; the file's hash enters the channel's log in the transaction that
+files the report, and the peer fetches the bytes. A refused filing enters
+nothing (a file it kept stays in the blob folder, named by nothing).
 
 Parley adds a STIX report referencing every object, marked with the TLP 2.0
 level --tlp (required); each object without a TLP marking gets the same one.
@@ -116,12 +123,24 @@ and the web UI. It prints the new report's id.`,
 				return err
 			}
 			defer n.Close()
-			id, err := wf.FileReportFiling(cmd.Context(), f)
-			if err != nil {
+			refused := func(err error) error {
 				if dialogue.FieldErrorsOf(err).Field("channel") != nil {
 					return withHint(err, "list the channels with: parley channel list --dir %s", n.Dir)
 				}
 				return err
+			}
+			if len(evidence) > 0 {
+				// The form first, so that a refused one keeps no file.
+				if err := wf.CheckReportFiling(cmd.Context(), f); err != nil {
+					return refused(err)
+				}
+				if f.Evidence, err = m.putEvidence(cmd, n, evidence); err != nil {
+					return err
+				}
+			}
+			id, err := wf.FileReportFiling(cmd.Context(), f)
+			if err != nil {
+				return refused(err)
 			}
 			fmt.Fprintln(m.Stdout, id)
 			return nil
@@ -137,7 +156,30 @@ and the web UI. It prints the new report's id.`,
 	fl.StringVar(&title, "title", "", "the incident's name, in a line: adds an incident (required without BUNDLE.json)")
 	fl.StringVar(&description, "description", "", "the incident's description (with --title)")
 	fl.StringVar(&indicators, "indicators", "", "a FILE of indicator lines, one a line (- for the standard input)")
+	fl.StringArrayVar(&evidence, "evidence", nil, "an evidence FILE, kept in the blob folder and entered in the channel's log with the report (repeat for more)")
 	return cmd
+}
+
+// putEvidence keeps the evidence files in the node's blob folder: the
+// report's Evidence.
+func (m *Main) putEvidence(cmd *cobra.Command, n *node.Node, names []string) ([]workflow.Evidence, error) {
+	s, err := n.Blobs()
+	if err != nil {
+		return nil, err
+	}
+	var out []workflow.Evidence
+	for _, name := range names {
+		if name == "-" {
+			return nil, withHint(errors.New("--evidence -: an evidence file needs a name"), "save it to a file and name that")
+		}
+		sum, size, err := m.putFile(cmd, s, name)
+		if err != nil {
+			return nil, fmt.Errorf("--evidence %w", err)
+		}
+		mt, _, _ := mime.ParseMediaType(mime.TypeByExtension(filepath.Ext(name)))
+		out = append(out, workflow.Evidence{Name: filepath.Base(name), MediaType: mt, SHA256: sum, Size: size})
+	}
+	return out, nil
 }
 
 // sectorHelp lists the sector codes with their names, for help texts.

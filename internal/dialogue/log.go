@@ -44,6 +44,15 @@ type LogStore interface {
 	// AppendBlob enters an evidence blob by its SHA-256 and size; entering
 	// the same blob again adds nothing. It returns the new log size.
 	AppendBlob(ctx context.Context, collectionID string, sha256 [32]byte, size int64) (int64, error)
+	// AddObjectsAndBlobs adds objs as AddObjects does with AllOrNothing
+	// and enters the evidence blobs in the collection's log after them,
+	// in the same transaction (a blob entered already adds nothing):
+	// when an object is Rejected, nothing is written and the results say
+	// why; when a blob cannot be entered (a negative size, the database
+	// refused it), nothing is written and the error says why. A report
+	// and the entries of its evidence files are filed with it whole or
+	// not at all.
+	AddObjectsAndBlobs(ctx context.Context, collectionID string, objs []*Object, blobs []BlobRef) ([]AddResult, error)
 	// LatestCheckpoint returns the newest checkpoint (KindNotFound for a
 	// log with no entries yet).
 	LatestCheckpoint(ctx context.Context, collectionID string) (*Checkpoint, error)

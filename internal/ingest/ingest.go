@@ -82,7 +82,24 @@ type parsed struct {
 // error is for the batch as a whole (no such collection, the store failed);
 // then nothing was written.
 func Objects(ctx context.Context, st dialogue.Store, collectionID string, raws []json.RawMessage, mode Mode) (*Report, error) {
-	const op = "ingest.Objects"
+	return objects("ingest.Objects", raws, mode, false, func(objs []*dialogue.Object, opts []dialogue.AddOption) ([]dialogue.AddResult, error) {
+		return st.AddObjects(ctx, collectionID, objs, opts...)
+	})
+}
+
+// ObjectsAndBlobs validates raws and adds them, AllOrNothing, with the
+// log entries of the evidence blobs in the same transaction of the store
+// (dialogue.LogStore's AddObjectsAndBlobs): an invalid or rejected
+// object, or a blob the store cannot enter, writes nothing.
+func ObjectsAndBlobs(ctx context.Context, st dialogue.LogStore, collectionID string, raws []json.RawMessage, blobs []dialogue.BlobRef) (*Report, error) {
+	return objects("ingest.ObjectsAndBlobs", raws, AllOrNothing, true, func(objs []*dialogue.Object, _ []dialogue.AddOption) ([]dialogue.AddResult, error) {
+		return st.AddObjectsAndBlobs(ctx, collectionID, objs, blobs)
+	})
+}
+
+// objects is Objects and ObjectsAndBlobs: add writes the valid objects;
+// with always it is called even when none is left (to enter the blobs).
+func objects(op string, raws []json.RawMessage, mode Mode, always bool, add func([]*dialogue.Object, []dialogue.AddOption) ([]dialogue.AddResult, error)) (*Report, error) {
 	out := validateAll(raws)
 	rep := &Report{}
 	var objs []*dialogue.Object
@@ -105,14 +122,14 @@ func Objects(ctx context.Context, st dialogue.Store, collectionID string, raws [
 		rep.Refused = true
 		return rep, nil
 	}
-	if len(objs) == 0 {
+	if len(objs) == 0 && !always {
 		return rep, nil
 	}
 	var opts []dialogue.AddOption
 	if mode == AllOrNothing {
 		opts = append(opts, dialogue.AllOrNothing)
 	}
-	added, err := st.AddObjects(ctx, collectionID, objs, opts...)
+	added, err := add(objs, opts)
 	if err != nil {
 		return nil, dialogue.E(op, dialogue.KindOther, err)
 	}

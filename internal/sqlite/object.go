@@ -128,8 +128,29 @@ type idState struct {
 // With dialogue.AllOrNothing, a batch with a Rejected object is rolled
 // back whole: nothing is written or logged (dialogue.Refuse).
 func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialogue.Object, opts ...dialogue.AddOption) ([]dialogue.AddResult, error) {
-	const op = "sqlite.AddObjects"
-	all := dialogue.AllOrNothing.In(opts)
+	return db.addObjects(ctx, "sqlite.AddObjects", collectionID, objs, dialogue.AllOrNothing.In(opts), nil)
+}
+
+// AddObjectsAndBlobs adds objs as AddObjects does with AllOrNothing and,
+// in the same transaction, enters each evidence blob in the collection's
+// log after the objects' entries (a blob entered already, in the log or
+// earlier in blobs, adds nothing), with one checkpoint for the call: a
+// rejected object or a blob that cannot be entered writes nothing.
+func (db *DB) AddObjectsAndBlobs(ctx context.Context, collectionID string, objs []*dialogue.Object, blobs []dialogue.BlobRef) ([]dialogue.AddResult, error) {
+	const op = "sqlite.AddObjectsAndBlobs"
+	for _, b := range blobs {
+		if b.Size < 0 {
+			return nil, dialogue.Errorf(op, dialogue.KindInvalid, "blob sha256:%x: size %d is negative", b.SHA256, b.Size)
+		}
+	}
+	if blobs == nil {
+		blobs = []dialogue.BlobRef{}
+	}
+	return db.addObjects(ctx, op, collectionID, objs, true, blobs)
+}
+
+// addObjects is AddObjects (blobs nil) and AddObjectsAndBlobs.
+func (db *DB) addObjects(ctx context.Context, op, collectionID string, objs []*dialogue.Object, all bool, blobs []dialogue.BlobRef) ([]dialogue.AddResult, error) {
 	b := prepareBatch(op, objs, true)
 	var size int64
 	refused := false
@@ -149,6 +170,16 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 		if all && dialogue.Refuse(op, b.results) {
 			refused = true
 			return errRefused // rolls back what addBatch inserted
+		}
+		// The evidence blobs' entries follow the objects' in this
+		// transaction: when one cannot be entered, the objects are
+		// rolled back with it.
+		if blobs != nil {
+			more, err := db.blobEntries(ctx, tx, pk, blobs)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, more...)
 		}
 		// The record: each version added is an entry of the collection's
 		// log, in this transaction, with one checkpoint for the call.
@@ -170,6 +201,30 @@ func (db *DB) AddObjects(ctx context.Context, collectionID string, objs []*dialo
 		db.appended(collectionID, size)
 	}
 	return b.results, nil
+}
+
+// blobEntries are the log entries of the blobs not entered yet in the
+// collection's log, each once.
+func (db *DB) blobEntries(ctx context.Context, tx *sql.Tx, pk int64, blobs []dialogue.BlobRef) ([]logEntry, error) {
+	var out []logEntry
+	seen := make(map[string]bool, len(blobs))
+	for _, bl := range blobs {
+		entry := tlog.BlobEntry(bl.SHA256, bl.Size)
+		if seen[string(entry)] {
+			continue
+		}
+		seen[string(entry)] = true
+		var idx int64
+		err := tx.QueryRowContext(ctx, `SELECT idx FROM log_entries WHERE collection_pk = ? AND data = ? AND object_seq IS NULL`, pk, entry).Scan(&idx)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		out = append(out, logEntry{data: entry, leaf: tlog.LeafHash(entry)})
+	}
+	return out, nil
 }
 
 // errRefused rolls back the transaction of an AllOrNothing batch with a

@@ -67,6 +67,7 @@ func RunLog(t *testing.T, open func(t *testing.T, signer dialogue.LogSigner) Log
 		{"Unsigned", false, testLogUnsigned},
 		{"LargeObject", true, testLogLarge},
 		{"AppendBlob", true, testLogBlob},
+		{"AddObjectsAndBlobs", true, testLogObjectsAndBlobs},
 		{"Bounds", true, testLogBounds},
 		{"LeafIndex", true, testLogLeafIndex},
 		{"SetCheckpointNote", true, testLogSetNote},
@@ -331,6 +332,65 @@ func testLogBlob(t *testing.T, s LogStore, sg *Signer) {
 	if n, err := s.AppendBlob(ctx, d.ID, sum, 8); err != nil || n != 1 {
 		t.Errorf("AppendBlob to another collection = %d, %v; want 1", n, err)
 	}
+}
+
+// testLogObjectsAndBlobs: objects and blob entries go in together, one
+// checkpoint for the call, a blob entered already adding nothing; a
+// rejected object or a negative size writes neither.
+func testLogObjectsAndBlobs(t *testing.T, s LogStore, sg *Signer) {
+	c := newCollection(t, s, "local")
+	o := sdo("indicator", 1, 0)
+	add(t, s, c.ID, o)
+	old := sha256.Sum256([]byte("entered before"))
+	_, err := s.AppendBlob(ctx, c.ID, old, 14)
+	must(t, err)
+	sum := sha256.Sum256([]byte("evidence"))
+	want := append(raws(o), tlog.BlobEntry(old, 14))
+	cps := func() int {
+		t.Helper()
+		cs, err := s.Checkpoints(ctx, c.ID)
+		must(t, err)
+		return len(cs)
+	}
+	before := cps()
+
+	// A conflicting object: nothing of the call is written.
+	clash := sdo("indicator", 1, 0)
+	clash.Raw = []byte(strings.Replace(string(clash.Raw), `"name":"n0"`, `"name":"other"`, 1))
+	r, err := s.AddObjectsAndBlobs(ctx, c.ID, []*dialogue.Object{sdo("indicator", 2, 0), clash}, []dialogue.BlobRef{{SHA256: sum, Size: 8}})
+	must(t, err)
+	if len(r) != 2 || r[0].Status != dialogue.Rejected || r[1].Status != dialogue.Rejected || dialogue.KindOf(r[1].Err) != dialogue.KindConflict {
+		t.Errorf("a call with a conflicting object: %+v; want both rejected, the second for its conflict", r)
+	}
+	checkLog(t, s, sg, c.ID, want)
+	// A negative size: nothing written either.
+	_, err = s.AddObjectsAndBlobs(ctx, c.ID, []*dialogue.Object{sdo("indicator", 2, 0)}, []dialogue.BlobRef{{SHA256: sum, Size: -1}})
+	wantKind(t, "a negative blob size", err, dialogue.KindInvalid)
+	checkLog(t, s, sg, c.ID, want)
+	if n := cps(); n != before {
+		t.Errorf("%d checkpoints after two refused calls, want %d", n, before)
+	}
+
+	// The objects' entries, then the new blob's once (the one entered
+	// before and the repeat add nothing), with one checkpoint.
+	o2 := sdo("indicator", 2, 0)
+	r, err = s.AddObjectsAndBlobs(ctx, c.ID, []*dialogue.Object{o2}, []dialogue.BlobRef{{SHA256: sum, Size: 8}, {SHA256: old, Size: 14}, {SHA256: sum, Size: 8}})
+	must(t, err)
+	if len(r) != 1 || r[0].Status != dialogue.Added {
+		t.Errorf("AddObjectsAndBlobs = %+v, want the object added", r)
+	}
+	want = append(want, tlog.ObjectEntry(o2.Raw), tlog.BlobEntry(sum, 8))
+	checkLog(t, s, sg, c.ID, want)
+	if n := cps(); n != before+1 {
+		t.Errorf("%d checkpoints, want %d (one for the call)", n, before+1)
+	}
+	// Blobs alone, and an unknown collection.
+	sum2 := sha256.Sum256([]byte("more evidence"))
+	_, err = s.AddObjectsAndBlobs(ctx, c.ID, nil, []dialogue.BlobRef{{SHA256: sum2, Size: 13}})
+	must(t, err)
+	checkLog(t, s, sg, c.ID, append(want, tlog.BlobEntry(sum2, 13)))
+	_, err = s.AddObjectsAndBlobs(ctx, "nope", []*dialogue.Object{sdo("indicator", 3, 0)}, []dialogue.BlobRef{{SHA256: sum, Size: 8}})
+	wantKind(t, "AddObjectsAndBlobs to an unknown collection", err, dialogue.KindNotFound)
 }
 
 func testLogBounds(t *testing.T, s LogStore, _ *Signer) {

@@ -17,7 +17,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"mime"
@@ -614,13 +613,6 @@ func (u *UI) badForm(w http.ResponseWriter, r *http.Request, err error) {
 	u.render(w, "error", http.StatusBadRequest, p)
 }
 
-// evidenceFile is an evidence file kept in the blob store.
-type evidenceFile struct {
-	Name, MediaType string
-	SHA256          [32]byte
-	Size            int64
-}
-
 func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	s := sessionFrom(ctx)
@@ -666,21 +658,15 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 		u.render(w, "report_new", httpapi.StatusOf(err), p)
 		return
 	}
-	if len(files) > 0 {
-		var objs []any
-		for _, ev := range files {
-			o, err := fileObject(ev)
-			if err != nil {
-				u.internal(w, r, err)
-				return
-			}
-			objs = append(objs, o)
-		}
-		if filing.Bundle, err = json.Marshal(map[string]any{"type": "bundle", "id": stix.NewID("bundle"), "objects": objs}); err != nil {
-			u.internal(w, r, err)
-			return
-		}
-	}
+	// The files' bytes are in the blob store now; the report, its file
+	// objects and the files' log entries are filed in one transaction
+	// (FileReportFiling). When the filing fails, the bytes stay in the
+	// blob store named by no object and no entry: harmless garbage,
+	// served to no one (a user needs a file object naming the hash,
+	// Gate.CheckEvidence; a peer an entry of its channel's log), and
+	// found again when the same file is filed. No garbage collection of
+	// unreferenced blobs exists yet: they stay until removed by hand.
+	filing.Evidence = files
 	id, err := u.wf(ctx).FileReportFiling(ctx, filing)
 	if err != nil {
 		switch refused := dialogue.FieldErrorsOf(err); {
@@ -696,26 +682,18 @@ func (u *UI) fileReport(w http.ResponseWriter, r *http.Request) {
 		u.render(w, "report_new", httpapi.StatusOf(err), p)
 		return
 	}
-	// The evidence's hashes go into the channel's log, from which the
-	// peer learns to fetch the bytes.
-	for _, ev := range files {
-		if _, err := u.cfg.Workflow.Write.AppendBlob(ctx, in.Channel, ev.SHA256, ev.Size); err != nil {
-			u.internal(w, r, fmt.Errorf("report %s is filed, but its evidence sha256:%s is not entered in the log of channel %s: %w", id, blob.Hex(ev.SHA256), in.Channel, err))
-			return
-		}
-	}
 	u.log.Info("webui: incident report filed", "user", s.u.Name, "report", id, "evidence", len(files))
 	http.Redirect(w, r, "/reports/"+id, http.StatusSeeOther)
 }
 
 // putEvidence streams the upload's files into the blob store; a part
 // with no file (the field left empty) is skipped.
-func (u *UI) putEvidence(ctx context.Context, up *upload) ([]evidenceFile, error) {
+func (u *UI) putEvidence(ctx context.Context, up *upload) ([]workflow.Evidence, error) {
 	const op = "webui.putEvidence"
 	if up == nil {
 		return nil, nil
 	}
-	var out []evidenceFile
+	var out []workflow.Evidence
 	for part := up.next; part != nil; {
 		if part.FormName() == "evidence" && part.FileName() != "" {
 			if u.cfg.Blobs == nil {
@@ -730,7 +708,7 @@ func (u *UI) putEvidence(ctx context.Context, up *upload) ([]evidenceFile, error
 				return nil, err
 			}
 			if size > 0 {
-				out = append(out, evidenceFile{Name: cleanFileName(part.FileName()), MediaType: mediaType(part.Header.Get("Content-Type")), SHA256: sum, Size: size})
+				out = append(out, workflow.Evidence{Name: cleanFileName(part.FileName()), MediaType: mediaType(part.Header.Get("Content-Type")), SHA256: sum, Size: size})
 			}
 		}
 		next, err := up.mr.NextPart()
@@ -781,18 +759,6 @@ func mediaType(s string) string {
 	return mt
 }
 
-// fileObject is the STIX file object of an evidence file: its name,
-// size, media type and SHA-256 (the bytes travel as a blob).
-func fileObject(ev evidenceFile) (map[string]any, error) {
-	hashes := map[string]any{"SHA-256": blob.Hex(ev.SHA256)}
-	id, err := stix.SCOID("file", map[string]any{"hashes": hashes, "name": ev.Name})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"type": "file", "spec_version": "2.1", "id": id, "name": ev.Name, "size": ev.Size,
-		"hashes": hashes, "mime_type": ev.MediaType}, nil
-}
-
 // reportFilingOf is the filing the form's fields give, and the refusal
 // of a severity that is not a number.
 func reportFilingOf(in reportInput) (workflow.ReportFiling, *dialogue.FieldError) {
@@ -832,6 +798,7 @@ var fieldLabels = map[string]struct{ field, label string }{
 	"channel": {"channel", "Channel"}, "title": {"title", "Title"}, "description": {"description", "Description"},
 	"indicators": {"indicators", "Indicators"}, "tlp": {"tlp", "TLP"}, "recipients": {"recipients", "Recipients"},
 	"sectors": {"sectors", "Sectors"}, "severity": {"severity", "Severity"}, "bundle": {"evidence", "Evidence files"},
+	"evidence": {"evidence", "Evidence files"},
 }
 
 // setErrors sets the refusal of each field, in the page's language: the
@@ -991,4 +958,6 @@ var reportRU = map[string]string{
 	"not a STIX 2.1 bundle: %s":                                                              "это не пакет STIX 2.1: %s",
 	"%s/pattern (%s): %s":                                                                    "%s/pattern (%s): %s",
 	"holds no incident and no indicator: a report is about an incident or gives indicators.": "нет ни инцидента, ни индикатора: отчёт говорит об инциденте или даёт индикаторы.",
+	"file %d has no name.":                                                                   "у файла %d нет имени.",
+	"%q: a size of %d bytes; a file has at least 0.":                                         "%q: размер %d байт; у файла не меньше 0.",
 }

@@ -29,6 +29,8 @@ func TestFilingReasonsTranslated(t *testing.T) {
 		{Indicators: many.String()},
 		{Bundle: []byte(`{"type":"bundle","id":"bundle--6b0e3f3c-1f0a-4c51-9a0a-2f7c1b9d4e11","objects":[]}`), Title: ""},
 		{Bundle: []byte(`{"type":"bundle","id":"bundle--6b0e3f3c-1f0a-4c51-9a0a-2f7c1b9d4e11","objects":[{"type":"malware"}]}`)},
+		{Evidence: []workflow.Evidence{{Name: " "}}},
+		{Evidence: []workflow.Evidence{{Name: "capture.pcap", Size: -1}}},
 	}
 	seen := map[string]bool{}
 	for _, f := range filings {

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -132,6 +133,21 @@ type ReportFiling struct {
 	// Recipients of a TLP:RED report (required for it, refused for any
 	// other level): user names and role:ROLE.
 	Recipients []string
+	// Evidence are the report's evidence files, kept in the node's blob
+	// store already: the report holds a STIX file object for each, and
+	// the channel's log enters each file's hash in the transaction that
+	// files the report, from which the peer learns to fetch the bytes.
+	Evidence []Evidence
+}
+
+// Evidence is an evidence file of a report, as kept in the blob store.
+type Evidence struct {
+	// Name is the file's name (the file object's name); MediaType its
+	// media type, "" when not known.
+	Name, MediaType string
+	// SHA256 and Size are the kept bytes' hash and length.
+	SHA256 [32]byte
+	Size   int64
 }
 
 // checkedReport is a filing that passed CheckReport.
@@ -141,19 +157,20 @@ type checkedReport struct {
 	sectors    []string
 	severity   int
 	name       string
-	objects    []json.RawMessage // each with a TLP marking
+	objects    []json.RawMessage  // each with a TLP marking
+	blobs      []dialogue.BlobRef // the evidence files' log entries
 	refs       []string
 }
 
 // fields are the fields of a filing, in the order their refusals are
 // listed.
-var fields = []string{"channel", "title", "description", "indicators", "tlp", "recipients", "sectors", "severity", "bundle"}
+var fields = []string{"channel", "title", "description", "indicators", "tlp", "recipients", "sectors", "severity", "evidence", "bundle"}
 
 // CheckReport checks a filing against the filing rules without the store
 // (the channel is only required, not looked up): every refused field, as
 // a KindInvalid error holding dialogue.FieldErrors in the order of the
 // fields (channel, title, description, indicators, tlp, recipients,
-// sectors, severity, bundle), one refusal per field. The rules:
+// sectors, severity, evidence, bundle), one refusal per field. The rules:
 //
 //   - channel: required;
 //   - title: required without a bundle and with a description; at most
@@ -162,6 +179,7 @@ var fields = []string{"channel", "title", "description", "indicators", "tlp", "r
 //   - tlp: a TLP 2.0 level; recipients: user names or role:ROLE, required
 //     for TLP:RED and refused for any other level;
 //   - sectors: at least one, each a sector code; severity: 1 … 5;
+//   - evidence: each file with a name and a size of at least 0;
 //   - bundle: a STIX 2.1 bundle whose every object passes ingest.Parse
 //     (an indicator's STIX pattern pattern.Check), holding, with the
 //     incident and indicators of the fields above, an incident or an
@@ -250,6 +268,22 @@ func checkReport(f ReportFiling, now time.Time) (*checkedReport, error) {
 	}
 	for _, l := range lines {
 		made = append(made, indicatorObject(l, ts))
+	}
+	for i, ev := range f.Evidence {
+		switch {
+		case strings.TrimSpace(ev.Name) == "":
+			refuse(&dialogue.FieldError{Field: "evidence", Reason: "file %d has no name.", Args: []any{i + 1}})
+			continue
+		case ev.Size < 0:
+			refuse(&dialogue.FieldError{Field: "evidence", Reason: "%q: a size of %d bytes; a file has at least 0.", Args: []any{ev.Name, ev.Size}})
+			continue
+		}
+		o, err := fileObject(ev)
+		if err != nil {
+			return nil, dialogue.E("workflow.CheckReport", dialogue.KindOther, err)
+		}
+		made = append(made, o)
+		c.blobs = append(c.blobs, dialogue.BlobRef{SHA256: ev.SHA256, Size: ev.Size})
 	}
 	nBundle := len(raws)
 	for _, m := range made {
@@ -415,10 +449,28 @@ func (s *Service) FileReportFiling(ctx context.Context, f ReportFiling) (string,
 	// The report and its objects are filed in one transaction: when any
 	// is refused (an object stored already with other content, say
 	// another marking), nothing is written and nothing logged.
-	if _, err := s.File(ctx, ch, append(c.objects, rb)...); err != nil {
+	// The evidence files' log entries go in the same transaction: a
+	// report is never filed without them.
+	if _, err := s.file(ctx, ch, append(c.objects, rb), c.blobs); err != nil {
 		return "", err
 	}
 	return report["id"].(string), nil
+}
+
+// fileObject is the STIX file object of an evidence file: its name,
+// size, media type and SHA-256 (by which the blob is fetched).
+func fileObject(ev Evidence) (map[string]any, error) {
+	name := strings.TrimSpace(ev.Name)
+	hashes := map[string]any{"SHA-256": hex.EncodeToString(ev.SHA256[:])}
+	id, err := stix.SCOID("file", map[string]any{"hashes": hashes, "name": name})
+	if err != nil {
+		return nil, err
+	}
+	o := map[string]any{"type": "file", "spec_version": "2.1", "id": id, "name": name, "size": ev.Size, "hashes": hashes}
+	if ev.MediaType != "" {
+		o["mime_type"] = ev.MediaType
+	}
+	return o, nil
 }
 
 // hasTLP reports whether an object's object_marking_refs holds a TLP

@@ -237,6 +237,12 @@ func decodeProps(raw []byte, p any) bool {
 // written or logged. It returns their ids. A command that writes several
 // objects files them in one call.
 func (s *Service) File(ctx context.Context, ch *dialogue.Channel, raws ...json.RawMessage) ([]string, error) {
+	return s.file(ctx, ch, raws, nil)
+}
+
+// file is File entering, in the same transaction, the log entries of
+// the evidence blobs (whose bytes are in the blob store already).
+func (s *Service) file(ctx context.Context, ch *dialogue.Channel, raws []json.RawMessage, blobs []dialogue.BlobRef) ([]string, error) {
 	const op = "workflow.File"
 	if ch.State != dialogue.ChannelActive && ch.State != dialogue.ChannelProposed {
 		return nil, dialogue.Errorf(op, dialogue.KindConflict, "channel %s is %s: accept it first with 'parley channel accept'", ch.ID, ch.State)
@@ -253,7 +259,13 @@ func (s *Service) File(ctx context.Context, ch *dialogue.Channel, raws ...json.R
 			return nil, dialogue.E(op, dialogue.KindInvalid, err)
 		}
 	}
-	rep, err := ingest.Objects(ctx, s.Write, ch.ID, raws, ingest.AllOrNothing)
+	var rep *ingest.Report
+	var err error
+	if len(blobs) > 0 {
+		rep, err = ingest.ObjectsAndBlobs(ctx, s.Write, ch.ID, raws, blobs)
+	} else {
+		rep, err = ingest.Objects(ctx, s.Write, ch.ID, raws, ingest.AllOrNothing)
+	}
 	if err != nil {
 		return nil, err
 	}

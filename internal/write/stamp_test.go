@@ -76,6 +76,25 @@ func TestWriterRefusesForeignDialogueObjects(t *testing.T) {
 	}
 }
 
+// AddObjectsAndBlobs applies the same rule before the store is asked
+// (channelOnly's store is nil: asking it would panic), so that a report
+// filed with evidence entries cannot speak for another party.
+func TestWriterChecksObjectsWithBlobs(t *testing.T) {
+	const me = "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8"
+	raw, err := stix.NewParleyObject(stix.TypeHotline, time.Now(), "identity--1a5e1b2c-3d4e-5f60-8172-839405a6b7c8", map[string]any{"text": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _, _ := stix.Parse(raw)
+	st := New(channelOnly{}, dialogue.Party{IdentityID: me, Name: "a"})
+	res, err := st.AddObjectsAndBlobs(context.Background(), "6f1c1f4e-3c3a-4a39-9b86-2c1f0f3c8e21",
+		[]*dialogue.Object{{ID: o.ID, Type: o.Type, SpecVersion: "2.1", Created: o.Created, Modified: o.Modified, Raw: o.Raw}},
+		[]dialogue.BlobRef{{SHA256: [32]byte{1}, Size: 1}})
+	if err != nil || len(res) != 1 || res[0].Status != dialogue.Rejected || dialogue.KindOf(res[0].Err) != dialogue.KindForbidden {
+		t.Fatalf("%+v, %v", res, err)
+	}
+}
+
 // channelOnly is a Store whose every collection is an active channel that
 // holds the party's identity already; it stores nothing.
 type channelOnly struct{ Store }

@@ -63,10 +63,28 @@ func New(st Store, self dialogue.Party) *Writer {
 // With dialogue.AllOrNothing one rejected object rejects the call:
 // nothing is written (dialogue.Refuse).
 func (w *Writer) AddObjects(ctx context.Context, collectionID string, objs []*dialogue.Object, opts ...dialogue.AddOption) ([]dialogue.AddResult, error) {
-	const op = "write.AddObjects"
+	return w.add(ctx, "write.AddObjects", collectionID, objs, func(objs []*dialogue.Object) ([]dialogue.AddResult, error) {
+		return w.Store.AddObjects(ctx, collectionID, objs, opts...)
+	}, dialogue.AllOrNothing.In(opts), false)
+}
+
+// AddObjectsAndBlobs is the wrapped store's AddObjectsAndBlobs with the
+// objects checked as AddObjects checks them (AllOrNothing): a rejected
+// object writes nothing, the blobs' entries neither.
+func (w *Writer) AddObjectsAndBlobs(ctx context.Context, collectionID string, objs []*dialogue.Object, blobs []dialogue.BlobRef) ([]dialogue.AddResult, error) {
+	return w.add(ctx, "write.AddObjectsAndBlobs", collectionID, objs, func(objs []*dialogue.Object) ([]dialogue.AddResult, error) {
+		return w.Store.AddObjectsAndBlobs(ctx, collectionID, objs, blobs)
+	}, true, true)
+}
+
+// add checks objs by the party's rules on a channel and passes what
+// passes to store. With all (AllOrNothing), one rejected object rejects
+// the call before store is called. With always, store is called even
+// when no object is left to add (it enters blobs too).
+func (w *Writer) add(ctx context.Context, op, collectionID string, objs []*dialogue.Object, store func([]*dialogue.Object) ([]dialogue.AddResult, error), all, always bool) ([]dialogue.AddResult, error) {
 	ch, err := w.Store.Channel(ctx, collectionID)
 	if dialogue.KindOf(err) == dialogue.KindNotFound || err == nil && ch.ID != collectionID {
-		return w.Store.AddObjects(ctx, collectionID, objs, opts...)
+		return store(objs)
 	}
 	if err != nil {
 		return nil, err
@@ -135,25 +153,27 @@ func (w *Writer) AddObjects(ctx context.Context, collectionID string, objs []*di
 		idx = append(idx, i)
 		out = append(out, c)
 	}
-	if dialogue.AllOrNothing.In(opts) && dialogue.Refuse(op, results) {
+	if all && dialogue.Refuse(op, results) {
 		return results, nil
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && !always {
 		return results, nil
 	}
-	withIdentity, err := w.needsIdentity(ctx, collectionID)
-	if err != nil {
-		return nil, err
+	var withIdentity *dialogue.Object
+	if len(out) > 0 {
+		if withIdentity, err = w.needsIdentity(ctx, collectionID); err != nil {
+			return nil, err
+		}
 	}
 	if withIdentity != nil {
 		out = append([]*dialogue.Object{withIdentity}, out...)
 	}
-	added, err := w.Store.AddObjects(ctx, collectionID, out, opts...)
+	added, err := store(out)
 	if err != nil {
 		return nil, err
 	}
 	if withIdentity != nil {
-		if r := added[0]; r.Status == dialogue.Rejected && !dialogue.AllOrNothing.In(opts) {
+		if r := added[0]; r.Status == dialogue.Rejected && !all {
 			return nil, dialogue.Errorf(op, dialogue.KindOf(r.Err), "this party's identity object: %s", dialogue.Message(r.Err))
 		}
 		added = added[1:]
@@ -161,7 +181,7 @@ func (w *Writer) AddObjects(ctx context.Context, collectionID string, objs []*di
 	for k, r := range added {
 		results[idx[k]] = r
 	}
-	if dialogue.AllOrNothing.In(opts) {
+	if all {
 		dialogue.Refuse(op, results)
 	}
 	return results, nil
