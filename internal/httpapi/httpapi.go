@@ -116,13 +116,11 @@ func New(cfg Config) *Server {
 		s.peers = newPeerCache(cfg.Peers)
 	}
 	r := chi.NewRouter()
-	r.Use(s.headers, s.observe, s.recoverer, s.identifyPeer, s.limitBody)
+	r.Use(s.headers, headAsGet, s.observe, s.recoverer, s.identifyPeer, s.limitBody)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, dialogue.Errorf("httpapi", dialogue.KindNotFound, "no resource at %s", r.URL.Path))
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		Error(w, r, WithStatus(http.StatusMethodNotAllowed, dialogue.Errorf("httpapi", dialogue.KindInvalid, "method %s is not allowed here", r.Method)))
-	})
+	r.MethodNotAllowed(MethodNotAllowed("httpapi"))
 	metricsHandler := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
 	if cfg.PublicMetrics {
 		r.Method(http.MethodGet, "/metrics", metricsHandler)
