@@ -32,13 +32,13 @@ func headAsGet(next http.Handler) http.Handler {
 	})
 }
 
-// AllowedMethods returns the methods the node's router serves at the path
+// allowedMethods returns the methods the node's router serves at the path
 // of r, HEAD wherever GET is, in a fixed order. It asks the router the
 // request entered (chi's route context), with the whole path, so that a
 // handler of a mounted router gets the same answer as the node's. A path
 // with a trailing slash that no route matches is asked again without it,
 // as routers that strip slashes (TAXII's) route it.
-func AllowedMethods(r *http.Request) []string {
+func allowedMethods(r *http.Request) []string {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil || rctx.Routes == nil {
 		return nil
@@ -106,7 +106,7 @@ func routes(rt chi.Routes, method, path string) bool {
 // naming them. op names the router in the error.
 func MethodNotAllowed(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		allowed := AllowedMethods(r)
+		allowed := allowedMethods(r)
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		msg := "method %s is not allowed on %s"
 		if len(allowed) > 0 {
