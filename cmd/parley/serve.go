@@ -21,8 +21,9 @@ func (m *Main) newServeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve --dir DIR [--addr 127.0.0.1:PORT] [--insecure-http]",
 		Short: "Serve TAXII 2.1 over HTTPS until stopped",
-		Long: `serve runs the node's TAXII 2.1 server over HTTPS (TLS 1.3 only) with the
-certificate and key that init made. Discovery is at /taxii2/, the API root at
+		Long: `serve runs the node's TAXII 2.1 server over HTTPS (TLS 1.3; TLS 1.2 with
+ECDHE and AES-GCM or ChaCha20-Poly1305 for TAXII clients that speak no more;
+peers over TLS 1.3 only) with the certificate and key that init made. Discovery is at /taxii2/, the API root at
 /taxii2/parley/, Prometheus metrics at /metrics. Clients authenticate with
 HTTP Basic (user and password) or "Authorization: Bearer TOKEN".
 

@@ -82,6 +82,7 @@ func New(wf *workflow.Service, logger *slog.Logger) *Server {
 		logger = slog.Default()
 	}
 	s := &Server{WF: wf, Logger: logger, router: chi.NewRouter()}
+	s.router.MethodNotAllowed(httpapi.MethodNotAllowed("api"))
 	for _, f := range registry {
 		s.endpoints = append(s.endpoints, f(s)...)
 	}

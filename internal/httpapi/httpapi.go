@@ -4,9 +4,10 @@
 // calls its peers with, request logging, Prometheus metrics at /metrics,
 // the body size limit (which a BodyLimiter handler sets for itself), the
 // headers every answer carries (HSTS over HTTPS, nosniff, no-store), the
-// one table that maps error kinds to HTTP statuses, and the HTTPS server
-// (TLS 1.3 only) with a graceful shutdown, which logs failed handshakes
-// at a bounded rate.
+// one table that maps error kinds to HTTP statuses, HEAD wherever GET and
+// an Allow header on every 405, and the HTTPS server (TLS 1.3, and TLS 1.2
+// with modern suites for users; peers over TLS 1.3 only) with a graceful
+// shutdown, which logs failed handshakes at a bounded rate.
 //
 // It must not know TAXII resources or SQL: protocol handlers (package
 // taxii) are mounted on it and use its Error, StatusOf, UserFrom and
@@ -116,13 +117,11 @@ func New(cfg Config) *Server {
 		s.peers = newPeerCache(cfg.Peers)
 	}
 	r := chi.NewRouter()
-	r.Use(s.headers, s.observe, s.recoverer, s.identifyPeer, s.limitBody)
+	r.Use(s.headers, headAsGet, s.observe, s.recoverer, s.identifyPeer, s.limitBody)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, dialogue.Errorf("httpapi", dialogue.KindNotFound, "no resource at %s", r.URL.Path))
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		Error(w, r, WithStatus(http.StatusMethodNotAllowed, dialogue.Errorf("httpapi", dialogue.KindInvalid, "method %s is not allowed here", r.Method)))
-	})
+	r.MethodNotAllowed(MethodNotAllowed("httpapi"))
 	metricsHandler := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
 	if cfg.PublicMetrics {
 		r.Method(http.MethodGet, "/metrics", metricsHandler)
@@ -163,12 +162,16 @@ func (s *Server) MountPublic(prefix string, h http.Handler) {
 // that run their own http.Server.
 func (s *Server) Handler() http.Handler { return s.router }
 
-// ServeTLS serves HTTPS on ln with TLS 1.3 only, using the certificate
-// and key in the given PEM files. With Config.Peers it asks each client
-// for a certificate (users present none) and refuses in the handshake one
-// whose public key's pin is no peer's, logging that at most once a minute
-// per pin and counting it in parley_peer_refused_total. It returns
-// http.ErrServerClosed after Shutdown.
+// ServeTLS serves HTTPS on ln with TLS 1.3, and TLS 1.2 with the modern
+// suites of TLS12CipherSuites for the users' clients (TAXII 2.1 section
+// 8.2.2: a TAXII server must accept TLS 1.2), using the certificate and
+// key in the given PEM files. With Config.Peers it asks each client that
+// offers TLS 1.3 for a certificate (users present none) and refuses in the
+// handshake one whose public key's pin is no peer's, logging that at most
+// once a minute per pin and counting it in parley_peer_refused_total. A
+// peer is known only over TLS 1.3: a client offering no more than TLS 1.2
+// is not asked for a certificate, and one presented over TLS 1.2 is
+// refused. It returns http.ErrServerClosed after Shutdown.
 func (s *Server) ServeTLS(ln net.Listener, certFile, keyFile string) error {
 	const op = "httpapi.ServeTLS"
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
@@ -180,14 +183,33 @@ func (s *Server) ServeTLS(ln net.Listener, certFile, keyFile string) error {
 	return s.srv.Serve(tls.NewListener(ln, s.srv.TLSConfig))
 }
 
-// TLSConfig is the server TLS configuration Parley uses: TLS 1.3 only,
-// HTTP/2 or HTTP/1.1, no client certificate (ServeTLS adds the request for
-// peers' certificates).
+// TLSConfig is the server TLS configuration Parley uses: TLS 1.3, or TLS
+// 1.2 with TLS12CipherSuites only; HTTP/2 or HTTP/1.1; no client
+// certificate (ServeTLS adds the request for peers' certificates, over
+// TLS 1.3 only).
 func TLSConfig(cert tls.Certificate) *tls.Config {
 	return &tls.Config{
-		MinVersion:   tls.VersionTLS13,
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: TLS12CipherSuites(),
 		Certificates: []tls.Certificate{cert},
 		NextProtos:   []string{"h2", "http/1.1"},
+	}
+}
+
+// TLS12CipherSuites are the cipher suites Parley's servers and its TAXII
+// client accept over TLS 1.2: an ephemeral elliptic-curve key exchange
+// (forward secrecy) with an AEAD cipher, AES-GCM or ChaCha20-Poly1305,
+// for ECDSA and RSA certificates. No CBC, RC4, 3DES or static RSA key
+// exchange. (TLS 1.3's suites are all of that kind and Go does not let
+// them be chosen.) The list holds the suites HTTP/2 requires.
+func TLS12CipherSuites() []uint16 {
+	return []uint16{
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 	}
 }
 

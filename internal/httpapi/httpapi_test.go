@@ -110,7 +110,11 @@ func listen(t *testing.T) net.Listener {
 	return ln
 }
 
-func TestServeTLS13Only(t *testing.T) {
+// TestServeTLSVersions checks the versions and suites the listener
+// accepts: TLS 1.3, and TLS 1.2 with an ECDHE key exchange and an AEAD
+// cipher (TAXII 2.1 section 8.2.2 wants TLS 1.2 accepted); not TLS 1.2
+// with CBC or a static RSA key exchange, not TLS 1.1.
+func TestServeTLSVersions(t *testing.T) {
 	st := newStore(t)
 	api := httpapi.New(httpapi.Config{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	certFile, keyFile := selfSigned(t)
@@ -119,23 +123,40 @@ func TestServeTLS13Only(t *testing.T) {
 	go func() { done <- api.ServeTLS(ln, certFile, keyFile) }()
 	url := "https://" + ln.Addr().String() + "/metrics"
 
-	get := func(maxVersion uint16) (*http.Response, error) {
-		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MaxVersion: maxVersion}}
+	get := func(cfg *tls.Config) (*http.Response, error) {
+		cfg.InsecureSkipVerify = true
+		tr := &http.Transport{TLSClientConfig: cfg}
 		defer tr.CloseIdleConnections()
 		req, _ := http.NewRequest("GET", url, nil)
 		req.SetBasicAuth("alice", password)
-		return (&http.Client{Transport: tr}).Do(req)
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return resp, err
 	}
-	resp, err := get(tls.VersionTLS13)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.TLS.Version != tls.VersionTLS13 {
-		t.Errorf("TLS 1.3: %d, version %x", resp.StatusCode, resp.TLS.Version)
-	}
-	if _, err := get(tls.VersionTLS12); err == nil {
-		t.Error("a TLS 1.2 client was served")
+	for _, x := range []struct {
+		name    string
+		cfg     *tls.Config
+		version uint16 // 0: refused
+	}{
+		{"TLS 1.3", &tls.Config{MinVersion: tls.VersionTLS13}, tls.VersionTLS13},
+		{"TLS 1.2", &tls.Config{MaxVersion: tls.VersionTLS12}, tls.VersionTLS12},
+		{"TLS 1.2 AES-256-GCM", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}}, tls.VersionTLS12},
+		{"TLS 1.2 ChaCha20-Poly1305", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}}, tls.VersionTLS12},
+		{"TLS 1.2 CBC", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}}, 0},
+		{"TLS 1.2 static RSA", &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}}, 0},
+		{"TLS 1.1", &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}, 0},
+	} {
+		resp, err := get(x.cfg)
+		switch {
+		case x.version == 0 && err == nil:
+			t.Errorf("%s: served (%d, %s), want refused", x.name, resp.StatusCode, tls.CipherSuiteName(resp.TLS.CipherSuite))
+		case x.version != 0 && err != nil:
+			t.Errorf("%s: %v", x.name, err)
+		case x.version != 0 && (resp.StatusCode != 200 || resp.TLS.Version != x.version):
+			t.Errorf("%s: %d over %s", x.name, resp.StatusCode, tls.VersionName(resp.TLS.Version))
+		}
 	}
 	if err := api.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)

@@ -8,19 +8,24 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/internal/dialogue"
 )
 
-// Peers: other parties' nodes authenticate by mutual TLS. The server asks
-// every client for a certificate (tls.RequestClientCert) without requiring
-// one: local users present none and authenticate with Basic or Bearer. A
-// client that presents one must be a known peer, identified by the pin of
-// its public key; there is no certificate authority, and the chain and
-// names of the certificate are not checked. An unknown pin is refused in
-// the handshake.
+// Peers: other parties' nodes authenticate by mutual TLS 1.3. The server
+// asks every client that offers TLS 1.3 for a certificate
+// (tls.RequestClientCert) without requiring one: local users present none
+// and authenticate with Basic or Bearer. A client that presents one must
+// be a known peer, identified by the pin of its public key; there is no
+// certificate authority, and the chain and names of the certificate are
+// not checked. An unknown pin is refused in the handshake. The listener
+// also serves TLS 1.2, for TAXII clients that speak no more (TAXII 2.1
+// section 8.2.2); over it no certificate is asked for (TLS 1.2 would send
+// it in clear) and one presented is refused, so a peer is never known
+// over TLS 1.2 and peer routes answer 403 there.
 
 // PeerFinder finds a peer by the pin of its TLS public key.
 // dialogue.PeerStore satisfies it.
@@ -210,6 +215,7 @@ const (
 	refusedUnknownPin   = "unknown_pin"   // handshake with a certificate no peer has
 	refusedLookupFailed = "lookup_failed" // the store could not be asked
 	refusedNotPeer      = "not_peer"      // a peer-only route asked without a peer certificate
+	refusedNotTLS13     = "not_tls13"     // a client certificate presented over TLS 1.2
 )
 
 // serverTLS returns the listener's TLS configuration: TLSConfig, and,
@@ -227,6 +233,12 @@ func (s *Server) serverTLS(cert tls.Certificate) *tls.Config {
 		// configuration's.
 		c := cfg.Clone()
 		c.GetConfigForClient = nil
+		if !slices.Contains(hello.SupportedVersions, tls.VersionTLS13) {
+			// A client of TLS 1.2 only is a user's (a peer speaks TLS
+			// 1.3): it is asked for no certificate, which TLS 1.2 would
+			// send in clear.
+			c.ClientAuth = tls.NoClientCert
+		}
 		ctx := hello.Context()
 		remote := ""
 		if hello.Conn != nil {
@@ -247,6 +259,13 @@ func (s *Server) verifyPeer(ctx context.Context, remote string, cs tls.Connectio
 		return nil
 	}
 	pin := PinOf(cs.PeerCertificates[0])
+	if cs.Version != tls.VersionTLS13 {
+		s.metrics.peerRefused.WithLabelValues(refusedNotTLS13).Inc()
+		if s.refusals.allow("tls12 "+pin, time.Now()) {
+			s.logger.Warn("refused TLS client: a client certificate over TLS 1.2 (peers connect over TLS 1.3)", "pin", pin, "remote", remote, "tls_version", tls.VersionName(cs.Version))
+		}
+		return errors.New(refusedMarker + "a client certificate is accepted over TLS 1.3 only")
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	p, err := s.peers.lookup(ctx, pin)
@@ -281,6 +300,13 @@ func (s *Server) identifyPeer(next http.Handler) http.Handler {
 		}
 		const op = "httpapi.identifyPeer"
 		pin := PinOf(r.TLS.PeerCertificates[0])
+		if r.TLS.Version != tls.VersionTLS13 {
+			// The handshake refuses this already; a peer is known over
+			// TLS 1.3 only.
+			s.metrics.peerRefused.WithLabelValues(refusedNotTLS13).Inc()
+			Error(w, r, dialogue.Errorf(op, dialogue.KindForbidden, "a client certificate (pin %s) is accepted over TLS 1.3 only", pin))
+			return
+		}
 		p, err := s.peers.lookup(r.Context(), pin)
 		if err != nil {
 			Error(w, r, dialogue.E(op, dialogue.KindUnavailable, err))
@@ -308,6 +334,11 @@ func (s *Server) requirePeer(next http.Handler) http.Handler {
 		}
 		s.metrics.peerRefused.WithLabelValues(refusedNotPeer).Inc()
 		s.logger.Warn("refused a request to a peer-only route: no peer certificate", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		if r.TLS != nil && r.TLS.Version != tls.VersionTLS13 {
+			Error(w, r, dialogue.Errorf("httpapi", dialogue.KindForbidden,
+				"%s is for peer nodes only, over TLS 1.3 (this connection is %s): connect with your node's TLS certificate, pinned on this node with parley peer add", r.URL.Path, tls.VersionName(r.TLS.Version)))
+			return
+		}
 		Error(w, r, dialogue.Errorf("httpapi", dialogue.KindForbidden,
 			"%s is for peer nodes only: connect with your node's TLS certificate, pinned on this node with parley peer add", r.URL.Path))
 	})

@@ -288,6 +288,48 @@ func TestPeerReachesPeerRoute(t *testing.T) {
 	}
 }
 
+// TestPeerOverTLS12Refused checks that the listener, which serves TLS
+// 1.2 to users' clients, knows no peer over it: a peer's client forced to
+// TLS 1.2 with its pinned certificate is refused on the peer routes and is
+// no peer on the shared ones, while a user's client over TLS 1.2 is
+// served.
+func TestPeerOverTLS12Refused(t *testing.T) {
+	b := newIdentity(t, "node-b")
+	book := newPeerBook(&dialogue.Peer{Name: "cert-b.example", TLSPin: b.pin})
+	n := startPeerNode(t, book)
+	tls12 := func(certs ...tls.Certificate) *http.Client {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{
+			InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12, Certificates: certs,
+		}}
+		t.Cleanup(tr.CloseIdleConnections)
+		return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	}
+	peer := tls12(b.cert)
+	// The node does not ask a client of TLS 1.2 for a certificate: the
+	// connection is a user's, and peer routes refuse it.
+	status, body, err := get(peer, n.url+"/peer/x")
+	if err != nil || status != http.StatusForbidden || !strings.Contains(body, "TLS 1.3") {
+		t.Errorf("GET /peer/x as the peer over TLS 1.2: %d %q %v, want 403 naming TLS 1.3", status, body, err)
+	}
+	if status, body, err := get(peer, n.url+"/shared/x"); err != nil || status != http.StatusUnauthorized {
+		t.Errorf("GET /shared/x as the peer over TLS 1.2: %d %q %v, want 401 (no peer there, and no user)", status, body, err)
+	}
+	if got := metric(t, n, `parley_peer_refused_total{reason="not_peer"}`); got != "1" {
+		t.Errorf("parley_peer_refused_total{reason=not_peer} = %s, want 1", got)
+	}
+	// Over TLS 1.3 the same certificate is the peer's.
+	if status, body, err := get(httpapi.PeerClient(b.cert, n.id.pin, 10*time.Second), n.url+"/peer/x"); err != nil || status != 200 || body != "peer cert-b.example" {
+		t.Errorf("GET /peer/x as the peer over TLS 1.3: %d %q %v", status, body, err)
+	}
+	// A user's client over TLS 1.2 is served, with or without the node
+	// asking it for a certificate.
+	for _, c := range []*http.Client{tls12(), tls12(b.cert)} {
+		if status, body, err := get(c, n.url+"/user/x", withBasic); err != nil || status != 200 || body != "user alice" {
+			t.Errorf("GET /user/x as a user over TLS 1.2: %d %q %v", status, body, err)
+		}
+	}
+}
+
 func TestUnpinnedClientRefused(t *testing.T) {
 	n := startPeerNode(t, newPeerBook())
 	stranger := newIdentity(t, "stranger")

@@ -71,7 +71,8 @@ func AddCheckpoint(ctx context.Context, client *http.Client, witnessURL string, 
 	return nil, dialogue.E(op, httpapi.KindOfStatus(resp.StatusCode), we)
 }
 
-// HTTPClient returns an HTTPS client (TLS 1.3) for a node's log or
+// HTTPClient returns an HTTPS client (taxii.ClientTLS: TLS 1.3, or 1.2
+// with modern suites) for a node's log or
 // witness: with pin (the base64 SHA-256 of the server's public key, as
 // `parley keys show` prints after tls-pin) it accepts exactly that
 // server whoever signed its certificate; insecure skips every check (test

@@ -1,5 +1,6 @@
-// Package server serves one node: its HTTPS listener (TLS 1.3, mutual TLS
-// for pinned peers) with the TAXII server, the record (logs, witness
+// Package server serves one node: its HTTPS listener (TLS 1.3, and TLS 1.2
+// with modern suites for users' clients; mutual TLS 1.3 for pinned peers)
+// with the TAXII server, the record (logs, witness
 // endpoint), the peer protocol and metrics, and the exchange with its
 // peers. `parley serve` runs one; the demo and the tests run two in one
 // process. It wires the other packages together and must hold no logic of

@@ -58,12 +58,19 @@ type Client struct {
 }
 
 // NewClient returns a client for the API root at apiRoot (e.g.
-// https://node.example:8443/taxii2/parley/).
+// https://node.example:8443/taxii2/parley/), which must be an https://
+// URL: a plain http:// one is refused, since TAXII 2.1 wants HTTPS and
+// the credentials would travel in clear.
 func NewClient(apiRoot string, opt ClientOptions) (*Client, error) {
 	const op = "taxii.NewClient"
 	u, err := url.Parse(apiRoot)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "API root URL %q: want https://host[:port]/path/", apiRoot)
+	if err == nil && u.Scheme == "http" {
+		// TAXII 2.1 section 8.5.1: a client must use HTTPS. Over plain
+		// HTTP the password or token would cross the network in clear.
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "API root URL %q: plain http:// refused: TAXII 2.1 clients must use HTTPS, and the password or token would be sent in clear; use https://", truncate(apiRoot, 200))
+	}
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "API root URL %q: want https://host[:port]/path/", truncate(apiRoot, 200))
 	}
 	if opt.Pin != "" && opt.Insecure {
 		return nil, dialogue.Errorf(op, dialogue.KindInvalid, "give a TLS pin or insecure, not both")
@@ -98,11 +105,15 @@ func NewClient(apiRoot string, opt ClientOptions) (*Client, error) {
 	return &Client{root: root, opt: opt, http: &http.Client{Transport: rt, Timeout: opt.Timeout}}, nil
 }
 
-// ClientTLS is the client TLS configuration: TLS 1.3; with a pin, the
-// normal verification is replaced (InsecureSkipVerify) by the pin check
-// in VerifyConnection, which then is the only check and cannot be skipped.
+// ClientTLS is the client TLS configuration: TLS 1.3, or TLS 1.2 with the
+// modern suites of httpapi.TLS12CipherSuites (TAXII 2.1 section 8.5.1: a
+// client must support TLS 1.2, which many TAXII servers still speak);
+// with a pin, the normal verification is replaced (InsecureSkipVerify) by
+// the pin check in VerifyConnection, which then is the only check and
+// cannot be skipped. A node's client of its peers is httpapi.PeerClient,
+// TLS 1.3 only.
 func ClientTLS(pin string, insecure bool) *tls.Config {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS13}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: httpapi.TLS12CipherSuites()}
 	switch {
 	case pin != "":
 		want, _ := base64.StdEncoding.DecodeString(pin)

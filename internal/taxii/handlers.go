@@ -481,7 +481,7 @@ func (s *Server) postObjects(w http.ResponseWriter, r *http.Request) {
 		RequestTimestamp: start,
 	}
 	for _, res := range rep.Results {
-		d := dialogue.StatusDetail{ID: res.ID, Version: res.Version}
+		d := dialogue.StatusDetail{ID: res.ID, Version: statusVersion(res, raws)}
 		switch res.Status {
 		case dialogue.Added:
 			d.Message = "added"
@@ -501,6 +501,36 @@ func (s *Server) postObjects(w http.ResponseWriter, r *http.Request) {
 	httpapi.LoggerFrom(r.Context()).InfoContext(r.Context(), "objects posted", "collection", c.ID, "status", st.ID,
 		"new", rep.Added, "unchanged", rep.Unchanged, "rejected", rep.Rejected)
 	writeJSON(w, r, http.StatusAccepted, statusResource(st))
+}
+
+// statusVersion is the version a status resource gives for one posted
+// object, the one the manifest gives for it: modified, else created, else
+// (an SCO, which has neither) the date its version was first added. For an
+// object the validator rejected, it is read from the object as posted
+// when modified or created is a valid timestamp there; else it is not
+// known and zero.
+func statusVersion(res ingest.Result, raws []json.RawMessage) time.Time {
+	if !res.Version.IsZero() {
+		return res.Version
+	}
+	if res.Status == dialogue.Added || res.Status == dialogue.Unchanged {
+		return res.DateAdded
+	}
+	if res.Index < 0 || res.Index >= len(raws) {
+		return time.Time{}
+	}
+	var v struct {
+		Modified, Created string
+	}
+	if json.Unmarshal(raws[res.Index], &v) != nil {
+		return time.Time{}
+	}
+	for _, s := range []string{v.Modified, v.Created} {
+		if t, err := stix.ParseTime(s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 func maxBytesLimit(err error) int64 {

@@ -68,8 +68,10 @@ type Versions struct {
 
 // StatusDetail is one object's line in a status resource.
 type StatusDetail struct {
-	ID      string `json:"id"`
-	Version string `json:"version"`
+	ID string `json:"id"`
+	// Version is the object's version as its manifest entry gives it;
+	// absent only for a rejected object whose version cannot be read.
+	Version string `json:"version,omitempty"`
 	Message string `json:"message,omitempty"`
 }
 

@@ -106,9 +106,7 @@ func NewServer(cfg Config) *Server {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, r, dialogue.Errorf("taxii", dialogue.KindNotFound, "no TAXII resource at %s (the API root is %s/%s/)", r.URL.Path, cfg.BasePath, APIRoot))
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		httpapi.Error(w, r, httpapi.WithStatus(http.StatusMethodNotAllowed, dialogue.Errorf("taxii", dialogue.KindInvalid, "method %s is not allowed on %s", r.Method, r.URL.Path)))
-	})
+	r.MethodNotAllowed(httpapi.MethodNotAllowed("taxii"))
 	r.Get("/", s.discovery)
 	r.Route("/"+APIRoot, func(r chi.Router) {
 		r.Get("/", s.apiRoot)

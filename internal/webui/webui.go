@@ -455,7 +455,7 @@ func (u *UI) signedIn(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, s := u.session(r)
 		if s == nil {
-			if r.Method == http.MethodGet {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
@@ -474,7 +474,7 @@ func (u *UI) signedIn(h http.HandlerFunc) http.HandlerFunc {
 		if err != nil || !s.as.Same(usr) || dialogue.CheckEnabled(usr) != nil {
 			u.drop(id)
 			http.SetCookie(w, u.cookie(sessionCookie, "", -1))
-			if r.Method == http.MethodGet {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
