@@ -28,7 +28,9 @@ func TestTAXIIPostGetSameBytes(t *testing.T) {
 	if err != nil || code != http.StatusAccepted {
 		t.Fatalf("POST: %d %v %.300s", code, err, body)
 	}
-	var status struct{ SuccessCount int `json:"success_count"` }
+	var status struct {
+		SuccessCount int `json:"success_count"`
+	}
 	if decode(body, &status); status.SuccessCount != 1 {
 		t.Fatalf("POST: %s", body)
 	}
