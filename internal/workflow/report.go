@@ -565,6 +565,28 @@ func parseReport(ch *dialogue.Channel, o *dialogue.Object) *reportBase {
 	return b
 }
 
+// reportParty returns the party a report version comes from: the party
+// its created_by_ref names, or, when it names none, the party whose node
+// logged it (this node's, or the peer it was received from), as the write
+// rules read it (dialogue.Parties); nil for neither party.
+func (s *Service) reportParty(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, o *dialogue.Object, createdBy string) (*dialogue.Party, error) {
+	if createdBy != "" {
+		return s.partyOf(other, createdBy), nil
+	}
+	from, err := s.Store.Origin(ctx, ch.ID, o.ID, o.Version())
+	switch {
+	case dialogue.KindOf(err) == dialogue.KindNotFound:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case from == "":
+		return &s.Self, nil
+	case from == other.Name:
+		return &other, nil
+	}
+	return nil, nil
+}
+
 // read is the reportBase as a dialogue.TLPReader's answer.
 func (b *reportBase) read([]byte) (string, []string, []string) { return b.level, b.recipients, b.refs }
 
@@ -605,20 +627,29 @@ func (s *Service) reportFoldOf(ctx context.Context, ch *dialogue.Channel, other 
 			}
 			lf.After = page.Next
 		}
+		var from []string
 		for _, o := range order.Reports() {
 			b := memo.get(func() any { return parseReport(ch, o) }, o.Raw).(*reportBase)
 			f.markings.Add(nil, b.read)
-			if b.rep != nil && s.partyOf(other, b.createdBy) != nil {
+			if b.rep == nil {
+				continue
+			}
+			p, err := s.reportParty(ctx, ch, other, o, b.createdBy)
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
 				bases = append(bases, b)
+				from = append(from, p.Name)
 			}
 		}
 		memo.keep()
 		f.list = make([]*Report, 0, len(bases))
 		f.marks = make([]dialogue.Marking, 0, len(bases))
-		for _, b := range bases {
+		for i, b := range bases {
 			r := new(Report)
 			*r = *b.rep
-			r.From = s.partyOf(other, b.createdBy).Name
+			r.From = from[i]
 			f.list = append(f.list, r)
 			f.marks = append(f.marks, dialogue.MarkingIn(r.ID, b.level, b.recipients, f.markings))
 			f.byID[r.ID] = r
@@ -664,7 +695,14 @@ func (s *Service) Report(ctx context.Context, id string) (*Report, error) {
 				continue
 			}
 			b := memo.peek(func() any { return parseReport(ch, o) }, o.Raw).(*reportBase)
-			if p := s.partyOf(other, b.createdBy); b.rep != nil && p != nil {
+			if b.rep == nil {
+				continue
+			}
+			p, err := s.reportParty(ctx, ch, other, o, b.createdBy)
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
 				r := *b.rep
 				r.From = p.Name
 				found = &r

@@ -62,17 +62,20 @@ func (r *recording) AddObjects(_ context.Context, _ string, objs []*dialogue.Obj
 
 func TestWriterRefusesForeignDialogueObjects(t *testing.T) {
 	// The wrapper's rule, without a store: a Parley object naming another
-	// creator is rejected before the store is asked.
+	// creator, or none (nothing adds one), is rejected before the store
+	// is asked.
 	const me = "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8"
-	raw, err := stix.NewParleyObject(stix.TypeHotline, time.Now(), "identity--1a5e1b2c-3d4e-5f60-8172-839405a6b7c8", map[string]any{"text": "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, _, _ := stix.Parse(raw)
-	st := New(channelOnly{}, dialogue.Party{IdentityID: me, Name: "a"})
-	res, err := st.AddObjects(context.Background(), "6f1c1f4e-3c3a-4a39-9b86-2c1f0f3c8e21", []*dialogue.Object{{ID: o.ID, Type: o.Type, SpecVersion: "2.1", Created: o.Created, Modified: o.Modified, Raw: o.Raw}})
-	if err != nil || len(res) != 1 || res[0].Status != dialogue.Rejected || dialogue.KindOf(res[0].Err) != dialogue.KindForbidden {
-		t.Fatalf("%+v, %v", res, err)
+	for _, by := range []string{"identity--1a5e1b2c-3d4e-5f60-8172-839405a6b7c8", ""} {
+		raw, err := stix.NewParleyObject(stix.TypeHotline, time.Now(), by, map[string]any{"text": "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _, _ := stix.Parse(raw)
+		st := New(channelOnly{}, dialogue.Party{IdentityID: me, Name: "a"})
+		res, err := st.AddObjects(context.Background(), "6f1c1f4e-3c3a-4a39-9b86-2c1f0f3c8e21", []*dialogue.Object{{ID: o.ID, Type: o.Type, SpecVersion: "2.1", Created: o.Created, Modified: o.Modified, Raw: o.Raw}})
+		if err != nil || len(res) != 1 || res[0].Status != dialogue.Rejected || dialogue.KindOf(res[0].Err) != dialogue.KindForbidden {
+			t.Fatalf("creator %q: %+v, %v", by, res, err)
+		}
 	}
 }
 

@@ -57,8 +57,8 @@ func New(st Store, self dialogue.Party) *Writer {
 // result is not returned), and an object is Rejected (KindForbidden,
 // naming it and the party) when:
 //
-//   - it is one of Parley's dialogue objects naming another creator: a
-//     dialogue object speaks for its party;
+//   - it is one of Parley's dialogue objects naming another creator, or
+//     none: a dialogue object speaks for its party;
 //   - it names another party as its creator, or is a new version of an
 //     object another party created (dialogue.Parties.CheckWrite);
 //   - it was received from a peer on another channel and is not TLP:CLEAR.
@@ -108,7 +108,13 @@ func (w *Writer) AddObjects(ctx context.Context, collectionID string, objs []*di
 			continue
 		}
 		creator := dialogue.CreatorOf(obj.Raw)
-		if stix.IsParleyType(obj.Type) && creator != "" && creator != w.Self.IdentityID {
+		if stix.IsParleyType(obj.Type) && creator != w.Self.IdentityID {
+			if creator == "" {
+				// Nothing is added to an object: a dialogue object names
+				// its party itself (the peer refuses one that does not).
+				reject(dialogue.Errorf(op, dialogue.KindForbidden, "%s names no creator: this node sends dialogue objects only as its own party; give it \"created_by_ref\": %q", obj.ID, w.Self.IdentityID))
+				continue
+			}
 			reject(dialogue.Errorf(op, dialogue.KindForbidden, "%s names %s as its creator: this node sends dialogue objects only as its own party, %s", obj.ID, creator, w.Self.IdentityID))
 			continue
 		}
