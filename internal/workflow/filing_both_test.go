@@ -170,3 +170,33 @@ func TestUnmarkedObjectTakesReportMarkingOnPeer(t *testing.T) {
 		}
 	}
 }
+
+// An incident report naming no creator (imported, or POSTed over TAXII)
+// is stored as given and listed, on both nodes, as from the party whose
+// node logged it.
+func TestReportNamingNoCreatorIsItsSenders(t *testing.T) {
+	ctx := context.Background()
+	clock := &reqClock{t: time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)}
+	a, b, ch := reqTwoNodes(t, clock)
+	ts := stix.FormatTime(clock.Now())
+	id := stix.NewID("report")
+	raw, _ := json.Marshal(map[string]any{"type": "report", "spec_version": "2.1", "id": id, "created": ts, "modified": ts,
+		"name": "Imported", "report_types": []string{"threat-report"}, "published": ts,
+		"object_refs": []string{stix.NewID("incident")}, "object_marking_refs": []string{stix.TLPGreen.ID},
+		"extensions": map[string]any{stix.ParleyExtensionID: map[string]any{"extension_type": "property-extension", "sectors": []string{"energy"}, "severity": 2}}})
+	if _, err := a.wf.File(ctx, a.wfChannel(t, ch), raw); err != nil {
+		t.Fatal(err)
+	}
+	reqHas(t, b, ch, id)
+	eve := &dialogue.User{Name: "eve", Role: dialogue.RoleExpert}
+	for _, n := range []*reqNode{a, b} {
+		r, err := n.wf.ReportFor(ctx, eve, id)
+		if err != nil || r.From != "party-a" || string(r.Raw) != string(raw) {
+			t.Errorf("%s: %+v, %v; want it from party-a, as filed", n.name, r, err)
+		}
+		list, err := n.wf.ReportsFor(ctx, eve, "")
+		if err != nil || len(list) != 1 || list[0].ID != id || list[0].From != "party-a" {
+			t.Errorf("%s: lists %+v, %v", n.name, list, err)
+		}
+	}
+}
