@@ -111,10 +111,11 @@ func (p Parties) owner(prior Prior) (Party, bool) {
 }
 
 // CheckWrite decides whether this node's party may write the version of
-// object id that names creator (after stamping: this party's identity
-// when it named none), given what is stored of the object. It refuses
+// object id that names creator ("" when it names none: it is then this
+// party's own), given what is stored of the object. It refuses
 // (KindForbidden) an object in another party's name and a new version of
-// an object another party issued.
+// an object another party issued (named as creator, or, naming none,
+// logged first).
 func (p Parties) CheckWrite(id, creator string, prior Prior) error {
 	const op = "dialogue.CheckWrite"
 	if c, ok := p.party(creator); ok && !c.Local {

@@ -69,7 +69,7 @@ func TestWriteInOwnNameOnly(t *testing.T) {
 	ctx := context.Background()
 	a, b := newNode(t, "party-a"), newNode(t, "party-b")
 	id := share(t, a, b)
-	idA, idB := peer.IdentityID(a.store().LogKey()), peer.IdentityID(b.store().LogKey())
+	idA := peer.IdentityID(a.store().LogKey())
 	now := time.Now().UTC().Truncate(time.Millisecond)
 
 	reportA := stixObject("report", stix.NewID("report"), "", now, 0, "")
@@ -98,11 +98,24 @@ func TestWriteInOwnNameOnly(t *testing.T) {
 	if r := res[5]; r.Status != dialogue.Added {
 		t.Errorf("an indicator naming a third creator: %+v", r)
 	}
-	if o := latestRaw(t, b, id, objectID(own)); o == nil || creatorOf(o.Raw) != idB {
-		t.Errorf("b's own indicator is not stamped with b's identity")
+	if o := latestRaw(t, b, id, objectID(own)); o == nil || string(o.Raw) != string(own) {
+		t.Errorf("b's own indicator is not stored as it was given")
 	}
 	// Nothing of it reached A; A's report is A's on both nodes.
 	waitFor(t, 15*time.Second, "a holds b's indicators", func() bool { return latestRaw(t, a, id, objectID(third)) != nil })
+	// b's own indicator names no creator: it is b's, whose node logged it
+	// first; a may not issue a new version of it, in any name.
+	for _, raw := range []json.RawMessage{
+		stixObject("indicator", objectID(own), "", now, time.Second, `,"description":"rewritten by a"`),
+		stixObject("indicator", objectID(own), idA, now, 2*time.Second, `,"description":"rewritten by a as a"`),
+	} {
+		if r := post(t, a, id, raw)[0]; r.Status != dialogue.Rejected || dialogue.KindOf(r.Err) != dialogue.KindForbidden || !strings.Contains(dialogue.Message(r.Err), "party-b") {
+			t.Errorf("a wrote a new version of b's indicator: %+v, want FORBIDDEN naming party-b", r)
+		}
+	}
+	if o := latestRaw(t, a, id, objectID(own)); o == nil || string(o.Raw) != string(own) {
+		t.Errorf("a: b's indicator is not as b filed it")
+	}
 	for _, n := range []*testNode{a, b} {
 		for _, raw := range []json.RawMessage{forgedReport, forgedIncident} {
 			if o := latestRaw(t, n, id, objectID(raw)); o != nil {
@@ -157,10 +170,13 @@ func TestHostilePeer(t *testing.T) {
 
 	forged := stixObject("report", stix.NewID("report"), idA, now, 0, "")
 	rewritten := stixObject("indicator", mineID, idH, now, time.Second, `,"description":"h's version of a's indicator"`)
+	// a's indicator names no creator: it is a's, whose node logged it
+	// first, and a new version naming none is refused too.
+	unnamed := stixObject("indicator", mineID, "", now, 2*time.Second, `,"description":"h's unnamed version of a's indicator"`)
 	ofC := stixObject("incident", stix.NewID("incident"), idC, now, 0, "")
 	honest := stixObject("indicator", stix.NewID("indicator"), idH, now, 0, "")
 	// h's raw store logs what it is given: no write rules.
-	add(t, h, id, [][]byte{forged, rewritten, ofC})
+	add(t, h, id, [][]byte{forged, rewritten, unnamed, ofC})
 	add(t, h, id, [][]byte{honest})
 	size := latest(t, h, id).Size
 

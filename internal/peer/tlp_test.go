@@ -115,8 +115,7 @@ func TestChannelLeak(t *testing.T) {
 	if res, err := w.AddObjects(ctx, toC.ID, []*dialogue.Object{amber}); err != nil || res[0].Status != dialogue.Rejected {
 		t.Errorf("the local copy on c's channel: %+v, %v; want it refused", res, err)
 	}
-	// Its own channel is not another one (the store then finds the
-	// stamped bytes differ from the peer's: that is its rule, not this one).
+	// Its own channel is not another one.
 	if res, err := w.AddObjects(ctx, fromB.ID, []*dialogue.Object{amber}); err != nil || res[0].Err != nil && strings.Contains(res[0].Err.Error(), "leaves on another") {
 		t.Errorf("the received object on its own channel: %+v, %v", res, err)
 	}

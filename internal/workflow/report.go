@@ -157,7 +157,7 @@ type checkedReport struct {
 	sectors    []string
 	severity   int
 	name       string
-	objects    []json.RawMessage  // each with a TLP marking
+	objects    []json.RawMessage  // as given; the ones made of the fields marked
 	blobs      []dialogue.BlobRef // the evidence files' log entries
 	refs       []string
 }
@@ -187,11 +187,14 @@ var fields = []string{"channel", "title", "description", "indicators", "tlp", "r
 //
 // now is the time of the objects it makes.
 func CheckReport(f ReportFiling, now time.Time) error {
-	_, err := checkReport(f, now)
+	_, err := checkReport(f, now, "")
 	return err
 }
 
-func checkReport(f ReportFiling, now time.Time) (*checkedReport, error) {
+// checkReport is CheckReport; the incident and indicators it makes of the
+// fields name creator (when not empty) and carry the report's marking:
+// they are this party's own. The bundle's objects are kept as given.
+func checkReport(f ReportFiling, now time.Time, creator string) (*checkedReport, error) {
 	var (
 		errs dialogue.FieldErrors
 		c    = &checkedReport{severity: f.Severity}
@@ -287,6 +290,12 @@ func checkReport(f ReportFiling, now time.Time) (*checkedReport, error) {
 	}
 	nBundle := len(raws)
 	for _, m := range made {
+		if t, _ := m["type"].(string); creator != "" && !stix.IsSCO(t) {
+			m["created_by_ref"] = creator // an SCO (an evidence file) names no creator
+		}
+		if c.marking != nil {
+			m["object_marking_refs"] = []string{c.marking.ID}
+		}
 		raw, err := json.Marshal(m)
 		if err != nil {
 			return nil, dialogue.E("workflow.CheckReport", dialogue.KindOther, err)
@@ -332,13 +341,6 @@ func checkReport(f ReportFiling, now time.Time) (*checkedReport, error) {
 				}
 			}
 		}
-		if o.Type != "marking-definition" && !hasTLP(m) && c.marking != nil {
-			var mrefs []string
-			json.Unmarshal(m["object_marking_refs"], &mrefs)
-			mrefs = append(mrefs, c.marking.ID)
-			m["object_marking_refs"], _ = json.Marshal(mrefs)
-			raw, _ = json.Marshal(m)
-		}
 		c.objects = append(c.objects, raw)
 		c.refs = append(c.refs, o.ID)
 	}
@@ -368,7 +370,7 @@ func (s *Service) CheckReportFiling(ctx context.Context, f ReportFiling) error {
 // checkFiling is CheckReport and the lookup of the channel.
 func (s *Service) checkFiling(ctx context.Context, f ReportFiling) (*dialogue.Channel, *checkedReport, error) {
 	const op = "workflow.FileReport"
-	c, err := checkReport(f, s.Now())
+	c, err := checkReport(f, s.Now(), s.Self.IdentityID)
 	errs := dialogue.FieldErrorsOf(err)
 	if err != nil && errs == nil {
 		return nil, nil, err
@@ -399,9 +401,9 @@ func errText(err error) string {
 }
 
 // FileReport files an incident report on a channel (id or title): the
-// objects of the STIX bundle, each marked with the TLP 2.0 marking tlp
-// (clear|green|amber|amber+strict|red) unless it carries a TLP marking
-// already, and a report that references them all, marked tlp, with the
+// objects of the STIX bundle, as they are, and a report that references
+// them all, marked with the TLP 2.0 marking tlp
+// (clear|green|amber|amber+strict|red), with the
 // sectors and the severity (1 low … 5 critical) in Parley's
 // property-extension. It returns the report's id. It is FileReportFiling
 // with the bundle alone.
@@ -416,10 +418,19 @@ func (s *Service) FileReportTo(ctx context.Context, chID string, bundle []byte, 
 }
 
 // FileReportFiling files an incident report: the objects of the filing
-// (ReportFiling), each marked with the filing's TLP 2.0 marking unless it
-// carries a TLP marking already, and a report that references them all,
-// marked likewise, with the sectors, the severity and a RED report's
-// recipients in Parley's property-extension. It returns the report's id.
+// (ReportFiling) and a report that references them all, marked with the
+// filing's TLP 2.0 marking, with the sectors, the severity and a RED
+// report's recipients in Parley's property-extension. It returns the
+// report's id.
+//
+// The bundle's objects are filed exactly as given: Parley adds no
+// creator and no marking to them, since a change to an object needs a new
+// version, which only its creator issues (STIX 2.1 §3.6). An unmarked one
+// takes the report's marking by reference (the gate reads the marking of
+// the incident report that first held it: docs/design/tlp.md); one with a
+// TLP marking of its own keeps it. The incident and indicators made of
+// the fields are this party's own: they name its identity and carry the
+// report's marking.
 //
 // It refuses what CheckReport refuses, and a channel that is not one of
 // the node's (the field "channel", "%q is not a channel of this node."),
@@ -429,6 +440,9 @@ func (s *Service) FileReportFiling(ctx context.Context, f ReportFiling) (string,
 	const op = "workflow.FileReport"
 	ch, c, err := s.checkFiling(ctx, f)
 	if err != nil {
+		return "", err
+	}
+	if err := s.checkFiledAt(ctx, ch, c); err != nil {
 		return "", err
 	}
 	now := stix.FormatTime(s.Now().UTC().Truncate(time.Millisecond))
@@ -447,11 +461,13 @@ func (s *Service) FileReportFiling(ctx context.Context, f ReportFiling) (string,
 		return "", dialogue.E(op, dialogue.KindOther, err)
 	}
 	// The report and its objects are filed in one transaction: when any
-	// is refused (an object stored already with other content, say
-	// another marking), nothing is written and nothing logged.
-	// The evidence files' log entries go in the same transaction: a
-	// report is never filed without them.
-	if _, err := s.file(ctx, ch, append(c.objects, rb), c.blobs); err != nil {
+	// is refused (an object stored already with other content), nothing
+	// is written and nothing logged. The evidence files' log entries go
+	// in the same transaction: a report is never filed without them. The
+	// report comes first in the log, so that a peer applying the log in
+	// batches holds the report before any unmarked object whose marking
+	// it gives.
+	if _, err := s.file(ctx, ch, append([]json.RawMessage{rb}, c.objects...), c.blobs); err != nil {
 		return "", err
 	}
 	return report["id"].(string), nil
@@ -473,17 +489,43 @@ func fileObject(ev Evidence) (map[string]any, error) {
 	return o, nil
 }
 
-// hasTLP reports whether an object's object_marking_refs holds a TLP
-// marking (1.0 or 2.0).
-func hasTLP(m map[string]json.RawMessage) bool {
-	var refs []string
-	json.Unmarshal(m["object_marking_refs"], &refs)
-	for _, r := range refs {
-		if _, ok := stix.TLP(r); ok {
-			return true
+// checkFiledAt refuses (KindConflict) a filing holding an unmarked object
+// that a report of the channel holds already at another marking: an
+// unmarked object keeps the marking of the first incident report that
+// held it, so the new report would show it under a marking that is not
+// its own (a weaker one would show its name to readers the object's
+// marking keeps out).
+func (s *Service) checkFiledAt(ctx context.Context, ch *dialogue.Channel, c *checkedReport) error {
+	const op = "workflow.FileReport"
+	level, _ := dialogue.ParseTLPLevel(c.marking.Level)
+	var filed dialogue.ReportMarkings
+	for i, raw := range c.objects {
+		if own, _, _ := stix.ReadTLP(raw); own != "" {
+			continue
+		}
+		if filed == nil {
+			var err error
+			if filed, err = s.reportMarkings(ctx, ch.ID); err != nil {
+				return err
+			}
+		}
+		m, ok := filed[c.refs[i]]
+		if !ok {
+			continue
+		}
+		same := m.Level == level
+		if same && level == dialogue.TLPRed {
+			same = len(m.Recipients) == len(c.recipients)
+			for _, r := range c.recipients {
+				same = same && slices.Contains(m.Recipients, r)
+			}
+		}
+		if !same {
+			return dialogue.Errorf(op, dialogue.KindConflict, "object %s is filed already in a report at TLP:%s and names no marking of its own: it keeps that report's marking, so it cannot be filed at TLP:%s; nothing was filed",
+				c.refs[i], m.Level, c.marking.Level)
 		}
 	}
-	return false
+	return nil
 }
 
 // Report is an incident report as the CLI and the API show it.
@@ -575,6 +617,28 @@ func parseReport(ch *dialogue.Channel, o *dialogue.Object) *reportBase {
 	return b
 }
 
+// reportParty returns the party a report version comes from: the party
+// its created_by_ref names, or, when it names none, the party whose node
+// logged it (this node's, or the peer it was received from), as the write
+// rules read it (dialogue.Parties); nil for neither party.
+func (s *Service) reportParty(ctx context.Context, ch *dialogue.Channel, other dialogue.Party, o *dialogue.Object, createdBy string) (*dialogue.Party, error) {
+	if createdBy != "" {
+		return s.partyOf(other, createdBy), nil
+	}
+	from, err := s.Store.Origin(ctx, ch.ID, o.ID, o.Version())
+	switch {
+	case dialogue.KindOf(err) == dialogue.KindNotFound:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case from == "":
+		return &s.Self, nil
+	case from == other.Name:
+		return &other, nil
+	}
+	return nil, nil
+}
+
 // read is the reportBase as a dialogue.TLPReader's answer.
 func (b *reportBase) read([]byte) (string, []string, []string) { return b.level, b.recipients, b.refs }
 
@@ -615,20 +679,29 @@ func (s *Service) reportFoldOf(ctx context.Context, ch *dialogue.Channel, other 
 			}
 			lf.After = page.Next
 		}
+		var from []string
 		for _, o := range order.Reports() {
 			b := memo.get(func() any { return parseReport(ch, o) }, o.Raw).(*reportBase)
 			f.markings.Add(nil, b.read)
-			if b.rep != nil && s.partyOf(other, b.createdBy) != nil {
+			if b.rep == nil {
+				continue
+			}
+			p, err := s.reportParty(ctx, ch, other, o, b.createdBy)
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
 				bases = append(bases, b)
+				from = append(from, p.Name)
 			}
 		}
 		memo.keep()
 		f.list = make([]*Report, 0, len(bases))
 		f.marks = make([]dialogue.Marking, 0, len(bases))
-		for _, b := range bases {
+		for i, b := range bases {
 			r := new(Report)
 			*r = *b.rep
-			r.From = s.partyOf(other, b.createdBy).Name
+			r.From = from[i]
 			f.list = append(f.list, r)
 			f.marks = append(f.marks, dialogue.MarkingIn(r.ID, b.level, b.recipients, f.markings))
 			f.byID[r.ID] = r
@@ -674,7 +747,14 @@ func (s *Service) Report(ctx context.Context, id string) (*Report, error) {
 				continue
 			}
 			b := memo.peek(func() any { return parseReport(ch, o) }, o.Raw).(*reportBase)
-			if p := s.partyOf(other, b.createdBy); b.rep != nil && p != nil {
+			if b.rep == nil {
+				continue
+			}
+			p, err := s.reportParty(ctx, ch, other, o, b.createdBy)
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
 				r := *b.rep
 				r.From = p.Name
 				found = &r

@@ -97,21 +97,31 @@ func TestFileReport(t *testing.T) {
 		}
 		valid(r.Raw)
 		// The report references every object but the published TLP
-		// definition; each is stored and carries a TLP marking.
+		// definition; each is stored as the bundle gives it, and is
+		// AMBER: by its own marking, or, unmarked, by the report's.
 		if len(r.ObjectRefs) != len(bo.Objects)-1 || len(r.Objects) != len(r.ObjectRefs) {
 			t.Errorf("%s: %d refs, %d objects", n.name, len(r.ObjectRefs), len(r.Objects))
 		}
+		given := map[string]string{}
+		for _, raw := range bo.Objects {
+			var m struct{ ID string }
+			json.Unmarshal(raw, &m)
+			given[m.ID] = string(raw)
+		}
+		view := n.wf.TLPView(ch, &dialogue.User{Name: "eve", Role: dialogue.RoleExpert})
 		types := map[string]int{}
 		for _, raw := range r.Objects {
 			var m struct {
-				Type    string   `json:"type"`
-				ID      string   `json:"id"`
-				Marking []string `json:"object_marking_refs"`
+				Type string `json:"type"`
+				ID   string `json:"id"`
 			}
 			json.Unmarshal(raw, &m)
 			types[m.Type]++
-			if !slices.Contains(m.Marking, stix.TLPAmber.ID) {
-				t.Errorf("%s: %s has markings %v", n.name, m.ID, m.Marking)
+			if string(raw) != given[m.ID] {
+				t.Errorf("%s: %s stored as\n%s\nfiled as\n%s", n.name, m.ID, raw, given[m.ID])
+			}
+			if mk, err := view.Marking(ctx, &dialogue.Object{ID: m.ID, Raw: raw}); err != nil || mk.Level != dialogue.TLPAmber {
+				t.Errorf("%s: %s is %v, %v; want AMBER", n.name, m.ID, mk.Level, err)
 			}
 			if n == a {
 				valid(raw)
@@ -175,9 +185,9 @@ func TestFileReportRefused(t *testing.T) {
 }
 
 // A report is filed whole or not at all: the same bundle filed again at
-// TLP:CLEAR after TLP:AMBER holds objects stored already with other
-// content (their AMBER marking), so it is refused, and no CLEAR report is
-// written, logged or sent: no AMBER object is shown under a CLEAR report.
+// TLP:CLEAR after TLP:AMBER holds an unmarked object that keeps the AMBER
+// report's marking, so it is refused, and no CLEAR report is written,
+// logged or sent: no AMBER object is shown under a CLEAR report.
 func TestFileReportAllOrNothing(t *testing.T) {
 	ctx := context.Background()
 	clock := &reqClock{t: time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)}
@@ -198,7 +208,7 @@ func TestFileReportAllOrNothing(t *testing.T) {
 	before := size()
 	clock.Add(time.Minute)
 	got, err := a.wf.FileReport(ctx, "a-b", bundle, "clear", []string{"energy"}, 3)
-	if err == nil || dialogue.KindOf(err) != dialogue.KindConflict || !strings.Contains(err.Error(), "exists already with other content") || !strings.Contains(err.Error(), "nothing was filed") {
+	if err == nil || dialogue.KindOf(err) != dialogue.KindConflict || !strings.Contains(err.Error(), "is filed already in a report at TLP:amber") || !strings.Contains(err.Error(), "nothing was filed") {
 		t.Errorf("filing the AMBER objects at CLEAR: %q, %v", got, err)
 	}
 	if n := size(); n != before {

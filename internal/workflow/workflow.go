@@ -11,7 +11,8 @@
 // arrive the same way in the same collection. State is computed from the
 // objects of both sides and the clock, never stored by hand. The party an
 // item comes from is its created_by_ref, which the write rules guarantee
-// (internal/write: stamped and checked on write; checked on receipt).
+// (internal/write: a dialogue object names its party or is refused, on
+// write and on receipt).
 //
 // It must not reach the network or the database directly: the store and
 // the clock are given.

@@ -11,68 +11,71 @@ import (
 	"github.com/parleyhq/parley/internal/stix"
 )
 
-func TestStamp(t *testing.T) {
+// TestWriterKeepsBytes: the Writer hands the store each object exactly as
+// it was given: it adds neither a creator nor a marking to an object that
+// names none (a change would need a new version, which only the creator
+// issues; STIX 2.1 §3.6).
+func TestWriterKeepsBytes(t *testing.T) {
 	const me = "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8"
-	ind := `{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2016-04-06T20:03:48.000Z"}`
-	stamped := Stamp(json.RawMessage(ind), me)
-	o, _, err := stix.Parse(stamped)
-	if err != nil {
-		t.Fatalf("stamped object does not validate: %v\n%s", err, stamped)
-	}
-	var m map[string]any
-	json.Unmarshal(stamped, &m)
-	if m["created_by_ref"] != me || o.ID != "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f" {
-		t.Errorf("got %s", stamped)
-	}
-	if string(Stamp(stamped, me)) != string(stamped) {
-		t.Error("stamping twice changed the object again")
-	}
-	for _, keep := range []string{
-		`{"type":"indicator","created_by_ref":"identity--1a5e1b2c-3d4e-5f60-8172-839405a6b7c8","created":"2016-04-06T20:03:48.000Z"}`,
+	var objs []*dialogue.Object
+	for _, raw := range []string{
+		`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2016-04-06T20:03:48.000Z"}`,
+		`{ "type": "incident", "spec_version": "2.1", "id": "incident--0b3c4d5e-6f70-4182-9a3b-4c5d6e7f8091", "created": "2024-01-02T03:04:05.000Z", "modified": "2024-01-02T03:04:05.000Z", "name": "Beacon" }`,
 		`{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}`,
-		string(stix.TLPAmber.JSON),
-		`not json`,
-		`[1,2]`,
 	} {
-		if got := Stamp(json.RawMessage(keep), me); string(got) != keep {
-			t.Errorf("changed %s into %s", keep, got)
+		o, _, err := stix.Parse(json.RawMessage(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, &dialogue.Object{ID: o.ID, Type: o.Type, SpecVersion: "2.1", Created: o.Created, Modified: o.Modified, Raw: json.RawMessage(raw)})
+	}
+	rec := &recording{}
+	st := New(rec, dialogue.Party{IdentityID: me, Name: "a"})
+	res, err := st.AddObjects(context.Background(), "6f1c1f4e-3c3a-4a39-9b86-2c1f0f3c8e21", objs)
+	if err != nil || len(res) != len(objs) {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if len(rec.got) != len(objs) {
+		t.Fatalf("the store got %d objects, want %d", len(rec.got), len(objs))
+	}
+	for i, o := range rec.got {
+		if string(o.Raw) != string(objs[i].Raw) {
+			t.Errorf("the store got\n%s\nfor\n%s", o.Raw, objs[i].Raw)
 		}
 	}
 }
 
-func FuzzStamp(f *testing.F) {
-	f.Add([]byte(`{"type":"note","created":"2016-04-06T20:03:48.000Z"}`))
-	f.Add([]byte(` { } `))
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		const me = "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8"
-		got := Stamp(raw, me)
-		if string(got) == string(raw) {
-			return
-		}
-		// Whatever was stamped stays valid JSON and names the creator.
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(got, &m); err != nil {
-			t.Fatalf("stamped %q into invalid JSON %q: %v", raw, got, err)
-		}
-		if string(m["created_by_ref"]) != `"`+me+`"` {
-			t.Fatalf("stamped %q: created_by_ref %s", raw, m["created_by_ref"])
-		}
-	})
+// recording is channelOnly that records what it is asked to add.
+type recording struct {
+	channelOnly
+	got []*dialogue.Object
+}
+
+func (r *recording) AddObjects(_ context.Context, _ string, objs []*dialogue.Object, _ ...dialogue.AddOption) ([]dialogue.AddResult, error) {
+	r.got = append(r.got, objs...)
+	out := make([]dialogue.AddResult, len(objs))
+	for i, o := range objs {
+		out[i] = dialogue.AddResult{ID: o.ID, Version: o.Version(), Status: dialogue.Added}
+	}
+	return out, nil
 }
 
 func TestWriterRefusesForeignDialogueObjects(t *testing.T) {
 	// The wrapper's rule, without a store: a Parley object naming another
-	// creator is rejected before the store is asked.
+	// creator, or none (nothing adds one), is rejected before the store
+	// is asked.
 	const me = "identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8"
-	raw, err := stix.NewParleyObject(stix.TypeHotline, time.Now(), "identity--1a5e1b2c-3d4e-5f60-8172-839405a6b7c8", map[string]any{"text": "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, _, _ := stix.Parse(raw)
-	st := New(channelOnly{}, dialogue.Party{IdentityID: me, Name: "a"})
-	res, err := st.AddObjects(context.Background(), "6f1c1f4e-3c3a-4a39-9b86-2c1f0f3c8e21", []*dialogue.Object{{ID: o.ID, Type: o.Type, SpecVersion: "2.1", Created: o.Created, Modified: o.Modified, Raw: o.Raw}})
-	if err != nil || len(res) != 1 || res[0].Status != dialogue.Rejected || dialogue.KindOf(res[0].Err) != dialogue.KindForbidden {
-		t.Fatalf("%+v, %v", res, err)
+	for _, by := range []string{"identity--1a5e1b2c-3d4e-5f60-8172-839405a6b7c8", ""} {
+		raw, err := stix.NewParleyObject(stix.TypeHotline, time.Now(), by, map[string]any{"text": "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _, _ := stix.Parse(raw)
+		st := New(channelOnly{}, dialogue.Party{IdentityID: me, Name: "a"})
+		res, err := st.AddObjects(context.Background(), "6f1c1f4e-3c3a-4a39-9b86-2c1f0f3c8e21", []*dialogue.Object{{ID: o.ID, Type: o.Type, SpecVersion: "2.1", Created: o.Created, Modified: o.Modified, Raw: o.Raw}})
+		if err != nil || len(res) != 1 || res[0].Status != dialogue.Rejected || dialogue.KindOf(res[0].Err) != dialogue.KindForbidden {
+			t.Fatalf("creator %q: %+v, %v", by, res, err)
+		}
 	}
 }
 

@@ -2,7 +2,8 @@
 // path (TAXII, import, pulls from feeds, the dialogue's workflows, the API
 // and web UI through them, sightings of `parley match`) adds objects
 // through a Writer, which decides, on a channel, what this node's party
-// may send in it: its objects carry its identity as creator, nothing is
+// may send in it: objects are stored exactly as given (an object naming no
+// creator belongs to the party whose node logged it first), nothing is
 // written in another party's name or as a new version of another party's
 // object (dialogue.Parties), and nothing received on one channel leaves on
 // another (docs/design/tlp.md). Check decides the same for what a peer
@@ -13,7 +14,6 @@
 package write
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"time"
@@ -48,14 +48,17 @@ func New(st Store, self dialogue.Party) *Writer {
 	return &Writer{Store: st, Self: self}
 }
 
-// AddObjects adds objs to the collection. On a channel, each object that
-// can name its creator and names none is stamped with this party's
-// identity (Stamp), the party's identity object is added first when the
-// channel lacks it (in the same call; its result is not returned), and an
-// object is Rejected (KindForbidden, naming it and the party) when:
+// AddObjects adds objs to the collection. On a channel, each object is
+// stored with the bytes it was given: nothing is added to an object (a
+// change would need a new version, which only the object's creator
+// issues; STIX 2.1 §3.6). An object naming no creator is, for the rules
+// below, of the party whose node logged it first. The party's identity
+// object is added first when the channel lacks it (in the same call; its
+// result is not returned), and an object is Rejected (KindForbidden,
+// naming it and the party) when:
 //
-//   - it is one of Parley's dialogue objects naming another creator: a
-//     dialogue object speaks for its party;
+//   - it is one of Parley's dialogue objects naming another creator, or
+//     none: a dialogue object speaks for its party;
 //   - it names another party as its creator, or is a new version of an
 //     object another party created (dialogue.Parties.CheckWrite);
 //   - it was received from a peer on another channel and is not TLP:CLEAR.
@@ -123,18 +126,15 @@ func (w *Writer) add(ctx context.Context, op, collectionID string, objs []*dialo
 			continue
 		}
 		creator := dialogue.CreatorOf(obj.Raw)
-		if stix.IsParleyType(obj.Type) && creator != "" && creator != w.Self.IdentityID {
+		if stix.IsParleyType(obj.Type) && creator != w.Self.IdentityID {
+			if creator == "" {
+				// Nothing is added to an object: a dialogue object names
+				// its party itself (the peer refuses one that does not).
+				reject(dialogue.Errorf(op, dialogue.KindForbidden, "%s names no creator: this node sends dialogue objects only as its own party; give it \"created_by_ref\": %q", obj.ID, w.Self.IdentityID))
+				continue
+			}
 			reject(dialogue.Errorf(op, dialogue.KindForbidden, "%s names %s as its creator: this node sends dialogue objects only as its own party, %s", obj.ID, creator, w.Self.IdentityID))
 			continue
-		}
-		c := obj
-		if creator == "" && stampable(obj) {
-			c = new(*obj)
-			// Validated, with created, not an SCO or a marking
-			// definition, naming no creator: Stamp's probe would only
-			// decide it again.
-			c.Raw = insertCreator(obj.Raw, w.Self.IdentityID)
-			creator = w.Self.IdentityID
 		}
 		p, err := prior.of(ctx, obj)
 		if err != nil {
@@ -151,7 +151,7 @@ func (w *Writer) add(ctx context.Context, op, collectionID string, objs []*dialo
 			}
 		}
 		idx = append(idx, i)
-		out = append(out, c)
+		out = append(out, obj)
 	}
 	if all && dialogue.Refuse(op, results) {
 		return results, nil
@@ -227,48 +227,4 @@ func (w *Writer) identity() json.RawMessage {
 		"description": "The party whose Parley node sent this channel's objects; its id is derived from the node's pinned log key.",
 	})
 	return b
-}
-
-// stampable reports whether a validated object can name a creator: it has
-// created and is not an SCO or a marking definition.
-func stampable(obj *dialogue.Object) bool {
-	return !obj.Created.IsZero() && obj.Type != "marking-definition" && !stix.IsSCO(obj.Type) && !bytes.Contains(obj.Raw, []byte(`"created_by_ref"`))
-}
-
-// Stamp returns raw with "created_by_ref":creator added first when raw is
-// an object that can name a creator (it has "created": an SDO, SRO or
-// custom object; not a marking definition) and names none. Otherwise raw
-// is returned as it is.
-func Stamp(raw json.RawMessage, creator string) json.RawMessage {
-	var probe struct {
-		Type         string           `json:"type"`
-		Created      *json.RawMessage `json:"created"`
-		CreatedByRef *json.RawMessage `json:"created_by_ref"`
-	}
-	if json.Unmarshal(raw, &probe) != nil || probe.Created == nil || probe.CreatedByRef != nil ||
-		probe.Type == "marking-definition" || stix.IsSCO(probe.Type) {
-		return raw
-	}
-	return insertCreator(raw, creator)
-}
-
-// insertCreator adds "created_by_ref":creator as the first member of the
-// JSON object raw, whose eligibility the caller has decided.
-func insertCreator(raw json.RawMessage, creator string) json.RawMessage {
-	i := bytes.IndexByte(raw, '{')
-	if i < 0 {
-		return raw
-	}
-	rest := bytes.TrimLeft(raw[i+1:], " \t\r\n")
-	sep := ","
-	if len(rest) > 0 && rest[0] == '}' {
-		sep = ""
-	}
-	out := make([]byte, 0, len(raw)+len(creator)+22)
-	out = append(out, raw[:i+1]...)
-	out = append(out, `"created_by_ref":"`...)
-	out = append(out, creator...)
-	out = append(out, '"')
-	out = append(out, sep...)
-	return append(out, raw[i+1:]...)
 }
