@@ -250,3 +250,35 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// The sample meets the SHOULDs the OASIS validator checks with --strict
+// on the objects it holds: every indicator has a name and a description
+// (303), no incident carries kill_chain_phases (not an incident property
+// in STIX 2.1; 401), and an external reference with a url has hashes (302).
+func TestSampleIncidentBestPractices(t *testing.T) {
+	objs, err := SampleIncident(time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range objs {
+		var o struct {
+			Type, ID, Name, Description string
+			KillChain                   json.RawMessage  `json:"kill_chain_phases"`
+			Refs                        []map[string]any `json:"external_references"`
+		}
+		if err := json.Unmarshal(raw, &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Type == "indicator" && (o.Name == "" || o.Description == "") {
+			t.Errorf("%s: an indicator without name or description", o.ID)
+		}
+		if o.Type == "incident" && o.KillChain != nil {
+			t.Errorf("%s: an incident with kill_chain_phases", o.ID)
+		}
+		for _, r := range o.Refs {
+			if _, url := r["url"]; url && r["hashes"] == nil {
+				t.Errorf("%s: external reference %v has a url and no hashes", o.ID, r["source_name"])
+			}
+		}
+	}
+}
