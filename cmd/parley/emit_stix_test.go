@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 	"github.com/parleyhq/parley/internal/shareddata"
 	"github.com/parleyhq/parley/internal/stix"
+	"github.com/parleyhq/parley/internal/taxii"
 )
 
 // demoEmittedTypes are the STIX types the demo's story makes Parley emit:
@@ -85,6 +87,38 @@ func TestDemoEmitsValidSTIX(t *testing.T) {
 				break
 			}
 			f.After = page.Next
+		}
+	}
+	// Parley's extension-definition, as stored, is in the export of the
+	// channel and in its TAXII object listing on both nodes.
+	for _, s := range m.servers {
+		st := s.Node.Store
+		chs, _ := st.Channels(ctx)
+		var out bytes.Buffer
+		if _, err := writeBundle(ctx, &out, st, chs[0].ID, dialogue.ObjectFilter{Versions: dialogue.VersionMatch{All: true}, Limit: exportPage},
+			func(context.Context, *dialogue.Object) (bool, error) { return true, nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(out.Bytes(), append(append([]byte("\n"), stix.ParleyExtension()...), ',')) {
+			t.Errorf("the export of %s's channel lacks Parley's extension-definition", s.Node.Config.Name)
+		}
+		tok, err := dialogue.NewToken()
+		if err == nil {
+			err = st.CreateToken(ctx, demoUser, dialogue.HashToken(tok), "test")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, err := taxii.NewClient(s.URL+"/taxii2/"+taxii.APIRoot+"/", taxii.ClientOptions{Token: tok, Pin: s.Pin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, _, err := client.Objects(ctx, chs[0].ID, url.Values{"match[type]": {"extension-definition"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(env.Objects) != 1 || !bytes.Equal(env.Objects[0], stix.ParleyExtension()) {
+			t.Errorf("%s's TAXII listing of extension-definitions: %d objects, want Parley's as stored", s.Node.Config.Name, len(env.Objects))
 		}
 	}
 	var got []string
