@@ -3,8 +3,6 @@ package stix
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,47 +11,16 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-const schemaBase = "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/"
-
 // officialSchemas compiles the OASIS STIX 2.1 JSON Schemas from the
-// shared data folder, each registered under its $id so that the
-// relative $refs between them resolve locally.
+// shared data folder (shareddata.STIXSchemas).
 func officialSchemas(t *testing.T) func(typ string) *jsonschema.Schema {
 	t.Helper()
-	dir := shareddata.Dir(t, "stix", "schemas")
-	c := jsonschema.NewCompiler()
-	locs := map[string]string{} // type → $id
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		if err != nil {
-			return err
-		}
-		id, _ := doc.(map[string]any)["$id"].(string)
-		if !strings.HasPrefix(id, schemaBase) {
-			t.Fatalf("%s: unexpected $id %q", p, id)
-		}
-		locs[strings.TrimSuffix(filepath.Base(p), ".json")] = id
-		return c.AddResource(id, doc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := shareddata.STIXSchemas(t)
 	return func(typ string) *jsonschema.Schema {
 		t.Helper()
-		loc, ok := locs[typ]
+		s, ok := schemas(typ)
 		if !ok {
 			t.Fatalf("no official schema for type %q", typ)
-		}
-		s, err := c.Compile(loc)
-		if err != nil {
-			t.Fatalf("compile %s: %v", loc, err)
 		}
 		return s
 	}
