@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -124,5 +125,27 @@ func TestVerifyDeletedAndUnlogged(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "object identity--00000000-0000-4000-8000-000000000001 version ") ||
 		!strings.Contains(err.Error(), "is stored but is not an entry of the log") {
 		t.Fatalf("verify with an unlogged object: %v", err)
+	}
+}
+
+// A store written before a transition's move was renamed holds
+// transitions with "action" (a name STIX 2.1 reserves): verify still
+// passes on it, and export gives the object as it was stored.
+func TestVerifyLegacyTransition(t *testing.T) {
+	dir := newNode(t, "node-a")
+	legacy := `{"type":"parley-transition","spec_version":"2.1","id":"parley-transition--5d3c4b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",` +
+		`"created":"2026-11-30T10:00:00.000Z","modified":"2026-11-30T10:00:00.000Z","created_by_ref":"identity--0a5e1b2c-3d4e-5f60-8172-839405a6b7c8",` +
+		`"extensions":{"extension-definition--6c1f5e3a-2b7d-4e0f-9a8c-1d3e5f7a9b2c":{"extension_type":"new-sdo"}},` +
+		`"request_ref":"parley-request--3d8b4e5f-6071-4283-94a5-b6c7d8e9f0a1","action":"acknowledge","from_state":"submitted","to_state":"acknowledged"}`
+	bundle := filepath.Join(t.TempDir(), "legacy.json")
+	if err := os.WriteFile(bundle, []byte(`{"type":"bundle","id":"bundle--6e4d5c3b-2a1f-4e0d-9c8b-7a6f5e4d3c2b","objects":[`+legacy+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "import", "--dir", dir, bundle)
+	if out := mustRun(t, "", "verify", "--dir", dir); !strings.HasPrefix(out, "ok ") {
+		t.Fatalf("verify of a store with a legacy transition printed %q", out)
+	}
+	if out := mustRun(t, "", "export", "--dir", dir); !strings.Contains(out, legacy) {
+		t.Errorf("export changed the legacy transition:\n%s", out)
 	}
 }

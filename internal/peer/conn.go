@@ -462,11 +462,13 @@ func (c *conn) refuseForeign(ctx context.Context, b *dialogue.ApplyBatch) error 
 
 // checkParley checks that a Parley dialogue object received from the
 // peer names the peer's party as its creator, and that it passes the
-// extension's JSON Schema (stix.ValidateParley); a report, that it passes
-// the schema when it carries Parley's property-extension.
+// extension's JSON Schema as received (stix.ValidateParleyReceived: a
+// transition from a peer running older code may still name its move
+// "action"); a report, that it passes the schema when it carries Parley's
+// property-extension.
 func (c *conn) checkParley(typ string, raw []byte) error {
 	if typ == "report" {
-		if err := stix.ValidateParley(raw); err != nil {
+		if err := stix.ValidateParleyReceived(raw); err != nil {
 			return dialogue.Errorf("peer.checkParley", dialogue.KindInvalid, "%s sent a report that breaks Parley's extension schema: %w", c.p.Name, err)
 		}
 		return nil
@@ -482,7 +484,7 @@ func (c *conn) checkParley(typ string, raw []byte) error {
 	if want := IdentityID(c.p.LogKey); probe.CreatedByRef != want {
 		return dialogue.Errorf("peer.checkParley", dialogue.KindInvalid, "%s sent %s with created_by_ref %q, not its own identity %s", c.p.Name, probe.ID, probe.CreatedByRef, want)
 	}
-	if err := stix.ValidateParley(raw); err != nil {
+	if err := stix.ValidateParleyReceived(raw); err != nil {
 		return dialogue.Errorf("peer.checkParley", dialogue.KindInvalid, "%s sent %s, which breaks Parley's extension schema: %w", c.p.Name, probe.ID, err)
 	}
 	return nil

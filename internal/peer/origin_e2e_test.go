@@ -10,12 +10,14 @@ import (
 	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/peer"
 	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/stix"
 )
 
 // What a party sends on a channel arrives as it was given (nothing adds
 // a creator to it: a change would need a new version), received from the
-// party; the peer receives the party's identity object first; a
-// collection that is no channel is written as it is too.
+// party; the peer receives Parley's extension-definition and the party's
+// identity object first; a collection that is no channel is written as it
+// is too.
 func TestOriginAsGiven(t *testing.T) {
 	ctx := context.Background()
 	a, b := newNode(t, "party-a"), newNode(t, "party-b")
@@ -28,17 +30,19 @@ func TestOriginAsGiven(t *testing.T) {
 	if rep, err := ingest.Objects(ctx, server.WriteStore(a.store()), id, in, ingest.AllOrNothing); err != nil || rep.Added != 3 {
 		t.Fatalf("%+v, %v", rep, err)
 	}
-	waitFor(t, 15*time.Second, "b holds the identity and the 3 indicators", func() bool { return count(t, b, id) == 4 })
+	waitFor(t, 15*time.Second, "b holds the extension-definition, the identity and the 3 indicators", func() bool { return count(t, b, id) == 5 })
 	me := peer.IdentityID(a.store().LogKey())
 	page, err := b.store().Store.FindObjects(ctx, id, dialogue.ObjectFilter{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	seenIdentity := false
+	seenIdentity, seenExtension := false, false
 	for _, o := range page.Objects {
 		var m map[string]any
 		json.Unmarshal(o.Raw, &m)
 		switch o.Type {
+		case "extension-definition":
+			seenExtension = o.ID == stix.ParleyExtensionID && string(o.Raw) == string(stix.ParleyExtension())
 		case "identity":
 			seenIdentity = o.ID == me && m["name"] == "party-a"
 		case "indicator":
@@ -56,6 +60,9 @@ func TestOriginAsGiven(t *testing.T) {
 	}
 	if !seenIdentity {
 		t.Errorf("b did not receive party-a's identity %s", me)
+	}
+	if !seenExtension {
+		t.Errorf("b did not receive Parley's extension-definition as every node emits it")
 	}
 	// The local collection is no channel: written as it is.
 	local, err := a.store().Store.FindCollection(ctx, dialogue.DefaultCollectionTitle)

@@ -51,20 +51,26 @@ func IsParleyType(typ string) bool {
 	return false
 }
 
-// parleyExtensionCreated is the extension-definition's fixed timestamp.
-var parleyExtensionCreated = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+// parleyExtensionCreated and parleyExtensionModified are the
+// extension-definition's fixed timestamps: every node emits the same
+// bytes, so the copy a peer sends of it is the same version, unchanged.
+// Version 1.1.0 (modified) renamed a transition's move from "action",
+// which STIX 2.1 section 3.8 reserves, to request_action.
+var (
+	parleyExtensionCreated  = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	parleyExtensionModified = time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
+)
 
 // ParleyExtension returns Parley's extension-definition object. Every node
 // emits the same bytes.
 func ParleyExtension() json.RawMessage {
-	ts := FormatTime(parleyExtensionCreated)
 	b, _ := json.Marshal(map[string]any{
 		"type": "extension-definition", "spec_version": "2.1", "id": ParleyExtensionID,
-		"created_by_ref": ParleyIdentityID, "created": ts, "modified": ts,
+		"created_by_ref": ParleyIdentityID, "created": FormatTime(parleyExtensionCreated), "modified": FormatTime(parleyExtensionModified),
 		"name":            "Parley dialogue",
 		"description":     "The objects of Parley's expert dialogue on cybersecurity between states: assistance requests and their state changes, hotline messages and receipts, communication checks, threat assessments, meetings, statements and signatures, events; and the sectors and severity of incident reports.",
 		"schema":          "The JSON Schema parley-extension-v1.json in Parley's source (internal/stix/schema), which every Parley node checks each such object against.",
-		"version":         "1.0.0",
+		"version":         "1.1.0",
 		"extension_types": []string{"new-sdo", "property-extension"},
 	})
 	return b

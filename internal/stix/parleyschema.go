@@ -39,7 +39,7 @@ var parleySchemas = sync.OnceValues(func() (map[string]*jsonschema.Schema, error
 		return nil, err
 	}
 	out := map[string]*jsonschema.Schema{}
-	for _, name := range append([]string{"report"}, ParleyTypes...) {
+	for _, name := range append([]string{"report", legacyTransition}, ParleyTypes...) {
 		s, err := c.Compile(parleySchemaID + "#/$defs/" + name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -49,17 +49,35 @@ var parleySchemas = sync.OnceValues(func() (map[string]*jsonschema.Schema, error
 	return out, nil
 })
 
-// ValidateParley checks an object against Parley's extension schema: one
-// of Parley's new SDO types against its definition, and a report that
-// carries Parley's property-extension against the report definition (its
-// sectors and severity, and exactly one TLP 2.0 marking). Any other object
-// is not Parley's concern and passes.
+// legacyTransition is the schema's definition of a parley-transition as
+// Parley wrote it before extension version 1.1.0: its move in "action", a
+// top-level name that STIX 2.1 (section 3.8) reserves. Such objects are in
+// stores and logs already and may still come from a peer running older
+// code: ValidateParleyReceived accepts them, ValidateParley does not.
+const legacyTransition = "parley-transition-legacy"
+
+// ValidateParley checks an object this node writes against Parley's
+// extension schema: one of Parley's new SDO types against its definition,
+// and a report that carries Parley's property-extension against the report
+// definition (its sectors and severity, and exactly one TLP 2.0 marking).
+// Any other object is not Parley's concern and passes. A parley-transition
+// must name its move request_action; the legacy "action" is refused.
 //
 // The error is Errors, one *Error per broken rule, each naming the
-// property as a JSON pointer ("/action", "/participants/0/name") and the
+// property as a JSON pointer ("/request_action", "/participants/0/name") and the
 // reason. Callers across a package boundary wrap it with the dialogue's
 // KindInvalid (this package must not import the dialogue package).
-func ValidateParley(raw []byte) error {
+func ValidateParley(raw []byte) error { return validateParley(raw, false) }
+
+// ValidateParleyReceived is ValidateParley for an object received from a
+// peer or read back from a store: it also accepts a parley-transition in
+// the legacy form (its move in "action" and no request_action), checked
+// against the legacy definition, so that a peer running older code and a
+// record written before the rename stay valid. Either form must be whole:
+// an object with both names, or with "action" and a broken rule, fails.
+func ValidateParleyReceived(raw []byte) error { return validateParley(raw, true) }
+
+func validateParley(raw []byte, legacy bool) error {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return Errors{{Rule: "json", Message: "not a JSON object: " + jsonMessage(err)}}
@@ -86,6 +104,13 @@ func ValidateParley(raw []byte) error {
 		// The embedded schema is checked by the tests; this cannot happen
 		// in a released build.
 		return fmt.Errorf("stix.ValidateParley: the embedded schema does not compile: %w", err)
+	}
+	if legacy && typ == TypeTransition {
+		_, old := obj["action"]
+		_, renamed := obj["request_action"]
+		if old && !renamed {
+			name = legacyTransition
+		}
 	}
 	err = schemas[name].Validate(doc)
 	if err == nil {
@@ -200,7 +225,7 @@ func schemaDef(url string) string {
 	case "level":
 		return "level"
 	}
-	if def != "" && IsParleyType(def) || def == "report" || def == "" {
+	if def != "" && IsParleyType(def) || def == "report" || def == legacyTransition || def == "" {
 		return "value"
 	}
 	return def

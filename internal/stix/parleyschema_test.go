@@ -25,7 +25,7 @@ func parleyExamples(t *testing.T) map[string]map[string]any {
 		TypeRequest: {"name": "Takedown of C2", "description": "Please act on the C2 servers", "about_refs": []string{exReport},
 			"infrastructure": []string{"203.0.113.7", "198.51.100.0/24", "evil.example", "https://evil.example/x"},
 			"sectors":        []string{"energy"}, "to_ref": exOther, "ack_by": ts, "answer_by": ts, "off_limits": true},
-		TypeTransition: {"request_ref": "parley-request--3d8b4e5f-6071-4283-94a5-b6c7d8e9f0a1", "action": "answer", "from_state": "acknowledged",
+		TypeTransition: {"request_ref": "parley-request--3d8b4e5f-6071-4283-94a5-b6c7d8e9f0a1", "request_action": "answer", "from_state": "acknowledged",
 			"to_state": "answered", "response_kind": "action-takedown", "description": "taken down", "object_refs": []string{"sighting--4e9c5f60-7182-4394-a5b6-c7d8e9f0a1b2"}},
 		TypeHotline:    {"description": "Call me", "priority": "urgent", "ack_within": 900, "about_refs": []string{exReport}},
 		TypeReceipt:    {"message_ref": "parley-hotline--5fad6071-8293-44a5-b6c7-d8e9f0a1b2c3", "receipt_kind": "acknowledged", "acknowledged_by": "duty officer Ana", "received": ts},
@@ -107,6 +107,7 @@ func TestValidateParleyBad(t *testing.T) {
 	type edit func(m map[string]any)
 	set := func(k string, v any) edit { return func(m map[string]any) { m[k] = v } }
 	del := func(k string) edit { return func(m map[string]any) { delete(m, k) } }
+	rename := func(from, to string) edit { return func(m map[string]any) { m[to] = m[from]; delete(m, from) } }
 	ext := func(k string, v any) edit {
 		return func(m map[string]any) {
 			m["extensions"].(map[string]any)[ParleyExtensionID].(map[string]any)[k] = v
@@ -130,13 +131,15 @@ func TestValidateParleyBad(t *testing.T) {
 		{"request without created_by_ref", TypeRequest, del("created_by_ref"), "/created_by_ref", "required property missing"},
 		{"request without the extension marker", TypeRequest, set("extensions", map[string]any{}), "/extensions/" + ParleyExtensionID, "required property missing"},
 		{"request marked a property-extension", TypeRequest, ext("extension_type", "property-extension"), "/extensions/" + ParleyExtensionID + "/extension_type", `want "new-sdo"`},
-		{"transition with a wrong action", TypeTransition, set("action", "reopen"), "/action", `"reopen" is not one of acknowledge, answer, decline, close`},
+		{"transition with a wrong action", TypeTransition, set("request_action", "reopen"), "/request_action", `"reopen" is not one of acknowledge, answer, decline, close`},
 		{"transition with a wrong state", TypeTransition, set("to_state", "done"), "/to_state", `"done" is not one of`},
 		{"answer without a kind", TypeTransition, del("response_kind"), "/response_kind", "required property missing"},
 		{"answer with an unknown kind", TypeTransition, set("response_kind", "shrug"), "/response_kind", `"shrug" is not one of`},
 		{"cannot-act without reason", TypeTransition, set("response_kind", "cannot-act"), "/reason", "required property missing"},
-		{"decline without reason", TypeTransition, func(m map[string]any) { m["action"] = "decline"; delete(m, "response_kind") }, "/reason", "required property missing"},
-		{"acknowledgement with a kind", TypeTransition, set("action", "acknowledge"), "/response_kind", "property not allowed"},
+		{"decline without reason", TypeTransition, func(m map[string]any) { m["request_action"] = "decline"; delete(m, "response_kind") }, "/reason", "required property missing"},
+		{"acknowledgement with a kind", TypeTransition, set("request_action", "acknowledge"), "/response_kind", "property not allowed"},
+		{"transition with the reserved name action", TypeTransition, rename("request_action", "action"), "/action", "property not allowed"},
+		{"transition with no move", TypeTransition, del("request_action"), "/request_action", "required property missing"},
 		{"transition with an empty reason", TypeTransition, set("reason", ""), "/reason", "minLength"},
 		{"hotline with a bad priority", TypeHotline, set("priority", "panic"), "/priority", `"panic" is not one of normal, urgent`},
 		{"hotline with ack_within 0", TypeHotline, set("ack_within", 0), "/ack_within", "below the minimum 1"},
@@ -224,4 +227,71 @@ func FuzzValidateParley(f *testing.F) {
 			t.Fatalf("error of type %T: %v", err, err)
 		}
 	})
+}
+
+// A transition written before extension version 1.1.0 names its move
+// "action" (a name STIX 2.1 section 3.8 reserves): what this node writes
+// must use request_action, what it receives or reads back may be in
+// either form, checked whole against the form it is in.
+func TestValidateParleyReceivedLegacyTransition(t *testing.T) {
+	m := parleyExamples(t)[TypeTransition]
+	legacy := deepCopy(m)
+	legacy["action"] = legacy["request_action"]
+	delete(legacy, "request_action")
+	raw, _ := json.Marshal(legacy)
+	if err := ValidateParley(raw); err == nil {
+		t.Errorf("ValidateParley accepts a transition naming its move action:\n%s", raw)
+	}
+	if err := ValidateParleyReceived(raw); err != nil {
+		t.Errorf("ValidateParleyReceived refuses a legacy transition: %v\n%s", err, raw)
+	}
+	current, _ := json.Marshal(m)
+	if err := ValidateParleyReceived(current); err != nil {
+		t.Errorf("ValidateParleyReceived refuses a current transition: %v", err)
+	}
+	for name, edit := range map[string]func(map[string]any){
+		"legacy with a wrong move":        func(m map[string]any) { m["action"] = "reopen" },
+		"legacy answer without a kind":    func(m map[string]any) { delete(m, "response_kind") },
+		"legacy decline without reason":   func(m map[string]any) { m["action"] = "decline"; delete(m, "response_kind") },
+		"both names":                      func(m map[string]any) { m["request_action"] = "answer" },
+		"legacy with an unknown property": func(m map[string]any) { m["colour"] = "red" },
+	} {
+		bad := deepCopy(legacy)
+		edit(bad)
+		raw, _ := json.Marshal(bad)
+		if err := ValidateParleyReceived(raw); err == nil {
+			t.Errorf("%s: accepted\n%s", name, raw)
+		}
+	}
+}
+
+// No Parley type or property-extension uses a top-level property name
+// that STIX 2.1 section 3.8 reserves (the OASIS schemas' core.json and
+// the OASIS validator refuse them), and no type is a reserved type name.
+func TestParleySchemaReservedNames(t *testing.T) {
+	reserved := []string{"severity", "action", "username", "phone_numbers"}
+	var s struct {
+		Defs map[string]struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(ParleySchema(), &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, def := range append([]string{"common", "report"}, ParleyTypes...) {
+		d, ok := s.Defs[def]
+		if !ok {
+			t.Fatalf("no definition %s", def)
+		}
+		for _, r := range reserved {
+			if _, ok := d.Properties[r]; ok {
+				t.Errorf("%s has the reserved top-level property %q", def, r)
+			}
+		}
+	}
+	for _, typ := range ParleyTypes {
+		if typ == "action" {
+			t.Errorf("the reserved type name %q", typ)
+		}
+	}
 }

@@ -108,13 +108,13 @@ func SampleIncidentWith(opt SampleOptions) ([]json.RawMessage, error) {
 	incident := sdo("incident", map[string]any{
 		"name":        "Intrusion into the energy ministry's mail gateway",
 		"description": "A remote-access trojan on the ministry's mail gateway beaconed over HTTPS to a command-and-control server at " + ipValue + " for about 34 hours before it was contained.",
-		"kill_chain_phases": []map[string]string{
-			{"kill_chain_name": "mitre-attack", "phase_name": "command-and-control"},
-		},
 	})
-	indicator := func(name, pattern string) map[string]any {
+	// Each indicator has a name and a description (the OASIS validator's
+	// best practice, code 303).
+	indicator := func(name, description, pattern string) map[string]any {
 		return sdo("indicator", map[string]any{
 			"name":            name,
+			"description":     description,
 			"indicator_types": []string{"malicious-activity"},
 			"pattern":         pattern,
 			"pattern_type":    "stix",
@@ -123,10 +123,10 @@ func SampleIncidentWith(opt SampleOptions) ([]json.RawMessage, error) {
 		})
 	}
 	const sha256 = "3c3b2d4f1a0e9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa"
-	indIP := indicator("C2 server address", "[ipv4-addr:value = '"+ipValue+"']")
-	indDomain := indicator("C2 domain", "[domain-name:value = '"+domainValue+"']")
-	indURL := indicator("Payload download URL", "[url:value = 'https://"+domainValue+"/dl/agent.bin']")
-	indFile := indicator("Trojan dropper", "[file:hashes.'SHA-256' = '"+sha256+"']")
+	indIP := indicator("C2 server address", "The trojan's beacons went to this address over HTTPS.", "[ipv4-addr:value = '"+ipValue+"']")
+	indDomain := indicator("C2 domain", "The trojan resolved this name to reach its command-and-control server.", "[domain-name:value = '"+domainValue+"']")
+	indURL := indicator("Payload download URL", "The dropper fetched the trojan from this URL.", "[url:value = 'https://"+domainValue+"/dl/agent.bin']")
+	indFile := indicator("Trojan dropper", "The SHA-256 of the dropper found on the mail gateway.", "[file:hashes.'SHA-256' = '"+sha256+"']")
 
 	infra := sdo("infrastructure", map[string]any{
 		"name":                 "Beacon relay on " + domainValue,
@@ -137,10 +137,12 @@ func SampleIncidentWith(opt SampleOptions) ([]json.RawMessage, error) {
 	attackPattern := sdo("attack-pattern", map[string]any{
 		"name":        "Application Layer Protocol: Web Protocols",
 		"description": "The trojan hides its command-and-control traffic in HTTPS requests.",
+		// The ATT&CK technique by its id: a url would call for hashes of
+		// the page it names (a SHOULD of STIX 2.1), which a web page
+		// that changes cannot keep.
 		"external_references": []map[string]string{{
 			"source_name": "mitre-attack",
 			"external_id": "T1071.001",
-			"url":         "https://attack.mitre.org/techniques/T1071/001/",
 		}},
 		"kill_chain_phases": []map[string]string{
 			{"kill_chain_name": "mitre-attack", "phase_name": "command-and-control"},

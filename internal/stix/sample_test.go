@@ -3,8 +3,6 @@ package stix
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,47 +11,16 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-const schemaBase = "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/"
-
 // officialSchemas compiles the OASIS STIX 2.1 JSON Schemas from the
-// shared data folder, each registered under its $id so that the
-// relative $refs between them resolve locally.
+// shared data folder (shareddata.STIXSchemas).
 func officialSchemas(t *testing.T) func(typ string) *jsonschema.Schema {
 	t.Helper()
-	dir := shareddata.Dir(t, "stix", "schemas")
-	c := jsonschema.NewCompiler()
-	locs := map[string]string{} // type → $id
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		if err != nil {
-			return err
-		}
-		id, _ := doc.(map[string]any)["$id"].(string)
-		if !strings.HasPrefix(id, schemaBase) {
-			t.Fatalf("%s: unexpected $id %q", p, id)
-		}
-		locs[strings.TrimSuffix(filepath.Base(p), ".json")] = id
-		return c.AddResource(id, doc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schemas := shareddata.STIXSchemas(t)
 	return func(typ string) *jsonschema.Schema {
 		t.Helper()
-		loc, ok := locs[typ]
+		s, ok := schemas(typ)
 		if !ok {
 			t.Fatalf("no official schema for type %q", typ)
-		}
-		s, err := c.Compile(loc)
-		if err != nil {
-			t.Fatalf("compile %s: %v", loc, err)
 		}
 		return s
 	}
@@ -249,4 +216,36 @@ func TestTLP(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// The sample meets the SHOULDs the OASIS validator checks with --strict
+// on the objects it holds: every indicator has a name and a description
+// (303), no incident carries kill_chain_phases (not an incident property
+// in STIX 2.1; 401), and an external reference with a url has hashes (302).
+func TestSampleIncidentBestPractices(t *testing.T) {
+	objs, err := SampleIncident(time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range objs {
+		var o struct {
+			Type, ID, Name, Description string
+			KillChain                   json.RawMessage  `json:"kill_chain_phases"`
+			Refs                        []map[string]any `json:"external_references"`
+		}
+		if err := json.Unmarshal(raw, &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Type == "indicator" && (o.Name == "" || o.Description == "") {
+			t.Errorf("%s: an indicator without name or description", o.ID)
+		}
+		if o.Type == "incident" && o.KillChain != nil {
+			t.Errorf("%s: an incident with kill_chain_phases", o.ID)
+		}
+		for _, r := range o.Refs {
+			if _, url := r["url"]; url && r["hashes"] == nil {
+				t.Errorf("%s: external reference %v has a url and no hashes", o.ID, r["source_name"])
+			}
+		}
+	}
 }

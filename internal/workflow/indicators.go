@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"fmt"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -170,7 +171,10 @@ func isDomain(d string) bool {
 // indicatorObject is the STIX indicator of an indicator line, created at
 // ts.
 func indicatorObject(l IndicatorLine, ts string) map[string]any {
+	// A description as well as a name: the OASIS validator's best
+	// practice for indicators (code 303), which some consumers require.
 	return map[string]any{"type": "indicator", "spec_version": "2.1", "id": stix.NewID("indicator"),
 		"created": ts, "modified": ts, "name": l.Name, "indicator_types": []string{"malicious-activity"},
-		"pattern": l.Pattern, "pattern_type": "stix", "pattern_version": "2.1", "valid_from": ts}
+		"description": fmt.Sprintf("%s: indicator line %d of an incident report filed with Parley.", l.Name, l.Line),
+		"pattern":     l.Pattern, "pattern_type": "stix", "pattern_version": "2.1", "valid_from": ts}
 }

@@ -74,7 +74,7 @@ func BenchmarkReadPaths(b *testing.B) {
 				}
 				json.Unmarshal(req, &p)
 				tr, err := stix.NewParleyObject(stix.TypeTransition, at.Add(time.Minute), wf.Self.IdentityID, map[string]any{
-					"request_ref": p.ID, "action": "acknowledge", "from_state": "submitted", "to_state": "acknowledged"})
+					"request_ref": p.ID, "request_action": "acknowledge", "from_state": "submitted", "to_state": "acknowledged"})
 				if err != nil {
 					b.Fatal(err)
 				}

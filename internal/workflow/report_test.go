@@ -56,8 +56,14 @@ func reqOfficialSchema(t *testing.T) func(raw []byte) {
 			t.Errorf("Parley's schema: %v\n%s", err, raw)
 		}
 		loc, ok := locs[probe.Type]
+		if !ok && stix.IsParleyType(probe.Type) {
+			// Parley's own types have no OASIS schema of their own:
+			// the common core, which also refuses the property names
+			// STIX 2.1 reserves (section 3.8).
+			loc, ok = locs["core"]
+		}
 		if !ok {
-			return // Parley's own types: no OASIS schema
+			t.Fatalf("no OASIS schema for %q", probe.Type)
 		}
 		s, err := c.Compile(loc)
 		if err != nil {

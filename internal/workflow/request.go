@@ -214,7 +214,7 @@ func (s *Service) MoveRequest(ctx context.Context, id string, m Move) (string, e
 	if err != nil {
 		return "", dialogue.E(op, dialogue.KindOf(err), fmt.Errorf("request %s (%s, from %s to %s): %w", r.ID, r.State, r.From, r.To, err))
 	}
-	props := map[string]any{"request_ref": r.ID, "action": string(m.Action), "from_state": string(r.State), "to_state": string(to)}
+	props := map[string]any{"request_ref": r.ID, "request_action": string(m.Action), "from_state": string(r.State), "to_state": string(to)}
 	if m.Kind != "" {
 		props["response_kind"] = string(m.Kind)
 	}
@@ -434,11 +434,24 @@ type requestProps struct {
 	AckBy     string     `json:"ack_by"`
 	AnswerBy  string     `json:"answer_by"`
 	// A transition's.
-	RequestRef   string   `json:"request_ref"`
-	Action       string   `json:"action"`
-	ResponseKind string   `json:"response_kind"`
-	Reason       string   `json:"reason"`
-	ObjectRefs   []string `json:"object_refs"`
+	RequestRef string `json:"request_ref"`
+	// The move: request_action, or, in a transition written before
+	// extension version 1.1.0 (by this node or a peer), action, a name
+	// STIX 2.1 reserves (move reads either).
+	RequestAction string   `json:"request_action"`
+	LegacyAction  string   `json:"action"`
+	ResponseKind  string   `json:"response_kind"`
+	Reason        string   `json:"reason"`
+	ObjectRefs    []string `json:"object_refs"`
+}
+
+// move is a transition's move: its request_action, else the legacy
+// action of a transition written before the rename.
+func (p *requestProps) move() string {
+	if p.RequestAction != "" {
+		return p.RequestAction
+	}
+	return p.LegacyAction
 }
 
 // requestItem is a request or a transition as the fold reads it.
@@ -542,7 +555,7 @@ func (s *Service) foldRequests(ctx context.Context, ch *dialogue.Channel, other 
 		}
 		// At the same millisecond, the moves in the order the states
 		// allow them (an answer and its close can share one).
-		if ra, rb := actionRank[trans[i].p.Action], actionRank[trans[j].p.Action]; ra != rb {
+		if ra, rb := actionRank[trans[i].p.move()], actionRank[trans[j].p.move()]; ra != rb {
 			return ra < rb
 		}
 		return a.ID < b.ID
@@ -553,7 +566,7 @@ func (s *Service) foldRequests(ctx context.Context, ch *dialogue.Channel, other 
 			continue
 		}
 		p := &it.p
-		t := &Transition{ID: it.obj.ID, Action: dialogue.RequestAction(p.Action), FromState: r.State, By: it.from.Name, At: it.obj.Created,
+		t := &Transition{ID: it.obj.ID, Action: dialogue.RequestAction(p.move()), FromState: r.State, By: it.from.Name, At: it.obj.Created,
 			Kind: dialogue.ResponseKind(p.ResponseKind), Reason: p.Reason, Text: p.Description, ObjectRefs: p.ObjectRefs}
 		t.Log, t.LogIndex = it.log, it.idx
 		to, err := dialogue.NextRequestState(r.State, t.Action, it.from.IdentityID == r.from.IdentityID, t.Kind, t.Reason)

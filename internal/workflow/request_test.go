@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/ingest"
 	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/workflow"
 )
@@ -109,7 +110,7 @@ func TestRequestTwoNodes(t *testing.T) {
 
 	// a transition that breaks the rules (the requester acknowledging),
 	// filed around MoveRequest, is ignored in the fold on both nodes
-	forged, err := a.wf.NewObject(stix.TypeTransition, map[string]any{"request_ref": id, "action": "acknowledge", "from_state": "submitted", "to_state": "acknowledged"})
+	forged, err := a.wf.NewObject(stix.TypeTransition, map[string]any{"request_ref": id, "request_action": "acknowledge", "from_state": "submitted", "to_state": "acknowledged"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,5 +276,58 @@ func TestRequestNameCutOnCharacter(t *testing.T) {
 	}
 	if !utf8.ValidString(r.Name) || !strings.HasPrefix(line, r.Name) || len(r.Name) != 119 {
 		t.Errorf("name %q (%d bytes): want the first 119 bytes of the line, valid UTF-8", r.Name, len(r.Name))
+	}
+}
+
+// A transition written before extension version 1.1.0 names its move
+// "action" (a top-level name STIX 2.1 reserves): a record holding one,
+// and a peer running older code that sends one, are still read, on both
+// nodes, as the move they name.
+func TestRequestLegacyTransitionAction(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2036, 12, 1, 8, 0, 0, 0, time.UTC)
+	clock := &reqClock{t: t0}
+	a, b, ch := reqTwoNodes(t, clock)
+	report, err := a.wf.FileReport(ctx, "a-b", reqBundle(t, t0), "amber", []string{"energy"}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.wf.FileRequest(ctx, workflow.RequestFiling{Channel: "a-b", About: []string{report}, Text: "Please look into it."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqHas(t, b, ch, id)
+	// b acknowledges as older code did: the move in "action". Written
+	// around workflow.File (whose schema check refuses the old name), as
+	// the record of an older node holds it.
+	legacy, err := b.wf.NewObject(stix.TypeTransition, map[string]any{"request_ref": id, "action": "acknowledge", "from_state": "submitted", "to_state": "acknowledged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.wf.File(ctx, b.wfChannel(t, ch), legacy); dialogue.KindOf(err) != dialogue.KindInvalid || !strings.Contains(err.Error(), "/action") {
+		t.Errorf("filing a transition with the reserved name action: %v; want invalid, naming /action", err)
+	}
+	rep, err := ingest.Objects(ctx, b.wf.Write, ch, []json.RawMessage{legacy}, ingest.AllOrNothing)
+	if err != nil || rep.Refused || rep.Rejected > 0 {
+		t.Fatalf("writing the legacy transition: %v %+v", err, rep)
+	}
+	var lid string
+	json.Unmarshal(legacy, &struct{ ID *string }{&lid})
+	reqHas(t, a, ch, lid)
+	for _, n := range []*reqNode{a, b} {
+		r, err := n.wf.Request(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.State != dialogue.RequestAcknowledged || len(r.History) != 2 || r.History[1].Action != dialogue.ActionAcknowledge || len(r.Refused) != 0 {
+			t.Errorf("%s reads the legacy acknowledgement as %s, history %+v, refused %+v", n.name, r.State, r.History, r.Refused)
+		}
+	}
+	// and the next move, in the current form, follows it
+	if _, err := b.wf.MoveRequest(ctx, id, workflow.Move{Action: dialogue.ActionAnswer, Kind: dialogue.ResponseFoundNone, Text: "nothing there"}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := b.wf.Request(ctx, id); r.State != dialogue.RequestAnswered {
+		t.Errorf("after the answer: %s", r.State)
 	}
 }

@@ -52,10 +52,11 @@ func New(st Store, self dialogue.Party) *Writer {
 // stored with the bytes it was given: nothing is added to an object (a
 // change would need a new version, which only the object's creator
 // issues; STIX 2.1 §3.6). An object naming no creator is, for the rules
-// below, of the party whose node logged it first. The party's identity
-// object is added first when the channel lacks it (in the same call; its
-// result is not returned), and an object is Rejected (KindForbidden,
-// naming it and the party) when:
+// below, of the party whose node logged it first. Parley's
+// extension-definition and the party's identity object are added first
+// when the channel lacks them (needsFirst; in the same call; their results
+// are not returned), and an object is Rejected (KindForbidden, naming it
+// and the party) when:
 //
 //   - it is one of Parley's dialogue objects naming another creator, or
 //     none: a dialogue object speaks for its party;
@@ -159,25 +160,23 @@ func (w *Writer) add(ctx context.Context, op, collectionID string, objs []*dialo
 	if len(out) == 0 && !always {
 		return results, nil
 	}
-	var withIdentity *dialogue.Object
+	var first []*dialogue.Object
 	if len(out) > 0 {
-		if withIdentity, err = w.needsIdentity(ctx, collectionID); err != nil {
+		if first, err = w.needsFirst(ctx, collectionID); err != nil {
 			return nil, err
 		}
 	}
-	if withIdentity != nil {
-		out = append([]*dialogue.Object{withIdentity}, out...)
-	}
+	out = append(first, out...)
 	added, err := store(out)
 	if err != nil {
 		return nil, err
 	}
-	if withIdentity != nil {
-		if r := added[0]; r.Status == dialogue.Rejected && !all {
-			return nil, dialogue.Errorf(op, dialogue.KindOf(r.Err), "this party's identity object: %s", dialogue.Message(r.Err))
+	for k, r := range added[:len(first)] {
+		if r.Status == dialogue.Rejected && !all {
+			return nil, dialogue.Errorf(op, dialogue.KindOf(r.Err), "%s, added first to the channel: %s", first[k].ID, dialogue.Message(r.Err))
 		}
-		added = added[1:]
 	}
+	added = added[len(first):]
 	for k, r := range added {
 		results[idx[k]] = r
 	}
@@ -197,21 +196,42 @@ func claim(obj *dialogue.Object, creator string) string {
 	return creator
 }
 
-// needsIdentity returns this party's identity object when the channel
-// lacks it, else nil.
-func (w *Writer) needsIdentity(ctx context.Context, collectionID string) (*dialogue.Object, error) {
-	page, err := w.Store.FindObjects(ctx, collectionID, dialogue.ObjectFilter{IDs: []string{w.Self.IdentityID}, Limit: 1, MetaOnly: true})
+// needsFirst returns what a channel must hold before this party's objects
+// and lacks, in this order: Parley's extension-definition
+// (stix.ParleyExtension), which every Parley object names, so that a
+// consumer of the channel (its TAXII collection, an export) can resolve
+// it; and this party's identity object. On a new channel they are its
+// first entries; on a channel written before they were added, they come
+// with the next write. The extension-definition is the same bytes on
+// every node (fixed id and timestamps, created by the Parley project's
+// identity, a third creator): when both parties add it, the second copy
+// each receives is the same version, unchanged.
+func (w *Writer) needsFirst(ctx context.Context, collectionID string) ([]*dialogue.Object, error) {
+	want := []string{stix.ParleyExtensionID, w.Self.IdentityID}
+	page, err := w.Store.FindObjects(ctx, collectionID, dialogue.ObjectFilter{IDs: want, Limit: len(want), MetaOnly: true})
 	if err != nil {
 		return nil, err
 	}
-	if len(page.Objects) > 0 {
-		return nil, nil
+	have := map[string]bool{}
+	for _, o := range page.Objects {
+		have[o.ID] = true
 	}
-	id, _, err := stix.Parse(w.identity())
-	if err != nil {
-		return nil, dialogue.Errorf("write.AddObjects", dialogue.KindInvalid, "this party's identity object is invalid: %v", err)
+	var out []*dialogue.Object
+	for _, id := range want {
+		if have[id] {
+			continue
+		}
+		raw := stix.ParleyExtension()
+		if id == w.Self.IdentityID {
+			raw = w.identity()
+		}
+		o, _, err := stix.Parse(raw)
+		if err != nil {
+			return nil, dialogue.Errorf("write.AddObjects", dialogue.KindInvalid, "%s, added first to the channel, is invalid: %v", id, err)
+		}
+		out = append(out, &dialogue.Object{ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, Created: o.Created, Modified: o.Modified, Raw: o.Raw})
 	}
-	return &dialogue.Object{ID: id.ID, Type: id.Type, SpecVersion: id.SpecVersion, Created: id.Created, Modified: id.Modified, Raw: id.Raw}, nil
+	return out, nil
 }
 
 // identity is the party's identity object, as first sent on a channel.
