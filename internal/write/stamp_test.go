@@ -35,10 +35,12 @@ func TestWriterKeepsBytes(t *testing.T) {
 	if err != nil || len(res) != len(objs) {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	if len(rec.got) != len(objs) {
-		t.Fatalf("the store got %d objects, want %d", len(rec.got), len(objs))
+	// A channel's first write adds Parley's extension-definition and this
+	// party's identity before the objects given.
+	if len(rec.got) != len(objs)+2 || rec.got[0].ID != stix.ParleyExtensionID || rec.got[1].ID != me {
+		t.Fatalf("the store got %d objects, want the extension-definition, %s and %d given", len(rec.got), me, len(objs))
 	}
-	for i, o := range rec.got {
+	for i, o := range rec.got[2:] {
 		if string(o.Raw) != string(objs[i].Raw) {
 			t.Errorf("the store got\n%s\nfor\n%s", o.Raw, objs[i].Raw)
 		}
