@@ -131,15 +131,6 @@ func TestWriteInOwnNameOnly(t *testing.T) {
 	}
 }
 
-// creatorOf reads an object's created_by_ref.
-func creatorOf(raw json.RawMessage) string {
-	var v struct {
-		CreatedByRef string `json:"created_by_ref"`
-	}
-	json.Unmarshal(raw, &v)
-	return v.CreatedByRef
-}
-
 // objectID reads an object's id.
 func objectID(raw json.RawMessage) string {
 	var v struct {
