@@ -122,6 +122,9 @@ type Gate struct {
 	// decision on each object (TLPView.Marking) in place of the gate's
 	// TLPReader: the same level and recipients, without a report's
 	// object_refs, which that decision never uses (stix.ReadMarking).
+	// When set, an object's Object.TLP, when the store kept it, is taken
+	// as its answer: stores keep stix.ReadMarking's, so ReadMarking must
+	// answer as stix.ReadMarking does.
 	ReadMarking func(raw []byte) (level string, recipients []string)
 	// Incident says whether a report is an incident report (it carries
 	// Parley's property-extension: stix.IsIncidentReport), whose marking

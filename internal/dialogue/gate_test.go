@@ -229,3 +229,36 @@ func TestGateOwnMarkingCache(t *testing.T) {
 		t.Errorf("reads %d, want 4 (objects not read from the store are not kept)", reads)
 	}
 }
+
+// A gate with ReadMarking takes the marking the store kept for a version
+// (Object.TLPKnown) without reading its JSON; without one kept, or
+// without ReadMarking, it reads the JSON.
+func TestGateStoredTLP(t *testing.T) {
+	ctx := context.Background()
+	alice := dialogue.UserViewer(&dialogue.User{Name: "alice", Role: dialogue.RoleExpert})
+	reads := 0
+	g := dialogue.NewGate(grantStore{{CollectionID: "c", Principal: "*", Read: true}}, stix.ReadTLP)
+	g.ReadMarking = func(raw []byte) (string, []string) {
+		reads++
+		return stix.ReadMarking(raw)
+	}
+	// The JSON says CLEAR; what the store kept says RED: the kept answer
+	// decides, so the JSON is not read.
+	o := marked("indicator--1", stix.TLPClear, "")
+	o.TLP, o.TLPKnown = "red", true
+	if ok, err := g.View(alice, "c").Visible(ctx, o); err != nil || ok {
+		t.Errorf("a version kept as RED naming no one: visible %v %v, want hidden", ok, err)
+	}
+	if reads != 0 {
+		t.Errorf("the JSON was read %d times, want never", reads)
+	}
+	o.TLPKnown = false
+	if ok, err := g.View(alice, "c").Visible(ctx, o); err != nil || !ok || reads != 1 {
+		t.Errorf("a version with nothing kept: visible %v %v after %d reads, want visible after 1", ok, err, reads)
+	}
+	plain := dialogue.NewGate(grantStore{{CollectionID: "c", Principal: "*", Read: true}}, stix.ReadTLP)
+	o.TLPKnown = true
+	if ok, err := plain.View(alice, "c").Visible(ctx, o); err != nil || !ok {
+		t.Errorf("a gate without ReadMarking: visible %v %v, want the JSON's CLEAR", ok, err)
+	}
+}

@@ -19,6 +19,13 @@ type Object struct {
 	DateAdded time.Time
 	// Raw is the object's JSON exactly as received.
 	Raw []byte
+	// TLP is what the store kept, when it added this version, of the TLP
+	// marking its JSON names: stix.ReadMarking's level ("" when
+	// unmarked), known when TLPKnown. A store keeps none for a version
+	// naming RED recipients, or added before it kept them; the gate then
+	// reads the JSON.
+	TLP      string
+	TLPKnown bool
 }
 
 // Version is the timestamp that identifies this version of the object:

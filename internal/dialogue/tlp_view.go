@@ -236,9 +236,15 @@ func (v *TLPView) Marking(ctx context.Context, o *Object) (Marking, error) {
 	return MarkingIn(o.ID, level, recipients, v.reports), nil
 }
 
-// ownMarking reads what an object version's JSON says of TLP: from the
-// gate's cache when the version was read before.
+// ownMarking reads what an object version's JSON says of TLP: as the
+// store kept it when it added the version, else from the gate's cache when
+// the version was read before, else from the JSON.
 func (v *TLPView) ownMarking(o *Object) (string, []string) {
+	if v.mark != nil && o.TLPKnown {
+		// The store kept ReadMarking's answer when it added the version
+		// (a RED one naming recipients it does not keep).
+		return o.TLP, nil
+	}
 	var k ownKey
 	cache := v.own != nil && !o.DateAdded.IsZero() && len(o.Raw) > 0
 	if cache {

@@ -84,7 +84,7 @@ func TestObjectsForeignKeyDeferred(t *testing.T) {
 	id := "indicator--00000001-0000-4000-8000-000000000000"
 	raw := []byte(`{"type":"indicator","id":"` + id + `"}`)
 	sum := sha256.Sum256(raw)
-	if _, err := tx.ExecContext(ctx, insertObject, 999, id, idHash(id), "", "indicator", "2.1", nil, nil, 1, sum[:], raw, false, nil, false); err != nil {
+	if _, err := tx.ExecContext(ctx, insertObject, 999, id, idHash(id), "", "indicator", "2.1", nil, nil, 1, sum[:], raw, false, nil, false, nil); err != nil {
 		tx.Rollback()
 		t.Fatalf("insert: %v (the check is deferred to the commit)", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/parleyhq/parley/internal/dialogue"
+	"github.com/parleyhq/parley/internal/stix"
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
@@ -38,11 +39,11 @@ const (
 	// 00009, spares a statement of many rows SQLite's statement journal.
 	insertObject = insertObjectsHead + insertObjectRow
 	// insertObjectsHead and insertObjectRow make insertObjects.
-	insertObjectsHead = `INSERT OR FAIL INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded, origin, large)
+	insertObjectsHead = `INSERT OR FAIL INTO objects (collection_pk, id, id_hash, version, type, spec_version, created, modified, date_added, sha256, raw, superseded, origin, large, tlp)
 		VALUES `
-	insertObjectRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertObjectRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// insertColumns is the number of parameters of insertObjectRow.
-	insertColumns = 14
+	insertColumns = 15
 	// probeIDs lists the stored versions of every object whose id hash is
 	// in ?2, a JSON array of them: one statement for a whole batch, the
 	// index probed in hash order. Rows of other ids that share a hash are
@@ -412,7 +413,7 @@ objects:
 		}
 		superseded := versions[i] < ids[o.ID].latest
 		args = append(args, pk, o.ID, b.hashes[i], versions[i], o.Type, sv,
-			nullStamp(o.Created), nullStamp(o.Modified), added, b.sums[i][:], o.Raw, superseded, origin, len(o.Raw) > tlog.MaxEntrySize)
+			nullStamp(o.Created), nullStamp(o.Modified), added, b.sums[i][:], o.Raw, superseded, origin, len(o.Raw) > tlog.MaxEntrySize, tlpColumn(o.Raw))
 		idx = append(idx, i)
 		last = added
 		results[i].Status = dialogue.Added
@@ -733,10 +734,12 @@ func (db *DB) FindObjects(ctx context.Context, collectionID string, f dialogue.O
 			page.More = true
 			break
 		}
-		o, added, err := scanObject(rows)
+		var tlp sql.NullString
+		o, added, err := scanObject(rows, &tlp)
 		if err != nil {
 			return nil, dbErr(op, err)
 		}
+		o.TLP, o.TLPKnown = strings.CutPrefix(tlp.String, tlpEdition)
 		lastAdded = added
 		page.Objects = append(page.Objects, o)
 	}
@@ -787,7 +790,7 @@ func findQuery(pk int64, f dialogue.ObjectFilter, lower int64, limit int) (strin
 	if len(f.IDs) > 0 {
 		from = " FROM objects o INDEXED BY objects_id_hash WHERE "
 	}
-	q := "SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, " + raw +
+	q := "SELECT o.id, o.type, o.spec_version, o.created, o.modified, o.date_added, " + raw + ", o.tlp" +
 		from + cond + " AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
 	return q, append(args, lower, limit+1)
 }
@@ -827,4 +830,19 @@ func (db *DB) Stats(ctx context.Context) (dialogue.StoreStats, error) {
 	var s dialogue.StoreStats
 	err := db.rQueryRow(ctx, "SELECT (SELECT count(*) FROM objects), (SELECT count(*) FROM collections)").Scan(&s.Objects, &s.Collections)
 	return s, dbErr(op, err)
+}
+
+// tlpEdition prefixes what objects.tlp keeps (migrations/00013): the
+// edition of stix.ReadMarking's answers it holds.
+const tlpEdition = "1:"
+
+// tlpColumn is what objects.tlp keeps of a version's own TLP marking:
+// stix.ReadMarking's level after tlpEdition, or NULL for a version naming
+// RED recipients, which the gate reads from its JSON.
+func tlpColumn(raw []byte) any {
+	level, recipients := stix.ReadMarking(raw)
+	if len(recipients) > 0 {
+		return nil
+	}
+	return tlpEdition + level
 }
