@@ -37,7 +37,7 @@ func TestStoredTLP(t *testing.T) {
 	for _, m := range stix.TLP2Markings {
 		add(fmt.Sprintf(`,"object_marking_refs":[%q]`, m.ID))
 	}
-	add(fmt.Sprintf(`,"object_marking_refs":[%q,%q]`, stix.TLPGreen.ID, stix.TLPAmber.ID))   // the strictest counts
+	add(fmt.Sprintf(`,"object_marking_refs":[%q,%q]`, stix.TLPGreen.ID, stix.TLPAmber.ID))     // the strictest counts
 	add(`,"object_marking_refs":["marking-definition--00000000-0000-4000-8000-000000000000"]`) // not TLP
 	add(fmt.Sprintf(`,"object_marking_refs":[%q],"extensions":{%q:{"extension_type":"property-extension","recipients":["alice"]}}`, stix.TLPRed.ID, stix.ParleyExtensionID))
 	res, err := db.AddObjects(ctx, "c", objs)
