@@ -501,6 +501,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					if method == "GET" {
+						// HEAD is GET without a body (RFC 9110 §9.3.2):
+						// the same handler, so the same decision.
+						hcode, hbody, _, err := c.do("HEAD", w.fill(path, level, id), nil, !ui)
+						throttled := id == idDisabled && (code == http.StatusTooManyRequests || hcode == http.StatusTooManyRequests)
+						if err != nil || hbody != "" || hcode != code && !throttled {
+							t.Errorf("HEAD %s as %s: %d with %d bytes (%v), want GET's %d and no body", w.fill(path, level, id), id, hcode, len(hbody), err, code)
+						}
+					}
 					exp := expect(r, id, level)
 					ok := exp.allowed && (!refused(code) || r.kind == public) && code < 500 || !exp.allowed && code == exp.status
 					if code == http.StatusSeeOther && hdr.Get("Location") == "/login" && r.kind != public {
