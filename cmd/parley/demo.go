@@ -171,7 +171,7 @@ func (m *Main) runDemo(ctx context.Context, once bool) error {
 	}
 	fmt.Fprintln(w, d.steps[len(d.steps)-2])
 	fmt.Fprintln(w, d.lastStep())
-	for _, step := range []func(context.Context, *demoState) error{m.requestAssistance, m.hotlineAndCheck, m.meetAndSign} {
+	for _, step := range []func(context.Context, *demoState) error{m.requestAssistance, m.hotlineAndCheck, m.assessThreat, m.meetAndSign} {
 		if err := step(ctx, d); err != nil {
 			return err
 		}

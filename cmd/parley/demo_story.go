@@ -227,6 +227,40 @@ func (m *Main) hotlineAndCheck(ctx context.Context, d *demoState) error {
 	return nil
 }
 
+// assessThreat has each party state its threat level for the energy
+// sector, with its reasons, and waits until each node holds the other's.
+func (m *Main) assessThreat(ctx context.Context, d *demoState) error {
+	levels := []struct {
+		p         *demoParty
+		level     int
+		rationale string
+		id        string
+	}{
+		{p: d.a, level: 4, rationale: "The grid operator's network was entered and the same actor scans its VPN gateways."},
+		{p: d.b, level: 3, rationale: "The C2 server on our territory is taken down; no sign of the actor in our grid operators' networks."},
+	}
+	for i := range levels {
+		id, err := levels[i].p.srv.Workflow.Assess(ctx, d.channel.ID, "energy", levels[i].level, levels[i].rationale)
+		if err != nil {
+			return err
+		}
+		levels[i].id = id
+	}
+	for i, l := range levels {
+		other := levels[1-i].p
+		if err := demoUntil(ctx, other.name+" to hold "+l.p.name+"'s threat level", func() (bool, error) {
+			page, err := other.n.Store.FindObjects(ctx, d.channel.ID, dialogue.ObjectFilter{IDs: []string{l.id}, Limit: 1, MetaOnly: true})
+			return err == nil && len(page.Objects) == 1, err
+		}); err != nil {
+			return err
+		}
+	}
+	d.step("%s and %s stated their threat levels for energy (%d and %d of 5, with their reasons): each node holds both",
+		d.a.name, d.b.name, levels[0].level, levels[1].level)
+	m.say(d)
+	return nil
+}
+
 // meetAndSign has A convene an expert round about the report and the
 // request, write its minutes in two languages, and both sign them.
 func (m *Main) meetAndSign(ctx context.Context, d *demoState) error {

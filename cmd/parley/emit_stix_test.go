@@ -28,7 +28,7 @@ var demoEmittedTypes = []string{
 	// what travels in every channel
 	"extension-definition",
 	// Parley's own types
-	stix.TypeRequest, stix.TypeTransition, stix.TypeHotline, stix.TypeReceipt, stix.TypeCheck,
+	stix.TypeRequest, stix.TypeTransition, stix.TypeHotline, stix.TypeAssessment, stix.TypeReceipt, stix.TypeCheck,
 	stix.TypeMeeting, stix.TypeStatement, stix.TypeSignature, stix.TypeEvent,
 }
 
