@@ -556,14 +556,7 @@ func fileSightings(ctx context.Context, n *node.Node, srcs []*indicatorSource, r
 			if r.Last.After(last) {
 				last = last.Add(time.Millisecond) // keep last_seen at or after the real time
 			}
-			s := map[string]any{
-				"type": "sighting", "spec_version": "2.1", "id": "sighting--" + uuid.NewString(),
-				"created": ts(now), "modified": ts(now), "created_by_ref": self,
-				"count": min(r.Count, 999999999), "first_seen": ts(first), "last_seen": ts(last),
-				"sighting_of_ref": r.ID, "where_sighted_refs": []string{self},
-				"description": "Seen in local telemetry by parley match.",
-			}
-			raw, err := json.Marshal(s)
+			raw, err := sightingObject(self, r.ID, now, first, last, r.Count)
 			if err != nil {
 				return filed, err
 			}
@@ -699,4 +692,18 @@ func (p *progress) done() {
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// sightingObject is the STIX sighting parley match files: indicator of
+// seen count times between first and last in this party's (self's)
+// telemetry, made at now.
+func sightingObject(self, of string, now, first, last time.Time, count int64) (json.RawMessage, error) {
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+	return json.Marshal(map[string]any{
+		"type": "sighting", "spec_version": "2.1", "id": "sighting--" + uuid.NewString(),
+		"created": ts(now), "modified": ts(now), "created_by_ref": self,
+		"count": min(count, 999999999), "first_seen": ts(first), "last_seen": ts(last),
+		"sighting_of_ref": of, "where_sighted_refs": []string{self},
+		"description": "Seen in local telemetry by parley match.",
+	})
 }
