@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -183,33 +182,9 @@ func checkKind(t *testing.T, what string, err error, k dialogue.Kind, want ...st
 // (common/core.json), which every SDO, Parley's new ones too, must pass.
 func coreSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	dir := shareddata.Dir(t, "stix", "schemas")
-	const base = "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/"
-	c := jsonschema.NewCompiler()
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		if err != nil {
-			return err
-		}
-		id, _ := doc.(map[string]any)["$id"].(string)
-		if !strings.HasPrefix(id, base) {
-			t.Fatalf("%s: unexpected $id %q", p, id)
-		}
-		return c.AddResource(id, doc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile(base + "common/core.json")
-	if err != nil {
-		t.Fatal(err)
+	s, _ := shareddata.STIXSchemas(t)("core")
+	if s == nil {
+		t.Fatal("no OASIS common/core.json schema")
 	}
 	return s
 }

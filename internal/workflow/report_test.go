@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,32 +20,7 @@ import (
 // officialSchemas).
 func reqOfficialSchema(t *testing.T) func(raw []byte) {
 	t.Helper()
-	const base = "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/"
-	dir := shareddata.Dir(t, "stix", "schemas")
-	c := jsonschema.NewCompiler()
-	locs := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		if err != nil {
-			return err
-		}
-		id, _ := doc.(map[string]any)["$id"].(string)
-		if !strings.HasPrefix(id, base) {
-			t.Fatalf("%s: unexpected $id %q", p, id)
-		}
-		locs[strings.TrimSuffix(filepath.Base(p), ".json")] = id
-		return c.AddResource(id, doc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := shareddata.STIXSchemas(t)
 	return func(raw []byte) {
 		t.Helper()
 		var probe struct{ Type string }
@@ -55,19 +28,16 @@ func reqOfficialSchema(t *testing.T) func(raw []byte) {
 		if err := stix.ValidateParley(raw); err != nil {
 			t.Errorf("Parley's schema: %v\n%s", err, raw)
 		}
-		loc, ok := locs[probe.Type]
-		if !ok && stix.IsParleyType(probe.Type) {
+		name := probe.Type
+		if stix.IsParleyType(name) {
 			// Parley's own types have no OASIS schema of their own:
 			// the common core, which also refuses the property names
 			// STIX 2.1 reserves (section 3.8).
-			loc, ok = locs["core"]
+			name = "core"
 		}
+		s, ok := schema(name)
 		if !ok {
 			t.Fatalf("no OASIS schema for %q", probe.Type)
-		}
-		s, err := c.Compile(loc)
-		if err != nil {
-			t.Fatal(err)
 		}
 		doc, _ := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 		if err := s.Validate(doc); err != nil {
