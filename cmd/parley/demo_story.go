@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/internal/workflow"
 )
 
-// The dialogue part of the demo (issue 5): an off-limits list both sign,
+// The dialogue part of the demo: an off-limits list both sign,
 // an attack on one of its sectors reported by A with its infrastructure
 // on B's territory, the assistance request routed to B and moved through
 // its states, a hotline message, a communication check, a meeting whose

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// The dialogue (issue 5): the objects the parties exchange on a channel
+// The dialogue: the objects the parties exchange on a channel
 // beside plain STIX, and the rules they follow. Every dialogue object is a
 // STIX 2.1 object of a type Parley's extension-definition declares
 // (internal/stix: ParleyExtensionID), travels as an entry of its sender's

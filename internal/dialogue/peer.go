@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Peering (issue 4): the other parties' nodes this node exchanges with,
+// Peering: the other parties' nodes this node exchanges with,
 // the channels it shares with each, and how far each exchange has got.
 //
 // Trust is the pinned keys only: a peer is known by the SHA-256 pin of its

@@ -25,7 +25,7 @@ const ConfigFile = "parley.json"
 // Default values written by Init.
 const (
 	DefaultListen       = "127.0.0.1:8443"
-	DefaultMaxBodyBytes = 10 << 20 // 10 MiB, as issue 2 asks
+	DefaultMaxBodyBytes = 10 << 20 // 10 MiB
 	DefaultDatabase     = "parley.db"
 	DefaultTLSCert      = "tls/cert.pem"
 	DefaultTLSKey       = "tls/key.pem"

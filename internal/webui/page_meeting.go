@@ -1,6 +1,6 @@
 package webui
 
-// The meetings pages (issue 8, page 5): the meetings of this node's
+// The meetings pages: the meetings of this node's
 // channels (GET /meetings, paged), one meeting with its agenda,
 // participants, minutes (every language's text side by side, the SHA-256
 // that is signed, who signed) and action items (GET /meetings/{id}), the

@@ -1,6 +1,6 @@
 package webui
 
-// The incident report pages (issue 8, page 3): the reports of this
+// The incident report pages: the reports of this
 // node's channels, one report with its indicators (their territory and
 // autonomous system, from the node's enrichment records), its objects,
 // its evidence with hashes and download, and the form to file a new one.

@@ -1,7 +1,7 @@
 package webui
 
-// The request pages (issue 8, page 2, and the form to file a request of
-// page 3): every request of this node's channels (GET /requests), one
+// The request pages (and the form to file a request of the report
+// pages): every request of this node's channels (GET /requests), one
 // request with its timeline and the moves this party may make (GET
 // /requests/{id}, POST /requests/{id}/move), the inclusion proof of an
 // entry of the timeline in this node's log (GET

@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/internal/workflow"
 )
 
-// Responsiveness (issue 8, page 6): how fast each party acknowledged and
+// Responsiveness: how fast each party acknowledged and
 // answered the requests addressed to it and answered the other party's
 // communication checks, per channel and over all channels, as
 // workflow.Responsiveness computes them: the same code on both nodes, so

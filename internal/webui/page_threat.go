@@ -14,7 +14,7 @@ import (
 	"golang.org/x/text/language"
 )
 
-// The threat picture (issue 8, page 4): per channel and sector, each
+// The threat picture: per channel and sector, each
 // party's stated level beside the computed one, with the trend chart
 // (inline SVG, drawn here) and the off-limits sectors marked; a form to
 // state this party's level. The levels come from workflow.ThreatFor, as

@@ -11,7 +11,7 @@ import (
 	"github.com/parleyhq/parley/internal/stix"
 )
 
-// Communication checks (issue 5, item 3): a party pings the other party's
+// Communication checks: a party pings the other party's
 // duty officer, on a schedule (ScheduledChecks, run by the scheduler) or
 // on demand (SendCheck); the other node writes a delivery receipt by
 // itself (Receipts) and a person there answers (AnswerCheck). The answer

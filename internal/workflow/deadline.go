@@ -8,7 +8,7 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 )
 
-// Per-channel deadlines of assistance requests (issue 5, item 2): the
+// Per-channel deadlines of assistance requests: the
 // times this node's party gives the other party to acknowledge and to
 // answer the requests it files on a channel, normally and when a request
 // hits an agreed off-limits sector. They are kept by the node's store

@@ -17,7 +17,7 @@ import (
 	"github.com/parleyhq/parley/internal/stix"
 )
 
-// The hotline (issue 5, item 3): a message a party sends on a channel that
+// The hotline: a message a party sends on a channel that
 // a person on the other side must acknowledge within a time the sender
 // states. The receiving node writes a delivery receipt by itself as soon
 // as it has the message (Receipts, run by the scheduler); a person there

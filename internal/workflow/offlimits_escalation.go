@@ -13,7 +13,7 @@ import (
 	"github.com/parleyhq/parley/internal/stix"
 )
 
-// Off-limits escalation (issue 5, item 6): an incident report or an
+// Off-limits escalation: an incident report or an
 // assistance request of this node's party that touches a sector of the
 // channel's agreed off-limits list is escalated on its own: an escalation
 // event (reason off-limits-incident) and an urgent hotline notice to the

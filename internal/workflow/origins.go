@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/internal/enrich"
 )
 
-// Origin figures (issue 6, item 3): the attacks each party reported on a
+// Origin figures: the attacks each party reported on a
 // channel, by the territory and by the autonomous system of the
 // infrastructure they name. An attack is an incident report; what it
 // names is the addresses and networks of the enrichment records of the

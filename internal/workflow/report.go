@@ -17,7 +17,7 @@ import (
 	"github.com/parleyhq/parley/internal/stix"
 )
 
-// Incident reports (issue 5, item 1): a party files a STIX bundle (the
+// Incident reports: a party files a STIX bundle (the
 // incident, indicators with STIX patterns, observed data, infrastructure,
 // attack patterns, malware, evidence artifacts) on a channel; Parley adds
 // a standard report referencing every object, with exactly one TLP 2.0

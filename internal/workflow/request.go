@@ -17,7 +17,7 @@ import (
 	"github.com/parleyhq/parley/internal/tlog"
 )
 
-// Assistance requests (issue 5, item 2): a party asks the other for help
+// Assistance requests: a party asks the other for help
 // about its incident reports (parley-request); the receiving party
 // acknowledges, answers or declines it, the requester closes it once
 // answered (parley-transition). The state is the fold of the transitions

@@ -9,7 +9,7 @@ import (
 	"github.com/parleyhq/parley/internal/dialogue"
 )
 
-// Responsiveness figures (issue 5, item 7): how fast each party of a
+// Responsiveness figures: how fast each party of a
 // channel acknowledged and answered the assistance requests addressed to
 // it, and how it answered the communication checks the other party sent
 // it. The same code computes both directions, from the objects of both

@@ -15,7 +15,7 @@ import (
 	"github.com/parleyhq/parley/internal/pattern"
 )
 
-// Routing of assistance requests by territory (issue 6, item 2): the
+// Routing of assistance requests by territory: the
 // infrastructure of a request is grouped by the territory where it lies,
 // and each group goes, as a request of its own, to the party registered
 // for that territory (`parley peer add --territory CC`, dialogue.Peer's

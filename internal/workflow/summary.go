@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley/internal/stix"
 )
 
-// The leadership summary (issue 8): counts, threat levels, overdue items,
+// The leadership summary: counts, threat levels, overdue items,
 // agreed statements and responsiveness, for people who read no STIX. It
 // holds nothing above TLP:GREEN (dialogue.SummaryAllows on each object's
 // marking, read by the channel's TLP view) and no indicator values,

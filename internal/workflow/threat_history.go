@@ -11,7 +11,7 @@ import (
 	"github.com/parleyhq/parley/internal/stix"
 )
 
-// The threat picture as one user sees it, with its history (issue 8, the
+// The threat picture as one user sees it, with its history (the
 // web UI's threat page): Threat's stated and computed levels, the
 // computed ones weighing only the incident reports the user may see under
 // TLP 2.0 (docs/design/tlp.md: a report hidden from a user counts nowhere

@@ -1,4 +1,4 @@
--- The record (issue 3): one append-only Merkle log per collection.
+-- The record: one append-only Merkle log per collection.
 --
 -- log_entries has one row per entry, in index order per collection. An
 -- object's entry is its raw bytes (tlog.ObjectEntry): those are not kept

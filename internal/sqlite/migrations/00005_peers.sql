@@ -1,4 +1,4 @@
--- Peering (issue 4): the other parties' nodes, the channels shared with
+-- Peering: the other parties' nodes, the channels shared with
 -- each, and how far each exchange has got.
 --
 -- peers holds each peer by its name on this node (the name in its log

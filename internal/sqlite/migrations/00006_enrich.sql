@@ -1,4 +1,4 @@
--- Enrichment (issue 6): what a node works out about its objects from
+-- Enrichment: what a node works out about its objects from
 -- outside data (country and autonomous system of the addresses they
 -- name), kept beside them; the objects' bytes never change.
 --

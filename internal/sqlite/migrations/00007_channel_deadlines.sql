@@ -1,4 +1,4 @@
--- Per-channel deadlines of assistance requests (issue 5, item 2): the
+-- Per-channel deadlines of assistance requests: the
 -- times this node gives the other party to acknowledge and to answer a
 -- request it files on the channel, normally and when the request hits an
 -- agreed off-limits sector, in seconds. NULL: the default
