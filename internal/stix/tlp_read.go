@@ -36,9 +36,6 @@ func ReadTLP(raw []byte) (level string, recipients, reportRefs []string) {
 // gate's decision on each object served (dialogue.Gate.ReadMarking),
 // which never needs the list of a report's references.
 func ReadMarking(raw []byte) (level string, recipients []string) {
-	if level, recipients, ok := readMarkingQuick(raw); ok {
-		return level, recipients
-	}
 	if level, recipients, _, ok := readTLPFast(raw, false); ok {
 		return level, recipients
 	}

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/parleyhq/parley/internal/shareddata"
 )
 
 // FuzzReadTLPFast holds ReadTLP's fast path (the scan) to its definition
@@ -48,56 +46,6 @@ func TestReadTLPFastDecides(t *testing.T) {
 			t.Errorf("%s: the scan does not decide", raw)
 		}
 	}
-}
-
-// TestReadMarkingQuickDecides: ReadMarking's one-pass reader answers for
-// the objects the read paths serve, ATT&CK's and the STIX examples
-// among them (the others read them only where it does not).
-func TestReadMarkingQuickDecides(t *testing.T) {
-	ext := `"extensions":{"x":{"a":[1,{"b":null}]},"` + ParleyExtensionID + `":{"extension_type":"property-extension","sectors":["energy"],"recipients":["alice","role:duty"]}}`
-	for _, raw := range []string{
-		`{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '10.0.0.1']","valid_from":"2024-01-01T00:00:00Z","labels":["x"]}`,
-		`{"type":"indicator","object_marking_refs":["` + TLPGreen.ID + `","` + TLP1Amber.ID + `"],"confidence":85,"x_score":-1.5e3}`,
-		`{"type":"report","object_refs":["indicator--1","incident--2"],"object_marking_refs":["` + TLPRed.ID + `"],` + ext + `}`,
-		"{\n  \"type\": \"note\",\n  \"object_refs\": [\"a\"],\n  \"content\": \"caf\\u00e9 \\\"q\\\"\"\n}\n",
-	} {
-		if _, _, ok := readMarkingQuick([]byte(raw)); !ok {
-			t.Errorf("%s: the one-pass reader does not decide", raw)
-		}
-	}
-	for _, file := range []string{"ics-attack-18.1.json"} {
-		b, err := ParseBundle(shareddata.File(t, "attack", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, o := range b.Objects {
-			if _, _, ok := readMarkingQuick(o); !ok {
-				n++
-			}
-		}
-		// a few ATT&CK descriptions hold escaped surrogates
-		if n > len(b.Objects)/100 {
-			t.Errorf("%s: the one-pass reader leaves %d of %d objects to the others", file, n, len(b.Objects))
-		}
-	}
-}
-
-// FuzzReadMarkingQuick holds ReadMarking's one-pass reader to the
-// definition (readTLPSlow, by encoding/json): where it answers, it
-// answers the same level and recipients.
-func FuzzReadMarkingQuick(f *testing.F) {
-	addTLPSeeds(f)
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		level, rs, ok := readMarkingQuick(raw)
-		if !ok {
-			return
-		}
-		wl, wrs, _ := readTLPSlow(raw)
-		if level != wl || !slices.Equal(rs, wrs) || (rs == nil) != (wrs == nil) {
-			t.Fatalf("%q: quick %q, %q; encoding/json %q, %q", raw, level, rs, wl, wrs)
-		}
-	})
 }
 
 // addTLPSeeds adds the fuzz tests' seeds: objects as the read paths see
